@@ -1,0 +1,99 @@
+"""The app factory: wires every domain's routes, middleware, templates and the injected clock."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+import accounts.routes
+from accord import routes as shell_routes
+from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
+from accord.clock import Clock, SystemClock
+from accord.db import engine, prepare_database
+from accord.settings import Settings, get_settings
+from accord.templating import create_environment
+from accord.web import EXCEPTION_HANDLERS, add_security_headers
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
+
+
+def provide_clock(state: State) -> Clock:
+    return state.clock  # type: ignore[no-any-return]
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings  # type: ignore[no-any-return]
+
+
+async def _open_database() -> None:
+    db = engine()
+    if db.engine_type == "postgres":
+        await db.start_connection_pool()  # type: ignore[attr-defined]
+    await prepare_database()
+
+
+async def _close_database() -> None:
+    db = engine()
+    if db.engine_type == "postgres":
+        await db.close_connection_pool()  # type: ignore[attr-defined]
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["^/static/", "^/healthz$", "^/schema"],
+    )
+    route_handlers: list[Any] = [
+        *shell_routes.routes,
+        *accounts.routes.page_routes,
+        accounts.routes.api_router,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+    ]
+    return Litestar(
+        route_handlers=route_handlers,
+        middleware=[
+            DefineMiddleware(
+                ViewerMiddleware,
+                resolver=accounts.routes.viewer_resolver(settings),
+                skip_prefixes=("/static/", "/healthz", "/schema"),
+            ),
+            DefineMiddleware(CookieCSRFMiddleware, config=csrf),
+        ],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment(settings))),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_security_headers],
+        dependencies={
+            "clock": Provide(provide_clock, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        state=State({"clock": clock or SystemClock(), "settings": settings}),
+        openapi_config=OpenAPIConfig(
+            title="Accord API",
+            version="1",
+            description="Cross-border e-commerce dispute resolution. Errors: {detail, errors:[{field, message}]}.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+        on_startup=[_open_database],
+        on_shutdown=[_close_database],
+        request_max_body_size=MAX_BODY_BYTES,
+    )

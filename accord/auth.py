@@ -1,0 +1,130 @@
+"""Who is asking: the viewer of a request, role guards, and CSRF for cookie-authenticated requests.
+
+The shell does not know how users are stored: the app factory passes `ViewerMiddleware` a resolver
+(from `accounts`) that turns a bearer token or session cookie into a `Viewer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from accord import i18n
+from accord.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "accord_session"
+LANGUAGE_COOKIE = "accord_lang"
+CSRF_COOKIE = "accord_csrf"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person behind a request, as every service sees them."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    language: str
+    enterprise_id: int | None
+    enterprise_name: str | None
+    enterprise_verified: bool
+    credential: str  # "session" | "token"
+    credential_id: int
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+ViewerResolver = Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[Viewer | None]]
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class ViewerMiddleware:
+    """Resolves the viewer and the language of every HTTP request and WebSocket."""
+
+    def __init__(self, app: ASGIApp, resolver: ViewerResolver, skip_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.resolver = resolver
+        self.skip_prefixes = skip_prefixes  # static files and health checks need no viewer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(self.skip_prefixes):
+            scope["user"] = None
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        viewer = await self.resolver(connection)
+        scope["user"] = viewer
+        language = i18n.choose_language(
+            connection.query_params.get("lang"),
+            viewer.language if viewer else None,
+            connection.cookies.get(LANGUAGE_COOKIE),
+            i18n.from_accept_language(connection.headers.get("accept-language")),
+        )
+        scope.setdefault("state", {})["language"] = language
+        token = i18n.use_language(language)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.reset_language(token)
+
+
+class CookieCSRFMiddleware(CSRFMiddleware):
+    """Litestar's double-submit CSRF check, skipped for API calls that carry no ambient authority.
+
+    An `/api/` request authenticated by a bearer token, or carrying no session cookie at all, cannot
+    be forged by another site; a cookie-authenticated API call is checked like a form.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+            if bearer_token(connection) or SESSION_COOKIE not in connection.cookies:
+                await self.app(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def current_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    return connection.scope.get("user")
+
+
+async def optional_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    """Dependency: the viewer or None for anonymous visitors."""
+    return current_viewer(request)
+
+
+async def signed_in_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+    """Dependency: the viewer; anonymous requests get 401 (API) or the login page (HTML)."""
+    from accord.i18n import gettext as _
+
+    viewer = current_viewer(request)
+    if viewer is None:
+        raise NotAuthenticated(_("Please sign in to continue."))
+    return viewer
+
+
+def require_role(*roles: str) -> Callable[..., Awaitable[Viewer]]:
+    """Dependency factory: the viewer, who must hold one of `roles` (else 403)."""
+
+    async def viewer_with_role(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+        from accord.i18n import gettext as _
+
+        viewer = await signed_in_viewer(request)
+        if not viewer.has_role(*roles):
+            raise Forbidden(_("Your account may not do this."))
+        return viewer
+
+    return viewer_with_role

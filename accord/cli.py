@@ -1,0 +1,190 @@
+"""The `accord` command: serve, migrate, seed-demo, create-user.
+
+Configuration problems and an unreachable database end the command with one line on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sqlite3
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+from accord.settings import Settings, SettingsError, get_settings
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"accord: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    from accord.db import engine
+
+    db = engine()
+    if db.engine_type == "postgres":
+        await db.start_connection_pool()  # type: ignore[attr-defined]
+    try:
+        return await work()
+    finally:
+        if db.engine_type == "postgres":
+            await db.close_connection_pool()  # type: ignore[attr-defined]
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return asyncio.run(_with_database(settings, work))
+    except _database_errors() as error:
+        where = settings.database.url.split("@")[-1]
+        _fail(f"database {where!r}: {error}".replace("\n", " "))
+
+
+async def _migrate() -> None:
+    from accord.db import migrate
+
+    await migrate()
+
+
+async def _seed() -> bool:
+    from accord.clock import SystemClock
+    from accord.demo import seed_demo
+
+    return await seed_demo(SystemClock())
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    _run(settings, _migrate)
+    print("accord: database is up to date")
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    seeded = _run(settings, _seed)
+    print("accord: demo data created" if seeded else "accord: database already has data; demo seed skipped")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    async def prepare() -> None:
+        await _migrate()
+        if args.demo and await _seed():
+            print("accord: demo data created (password for all demo accounts: demo-password)")
+
+    _run(settings, prepare)
+    print(f"accord: serving on http://{args.host}:{args.port}")
+    uvicorn.run(
+        "accord.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password:
+        return str(args.password)
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat password: "):
+            _fail("the passwords do not match")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from pydantic import ValidationError
+
+    from accord.clock import SystemClock
+    from accord.errors import InvalidInput
+    from accounts import service
+    from accounts.passwords import password_problem
+    from accounts.schemas import RegistrationIn
+    from accounts.tables import Role
+    from accounts.uscc import normalize_uscc, uscc_problem
+
+    password = _read_password(args)
+    try:
+        checked = RegistrationIn.model_validate(
+            {"email": args.email, "password": password, "display_name": args.name or args.email.split("@")[0], "language": args.language}
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    if problem := password_problem(password, checked.email):
+        _fail(f"password: {problem}")
+    uscc = normalize_uscc(args.enterprise) if args.enterprise else None
+    if uscc and (problem := uscc_problem(uscc)):
+        _fail(f"enterprise: {problem}")
+
+    async def create() -> dict[str, Any]:
+        return await service.create_user(
+            email=checked.email,
+            password=password,
+            role=Role(args.role),
+            display_name=checked.display_name,
+            language=checked.language,
+            enterprise_uscc=uscc,
+            clock=SystemClock(),
+        )
+
+    try:
+        user = _run(settings, create)
+    except InvalidInput as error:
+        _fail("; ".join(f"{e.field}: {e.message}" for e in error.errors))
+    print(f"accord: created {user['role']} {user['email']} (id {user['id']})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accord", description="Accord dispute resolution platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, then serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="seed demo data when the database is empty")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+    commands.add_parser("seed-demo", help="create demo accounts and data in an empty database").set_defaults(
+        handler=cmd_seed_demo
+    )
+
+    create_user = commands.add_parser("create-user", help="create a user of any role")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--role", required=True, choices=["consumer", "merchant", "mediator", "admin"])
+    create_user.add_argument("--enterprise", metavar="USCC", help="the enterprise a merchant agent belongs to")
+    create_user.add_argument("--name", help="display name (default: the email's local part)")
+    create_user.add_argument("--language", default="en", choices=["en", "zh-Hans"])
+    create_user.add_argument("--password", help="the password (default: prompt, or read one line from stdin)")
+    create_user.set_defaults(handler=cmd_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    # Piccolo warns before our own one-line message when the database is unreachable.
+    warnings.filterwarnings("ignore", message=".*Unable to connect to database.*")
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        _fail(str(error))
+    args.handler(settings, args)
+
+
+if __name__ == "__main__":
+    main()

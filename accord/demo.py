@@ -1,0 +1,11 @@
+"""Demo data for `make run` / `accord seed-demo`: each domain seeds its own part, in dependency order."""
+
+from __future__ import annotations
+
+from accord.clock import Clock
+from accounts.seed import seed_demo_accounts
+
+
+async def seed_demo(clock: Clock) -> bool:
+    """Seed every domain when the database is empty; False when there was data already."""
+    return await seed_demo_accounts(clock)

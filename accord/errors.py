@@ -1,0 +1,55 @@
+"""Domain errors raised by services. They carry no HTTP; `accord.web` maps them to responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base class: `detail` is a human sentence, already in the viewer's language."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(DomainError):
+    """One or more fields are wrong; nothing was stored."""
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        from accord.i18n import gettext as _
+
+        super().__init__(detail or _("Some fields need your attention."))
+        self.errors = errors
+
+    @classmethod
+    def one(cls, field: str, message: str) -> InvalidInput:
+        return cls([FieldError(field, message)])
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials were given."""
+
+
+class Forbidden(DomainError):
+    """The actor's role may never do this."""
+
+
+class NotFound(DomainError):
+    """Unknown, or invisible to this actor (existence must not leak)."""
+
+
+class Conflict(DomainError):
+    """Wrong state or stale version."""
+
+
+class RateLimited(DomainError):
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

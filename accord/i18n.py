@@ -1,0 +1,154 @@
+"""Translations and locale formatting.
+
+Catalogs are read once at import from `locales/<lang>/LC_MESSAGES/messages.po`. The language of the
+request in progress lives in a ContextVar set by the web layer, so one shared Jinja environment and
+plain Python code (validators, services) translate without anything installed per request.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from contextvars import ContextVar, Token
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, get_currency_precision
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+# Our language codes (BCP 47, as stored on users) → catalog folder and Babel locale.
+LANGUAGES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文"}
+DEFAULT_LANGUAGE = "en"
+_CATALOG_FOLDER = {"en": "en", "zh-Hans": "zh_Hans"}
+_BABEL_LOCALE = {"en": Locale.parse("en"), "zh-Hans": Locale.parse("zh_Hans_CN")}
+
+_current_language: ContextVar[str] = ContextVar("accord_language", default=DEFAULT_LANGUAGE)
+
+
+def _load(language: str) -> _gettext.NullTranslations:
+    po_path = LOCALES_DIR / _CATALOG_FOLDER[language] / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return _gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=_CATALOG_FOLDER[language])
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+_TRANSLATIONS = {language: _load(language) for language in LANGUAGES}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name extractors look for
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
+def gettext(message: str) -> str:
+    return _TRANSLATIONS[_current_language.get()].gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _TRANSLATIONS[_current_language.get()].ngettext(singular, plural, n)
+
+
+def current_language() -> str:
+    return _current_language.get()
+
+
+def use_language(language: str) -> Token[str]:
+    return _current_language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def reset_language(token: Token[str]) -> None:
+    _current_language.reset(token)
+
+
+def normalize_language(tag: str | None) -> str | None:
+    """Map a browser or user language tag onto one we serve (any Chinese → zh-Hans)."""
+    if not tag:
+        return None
+    tag = tag.strip().replace("_", "-").lower()
+    if tag.startswith("zh"):
+        return "zh-Hans"
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The best language we serve from an Accept-Language header, honouring q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")):
+        tag, _, params = item.partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, index, tag))
+    for _quality, _index, tag in sorted(ranked):
+        if language := normalize_language(tag):
+            return language
+    return None
+
+
+def choose_language(*candidates: str | None) -> str:
+    """The first candidate we serve, in the order given (query, user setting, cookie, header)."""
+    for candidate in candidates:
+        if language := normalize_language(candidate):
+            return language
+    return DEFAULT_LANGUAGE
+
+
+def babel_locale() -> Locale:
+    return _BABEL_LOCALE[_current_language.get()]
+
+
+def format_datetime(value: datetime | None, tz: ZoneInfo, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    return _format_datetime(value.astimezone(tz), format=style, locale=babel_locale())
+
+
+def format_date(value: date | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    return _format_date(value, format=style, locale=babel_locale())
+
+
+def format_money(minor_units: int | None, currency: str) -> str:
+    """Integer minor units + ISO 4217 code → '¥199.00' / 'US$12.50' in the viewer's locale."""
+    if minor_units is None:
+        return ""
+    amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=babel_locale())
+
+
+# Display names of domain values (roles, states, categories), registered by each domain package.
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def register_labels(kind: str, labels: dict[str, str]) -> None:
+    """Register untranslated (N_-marked) display names for the values of `kind`."""
+    _LABELS.setdefault(kind, {}).update(labels)
+
+
+def label(kind: str, value: str) -> str:
+    """The display name of `value` in the request's language (the value itself if unregistered)."""
+    message = _LABELS.get(kind, {}).get(value)
+    return gettext(message) if message else value

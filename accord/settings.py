@@ -1,0 +1,141 @@
+"""Deployment settings, read once from the environment and validated.
+
+A bad value raises `SettingsError` with a one-line message naming the variable; the CLI prints it
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the data lives: a SQLite file or a PostgreSQL server."""
+
+    engine: str  # "sqlite" | "postgres"
+    url: str
+    sqlite_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: Database
+    data_dir: Path
+    secret_key: str
+    base_url: str
+    timezone: ZoneInfo
+    secure_cookies: bool
+    session_idle_minutes: int
+    session_max_hours: int
+    login_attempts_per_minute: int
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_database_url(url: str) -> Database:
+    """Accept `sqlite:///relative.db`, `sqlite:////absolute.db` or `postgresql://user@host:port/db`."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        raw_path = url[len("sqlite://"):]
+        if not raw_path.startswith("/") or len(raw_path) < 2:
+            raise SettingsError(f"DATABASE_URL {url!r} must look like sqlite:///path/to/file.sqlite3")
+        return Database(engine="sqlite", url=url, sqlite_path=Path(raw_path[1:]))
+    if parts.scheme in {"postgres", "postgresql"}:
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise SettingsError(f"DATABASE_URL has an invalid port: {url!r}") from None
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database or "/" in database:
+            raise SettingsError(
+                f"DATABASE_URL {url!r} must look like postgresql://user[:password]@host[:port]/database"
+            )
+        return Database(engine="postgres", url=url)
+    raise SettingsError(
+        f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://user@host:port/db"
+    )
+
+
+def _secret_key(env: dict[str, str], data_dir: Path) -> str:
+    """Use ACCORD_SECRET_KEY, else a key generated once into the data dir (readable by us only)."""
+    configured = env.get("ACCORD_SECRET_KEY", "").strip()
+    if configured:
+        if len(configured) < 32:
+            raise SettingsError("ACCORD_SECRET_KEY must be at least 32 characters long")
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("ACCORD_DATA_DIR") or "data").resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"ACCORD_DATA_DIR {str(data_dir)!r} cannot be created: {error.strerror}") from None
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'accord.sqlite3'}"
+    database = parse_database_url(database_url)
+    base_url = (env.get("ACCORD_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if urlsplit(base_url).scheme not in {"http", "https"}:
+        raise SettingsError(f"ACCORD_BASE_URL must start with http:// or https://, got {base_url!r}")
+    try:
+        timezone = ZoneInfo(env.get("ACCORD_TIMEZONE") or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"ACCORD_TIMEZONE {env.get('ACCORD_TIMEZONE')!r} is not a known time zone") from None
+    return Settings(
+        database=database,
+        data_dir=data_dir,
+        secret_key=_secret_key(env, data_dir),
+        base_url=base_url,
+        timezone=timezone,
+        secure_cookies=_bool(env, "ACCORD_SECURE_COOKIES", base_url.startswith("https://")),
+        session_idle_minutes=_int(env, "ACCORD_SESSION_IDLE_MINUTES", 120),
+        session_max_hours=_int(env, "ACCORD_SESSION_MAX_HOURS", 12),
+        login_attempts_per_minute=_int(env, "ACCORD_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()

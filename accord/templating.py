@@ -1,0 +1,31 @@
+"""The one shared Jinja environment: autoescape on, gettext reading the request's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from accord import i18n
+from accord.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = lambda value, style="medium": i18n.format_datetime(value, settings.timezone, style)
+    env.filters["date"] = i18n.format_date
+    env.filters["money"] = i18n.format_money
+    env.globals["languages"] = i18n.LANGUAGES
+    env.globals["label"] = i18n.label
+    env.globals["current_language"] = i18n.current_language
+    return env

@@ -1,0 +1,47 @@
+"""Turning Pydantic validation errors into field errors a person can read, in their language."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from accord.errors import FieldError, InvalidInput
+from accord.i18n import N_, gettext
+
+M = TypeVar("M", bound=BaseModel)
+
+# Pydantic's built-in error types we expect from forms; anything else keeps Pydantic's message.
+_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This is too short."),
+    "too_short": N_("This is too short."),
+    "string_too_long": N_("This is too long."),
+    "too_long": N_("There are too many entries."),
+    "literal_error": N_("Choose one of the offered options."),
+    "enum": N_("Choose one of the offered options."),
+    "extra_forbidden": N_("This field is not accepted here."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "bool_parsing": N_("Answer yes or no."),
+    "string_type": N_("Enter text here."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+}
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    result = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or "__all__"
+        template = _MESSAGES.get(item["type"])
+        result.append(FieldError(field, gettext(template) if template else item["msg"]))
+    return result
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Validate form or JSON data, raising InvalidInput with per-field messages."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput(field_errors(error)) from None

@@ -1,0 +1,185 @@
+"""HTTP plumbing shared by every domain: error responses, security headers, page rendering.
+
+Errors are JSON `{"detail", "errors": [{"field", "message"}]}` under `/api/`, and an HTML page in the
+visitor's language everywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from litestar.types import Message, Scope
+
+from accord import i18n
+from accord.auth import LANGUAGE_COOKIE
+from accord.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
+from accord.i18n import N_, gettext
+
+log = logging.getLogger("accord")
+
+_STATUS_OF = {
+    InvalidInput: HTTP_422_UNPROCESSABLE_ENTITY,
+    NotAuthenticated: HTTP_401_UNAUTHORIZED,
+    Forbidden: HTTP_403_FORBIDDEN,
+    NotFound: HTTP_404_NOT_FOUND,
+    Conflict: HTTP_409_CONFLICT,
+    RateLimited: HTTP_429_TOO_MANY_REQUESTS,
+}
+# What a visitor reads for errors raised by the framework itself (unknown page, bad CSRF token, ...).
+_GENERIC_DETAIL = {
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in to continue."),
+    403: N_("You are not allowed to do this. If you submitted a form, reload the page and try again."),
+    404: N_("There is nothing here. The address may be mistyped, or the page may have moved."),
+    405: N_("This address does not accept this kind of request."),
+    409: N_("This changed in the meantime. Reload and try again."),
+    413: N_("What you sent is too large."),
+    415: N_("This type of file or content is not accepted."),
+    422: N_("Some fields need your attention."),
+    429: N_("Too many requests. Wait a moment and try again."),
+    500: N_("Something went wrong on our side. It has been logged; please try again later."),
+}
+
+SECURITY_HEADERS = [
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+]
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _ensure_language(request: Request[Any, Any, Any]) -> None:
+    """Requests that never reached a route (unknown path) did not pass ViewerMiddleware."""
+    state = request.scope.setdefault("state", {})
+    if "language" not in state:
+        state["language"] = i18n.choose_language(
+            request.query_params.get("lang"),
+            request.cookies.get(LANGUAGE_COOKIE),
+            i18n.from_accept_language(request.headers.get("accept-language")),
+        )
+        i18n.use_language(state["language"])
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    errors: list[FieldError] | tuple[FieldError, ...] = (),
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    if is_api(request):
+        body = {"detail": detail, "errors": [{"field": e.field, "message": e.message} for e in errors]}
+        return Response(body, status_code=status, headers=headers, media_type=MediaType.JSON)
+    _ensure_language(request)
+    request.scope.setdefault("user", None)  # unknown paths never reached ViewerMiddleware
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "detail": detail, "errors": errors},
+        status_code=status,
+        headers=headers,
+    )  # type: ignore[return-value]
+
+
+def login_redirect(request: Request[Any, Any, Any]) -> Redirect:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target)}")
+
+
+def handle_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    if isinstance(error, NotAuthenticated) and not is_api(request) and request.method == "GET":
+        return login_redirect(request)  # type: ignore[return-value]
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    status = next(code for kind, code in _STATUS_OF.items() if isinstance(error, kind))
+    errors = error.errors if isinstance(error, InvalidInput) else ()
+    return error_response(request, status, error.detail, errors, headers)
+
+
+def _validation_errors(error: ValidationException) -> list[FieldError]:
+    result = []
+    for item in error.extra if isinstance(error.extra, list) else []:
+        if isinstance(item, dict):
+            result.append(FieldError(str(item.get("key") or "__all__"), str(item.get("message", ""))))
+    return result
+
+
+def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    _ensure_language(request)
+    if isinstance(error, ValidationException):
+        # Litestar reports unparseable or invalid bodies as 400; the contract says 422 for fields.
+        errors = _validation_errors(error)
+        status = HTTP_422_UNPROCESSABLE_ENTITY if errors else error.status_code
+        return error_response(request, status, gettext(_GENERIC_DETAIL[status]), errors)
+    status = error.status_code
+    if status == HTTP_401_UNAUTHORIZED and not is_api(request) and request.method == "GET":
+        return login_redirect(request)  # type: ignore[return-value]
+    detail = gettext(_GENERIC_DETAIL[status]) if status in _GENERIC_DETAIL else error.detail
+    return error_response(request, status, detail, headers=error.headers)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    _ensure_language(request)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, gettext(_GENERIC_DETAIL[500]))
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """`before_send` hook: CSP and friends on every HTTP response, error pages and static files included."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS:
+            headers.add(name, value)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to after a form; anything pointing off-site becomes `default`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def page(template: str, status: int = 200, **context: Any) -> Template:
+    """An HTML page; templates reach the viewer as `request.user`."""
+    return Template(template_name=template, context=context, status_code=status)

@@ -1,0 +1,1 @@
+"""Users, roles, enterprises (USCC), sessions and API tokens."""

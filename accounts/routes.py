@@ -1,0 +1,371 @@
+"""Accounts pages (sign-in, registration, profile, administration) and the `/api/v1` auth endpoints.
+
+Handlers stay thin: parse, call `accounts.service` / `accounts.credentials`, render or redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, delete, get, post
+from litestar.datastructures import Cookie
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from litestar.connection import ASGIConnection
+
+from accord.auth import SESSION_COOKIE, Viewer, ViewerResolver, bearer_token, require_role, signed_in_viewer
+from accord.clock import Clock
+from accord.errors import FieldError, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from accord.i18n import gettext as _
+from accord.pagination import Page, window
+from accord.settings import Settings
+from accord.validation import parse
+from accord.web import page, safe_next
+from accounts import credentials, service
+from accounts.schemas import (
+    EnterpriseOut,
+    PasswordChangeIn,
+    ProfileIn,
+    RegistrationIn,
+    RoleChangeIn,
+    TokenOut,
+    TokenRequest,
+    UserOut,
+    user_out,
+)
+from accounts.tables import Role
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _session_cookie(value: str, settings: Settings) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+        max_age=settings.session_max_hours * 3600,
+    )
+
+
+def _expired_session_cookie(settings: Settings) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value="", httponly=True, samesite="lax", secure=settings.secure_cookies, path="/", max_age=0)
+
+
+def _nest(form: dict[str, Any]) -> dict[str, Any]:
+    """Dotted form names (`enterprise.uscc`) become nested dicts, as the JSON API has them."""
+    nested: dict[str, Any] = {}
+    for name, value in form.items():
+        if name.startswith("_"):
+            continue
+        target = nested
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return nested
+
+
+def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
+    data = _nest(form)
+    data.pop("consent", None)
+    enterprise = data.pop("enterprise", None)
+    if data.get("role") == "merchant" and isinstance(enterprise, dict):
+        urls = enterprise.get("shop_urls", "")
+        enterprise["shop_urls"] = [line.strip() for line in str(urls).splitlines() if line.strip()]
+        enterprise = {key: value for key, value in enterprise.items() if value not in ("", None)}
+        data["enterprise"] = enterprise
+    return data
+
+
+def viewer_resolver(settings: Settings) -> ViewerResolver:
+    """The resolver ViewerMiddleware uses: bearer token first, then the session cookie."""
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    lifetime = timedelta(hours=settings.session_max_hours)
+
+    async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+        clock: Clock = connection.app.state.clock
+        if token := bearer_token(connection):
+            return await credentials.viewer_from_token(token, clock)
+        if session_id := connection.cookies.get(SESSION_COOKIE):
+            return await credentials.viewer_from_session(session_id, clock, idle, lifetime)
+        return None
+
+    return resolve
+
+
+# --- sign in / out -------------------------------------------------------------------------------
+
+
+@get("/login", name="login")
+async def login_page(next: str | None = None) -> Any:
+    return page("accounts/login.html", next=safe_next(next), form={}, errors={})
+
+
+@post("/login")
+async def login(request: Request[Any, Any, Any], data: Form, clock: Clock, settings: Settings) -> Any:
+    next_path = safe_next(data.get("next"))
+    email = str(data.get("email", ""))
+    try:
+        user = await credentials.authenticate(
+            email, str(data.get("password", "")), _client_ip(request), clock, settings.login_attempts_per_minute
+        )
+    except RateLimited as error:
+        response = page("accounts/login.html", status=429, next=next_path, form={"email": email}, failure=error.detail)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except NotAuthenticated as error:
+        return page("accounts/login.html", status=401, next=next_path, form={"email": email}, failure=error.detail)
+    session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
+    response = Redirect(next_path)
+    response.set_cookie(_session_cookie(session_id, settings))
+    return response
+
+
+@get("/logout")
+async def logout_page() -> Any:
+    return page("accounts/logout.html")
+
+
+@post("/logout")
+async def logout(request: Request[Any, Any, Any], settings: Settings) -> Any:
+    if raw := request.cookies.get(SESSION_COOKIE):
+        await credentials.end_session(raw)
+    response = Redirect("/")
+    response.set_cookie(_expired_session_cookie(settings))
+    return response
+
+
+# --- registration --------------------------------------------------------------------------------
+
+
+@get("/register")
+async def register_page(role: str = "consumer") -> Any:
+    return page("accounts/register.html", form={"role": "merchant" if role == "merchant" else "consumer"}, errors={})
+
+
+@post("/register")
+async def register(request: Request[Any, Any, Any], data: Form, clock: Clock, settings: Settings) -> Any:
+    try:
+        if data.get("consent") != "yes":
+            raise InvalidInput.one("consent", _("Please agree to how we process your data, or we cannot open an account."))
+        registration = parse(RegistrationIn, _registration_data(data))
+        user = await service.register(registration, clock)
+    except InvalidInput as error:
+        form = {key: value for key, value in data.items() if "password" not in key}
+        return page("accounts/register.html", status=422, form=form, errors=_by_field(error.errors))
+    session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
+    response = Redirect("/profile?welcome=1")
+    response.set_cookie(_session_cookie(session_id, settings))
+    return response
+
+
+def _by_field(errors: list[FieldError]) -> dict[str, str]:
+    return {error.field: error.message for error in errors}
+
+
+# --- profile -------------------------------------------------------------------------------------
+
+
+async def _profile_page(viewer: Viewer, status: int = 200, **extra: Any) -> Any:
+    user = await service.get_user(viewer.id)
+    tokens = await credentials.list_tokens(viewer)
+    context: dict[str, Any] = {"user": user, "tokens": tokens, "errors": {}, "form": {}}
+    context.update(extra)
+    return page("accounts/profile.html", status=status, **context)
+
+
+@get("/profile", dependencies={"viewer": Provide(signed_in_viewer)})
+async def profile_page(viewer: Viewer, welcome: bool = False, saved: bool = False) -> Any:
+    return await _profile_page(viewer, welcome=welcome, saved=saved)
+
+
+@post("/profile", dependencies={"viewer": Provide(signed_in_viewer)})
+async def update_profile(viewer: Viewer, data: Form, settings: Settings) -> Any:
+    try:
+        await service.update_profile(viewer, parse(ProfileIn, _nest(data)))
+    except InvalidInput as error:
+        return await _profile_page(viewer, status=422, errors=_by_field(error.errors), form=data)
+    response = Redirect("/profile?saved=1")
+    response.set_cookie(_language_cookie(str(data["language"]), settings))
+    return response
+
+
+@post("/profile/password", dependencies={"viewer": Provide(signed_in_viewer)})
+async def change_password(viewer: Viewer, data: Form) -> Any:
+    try:
+        await service.change_password(viewer, parse(PasswordChangeIn, _nest(data)))
+    except InvalidInput as error:
+        return await _profile_page(viewer, status=422, errors=_by_field(error.errors))
+    return Redirect("/profile?saved=1")
+
+
+@post("/profile/tokens", dependencies={"viewer": Provide(signed_in_viewer)})
+async def create_token(viewer: Viewer, data: Form, clock: Clock) -> Any:
+    label = str(data.get("label", "")).strip()[:100]
+    token = await credentials.issue_token(viewer.id, label or _("API token"), clock)
+    return await _profile_page(viewer, new_token=token)
+
+
+@post("/profile/tokens/{token_id:int}/revoke", dependencies={"viewer": Provide(signed_in_viewer)})
+async def revoke_token_form(viewer: Viewer, token_id: int, clock: Clock) -> Any:
+    await credentials.revoke_token(viewer, token_id, clock)
+    return Redirect("/profile?saved=1")
+
+
+# --- language switch -----------------------------------------------------------------------------
+
+
+def _language_cookie(language: str, settings: Settings) -> Cookie:
+    return Cookie(
+        key="accord_lang", value=language, samesite="lax", secure=settings.secure_cookies, path="/", max_age=365 * 86400
+    )
+
+
+@post("/language")
+async def switch_language(request: Request[Any, Any, Any], data: Form, settings: Settings) -> Any:
+    language = str(data.get("language", ""))
+    if language not in ("en", "zh-Hans"):
+        raise InvalidInput.one("language", _("Choose one of the offered options."))
+    viewer: Viewer | None = request.user
+    if viewer is not None:
+        await service.update_profile(viewer, ProfileIn(display_name=viewer.display_name, language=language))  # type: ignore[arg-type]
+    response = Redirect(safe_next(data.get("next")))
+    response.set_cookie(_language_cookie(language, settings))
+    return response
+
+
+# --- administration ------------------------------------------------------------------------------
+
+_admin = {"viewer": Provide(require_role(Role.admin.value))}
+
+
+@get("/admin/users", dependencies=_admin)
+async def admin_users(
+    viewer: Viewer, q: str = "", role: str | None = None, cursor: str | None = None
+) -> Any:
+    rows, next_cursor = await service.search_users(q, role or None, window(cursor, 50))
+    return page("admin/users.html", users=rows, q=q, role=role or "", next_cursor=next_cursor, roles=[r.value for r in Role])
+
+
+@get("/admin/users/{user_id:int}", dependencies=_admin)
+async def admin_user(viewer: Viewer, user_id: int, saved: bool = False) -> Any:
+    user = await service.get_user(user_id)
+    return page("admin/user.html", user=user, roles=[r.value for r in Role], saved=saved, errors={})
+
+
+@post("/admin/users/{user_id:int}/role", dependencies=_admin)
+async def admin_change_role(viewer: Viewer, user_id: int, data: Form, clock: Clock) -> Any:
+    try:
+        change = parse(RoleChangeIn, _nest(data))
+        await service.change_role(viewer, user_id, Role(change.role), clock)
+    except InvalidInput as error:
+        user = await service.get_user(user_id)
+        return page("admin/user.html", status=422, user=user, roles=[r.value for r in Role], errors=_by_field(error.errors))
+    return Redirect(f"/admin/users/{user_id}?saved=1")
+
+
+@post("/admin/users/{user_id:int}/active", dependencies=_admin)
+async def admin_set_active(viewer: Viewer, user_id: int, data: Form, clock: Clock) -> Any:
+    await service.set_active(viewer, user_id, data.get("active") == "yes", clock)
+    return Redirect(f"/admin/users/{user_id}?saved=1")
+
+
+@get("/admin/enterprises", dependencies=_admin)
+async def admin_enterprises(viewer: Viewer, q: str = "", cursor: str | None = None) -> Any:
+    rows, next_cursor = await service.search_enterprises(q, window(cursor, 50))
+    return page("admin/enterprises.html", enterprises=rows, q=q, next_cursor=next_cursor)
+
+
+@post("/admin/enterprises/{enterprise_id:int}/verify", dependencies=_admin)
+async def admin_verify_enterprise(viewer: Viewer, enterprise_id: int, data: Form, clock: Clock) -> Any:
+    await service.verify_enterprise(viewer, enterprise_id, data.get("verified") == "yes", clock)
+    return Redirect(f"/admin/enterprises?q={data.get('q', '')}")
+
+
+@get("/admin/audit", dependencies=_admin)
+async def admin_audit(viewer: Viewer) -> Any:
+    return page("admin/audit.html", actions=await service.admin_actions())
+
+
+# --- JSON API ------------------------------------------------------------------------------------
+
+
+@post("/auth/register", status_code=HTTP_201_CREATED, summary="Register a consumer or merchant agent")
+async def api_register(data: RegistrationIn, clock: Clock) -> UserOut:
+    return user_out(await service.register(data, clock))
+
+
+@post("/auth/token", status_code=HTTP_201_CREATED, summary="Exchange email and password for a bearer token")
+async def api_token(request: Request[Any, Any, Any], data: TokenRequest, clock: Clock, settings: Settings) -> TokenOut:
+    user = await credentials.authenticate(
+        data.email, data.password, _client_ip(request), clock, settings.login_attempts_per_minute
+    )
+    token = await credentials.issue_token(user["id"], data.label, clock)
+    return TokenOut(token=token, user=user_out(await service.get_user(user["id"])))
+
+
+@delete(
+    "/auth/token",
+    status_code=HTTP_204_NO_CONTENT,
+    dependencies={"viewer": Provide(signed_in_viewer)},
+    summary="Revoke the bearer token in use",
+)
+async def api_revoke_token(viewer: Viewer, clock: Clock) -> None:
+    if viewer.credential != "token":
+        raise NotFound(_("This request was not made with a token."))
+    await credentials.revoke_token(viewer, viewer.credential_id, clock)
+
+
+@get("/me", dependencies={"viewer": Provide(signed_in_viewer)}, summary="The signed-in user")
+async def api_me(viewer: Viewer) -> UserOut:
+    return user_out(await service.get_user(viewer.id))
+
+
+@get("/enterprises", summary="Search enterprises by name or USCC")
+async def api_enterprises(
+    q: str = "",
+    cursor: str | None = None,
+    limit: Annotated[int | None, Parameter(ge=1, le=100)] = None,
+) -> Page[EnterpriseOut]:
+    rows, next_cursor = await service.search_enterprises(q, window(cursor, limit))
+    return Page[EnterpriseOut](items=[EnterpriseOut(**{k: row[k] for k in EnterpriseOut.model_fields}) for row in rows], next_cursor=next_cursor)
+
+
+page_routes = [
+    login_page,
+    login,
+    logout_page,
+    logout,
+    register_page,
+    register,
+    profile_page,
+    update_profile,
+    change_password,
+    create_token,
+    revoke_token_form,
+    switch_language,
+    admin_users,
+    admin_user,
+    admin_change_role,
+    admin_set_active,
+    admin_enterprises,
+    admin_verify_enterprise,
+    admin_audit,
+]
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[api_register, api_token, api_revoke_token, api_me, api_enterprises],
+    tags=["accounts"],
+)

@@ -1,0 +1,189 @@
+"""What the accounts API and forms accept and return. Request models list exactly the settable fields."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from accord.i18n import gettext as _
+from accounts.passwords import MAX_LENGTH, password_problem
+from accounts.uscc import normalize_uscc, uscc_problem
+
+LanguageCode = Literal["en", "zh-Hans"]
+SelfServiceRole = Literal["consumer", "merchant"]
+AnyRole = Literal["consumer", "merchant", "mediator", "admin"]
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO"}
+COUNTRY_CODES = frozenset(
+    code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+)
+
+
+def _email(value: str) -> str:
+    try:
+        # test_environment admits the reserved `.test` domain our demo accounts use.
+        checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise PydanticCustomError("email", _("Enter a valid email address, like name@example.com.")) from None
+    return checked.normalized.lower()
+
+
+def _uscc(value: str) -> str:
+    code = normalize_uscc(value)
+    if problem := uscc_problem(code):
+        raise PydanticCustomError("uscc", problem)
+    return code
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise PydanticCustomError("country", _("Use a two-letter ISO 3166 country code, like CN or US."))
+    return code
+
+
+def _shop_url(value: str) -> str:
+    value = value.strip()
+    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or " " in value:
+        raise PydanticCustomError("url", _("Shop addresses must be web addresses starting with https://."))
+    return value
+
+
+def _display_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise PydanticCustomError("display_name", _("Enter the name other people will see."))
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Uscc = Annotated[str, Field(max_length=40), AfterValidator(_uscc)]
+Country = Annotated[str, Field(max_length=2), AfterValidator(_country)]
+ShopUrl = Annotated[str, Field(max_length=500), AfterValidator(_shop_url)]
+DisplayName = Annotated[str, Field(max_length=100), AfterValidator(_display_name)]
+Password = Annotated[str, Field(max_length=MAX_LENGTH)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class EnterpriseIn(Strict):
+    name: Annotated[str, Field(min_length=2, max_length=200), AfterValidator(lambda name: " ".join(name.split()))]
+    country: Country = "CN"
+    uscc: Annotated[Uscc | None, Field(validate_default=True)] = None
+    shop_urls: Annotated[list[ShopUrl], Field(max_length=10)] = []
+
+    @field_validator("uscc")
+    @classmethod
+    def chinese_enterprises_have_uscc(cls, uscc: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("country") == "CN" and not uscc:
+            raise PydanticCustomError(
+                "uscc_required", _("Enterprises registered in China need their Unified Social Credit Code.")
+            )
+        return uscc
+
+
+class RegistrationIn(Strict):
+    email: Email
+    password: Password
+    display_name: DisplayName
+    language: LanguageCode = "en"
+    role: SelfServiceRole = "consumer"
+    enterprise: Annotated[EnterpriseIn | None, Field(validate_default=True)] = None
+
+    @field_validator("password")
+    @classmethod
+    def strong_password(cls, password: str, info: ValidationInfo) -> str:
+        if problem := password_problem(password, info.data.get("email", "")):
+            raise PydanticCustomError("password", problem)
+        return password
+
+    @field_validator("enterprise")
+    @classmethod
+    def merchants_bring_enterprise(cls, enterprise: EnterpriseIn | None, info: ValidationInfo) -> EnterpriseIn | None:
+        role = info.data.get("role")
+        if role == "merchant" and enterprise is None:
+            raise PydanticCustomError("enterprise_required", _("Merchants register together with their enterprise."))
+        if role == "consumer" and enterprise is not None:
+            raise PydanticCustomError("enterprise_forbidden", _("Consumers do not register an enterprise."))
+        return enterprise
+
+
+class TokenRequest(Strict):
+    email: Annotated[str, Field(max_length=254)]
+    password: Password
+    label: Annotated[str, Field(max_length=100)] = "API"
+
+
+class EnterpriseOut(BaseModel):
+    id: int
+    name: str
+    uscc: str | None
+    verified: bool
+    country: str
+
+
+class EnterpriseBrief(BaseModel):
+    id: int
+    name: str
+    uscc: str | None
+    verified: bool
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: AnyRole
+    language: LanguageCode
+    enterprise: EnterpriseBrief | None
+
+
+class TokenOut(BaseModel):
+    token: str
+    user: UserOut
+
+
+class ProfileIn(Strict):
+    display_name: DisplayName
+    language: LanguageCode
+
+
+class PasswordChangeIn(Strict):
+    current_password: Password
+    new_password: Password
+
+    @field_validator("new_password")
+    @classmethod
+    def strong_password(cls, password: str) -> str:
+        if problem := password_problem(password):
+            raise PydanticCustomError("password", problem)
+        return password
+
+
+class RoleChangeIn(Strict):
+    role: AnyRole
+
+
+def user_out(row: dict) -> UserOut:  # type: ignore[type-arg]
+    """A user row from `accounts.service.USER_COLUMNS` as the API shows it."""
+    enterprise = None
+    if row["enterprise_id"] is not None:
+        enterprise = EnterpriseBrief(
+            id=row["enterprise_id"],
+            name=row["enterprise_name"],
+            uscc=row["enterprise_uscc"],
+            verified=bool(row["enterprise_verified"]),
+        )
+    return UserOut(
+        id=row["id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        role=row["role"],
+        language=row["language"],
+        enterprise=enterprise,
+    )

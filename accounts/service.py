@@ -1,0 +1,309 @@
+"""Accounts domain logic: registration, profiles, enterprises and what administrators change.
+
+Every function takes the acting viewer (where there is one) and a clock, checks authorization itself,
+and raises domain errors; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from accord.auth import Viewer
+from accord.clock import Clock
+from accord.db import contains_text, is_unique_violation, write_transaction
+from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.i18n import gettext as _
+from accord.pagination import Window, page_of
+from accounts.credentials import end_all_sessions
+from accounts.passwords import hash_password, verify_password
+from accounts.schemas import EnterpriseIn, PasswordChangeIn, ProfileIn, RegistrationIn
+from accounts.tables import AdminAction, Enterprise, MediatorProfile, Role, User
+
+USER_COLUMNS = (
+    User.id,
+    User.email,
+    User.display_name,
+    User.role,
+    User.language,
+    User.active,
+    User.created_at,
+    User.enterprise.id.as_alias("enterprise_id"),
+    User.enterprise.name.as_alias("enterprise_name"),
+    User.enterprise.uscc.as_alias("enterprise_uscc"),
+    User.enterprise.verified.as_alias("enterprise_verified"),
+)
+ENTERPRISE_COLUMNS = (
+    Enterprise.id,
+    Enterprise.name,
+    Enterprise.uscc,
+    Enterprise.country,
+    Enterprise.verified,
+    Enterprise.verified_at,
+    Enterprise.shop_urls,
+    Enterprise.created_at,
+)
+
+
+def _duplicate_email() -> InvalidInput:
+    return InvalidInput.one("email", _("An account with this email address already exists. Sign in instead."))
+
+
+async def _enterprise_for_new_agent(enterprise: EnterpriseIn, clock: Clock) -> int:
+    """The enterprise a self-registering merchant agent will represent (created unverified).
+
+    An enterprise that consumers already named in cases but that has no agents yet may be taken up;
+    one that already has agents may only be joined through an administrator, or anyone who knows a
+    (public) USCC could read that enterprise's cases.
+    """
+    if enterprise.uscc:
+        existing = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == enterprise.uscc).first()
+        if existing:
+            if await User.exists().where(User.enterprise == existing["id"]):
+                raise InvalidInput.one(
+                    "enterprise.uscc",
+                    _("This enterprise already has an account. Ask its administrator or Accord support to add you."),
+                )
+            return existing["id"]
+    created = await Enterprise.insert(
+        Enterprise(
+            name=enterprise.name,
+            uscc=enterprise.uscc,
+            country=enterprise.country,
+            shop_urls=enterprise.shop_urls,
+            verified=False,
+            created_at=clock.now(),
+        )
+    ).returning(Enterprise.id)
+    return created[0]["id"]
+
+
+async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
+    """Self-registration of a consumer, or of a merchant agent with their enterprise (unverified)."""
+    password_hash = await asyncio.to_thread(hash_password, data.password)
+    try:
+        async with write_transaction():
+            if await User.exists().where(User.email == data.email):
+                raise _duplicate_email()
+            enterprise_id = await _enterprise_for_new_agent(data.enterprise, clock) if data.enterprise else None
+            created = await User.insert(
+                User(
+                    email=data.email,
+                    display_name=data.display_name,
+                    language=data.language,
+                    password_hash=password_hash,
+                    role=data.role,
+                    active=True,
+                    enterprise=enterprise_id,
+                    created_at=clock.now(),
+                )
+            ).returning(User.id)
+    except Exception as error:
+        if is_unique_violation(error):
+            raise _duplicate_email() from None
+        raise
+    return await get_user(created[0]["id"])
+
+
+async def create_user(
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    clock: Clock,
+    language: str = "en",
+    enterprise_uscc: str | None = None,
+) -> dict[str, Any]:
+    """Create any kind of user (CLI and seeding): mediators and admins cannot self-register."""
+    enterprise_id = None
+    if role is Role.merchant:
+        if not enterprise_uscc:
+            raise InvalidInput.one("enterprise", _("A merchant agent belongs to an enterprise: give its USCC."))
+        enterprise = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == enterprise_uscc).first()
+        if enterprise is None:
+            raise InvalidInput.one("enterprise", _("No enterprise with this USCC is registered."))
+        enterprise_id = enterprise["id"]
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with write_transaction():
+        if await User.exists().where(User.email == email.lower()):
+            raise _duplicate_email()
+        created = await User.insert(
+            User(
+                email=email.lower(),
+                display_name=display_name,
+                language=language,
+                password_hash=password_hash,
+                role=role.value,
+                active=True,
+                enterprise=enterprise_id,
+                created_at=clock.now(),
+            )
+        ).returning(User.id)
+        if role is Role.mediator:
+            await _ensure_mediator_profile(created[0]["id"], language)
+    return await get_user(created[0]["id"])
+
+
+async def create_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool = False) -> dict[str, Any]:
+    async with write_transaction():
+        if data.uscc and await Enterprise.exists().where(Enterprise.uscc == data.uscc):
+            raise InvalidInput.one("uscc", _("An enterprise with this USCC is already registered."))
+        now = clock.now()
+        created = await Enterprise.insert(
+            Enterprise(
+                name=data.name,
+                uscc=data.uscc,
+                country=data.country,
+                shop_urls=data.shop_urls,
+                verified=verified,
+                verified_at=now if verified else None,
+                created_at=now,
+            )
+        ).returning(Enterprise.id)
+    return await get_enterprise(created[0]["id"])
+
+
+async def _ensure_mediator_profile(user_id: int, language: str) -> None:
+    if not await MediatorProfile.exists().where(MediatorProfile.user == user_id):
+        await MediatorProfile.insert(
+            MediatorProfile(user=user_id, languages=[language], categories=[], max_active_cases=20)
+        )
+
+
+async def get_user(user_id: int) -> dict[str, Any]:
+    row = await User.select(*USER_COLUMNS).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(_("There is no such user."))
+    return row
+
+
+async def get_enterprise(enterprise_id: int) -> dict[str, Any]:
+    row = await Enterprise.select(*ENTERPRISE_COLUMNS).where(Enterprise.id == enterprise_id).first()
+    if row is None:
+        raise NotFound(_("There is no such enterprise."))
+    return row
+
+
+async def search_enterprises(query: str, window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    """Enterprises whose name contains `query` or whose USCC starts with it, by name then id."""
+    select = Enterprise.select(*ENTERPRISE_COLUMNS)
+    query = query.strip()
+    code_prefix = "".join(char for char in query.upper() if char.isalnum())
+    if query:
+        matches = contains_text('"enterprise"."name"', query)
+        select = select.where(matches | Enterprise.uscc.like(code_prefix + "%") if code_prefix else matches)
+    if window.after:
+        name, last_id = window.after[0], window.after[1]
+        select = select.where(
+            (Enterprise.name > name) | ((Enterprise.name == name) & (Enterprise.id > last_id))  # type: ignore[arg-type]
+        )
+    rows = await select.order_by(Enterprise.name, Enterprise.id).limit(window.limit + 1)
+    return page_of(rows, window.limit, key=lambda row: [row["name"], row["id"]])
+
+
+async def search_users(query: str, role: str | None, window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    """Users by email or display name, newest first (admin)."""
+    select = User.select(*USER_COLUMNS)
+    query = query.strip()
+    if query:
+        select = select.where(contains_text('"users"."email"', query) | contains_text('"users"."display_name"', query))
+    if role:
+        select = select.where(User.role == role)
+    if window.after:
+        select = select.where(User.id < window.after[0])
+    rows = await select.order_by(User.id, ascending=False).limit(window.limit + 1)
+    return page_of(rows, window.limit, key=lambda row: [row["id"]])
+
+
+async def update_profile(viewer: Viewer, data: ProfileIn) -> None:
+    async with write_transaction():
+        await User.update({User.display_name: data.display_name, User.language: data.language}).where(
+            User.id == viewer.id
+        )
+
+
+async def change_password(viewer: Viewer, data: PasswordChangeIn) -> None:
+    """Change the viewer's password and sign out their other browsers."""
+    row = await User.select(User.password_hash).where(User.id == viewer.id).first()
+    assert row is not None
+    if not await asyncio.to_thread(verify_password, row["password_hash"], data.current_password):
+        raise InvalidInput.one("current_password", _("Your current password is not correct."))
+    new_hash = await asyncio.to_thread(hash_password, data.new_password)
+    async with write_transaction():
+        await User.update({User.password_hash: new_hash}).where(User.id == viewer.id)
+        keep = viewer.credential_id if viewer.credential == "session" else None
+        await end_all_sessions(viewer.id, keep_session_id=keep)
+
+
+def _require_admin(actor: Viewer) -> None:
+    if not actor.has_role(Role.admin.value):
+        raise Forbidden(_("Only registrars may do this."))
+
+
+async def _audit(actor: Viewer, action: str, target: str, before: dict[str, Any], after: dict[str, Any], clock: Clock) -> None:
+    await AdminAction.insert(
+        AdminAction(actor=actor.id, action=action, target=target, before=before, after=after, at=clock.now())
+    )
+
+
+async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> None:
+    """An admin gives a user another role; the user's sessions end so the change applies at once."""
+    _require_admin(actor)
+    if user_id == actor.id:
+        raise Forbidden(_("You cannot change your own role; ask another registrar."))
+    async with write_transaction():
+        user = await get_user(user_id)
+        if role is Role.merchant and user["enterprise_id"] is None:
+            raise InvalidInput.one("role", _("Only users linked to an enterprise can be merchant agents."))
+        if role is Role.mediator:
+            await _ensure_mediator_profile(user_id, user["language"])
+        await User.update({User.role: role.value}).where(User.id == user_id)
+        await _audit(actor, "change_role", f"user:{user_id}", {"role": user["role"]}, {"role": role.value}, clock)
+        await end_all_sessions(user_id)
+
+
+async def set_active(actor: Viewer, user_id: int, active: bool, clock: Clock) -> None:
+    """Deactivate (sign out everywhere, tokens stop working) or reactivate a user."""
+    _require_admin(actor)
+    if user_id == actor.id:
+        raise Forbidden(_("You cannot deactivate your own account."))
+    async with write_transaction():
+        user = await get_user(user_id)
+        await User.update({User.active: active}).where(User.id == user_id)
+        await _audit(actor, "set_active", f"user:{user_id}", {"active": user["active"]}, {"active": active}, clock)
+        if not active:
+            await end_all_sessions(user_id)
+
+
+async def verify_enterprise(actor: Viewer, enterprise_id: int, verified: bool, clock: Clock) -> None:
+    _require_admin(actor)
+    async with write_transaction():
+        enterprise = await get_enterprise(enterprise_id)
+        await Enterprise.update(
+            {Enterprise.verified: verified, Enterprise.verified_at: clock.now() if verified else None}
+        ).where(Enterprise.id == enterprise_id)
+        await _audit(
+            actor,
+            "verify_enterprise",
+            f"enterprise:{enterprise_id}",
+            {"verified": enterprise["verified"]},
+            {"verified": verified},
+            clock,
+        )
+
+
+async def admin_actions(limit: int = 50) -> list[dict[str, Any]]:
+    return (
+        await AdminAction.select(
+            AdminAction.id,
+            AdminAction.action,
+            AdminAction.target,
+            AdminAction.before,
+            AdminAction.after,
+            AdminAction.at,
+            AdminAction.actor.email.as_alias("actor_email"),
+        )
+        .order_by(AdminAction.id, ascending=False)
+        .limit(limit)
+    )

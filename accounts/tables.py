@@ -1,0 +1,105 @@
+"""People and organisations: users and their roles, enterprises, sessions, API tokens."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSON,
+    Array,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from accord.i18n import N_, register_labels
+
+
+class Role(str, Enum):
+    consumer = "consumer"
+    merchant = "merchant"
+    mediator = "mediator"
+    admin = "admin"
+
+
+register_labels(
+    "role",
+    {
+        Role.consumer: N_("Consumer"),
+        Role.merchant: N_("Merchant agent"),
+        Role.mediator: N_("Mediator"),
+        Role.admin: N_("Registrar (administrator)"),
+    },
+)
+
+
+class Enterprise(Table, tablename="enterprise"):
+    """A merchant business. Chinese enterprises carry a USCC; foreign ones may not have one."""
+
+    name = Varchar(length=200, index=True)
+    uscc = Varchar(length=18, null=True, default=None, unique=True)
+    country = Varchar(length=2, default="CN")
+    shop_urls = Array(base_column=Varchar(length=500))
+    verified = Boolean(default=False)
+    verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class User(Table, tablename="users"):
+    email = Varchar(length=254, unique=True)  # stored lower-cased: unique case-insensitively
+    display_name = Varchar(length=100)
+    language = Varchar(length=10, default="en")
+    password_hash = Varchar(length=255)
+    role = Varchar(length=20, choices=Role, index=True)
+    active = Boolean(default=True)
+    enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+
+
+class MediatorProfile(Table, tablename="mediator_profile"):
+    user = ForeignKey(references=User, unique=True, on_delete=OnDelete.cascade)
+    languages = Array(base_column=Varchar(length=10))
+    categories = Array(base_column=Varchar(length=40))
+    max_active_cases = Integer(default=20)
+
+
+class UserSession(Table, tablename="user_session"):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored."""
+
+    id_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A bearer token for API clients, shown once and stored hashed."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    label = Varchar(length=100)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """One failed sign-in; counted per (IP, account) and per account for rate limiting."""
+
+    key_hash = Varchar(length=64, index=True)
+    at = Timestamptz(index=True)
+
+
+class AdminAction(Table, tablename="admin_action"):
+    """Audit trail of what an administrator changed, with before and after values."""
+
+    actor = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    action = Varchar(length=50)
+    target = Varchar(length=100)
+    before = JSON()
+    after = JSON()
+    at = Timestamptz(index=True)

@@ -1,0 +1,1 @@
+"""cases domain (built by its own issue)."""

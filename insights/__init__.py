@@ -1,0 +1,1 @@
+"""insights domain (built by its own issue)."""

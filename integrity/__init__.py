@@ -1,0 +1,1 @@
+"""integrity domain (built by its own issue)."""

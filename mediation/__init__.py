@@ -1,0 +1,1 @@
+"""mediation domain (built by its own issue)."""

@@ -1,0 +1,1 @@
+"""notifications domain (built by its own issue)."""
