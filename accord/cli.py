@@ -119,7 +119,12 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
     password = _read_password(args)
     try:
         checked = RegistrationIn.model_validate(
-            {"email": args.email, "password": password, "display_name": args.name or args.email.split("@")[0], "language": args.language}
+            {
+                "email": args.email,
+                "password": password,
+                "display_name": args.name or args.email.split("@")[0],
+                "language": args.language,
+            }
         )
     except ValidationError as error:
         first = error.errors()[0]

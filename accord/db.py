@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine, engine_finder
 from piccolo.engine.sqlite import TransactionType
-from piccolo.columns.combination import WhereRaw
 
 from accord.settings import Database
 
@@ -46,9 +46,8 @@ async def write_transaction() -> AsyncIterator[None]:
         yield  # already inside the caller's transaction
         return
     if db.engine_type == "sqlite":
-        async with _sqlite_writer:
-            async with db.transaction(transaction_type=TransactionType.immediate):
-                yield
+        async with _sqlite_writer, db.transaction(transaction_type=TransactionType.immediate):
+            yield
     else:
         async with db.transaction():
             yield

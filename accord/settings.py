@@ -69,7 +69,7 @@ def parse_database_url(url: str) -> Database:
     """Accept `sqlite:///relative.db`, `sqlite:////absolute.db` or `postgresql://user@host:port/db`."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        raw_path = url[len("sqlite://"):]
+        raw_path = url[len("sqlite://") :]
         if not raw_path.startswith("/") or len(raw_path) < 2:
             raise SettingsError(f"DATABASE_URL {url!r} must look like sqlite:///path/to/file.sqlite3")
         return Database(engine="sqlite", url=url, sqlite_path=Path(raw_path[1:]))
@@ -84,9 +84,7 @@ def parse_database_url(url: str) -> Database:
                 f"DATABASE_URL {url!r} must look like postgresql://user[:password]@host[:port]/database"
             )
         return Database(engine="postgres", url=url)
-    raise SettingsError(
-        f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://user@host:port/db"
-    )
+    raise SettingsError(f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://user@host:port/db")
 
 
 def _secret_key(env: dict[str, str], data_dir: Path) -> str:

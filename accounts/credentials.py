@@ -197,5 +197,3 @@ async def revoke_token(viewer: Viewer, token_id: int, clock: Clock) -> None:
         )
     if not revoked:
         raise NotFound(_("There is no such token."))
-
-

@@ -6,17 +6,15 @@ Handlers stay thin: parse, call `accounts.service` / `accounts.credentials`, ren
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Request, Response, Router, delete, get, post
+from litestar import Request, Router, delete, get, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-
-from litestar.connection import ASGIConnection
 
 from accord.auth import SESSION_COOKIE, Viewer, ViewerResolver, bearer_token, require_role, signed_in_viewer
 from accord.clock import Clock
@@ -28,6 +26,8 @@ from accord.validation import parse
 from accord.web import page, safe_next
 from accounts import credentials, service
 from accounts.schemas import (
+    ActiveChangeIn,
+    AdminUserOut,
     EnterpriseOut,
     PasswordChangeIn,
     ProfileIn,
@@ -36,18 +36,20 @@ from accounts.schemas import (
     TokenOut,
     TokenRequest,
     UserOut,
+    VerificationIn,
+    admin_user_out,
     user_out,
 )
 from accounts.tables import Role
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _session_cookie(value: str, settings: Settings) -> Cookie:
+def _session_cookie(value: str, settings: NamedDependency[Settings]) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=value,
@@ -59,8 +61,10 @@ def _session_cookie(value: str, settings: Settings) -> Cookie:
     )
 
 
-def _expired_session_cookie(settings: Settings) -> Cookie:
-    return Cookie(key=SESSION_COOKIE, value="", httponly=True, samesite="lax", secure=settings.secure_cookies, path="/", max_age=0)
+def _expired_session_cookie(settings: NamedDependency[Settings]) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE, value="", httponly=True, samesite="lax", secure=settings.secure_cookies, path="/", max_age=0
+    )
 
 
 def _nest(form: dict[str, Any]) -> dict[str, Any]:
@@ -89,13 +93,13 @@ def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def viewer_resolver(settings: Settings) -> ViewerResolver:
+def viewer_resolver(settings: NamedDependency[Settings]) -> ViewerResolver:
     """The resolver ViewerMiddleware uses: bearer token first, then the session cookie."""
     idle = timedelta(minutes=settings.session_idle_minutes)
     lifetime = timedelta(hours=settings.session_max_hours)
 
     async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
-        clock: Clock = connection.app.state.clock
+        clock: NamedDependency[Clock] = connection.app.state.clock
         if token := bearer_token(connection):
             return await credentials.viewer_from_token(token, clock)
         if session_id := connection.cookies.get(SESSION_COOKIE):
@@ -109,12 +113,14 @@ def viewer_resolver(settings: Settings) -> ViewerResolver:
 
 
 @get("/login", name="login")
-async def login_page(next: str | None = None) -> Any:
+async def login_page(next: FromQuery[str | None] = None) -> Any:
     return page("accounts/login.html", next=safe_next(next), form={}, errors={})
 
 
 @post("/login")
-async def login(request: Request[Any, Any, Any], data: Form, clock: Clock, settings: Settings) -> Any:
+async def login(
+    request: Request[Any, Any, Any], data: Form, clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> Any:
     next_path = safe_next(data.get("next"))
     email = str(data.get("email", ""))
     try:
@@ -139,7 +145,7 @@ async def logout_page() -> Any:
 
 
 @post("/logout")
-async def logout(request: Request[Any, Any, Any], settings: Settings) -> Any:
+async def logout(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Any:
     if raw := request.cookies.get(SESSION_COOKIE):
         await credentials.end_session(raw)
     response = Redirect("/")
@@ -151,16 +157,26 @@ async def logout(request: Request[Any, Any, Any], settings: Settings) -> Any:
 
 
 @get("/register")
-async def register_page(role: str = "consumer") -> Any:
+async def register_page(role: FromQuery[str] = "consumer") -> Any:
     return page("accounts/register.html", form={"role": "merchant" if role == "merchant" else "consumer"}, errors={})
 
 
 @post("/register")
-async def register(request: Request[Any, Any, Any], data: Form, clock: Clock, settings: Settings) -> Any:
+async def register(
+    request: Request[Any, Any, Any], data: Form, clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> Any:
     try:
-        if data.get("consent") != "yes":
-            raise InvalidInput.one("consent", _("Please agree to how we process your data, or we cannot open an account."))
-        registration = parse(RegistrationIn, _registration_data(data))
+        consent = (
+            []
+            if data.get("consent") == "yes"
+            else [FieldError("consent", _("Please agree to how we process your data, or we cannot open an account."))]
+        )
+        try:
+            registration = parse(RegistrationIn, _registration_data(data))
+        except InvalidInput as error:
+            raise InvalidInput(error.errors + consent) from None
+        if consent:
+            raise InvalidInput(consent)
         user = await service.register(registration, clock)
     except InvalidInput as error:
         form = {key: value for key, value in data.items() if "password" not in key}
@@ -187,12 +203,14 @@ async def _profile_page(viewer: Viewer, status: int = 200, **extra: Any) -> Any:
 
 
 @get("/profile", dependencies={"viewer": Provide(signed_in_viewer)})
-async def profile_page(viewer: Viewer, welcome: bool = False, saved: bool = False) -> Any:
+async def profile_page(
+    viewer: NamedDependency[Viewer], welcome: FromQuery[bool] = False, saved: FromQuery[bool] = False
+) -> Any:
     return await _profile_page(viewer, welcome=welcome, saved=saved)
 
 
 @post("/profile", dependencies={"viewer": Provide(signed_in_viewer)})
-async def update_profile(viewer: Viewer, data: Form, settings: Settings) -> Any:
+async def update_profile(viewer: NamedDependency[Viewer], data: Form, settings: NamedDependency[Settings]) -> Any:
     try:
         await service.update_profile(viewer, parse(ProfileIn, _nest(data)))
     except InvalidInput as error:
@@ -203,7 +221,7 @@ async def update_profile(viewer: Viewer, data: Form, settings: Settings) -> Any:
 
 
 @post("/profile/password", dependencies={"viewer": Provide(signed_in_viewer)})
-async def change_password(viewer: Viewer, data: Form) -> Any:
+async def change_password(viewer: NamedDependency[Viewer], data: Form) -> Any:
     try:
         await service.change_password(viewer, parse(PasswordChangeIn, _nest(data)))
     except InvalidInput as error:
@@ -212,14 +230,16 @@ async def change_password(viewer: Viewer, data: Form) -> Any:
 
 
 @post("/profile/tokens", dependencies={"viewer": Provide(signed_in_viewer)})
-async def create_token(viewer: Viewer, data: Form, clock: Clock) -> Any:
+async def create_token(viewer: NamedDependency[Viewer], data: Form, clock: NamedDependency[Clock]) -> Any:
     label = str(data.get("label", "")).strip()[:100]
     token = await credentials.issue_token(viewer.id, label or _("API token"), clock)
     return await _profile_page(viewer, new_token=token)
 
 
 @post("/profile/tokens/{token_id:int}/revoke", dependencies={"viewer": Provide(signed_in_viewer)})
-async def revoke_token_form(viewer: Viewer, token_id: int, clock: Clock) -> Any:
+async def revoke_token_form(
+    viewer: NamedDependency[Viewer], token_id: FromPath[int], clock: NamedDependency[Clock]
+) -> Any:
     await credentials.revoke_token(viewer, token_id, clock)
     return Redirect("/profile?saved=1")
 
@@ -227,14 +247,14 @@ async def revoke_token_form(viewer: Viewer, token_id: int, clock: Clock) -> Any:
 # --- language switch -----------------------------------------------------------------------------
 
 
-def _language_cookie(language: str, settings: Settings) -> Cookie:
+def _language_cookie(language: str, settings: NamedDependency[Settings]) -> Cookie:
     return Cookie(
         key="accord_lang", value=language, samesite="lax", secure=settings.secure_cookies, path="/", max_age=365 * 86400
     )
 
 
 @post("/language")
-async def switch_language(request: Request[Any, Any, Any], data: Form, settings: Settings) -> Any:
+async def switch_language(request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]) -> Any:
     language = str(data.get("language", ""))
     if language not in ("en", "zh-Hans"):
         raise InvalidInput.one("language", _("Choose one of the offered options."))
@@ -253,49 +273,64 @@ _admin = {"viewer": Provide(require_role(Role.admin.value))}
 
 @get("/admin/users", dependencies=_admin)
 async def admin_users(
-    viewer: Viewer, q: str = "", role: str | None = None, cursor: str | None = None
+    viewer: NamedDependency[Viewer],
+    q: FromQuery[str] = "",
+    role: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
 ) -> Any:
     rows, next_cursor = await service.search_users(q, role or None, window(cursor, 50))
-    return page("admin/users.html", users=rows, q=q, role=role or "", next_cursor=next_cursor, roles=[r.value for r in Role])
+    return page(
+        "admin/users.html", users=rows, q=q, role=role or "", next_cursor=next_cursor, roles=[r.value for r in Role]
+    )
 
 
 @get("/admin/users/{user_id:int}", dependencies=_admin)
-async def admin_user(viewer: Viewer, user_id: int, saved: bool = False) -> Any:
+async def admin_user(viewer: NamedDependency[Viewer], user_id: FromPath[int], saved: FromQuery[bool] = False) -> Any:
     user = await service.get_user(user_id)
     return page("admin/user.html", user=user, roles=[r.value for r in Role], saved=saved, errors={})
 
 
 @post("/admin/users/{user_id:int}/role", dependencies=_admin)
-async def admin_change_role(viewer: Viewer, user_id: int, data: Form, clock: Clock) -> Any:
+async def admin_change_role(
+    viewer: NamedDependency[Viewer], user_id: FromPath[int], data: Form, clock: NamedDependency[Clock]
+) -> Any:
     try:
         change = parse(RoleChangeIn, _nest(data))
         await service.change_role(viewer, user_id, Role(change.role), clock)
     except InvalidInput as error:
         user = await service.get_user(user_id)
-        return page("admin/user.html", status=422, user=user, roles=[r.value for r in Role], errors=_by_field(error.errors))
+        return page(
+            "admin/user.html", status=422, user=user, roles=[r.value for r in Role], errors=_by_field(error.errors)
+        )
     return Redirect(f"/admin/users/{user_id}?saved=1")
 
 
 @post("/admin/users/{user_id:int}/active", dependencies=_admin)
-async def admin_set_active(viewer: Viewer, user_id: int, data: Form, clock: Clock) -> Any:
+async def admin_set_active(
+    viewer: NamedDependency[Viewer], user_id: FromPath[int], data: Form, clock: NamedDependency[Clock]
+) -> Any:
     await service.set_active(viewer, user_id, data.get("active") == "yes", clock)
     return Redirect(f"/admin/users/{user_id}?saved=1")
 
 
 @get("/admin/enterprises", dependencies=_admin)
-async def admin_enterprises(viewer: Viewer, q: str = "", cursor: str | None = None) -> Any:
+async def admin_enterprises(
+    viewer: NamedDependency[Viewer], q: FromQuery[str] = "", cursor: FromQuery[str | None] = None
+) -> Any:
     rows, next_cursor = await service.search_enterprises(q, window(cursor, 50))
     return page("admin/enterprises.html", enterprises=rows, q=q, next_cursor=next_cursor)
 
 
 @post("/admin/enterprises/{enterprise_id:int}/verify", dependencies=_admin)
-async def admin_verify_enterprise(viewer: Viewer, enterprise_id: int, data: Form, clock: Clock) -> Any:
+async def admin_verify_enterprise(
+    viewer: NamedDependency[Viewer], enterprise_id: FromPath[int], data: Form, clock: NamedDependency[Clock]
+) -> Any:
     await service.verify_enterprise(viewer, enterprise_id, data.get("verified") == "yes", clock)
     return Redirect(f"/admin/enterprises?q={data.get('q', '')}")
 
 
 @get("/admin/audit", dependencies=_admin)
-async def admin_audit(viewer: Viewer) -> Any:
+async def admin_audit(viewer: NamedDependency[Viewer]) -> Any:
     return page("admin/audit.html", actions=await service.admin_actions())
 
 
@@ -303,12 +338,17 @@ async def admin_audit(viewer: Viewer) -> Any:
 
 
 @post("/auth/register", status_code=HTTP_201_CREATED, summary="Register a consumer or merchant agent")
-async def api_register(data: RegistrationIn, clock: Clock) -> UserOut:
+async def api_register(data: JSONBody[RegistrationIn], clock: NamedDependency[Clock]) -> UserOut:
     return user_out(await service.register(data, clock))
 
 
 @post("/auth/token", status_code=HTTP_201_CREATED, summary="Exchange email and password for a bearer token")
-async def api_token(request: Request[Any, Any, Any], data: TokenRequest, clock: Clock, settings: Settings) -> TokenOut:
+async def api_token(
+    request: Request[Any, Any, Any],
+    data: JSONBody[TokenRequest],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> TokenOut:
     user = await credentials.authenticate(
         data.email, data.password, _client_ip(request), clock, settings.login_attempts_per_minute
     )
@@ -322,25 +362,71 @@ async def api_token(request: Request[Any, Any, Any], data: TokenRequest, clock: 
     dependencies={"viewer": Provide(signed_in_viewer)},
     summary="Revoke the bearer token in use",
 )
-async def api_revoke_token(viewer: Viewer, clock: Clock) -> None:
+async def api_revoke_token(viewer: NamedDependency[Viewer], clock: NamedDependency[Clock]) -> None:
     if viewer.credential != "token":
         raise NotFound(_("This request was not made with a token."))
     await credentials.revoke_token(viewer, viewer.credential_id, clock)
 
 
 @get("/me", dependencies={"viewer": Provide(signed_in_viewer)}, summary="The signed-in user")
-async def api_me(viewer: Viewer) -> UserOut:
+async def api_me(viewer: NamedDependency[Viewer]) -> UserOut:
     return user_out(await service.get_user(viewer.id))
 
 
 @get("/enterprises", summary="Search enterprises by name or USCC")
 async def api_enterprises(
-    q: str = "",
-    cursor: str | None = None,
-    limit: Annotated[int | None, Parameter(ge=1, le=100)] = None,
+    q: FromQuery[str] = "",
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
 ) -> Page[EnterpriseOut]:
     rows, next_cursor = await service.search_enterprises(q, window(cursor, limit))
-    return Page[EnterpriseOut](items=[EnterpriseOut(**{k: row[k] for k in EnterpriseOut.model_fields}) for row in rows], next_cursor=next_cursor)
+    return Page[EnterpriseOut](items=[_enterprise_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@get("/admin/users", dependencies=_admin, summary="Search users (registrars)")
+async def api_admin_users(
+    viewer: NamedDependency[Viewer],
+    q: FromQuery[str] = "",
+    role: FromQuery[str | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
+) -> Page[AdminUserOut]:
+    rows, next_cursor = await service.search_users(q, role or None, window(cursor, limit))
+    return Page[AdminUserOut](items=[admin_user_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@post("/admin/users/{user_id:int}/role", dependencies=_admin, summary="Change a user's role (registrars)")
+async def api_admin_change_role(
+    viewer: NamedDependency[Viewer], user_id: FromPath[int], data: JSONBody[RoleChangeIn], clock: NamedDependency[Clock]
+) -> AdminUserOut:
+    await service.change_role(viewer, user_id, Role(data.role), clock)
+    return admin_user_out(await service.get_user(user_id))
+
+
+@post("/admin/users/{user_id:int}/active", dependencies=_admin, summary="Deactivate or reactivate a user")
+async def api_admin_set_active(
+    viewer: NamedDependency[Viewer],
+    user_id: FromPath[int],
+    data: JSONBody[ActiveChangeIn],
+    clock: NamedDependency[Clock],
+) -> AdminUserOut:
+    await service.set_active(viewer, user_id, data.active, clock)
+    return admin_user_out(await service.get_user(user_id))
+
+
+@post("/admin/enterprises/{enterprise_id:int}/verify", dependencies=_admin, summary="Verify an enterprise")
+async def api_admin_verify_enterprise(
+    viewer: NamedDependency[Viewer],
+    enterprise_id: FromPath[int],
+    data: JSONBody[VerificationIn],
+    clock: NamedDependency[Clock],
+) -> EnterpriseOut:
+    await service.verify_enterprise(viewer, enterprise_id, data.verified, clock)
+    return _enterprise_out(await service.get_enterprise(enterprise_id))
+
+
+def _enterprise_out(row: dict[str, Any]) -> EnterpriseOut:
+    return EnterpriseOut(**{key: row[key] for key in EnterpriseOut.model_fields})
 
 
 page_routes = [
@@ -366,6 +452,16 @@ page_routes = [
 ]
 api_router = Router(
     path="/api/v1",
-    route_handlers=[api_register, api_token, api_revoke_token, api_me, api_enterprises],
+    route_handlers=[
+        api_register,
+        api_token,
+        api_revoke_token,
+        api_me,
+        api_enterprises,
+        api_admin_users,
+        api_admin_change_role,
+        api_admin_set_active,
+        api_admin_verify_enterprise,
+    ],
     tags=["accounts"],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from babel import Locale
@@ -143,6 +144,19 @@ class UserOut(BaseModel):
     enterprise: EnterpriseBrief | None
 
 
+class AdminUserOut(UserOut):
+    active: bool
+    created_at: datetime
+
+
+class ActiveChangeIn(Strict):
+    active: bool
+
+
+class VerificationIn(Strict):
+    verified: bool
+
+
 class TokenOut(BaseModel):
     token: str
     user: UserOut
@@ -171,6 +185,14 @@ class RoleChangeIn(Strict):
 
 def user_out(row: dict) -> UserOut:  # type: ignore[type-arg]
     """A user row from `accounts.service.USER_COLUMNS` as the API shows it."""
+    return UserOut(**_user_fields(row))
+
+
+def admin_user_out(row: dict) -> AdminUserOut:  # type: ignore[type-arg]
+    return AdminUserOut(**_user_fields(row), active=row["active"], created_at=row["created_at"])
+
+
+def _user_fields(row: dict) -> dict:  # type: ignore[type-arg]
     enterprise = None
     if row["enterprise_id"] is not None:
         enterprise = EnterpriseBrief(
@@ -179,11 +201,11 @@ def user_out(row: dict) -> UserOut:  # type: ignore[type-arg]
             uscc=row["enterprise_uscc"],
             verified=bool(row["enterprise_verified"]),
         )
-    return UserOut(
-        id=row["id"],
-        email=row["email"],
-        display_name=row["display_name"],
-        role=row["role"],
-        language=row["language"],
-        enterprise=enterprise,
-    )
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "display_name": row["display_name"],
+        "role": row["role"],
+        "language": row["language"],
+        "enterprise": enterprise,
+    }

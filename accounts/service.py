@@ -241,7 +241,9 @@ def _require_admin(actor: Viewer) -> None:
         raise Forbidden(_("Only registrars may do this."))
 
 
-async def _audit(actor: Viewer, action: str, target: str, before: dict[str, Any], after: dict[str, Any], clock: Clock) -> None:
+async def _audit(
+    actor: Viewer, action: str, target: str, before: dict[str, Any], after: dict[str, Any], clock: Clock
+) -> None:
     await AdminAction.insert(
         AdminAction(actor=actor.id, action=action, target=target, before=before, after=after, at=clock.now())
     )

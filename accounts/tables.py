@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     JSON,
@@ -19,7 +19,7 @@ from piccolo.table import Table
 from accord.i18n import N_, register_labels
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     consumer = "consumer"
     merchant = "merchant"
     mediator = "mediator"

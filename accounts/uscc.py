@@ -23,9 +23,7 @@ def uscc_problem(code: str) -> str | None:
     if len(code) != 18:
         return _("A Unified Social Credit Code has exactly 18 characters.")
     if bad := sorted({char for char in code if char not in _VALUE}):
-        return _("These characters never appear in a Unified Social Credit Code: %(chars)s") % {
-            "chars": " ".join(bad)
-        }
+        return _("These characters never appear in a Unified Social Credit Code: %(chars)s") % {"chars": " ".join(bad)}
     if not code[2:8].isdigit():
         return _("Characters 3 to 8 of a Unified Social Credit Code are the region code and must be digits.")
     if uscc_check_character(code[:17]) != code[17]:

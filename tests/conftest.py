@@ -1,0 +1,195 @@
+"""Test harness: one app on a fresh database per test session, a frozen clock, clients per role.
+
+The database is chosen here, before anything imports a table: SQLite in a temporary directory by
+default, or a new temporary database on the PostgreSQL server named by DATABASE_URL (dropped at the
+end), so the suite never touches data it did not create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TEST_DATA_DIR = tempfile.mkdtemp(prefix="accord-test-")
+os.environ["ACCORD_DATA_DIR"] = TEST_DATA_DIR
+os.environ["ACCORD_SECRET_KEY"] = "test-secret-key-" + "k" * 40
+os.environ.pop("ACCORD_SECURE_COOKIES", None)
+_SERVER_URL = os.environ.get("DATABASE_URL", "")
+_PG_TEST_DB: str | None = None
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+if _SERVER_URL.startswith(("postgres://", "postgresql://")):
+    _PG_TEST_DB = f"accord_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(_SERVER_URL, f'CREATE DATABASE "{_PG_TEST_DB}"'))
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(_SERVER_URL)._replace(path=f"/{_PG_TEST_DB}"))
+else:
+    os.environ["DATABASE_URL"] = f"sqlite:///{TEST_DATA_DIR}/accord-test.sqlite3"
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from litestar import Litestar  # noqa: E402
+
+from accord.app import _close_database, _open_database, create_app  # noqa: E402
+from accord.clock import FrozenClock  # noqa: E402
+from accord.db import migrate  # noqa: E402
+from accounts import service  # noqa: E402
+from accounts.schemas import EnterpriseIn  # noqa: E402
+from accounts.tables import Role  # noqa: E402
+from accounts.uscc import ALPHABET, uscc_check_character  # noqa: E402
+
+BASE_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _PG_TEST_DB:
+        asyncio.run(_pg_admin(_SERVER_URL, f'DROP DATABASE IF EXISTS "{_PG_TEST_DB}" WITH (FORCE)'))
+
+
+def unique(prefix: str = "user") -> str:
+    return f"{prefix}{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{unique(prefix)}@example.com"
+
+
+def random_uscc() -> str:
+    """A well-formed USCC nobody else in this test run has."""
+    body = "91" + "".join(random.choices("0123456789", k=6)) + "".join(random.choices(ALPHABET, k=9))
+    return body + uscc_check_character(body)
+
+
+@pytest.fixture(scope="session")
+async def app() -> AsyncIterator[Litestar]:
+    await migrate()
+    application = create_app(clock=FrozenClock(BASE_TIME))
+    await _open_database()
+    yield application
+    await _close_database()
+
+
+@pytest.fixture(autouse=True)
+def clock(app: Litestar) -> FrozenClock:
+    """The app's clock, reset for every test; move it instead of sleeping."""
+    frozen = FrozenClock(BASE_TIME)
+    app.state.clock = frozen
+    return frozen
+
+
+ClientFactory = Callable[..., httpx.AsyncClient]
+
+
+@pytest.fixture
+async def new_client(app: Litestar) -> AsyncIterator[ClientFactory]:
+    """Makes anonymous HTTP clients (each with its own cookie jar) talking to the app in-process."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(**headers: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 40000)),
+            base_url="http://testserver.local",
+            headers=headers,
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def client(new_client: ClientFactory) -> httpx.AsyncClient:
+    return new_client()
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:
+    """Visit a page so the CSRF cookie is set, and return the token forms must echo."""
+    if "accord_csrf" not in client.cookies:
+        await client.get(path)
+    return client.cookies["accord_csrf"]
+
+
+async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> httpx.Response:
+    token = await csrf_token(client)
+    return await client.post(path, data={**data, "_csrf_token": token})
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await post_form(client, "/login", {"email": email, "password": password, "next": "/profile"})
+
+
+UserFactory = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def make_user(clock: FrozenClock) -> UserFactory:
+    """Creates a user of any role (merchants get a fresh enterprise unless one is given)."""
+
+    async def make(role: str = "consumer", *, enterprise_uscc: str | None = None, **fields: Any) -> dict[str, Any]:
+        if role == "merchant" and enterprise_uscc is None:
+            enterprise_uscc = random_uscc()
+            await service.create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=enterprise_uscc), clock)
+        user = await service.create_user(
+            email=fields.pop("email", None) or unique_email(role),
+            password=fields.pop("password", PASSWORD),
+            role=Role(role),
+            display_name=fields.pop("display_name", f"Test {role.title()}"),
+            language=fields.pop("language", "en"),
+            enterprise_uscc=enterprise_uscc,
+            clock=clock,
+        )
+        return {**user, "password": PASSWORD}
+
+    return make
+
+
+SignedIn = Callable[..., Awaitable[tuple[httpx.AsyncClient, dict[str, Any]]]]
+
+
+@pytest.fixture
+def signed_in(new_client: ClientFactory, make_user: UserFactory) -> SignedIn:
+    """A browser-like client signed in (session cookie) as a new user of `role`."""
+
+    async def make(role: str = "consumer", **fields: Any) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+        user = await make_user(role, **fields)
+        browser = new_client()
+        response = await login(browser, user["email"])
+        assert response.status_code == 302, response.text
+        return browser, user
+
+    return make
+
+
+@pytest.fixture
+def api_client(new_client: ClientFactory, make_user: UserFactory) -> SignedIn:
+    """An API client authenticated with a bearer token as a new user of `role`."""
+
+    async def make(role: str = "consumer", **fields: Any) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+        user = await make_user(role, **fields)
+        anonymous = new_client()
+        response = await anonymous.post("/api/v1/auth/token", json={"email": user["email"], "password": PASSWORD})
+        assert response.status_code == 201, response.text
+        return new_client(authorization=f"Bearer {response.json()['token']}"), user
+
+    return make
