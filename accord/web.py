@@ -109,6 +109,7 @@ def error_response(
         context={"status": status, "detail": detail, "errors": errors},
         status_code=status,
         headers=headers,
+        media_type=MediaType.HTML,
     )  # type: ignore[return-value]
 
 
@@ -182,4 +183,4 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def page(template: str, status: int = 200, **context: Any) -> Template:
     """An HTML page; templates reach the viewer as `request.user`."""
-    return Template(template_name=template, context=context, status_code=status)
+    return Template(template_name=template, context=context, status_code=status, media_type=MediaType.HTML)

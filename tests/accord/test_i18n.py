@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,9 @@ def test_every_ui_string_has_a_chinese_translation() -> None:
     missing = sorted(message for message in used if not translated.get(message))
     assert not missing, f"run `make messages` and translate: {missing[:10]}"
     # Real Chinese, not copies of the English: every translation with letters carries CJK text.
-    untranslated = [m for m in used if any(c.isalpha() for c in m) and not any("\u4e00" <= c <= "\u9fff" for c in translated[m])]
+    untranslated = [
+        m for m in used if any(c.isalpha() for c in m) and not any("\u4e00" <= c <= "\u9fff" for c in translated[m])
+    ]
     assert untranslated == []
 
 
@@ -63,7 +65,7 @@ def test_accept_language_negotiation(header: str, expected: str | None) -> None:
 
 
 def test_dates_and_money_are_formatted_per_locale() -> None:
-    moment = datetime(2026, 3, 5, 6, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 5, 6, 30, tzinfo=UTC)
     shanghai = ZoneInfo("Asia/Shanghai")
     token = i18n.use_language("en")
     try:
@@ -91,7 +93,9 @@ async def test_accept_language_picks_the_page_language(client: httpx.AsyncClient
     assert '<html lang="en">' in english.text and "Sign in" in english.text
 
 
-async def test_cookie_beats_header_and_user_setting_beats_cookie(signed_in: SignedIn, client: httpx.AsyncClient) -> None:
+async def test_cookie_beats_header_and_user_setting_beats_cookie(
+    signed_in: SignedIn, client: httpx.AsyncClient
+) -> None:
     client.cookies.set("accord_lang", "zh-Hans")
     assert "登录" in (await client.get("/login", headers={"accept-language": "en"})).text
     browser, user = await signed_in(language="en")

@@ -19,6 +19,11 @@ async def test_home_explains_how_to_file_a_complaint(client: httpx.AsyncClient) 
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 
 
+async def test_pages_are_html(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/login", "/register", "/logout", "/does-not-exist"):
+        assert (await client.get(path)).headers["content-type"] == "text/html; charset=utf-8", path
+
+
 async def test_pages_load_nothing_from_other_sites(client: httpx.AsyncClient) -> None:
     for path in ("/", "/login", "/register", "/does-not-exist"):
         text = (await client.get(path)).text

@@ -98,7 +98,9 @@ async def test_deactivation_signs_out_and_reactivation_restores(
     assert (await login(user_browser, user["email"])).status_code == 302
 
 
-async def test_admin_verifies_an_enterprise(signed_in: SignedIn, make_user: UserFactory, client: httpx.AsyncClient) -> None:
+async def test_admin_verifies_an_enterprise(
+    signed_in: SignedIn, make_user: UserFactory, client: httpx.AsyncClient
+) -> None:
     admin, _me = await signed_in("admin")
     merchant_browser, merchant = await signed_in("merchant")
     assert "unverified" in (await merchant_browser.get("/profile")).text

@@ -1,0 +1,157 @@
+"""Settings validation and the `accord` command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accord.clock import FrozenClock
+from accord.settings import SettingsError, load_settings
+from accounts import service
+from accounts.schemas import EnterpriseIn
+from accounts.tables import MediatorProfile, User
+from tests.conftest import random_uscc, unique_email
+
+ACCORD = str(Path(sys.executable).with_name("accord"))
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ACCORD, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, input=stdin, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/db",
+        "sqlite://relative.db",
+        "postgresql://localhost",
+        "postgresql://host:notaport/db",
+        "nonsense",
+    ],
+)
+def test_bad_database_url_is_a_settings_error(tmp_path: Path, url: str) -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        load_settings({"ACCORD_DATA_DIR": str(tmp_path), "DATABASE_URL": url})
+
+
+def test_bad_database_url_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    result = run_cli("migrate", env={"DATABASE_URL": "mysql://x", "ACCORD_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("accord: error: DATABASE_URL") and "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    result = run_cli(
+        "migrate", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "ACCORD_DATA_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("accord: error: database")
+
+
+def test_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
+    env = {"ACCORD_DATA_DIR": str(tmp_path)}
+    first = load_settings(env)
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) >= 32
+    assert load_settings(env).secret_key == first.secret_key
+    assert load_settings({**env, "ACCORD_SECRET_KEY": "s" * 40}).secret_key == "s" * 40
+    with pytest.raises(SettingsError, match="ACCORD_SECRET_KEY"):
+        load_settings({**env, "ACCORD_SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACCORD_SESSION_IDLE_MINUTES", "soon"),
+        ("ACCORD_SESSION_MAX_HOURS", "0"),
+        ("ACCORD_TIMEZONE", "Mars/Base"),
+        ("ACCORD_SECURE_COOKIES", "maybe"),
+        ("ACCORD_BASE_URL", "ftp://x"),
+    ],
+)
+def test_other_bad_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({"ACCORD_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings({"ACCORD_DATA_DIR": str(tmp_path)})
+    assert settings.database.engine == "sqlite"
+    assert settings.database.sqlite_path == tmp_path / "accord.sqlite3"
+
+
+async def test_create_user_command_creates_each_role() -> None:
+    email = unique_email("cli-mediator")
+    result = run_cli(
+        "create-user",
+        "--email",
+        email,
+        "--role",
+        "mediator",
+        "--name",
+        "CLI Mediator",
+        stdin="a long enough password\n",
+    )
+    assert result.returncode == 0, result.stderr
+    user = await User.select().where(User.email == email).first()
+    assert user["role"] == "mediator" and user["display_name"] == "CLI Mediator"
+    assert await MediatorProfile.exists().where(MediatorProfile.user == user["id"])
+
+
+async def test_create_user_command_links_merchants_to_an_enterprise(clock: FrozenClock) -> None:
+    uscc = random_uscc()
+    await service.create_enterprise(EnterpriseIn(name="CLI Enterprise", uscc=uscc), clock)
+    email = unique_email("cli-merchant")
+    result = run_cli(
+        "create-user",
+        "--email",
+        email,
+        "--role",
+        "merchant",
+        "--enterprise",
+        uscc.lower(),
+        "--password",
+        "another long password",
+    )
+    assert result.returncode == 0, result.stderr
+    user = await User.select(User.enterprise.uscc.as_alias("uscc")).where(User.email == email).first()
+    assert user["uscc"] == uscc
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "merchant", "--enterprise", "91110000600037341M"], "enterprise"),
+        (["--role", "merchant"], "enterprise"),
+        (["--role", "consumer", "--password", "short"], "password"),
+    ],
+)
+async def test_create_user_command_rejects_bad_input(args: list[str], message: str) -> None:
+    email = unique_email("cli-bad")
+    result = run_cli("create-user", "--email", email, *args, stdin="a long enough password\n")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not await User.exists().where(User.email == email)
+
+
+def test_unknown_role_is_refused_by_the_cli() -> None:
+    result = run_cli("create-user", "--email", "x@example.com", "--role", "superuser")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_migrate_and_seed_demo_on_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    env = {"ACCORD_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite3"}
+    assert run_cli("migrate", env=env).returncode == 0
+    seeded = run_cli("seed-demo", env=env)
+    assert seeded.returncode == 0 and "demo data created" in seeded.stdout
+    again = run_cli("seed-demo", env=env)
+    assert again.returncode == 0 and "skipped" in again.stdout
