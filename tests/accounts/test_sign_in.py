@@ -252,3 +252,48 @@ async def test_admin_pages_and_api_are_403_for_other_roles(
     response = await api.get("/api/v1/admin/users")
     assert response.status_code == 403
     assert response.json()["detail"]
+
+
+async def test_password_hash_is_upgraded_at_sign_in_when_parameters_change(
+    client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    from argon2 import PasswordHasher
+
+    user = await make_user()
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    await User.update({User.password_hash: weak}).where(User.id == user["id"])
+    assert (await login(client, user["email"])).status_code == 302
+    upgraded = (await User.select(User.password_hash).where(User.id == user["id"]).first())["password_hash"]
+    assert upgraded != weak and not PasswordHasher().check_needs_rehash(upgraded)
+
+
+async def test_password_change_keeps_this_session_and_ends_the_others(
+    signed_in: SignedIn, new_client: ClientFactory
+) -> None:
+    browser, user = await signed_in()
+    other = new_client()
+    await login(other, user["email"])
+    bad = await post_form(
+        browser, "/profile/password", {"current_password": "wrong one!", "new_password": "a brand new passphrase"}
+    )
+    assert bad.status_code == 422 and 'id="e-current_password"' in bad.text
+    weak = await post_form(browser, "/profile/password", {"current_password": PASSWORD, "new_password": "short"})
+    assert weak.status_code == 422 and 'id="e-new_password"' in weak.text
+    done = await post_form(
+        browser, "/profile/password", {"current_password": PASSWORD, "new_password": "a brand new passphrase"}
+    )
+    assert done.status_code == 302
+    assert (await browser.get("/profile")).status_code == 200
+    assert (await other.get("/profile")).status_code == 302
+    fresh = new_client()
+    assert (await login(fresh, user["email"], "a brand new passphrase")).status_code == 302
+
+
+async def test_profile_update_validates_and_saves(signed_in: SignedIn) -> None:
+    browser, user = await signed_in()
+    bad = await post_form(browser, "/profile", {"display_name": "  ", "language": "en"})
+    assert bad.status_code == 422 and 'id="e-display_name"' in bad.text
+    good = await post_form(browser, "/profile", {"display_name": "  New   Name ", "language": "zh-Hans"})
+    assert good.status_code == 302
+    stored = await User.select(User.display_name, User.language).where(User.id == user["id"]).first()
+    assert stored == {"display_name": "New Name", "language": "zh-Hans"}
