@@ -65,17 +65,51 @@ async def _enterprise_for_new_agent(enterprise: EnterpriseIn, clock: Clock) -> i
                     _("This enterprise already has an account. Ask its administrator or Accord support to add you."),
                 )
             return existing["id"]
+    return await _insert_enterprise(enterprise, clock, verified=False)
+
+
+async def _insert_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool) -> int:
+    now = clock.now()
     created = await Enterprise.insert(
         Enterprise(
-            name=enterprise.name,
-            uscc=enterprise.uscc,
-            country=enterprise.country,
-            shop_urls=enterprise.shop_urls,
-            verified=False,
-            created_at=clock.now(),
+            name=data.name,
+            uscc=data.uscc,
+            country=data.country,
+            shop_urls=data.shop_urls,
+            verified=verified,
+            verified_at=now if verified else None,
+            created_at=now,
         )
     ).returning(Enterprise.id)
-    return created[0]["id"]
+    return int(created[0]["id"])
+
+
+async def _insert_user(
+    *,
+    email: str,
+    display_name: str,
+    language: str,
+    password_hash: str,
+    role: str,
+    enterprise_id: int | None,
+    clock: Clock,
+) -> int:
+    """Insert a user inside the caller's write transaction; the email must be free."""
+    if await User.exists().where(User.email == email):
+        raise _duplicate_email()
+    created = await User.insert(
+        User(
+            email=email,
+            display_name=display_name,
+            language=language,
+            password_hash=password_hash,
+            role=role,
+            active=True,
+            enterprise=enterprise_id,
+            created_at=clock.now(),
+        )
+    ).returning(User.id)
+    return int(created[0]["id"])
 
 
 async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
@@ -83,26 +117,21 @@ async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
     password_hash = await asyncio.to_thread(hash_password, data.password)
     try:
         async with write_transaction():
-            if await User.exists().where(User.email == data.email):
-                raise _duplicate_email()
             enterprise_id = await _enterprise_for_new_agent(data.enterprise, clock) if data.enterprise else None
-            created = await User.insert(
-                User(
-                    email=data.email,
-                    display_name=data.display_name,
-                    language=data.language,
-                    password_hash=password_hash,
-                    role=data.role,
-                    active=True,
-                    enterprise=enterprise_id,
-                    created_at=clock.now(),
-                )
-            ).returning(User.id)
+            user_id = await _insert_user(
+                email=data.email,
+                display_name=data.display_name,
+                language=data.language,
+                password_hash=password_hash,
+                role=data.role,
+                enterprise_id=enterprise_id,
+                clock=clock,
+            )
     except Exception as error:
         if is_unique_violation(error):
             raise _duplicate_email() from None
         raise
-    return await get_user(created[0]["id"])
+    return await get_user(user_id)
 
 
 async def create_user(
@@ -126,42 +155,26 @@ async def create_user(
         enterprise_id = enterprise["id"]
     password_hash = await asyncio.to_thread(hash_password, password)
     async with write_transaction():
-        if await User.exists().where(User.email == email.lower()):
-            raise _duplicate_email()
-        created = await User.insert(
-            User(
-                email=email.lower(),
-                display_name=display_name,
-                language=language,
-                password_hash=password_hash,
-                role=role.value,
-                active=True,
-                enterprise=enterprise_id,
-                created_at=clock.now(),
-            )
-        ).returning(User.id)
+        user_id = await _insert_user(
+            email=email.lower(),
+            display_name=display_name,
+            language=language,
+            password_hash=password_hash,
+            role=role.value,
+            enterprise_id=enterprise_id,
+            clock=clock,
+        )
         if role is Role.mediator:
-            await _ensure_mediator_profile(created[0]["id"], language)
-    return await get_user(created[0]["id"])
+            await _ensure_mediator_profile(user_id, language)
+    return await get_user(user_id)
 
 
 async def create_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool = False) -> dict[str, Any]:
     async with write_transaction():
         if data.uscc and await Enterprise.exists().where(Enterprise.uscc == data.uscc):
             raise InvalidInput.one("uscc", _("An enterprise with this USCC is already registered."))
-        now = clock.now()
-        created = await Enterprise.insert(
-            Enterprise(
-                name=data.name,
-                uscc=data.uscc,
-                country=data.country,
-                shop_urls=data.shop_urls,
-                verified=verified,
-                verified_at=now if verified else None,
-                created_at=now,
-            )
-        ).returning(Enterprise.id)
-    return await get_enterprise(created[0]["id"])
+        enterprise_id = await _insert_enterprise(data, clock, verified=verified)
+    return await get_enterprise(enterprise_id)
 
 
 async def _ensure_mediator_profile(user_id: int, language: str) -> None:
