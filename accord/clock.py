@@ -31,3 +31,33 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+@runtime_checkable
+class Calendar(Protocol):
+    """Working-day arithmetic for deadlines (the real one, with China's holidays, lives in mediation)."""
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The moment `days` working days after `start` (same time of day)."""
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """How many working days lie after `start` up to and including `end`."""
+
+
+class WeekdayCalendar:
+    """Monday to Friday are working days: the fallback until a holiday calendar is wired in."""
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        moment = start
+        while days > 0:
+            moment += timedelta(days=1)
+            if moment.weekday() < 5:
+                days -= 1
+        return moment
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        count, day = 0, start
+        while day.date() < end.date():
+            day += timedelta(days=1)
+            count += day.weekday() < 5
+        return count

@@ -49,6 +49,14 @@ class Conflict(DomainError):
     """Wrong state or stale version."""
 
 
+class UnsupportedMedia(DomainError):
+    """Content of a type we do not accept (sniffed, not trusted from the name)."""
+
+
+class TooLarge(DomainError):
+    """More bytes than allowed."""
+
+
 class RateLimited(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)

@@ -36,6 +36,8 @@ from accord.errors import (
     NotAuthenticated,
     NotFound,
     RateLimited,
+    TooLarge,
+    UnsupportedMedia,
 )
 from accord.i18n import N_, gettext
 
@@ -48,6 +50,8 @@ _STATUS_OF = {
     NotFound: HTTP_404_NOT_FOUND,
     Conflict: HTTP_409_CONFLICT,
     RateLimited: HTTP_429_TOO_MANY_REQUESTS,
+    UnsupportedMedia: 415,
+    TooLarge: 413,
 }
 # What a visitor reads for errors raised by the framework itself (unknown page, bad CSRF token, ...).
 _GENERIC_DETAIL = {

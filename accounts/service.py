@@ -177,6 +177,18 @@ async def create_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool 
     return await get_enterprise(enterprise_id)
 
 
+async def find_or_create_enterprise(data: EnterpriseIn, clock: Clock) -> int:
+    """The enterprise a consumer names in a case: an existing one with this USCC, or a new unverified one.
+
+    Runs inside the caller's write transaction.
+    """
+    if data.uscc:
+        existing = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == data.uscc).first()
+        if existing:
+            return int(existing["id"])
+    return await _insert_enterprise(data, clock, verified=False)
+
+
 async def _ensure_mediator_profile(user_id: int, language: str) -> None:
     if not await MediatorProfile.exists().where(MediatorProfile.user == user_id):
         await MediatorProfile.insert(

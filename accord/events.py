@@ -1,0 +1,85 @@
+"""Domain events: how `cases` tells other packages what happened without importing them.
+
+Subscribers register for a phase. `transaction` handlers run inside the emitting write transaction
+(their writes, e.g. notification outbox rows, commit or roll back with the change); `after_commit`
+handlers run once the transaction has committed (live pokes to sockets) and never see a rolled-back
+change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+log = logging.getLogger("accord.events")
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    kind: str  # e.g. "case.transition", "case.message"
+    case_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[DomainEvent], Awaitable[None]]
+Phase = Literal["transaction", "after_commit"]
+
+_handlers: dict[Phase, list[Handler]] = {"transaction": [], "after_commit": []}
+_pending: ContextVar[list[DomainEvent] | None] = ContextVar("accord_pending_events", default=None)
+
+
+def subscribe(handler: Handler, phase: Phase = "transaction") -> None:
+    if handler not in _handlers[phase]:
+        _handlers[phase].append(handler)
+
+
+def unsubscribe(handler: Handler, phase: Phase = "transaction") -> None:
+    if handler in _handlers[phase]:
+        _handlers[phase].remove(handler)
+
+
+async def emit(event: DomainEvent) -> None:
+    """Run transaction-phase handlers now; queue the event for `publish_committed()`."""
+    for handler in list(_handlers["transaction"]):
+        await handler(event)
+    pending = _pending.get()
+    if pending is None:
+        pending = []
+        _pending.set(pending)
+    pending.append(event)
+
+
+def discard_pending() -> None:
+    """The transaction rolled back: nothing it emitted may be published."""
+    _pending.set(None)
+
+
+async def publish_committed() -> None:
+    """Deliver queued events to after-commit handlers; a failing handler never undoes the change."""
+    pending = _pending.get() or []
+    _pending.set(None)
+    for event in pending:
+        for handler in list(_handlers["after_commit"]):
+            try:
+                await handler(event)
+            except Exception:  # noqa: BLE001 - delivery is best effort; the database is the truth
+                log.exception("after-commit handler failed for %s", event.kind)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """One write transaction whose events reach after-commit handlers only once it has committed."""
+    from accord.db import write_transaction
+
+    discard_pending()
+    try:
+        async with write_transaction():
+            yield
+    except BaseException:
+        discard_pending()
+        raise
+    await publish_committed()

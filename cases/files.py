@@ -1,0 +1,154 @@
+"""Evidence files: content sniffing and content-addressed storage on disk.
+
+What a file is comes from its bytes alone; a filename or a client-declared type is whatever the uploader
+chose to say, so neither is ever consulted. Files are stored under their SHA-256, which deduplicates
+identical uploads and lets a stored name never be influenced by a user. Writes go to a temporary file
+in the target directory and are moved into place with `os.replace`, so concurrent writers (threads or
+processes) never expose a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+
+from accord.i18n import gettext as _
+
+ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+INLINE_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp"}
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+FILE_MODE = 0o640
+DIRECTORY_MODE = 0o750
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class UnsupportedFile(ValueError):
+    """The content is not one of the accepted evidence types."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EmptyFile(UnsupportedFile):
+    """A zero-byte upload: usually a browser sending the form with no file chosen."""
+
+
+class FileTooLarge(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    media_type: str
+    size: int
+
+
+def sniff(content: bytes) -> str:
+    """The media type of `content`, judged by its magic bytes; raises if it may not be stored."""
+    # Size first: it is the cheapest check and bounds the work for everything after it.
+    if len(content) > MAX_FILE_BYTES:
+        raise FileTooLarge(_("Files may be at most 10 MB."))
+    if not content:
+        raise EmptyFile(_("The file is empty."))
+    kind = filetype.guess(content)
+    if kind is None or kind.mime not in ALLOWED_MEDIA_TYPES:
+        raise UnsupportedFile(_("Only JPEG, PNG or WebP images and PDF documents can be uploaded."))
+    return kind.mime
+
+
+def _checked_sha256(sha256: str) -> str:
+    # The digest becomes a path and a header value, so anything but plain lowercase hex is refused.
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return sha256
+
+
+def download_disposition(media_type: str, sha256: str) -> str:
+    """Content-Disposition for serving a stored file; the name is derived from the digest only."""
+    sha256 = _checked_sha256(sha256)
+    if media_type in INLINE_MEDIA_TYPES:
+        return "inline"
+    if media_type == "application/pdf":
+        # PDFs are downloaded rather than rendered in our origin, where embedded scripts could run.
+        return f'attachment; filename="evidence-{sha256[:12]}.pdf"'
+    raise ValueError(f"not an evidence media type: {media_type!r}")
+
+
+def _make_directory(path: Path) -> None:
+    try:
+        path.mkdir(mode=DIRECTORY_MODE)
+    except FileExistsError:
+        return
+    # mkdir's mode is filtered by the umask; set it explicitly so permissions do not depend on it.
+    os.chmod(path, DIRECTORY_MODE)
+
+
+def _fsync_directory(path: Path) -> None:
+    # Makes the rename itself durable, so a crash cannot lose a file we already reported as stored.
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Atomic on POSIX: readers see either no file or the complete one. A concurrent writer of the
+        # same digest replaces identical bytes, which is harmless.
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(path.parent)
+
+
+class FileStore:
+    """Evidence files under `root`, sharded as `root/ab/cd/abcd…` to keep directories small."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_of(self, sha256: str) -> Path:
+        sha256 = _checked_sha256(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, content: bytes) -> StoredFile:
+        media_type = sniff(content)
+        sha256 = hashlib.sha256(content).hexdigest()
+        path = self.path_of(sha256)
+        if not path.exists():
+            self._make_shard(path.parent)
+            _write_atomically(path, content)
+        return StoredFile(sha256=sha256, media_type=media_type, size=len(content))
+
+    def open(self, sha256: str) -> bytes:
+        """The stored bytes; FileNotFoundError if nothing is stored under this digest."""
+        return self.path_of(sha256).read_bytes()
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_of(sha256).is_file()
+
+    def _make_shard(self, shard: Path) -> None:
+        self.root.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        _make_directory(shard.parent)
+        _make_directory(shard)

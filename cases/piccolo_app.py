@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from cases.tables import Case, CaseEvent, Deadline, Evidence, Message, Offer, ReferenceCounter
+
+APP_CONFIG = AppConfig(
+    app_name="cases",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[ReferenceCounter, Case, Offer, Evidence, Message, Deadline, CaseEvent],
+    migration_dependencies=["accounts.piccolo_app"],
+)

@@ -1,0 +1,350 @@
+"""What the case API and forms accept and return. Request models list exactly the settable fields."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from accord.i18n import gettext as _
+from accounts.schemas import EnterpriseBrief, EnterpriseIn, Strict
+from cases.tables import MONEY_REMEDIES, Category, DeclineReason, RemedyType
+
+CURRENCIES = frozenset(list_currencies())
+MAX_MINOR_UNITS = 10**13  # far above any consumer purchase, well inside BIGINT
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCIES:
+        raise PydanticCustomError("currency", _("Use a three-letter ISO 4217 currency code, like CNY or USD."))
+    return code
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("text", _("This field is required."))
+    return value
+
+
+Currency = Annotated[str, Field(max_length=3), AfterValidator(_currency)]
+ShortText = Annotated[str, Field(max_length=500), AfterValidator(_text)]
+LongText = Annotated[str, Field(max_length=5000), AfterValidator(_text)]
+
+
+class MoneyIn(Strict):
+    """`{"amount": "199.00", "currency": "CNY"}`: a decimal string in the currency's own precision."""
+
+    amount: Annotated[str, Field(max_length=20)]
+    currency: Currency
+
+    @field_validator("amount")
+    @classmethod
+    def decimal_amount(cls, amount: str) -> str:
+        try:
+            value = Decimal(amount.strip().replace(",", ""))
+        except InvalidOperation:
+            raise PydanticCustomError("amount", _("Enter an amount like 199.00.")) from None
+        if not value.is_finite() or value <= 0:
+            raise PydanticCustomError("amount", _("Enter an amount greater than zero."))
+        return str(value)
+
+    def minor_units(self) -> int:
+        """The amount in minor units; too many decimals for the currency are a field error."""
+        places = get_currency_precision(self.currency)
+        scaled = Decimal(self.amount).scaleb(places)
+        if scaled != scaled.to_integral_value():
+            raise PydanticCustomError(
+                "amount",
+                _("%(currency)s amounts have at most %(places)d decimal places.")
+                % {"currency": self.currency, "places": places},
+            )
+        if scaled > MAX_MINOR_UNITS:
+            raise PydanticCustomError("amount", _("This amount is too large."))
+        return int(scaled)
+
+    @model_validator(mode="after")
+    def fits_currency(self) -> MoneyIn:
+        self.minor_units()
+        return self
+
+
+class MoneyOut(BaseModel):
+    amount: str
+    currency: str
+
+
+def money_out(minor_units: int | None, currency: str | None) -> MoneyOut | None:
+    if minor_units is None or currency is None:
+        return None
+    places = get_currency_precision(currency)
+    return MoneyOut(amount=f"{Decimal(minor_units).scaleb(-places):.{places}f}", currency=currency)
+
+
+class RemedyIn(Strict):
+    type: RemedyType
+    amount: MoneyIn | None = None
+    description: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="after")
+    def money_where_money_moves(self) -> RemedyIn:
+        if self.type in MONEY_REMEDIES and self.amount is None:
+            raise PydanticCustomError("amount", _("Say how much money this remedy involves."))
+        if self.type == RemedyType.other and not self.description.strip():
+            raise PydanticCustomError("description", _("Describe the remedy."))
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "type": self.type.value,
+            "amount": self.amount.minor_units() if self.amount else None,
+            "currency": self.amount.currency if self.amount else None,
+            "description": self.description.strip(),
+        }
+
+
+Remedies = Annotated[list[RemedyIn], Field(min_length=1, max_length=5)]
+
+
+class CaseFilingIn(Strict):
+    enterprise_id: int | None = None
+    enterprise: EnterpriseIn | None = None
+    category: Category
+    order_number: Annotated[str, Field(min_length=1, max_length=100)]
+    platform: Annotated[str, Field(min_length=1, max_length=200)]
+    purchase_date: date
+    product_name: Annotated[str, Field(min_length=1, max_length=300)]
+    gtin: Annotated[str | None, Field(max_length=20)] = None
+    trace_code: Annotated[str | None, Field(max_length=300)] = None
+    waybill: Annotated[str | None, Field(max_length=100)] = None
+    amount_paid: MoneyIn | None = None
+    desired_remedy: RemedyType
+    description: LongText
+    language: Literal["en", "zh-Hans"] = "en"
+
+    @field_validator("order_number", "platform", "product_name", "waybill")
+    @classmethod
+    def trimmed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        value = " ".join(value.split())
+        if not value and info.field_name != "waybill":
+            raise PydanticCustomError("required", _("This field is required."))
+        return value or None
+
+    @model_validator(mode="after")
+    def one_merchant(self) -> CaseFilingIn:
+        if (self.enterprise_id is None) == (self.enterprise is None):
+            raise PydanticCustomError(
+                "enterprise", _("Choose the merchant from the list, or enter it as a new enterprise.")
+            )
+        return self
+
+
+# --- action payloads (DESIGN §11) ----------------------------------------------------------------
+
+
+class NoPayload(Strict):
+    pass
+
+
+class RespondIn(Strict):
+    kind: Literal["offer", "reject", "question"]
+    remedies: Annotated[list[RemedyIn], Field(max_length=5)] = []
+    text: LongText
+    fulfil_by: date | None = None
+
+    @model_validator(mode="after")
+    def offers_have_remedies(self) -> RespondIn:
+        if self.kind == "offer" and not self.remedies:
+            raise PydanticCustomError("remedies", _("An offer needs at least one remedy."))
+        if self.kind != "offer" and self.remedies:
+            raise PydanticCustomError("remedies", _("Only offers carry remedies."))
+        return self
+
+
+class OfferIn(Strict):
+    remedies: Remedies
+    text: LongText
+    fulfil_by: date | None = None
+
+
+class OfferChoiceIn(Strict):
+    offer_id: int
+
+
+class OfferRejectionIn(Strict):
+    offer_id: int
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReasonIn(Strict):
+    reason: LongText
+
+
+class OptionalReasonIn(Strict):
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class DeclineIn(Strict):
+    reason: DeclineReason
+    note: Annotated[str, Field(max_length=5000)] = ""
+
+
+class InfoRequestIn(Strict):
+    party: Literal["consumer", "merchant"]
+    question: LongText
+
+
+class InfoIn(Strict):
+    text: LongText
+
+
+class ProposalIn(Strict):
+    terms: Remedies
+    fulfil_by: date
+    text: Annotated[str, Field(max_length=5000)] = ""
+
+
+class NoteIn(Strict):
+    note: LongText
+
+
+class ProofIn(Strict):
+    proof: LongText
+
+
+class RatingIn(Strict):
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReassignIn(Strict):
+    mediator_id: int
+
+
+class ListingProposalIn(Strict):
+    violation: Literal["counterfeit", "trademark", "patent", "copyright", "false_origin", "settlement_breach"]
+    facts: LongText
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+class PartyOut(BaseModel):
+    id: int
+    display_name: str
+
+
+class TraceOut(BaseModel):
+    gtin: str | None
+    batch: str | None
+    serial: str | None
+    expiry: date | None
+
+
+class RemedyOut(BaseModel):
+    type: str
+    amount: MoneyOut | None
+    description: str
+
+
+class OfferOut(BaseModel):
+    id: int
+    by: str
+    remedies: list[RemedyOut]
+    text: str
+    fulfil_by: date | None
+    status: str
+    consumer_accepted: bool
+    merchant_accepted: bool
+    created_at: datetime
+
+
+class CaseOut(BaseModel):
+    reference: str
+    state: str
+    version: int
+    category: str
+    enterprise: EnterpriseBrief
+    consumer: PartyOut
+    mediator: PartyOut | None
+    order_number: str
+    platform: str
+    purchase_date: date
+    product_name: str
+    gtin: str | None
+    trace: TraceOut | None
+    waybill: str | None
+    amount_paid: MoneyOut | None
+    desired_remedy: str
+    description: str
+    language: str
+    is_appeal: bool
+    decline_reason: str | None
+    deadlines: dict[str, datetime]
+    offers: list[OfferOut]
+    proposal: OfferOut | None
+    settlement: OfferOut | None
+    rating: int | None
+    allowed_actions: list[str]
+    filed_at: datetime
+    updated_at: datetime
+    warnings: list[str] = []
+
+
+class CaseSummaryOut(BaseModel):
+    reference: str
+    state: str
+    category: str
+    product_name: str
+    enterprise: str
+    filed_at: datetime
+    updated_at: datetime
+    next_deadline: datetime | None
+
+
+class MessageIn(Strict):
+    channel: Literal["joint", "caucus:consumer", "caucus:merchant", "internal"]
+    text: LongText
+    client_id: Annotated[str | None, Field(max_length=64)] = None
+
+
+class MessageOut(BaseModel):
+    seq: int
+    channel: str
+    text: str
+    author: PartyOut
+    at: datetime
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    sha256: str
+    media_type: str
+    size: int
+    channel: str = "joint"
+    description: str = ""
+
+
+class RecordEventOut(BaseModel):
+    seq: int
+    type: str
+    at: datetime
+    actor: int | None
+    actor_role: str
+    channel: str
+    data: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+
+class RecordOut(BaseModel):
+    events: list[RecordEventOut]
+    verified: bool
+    first_bad_seq: int | None = None

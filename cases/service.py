@@ -1,0 +1,519 @@
+"""Case domain logic besides transitions: filing, reading a case, conversation, evidence, the record.
+
+Every function takes the viewer and checks, through `cases.access`, what they may see and do;
+invisible cases and files are "not found", so their existence does not leak.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from accord import events
+from accord.auth import Viewer
+from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from accord.i18n import gettext as _
+from accord.pagination import Window, page_of
+from accounts.service import find_or_create_enterprise
+from accounts.tables import Enterprise, User
+from cases import record
+from cases.access import (
+    CONSUMER,
+    can_see,
+    readable_channels,
+    relations,
+    writable_channels,
+)
+from cases.files import FileStore, FileTooLarge, StoredFile, UnsupportedFile
+from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
+from cases.schemas import CaseFilingIn, MessageIn
+from cases.tables import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Channel,
+    Deadline,
+    Evidence,
+    Message,
+    Offer,
+    ReferenceCounter,
+)
+from cases.workflow import Context, allowed_actions, start_deadline
+
+MAX_EVIDENCE_PER_CASE = 20
+OLD_PURCHASE = timedelta(days=3 * 365)
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    case: dict[str, Any]
+    warnings: list[str]
+
+
+# --- filing --------------------------------------------------------------------------------------
+
+
+def _traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCode | None]:
+    """Validated GTIN (14 digits) and parsed trace code; their problems become field errors."""
+    errors: list[FieldError] = []
+    gtin = trace = None
+    if data.gtin and data.gtin.strip():
+        try:
+            gtin = normalize_gtin(data.gtin)
+        except GS1Error as error:
+            errors.append(FieldError("gtin", str(error)))
+    if data.trace_code and data.trace_code.strip():
+        try:
+            trace = parse_trace_code(data.trace_code, today=today)
+        except GS1Error as error:
+            errors.append(FieldError("trace_code", str(error)))
+    if gtin and trace and trace.gtin and trace.gtin != gtin:
+        errors.append(FieldError("trace_code", _("The trace code names a different GTIN than the barcode.")))
+    if errors:
+        raise InvalidInput(errors)
+    return gtin or (trace.gtin if trace else None), trace
+
+
+def _purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
+    if purchase_date > today:
+        raise InvalidInput.one("purchase_date", _("The purchase date cannot be in the future."))
+    if today - purchase_date > OLD_PURCHASE:
+        return [
+            _(
+                "The purchase was more than three years ago. A mediator may decline the case for that reason; "
+                "you can still file it."
+            )
+        ]
+    return []
+
+
+async def _next_reference(year: int) -> str:
+    await ReferenceCounter.insert(ReferenceCounter(year=year, last_number=0)).on_conflict(
+        target=ReferenceCounter.year, action="DO NOTHING"
+    )
+    counted = (
+        await ReferenceCounter.update({ReferenceCounter.last_number: ReferenceCounter.last_number + 1})
+        .where(ReferenceCounter.year == year)
+        .returning(ReferenceCounter.last_number)
+    )
+    return f"AC-{year}-{counted[0]['last_number']:06d}"
+
+
+async def _enterprise_id(data: CaseFilingIn, context: Context) -> int:
+    if data.enterprise_id is not None:
+        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id):
+            raise InvalidInput.one(
+                "enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise.")
+            )
+        return data.enterprise_id
+    assert data.enterprise is not None
+    return await find_or_create_enterprise(data.enterprise, context.clock)
+
+
+def _filing_record(data: CaseFilingIn, gtin: str | None, trace: TraceCode | None) -> dict[str, Any]:
+    return {
+        "category": data.category.value,
+        "order_number": data.order_number,
+        "platform": data.platform,
+        "purchase_date": data.purchase_date.isoformat(),
+        "product_name": data.product_name,
+        "gtin": gtin,
+        "trace_code": trace.element_string() if trace else None,
+        "waybill": data.waybill,
+        "amount_paid": data.amount_paid.model_dump() if data.amount_paid else None,
+        "desired_remedy": data.desired_remedy.value,
+        "description": data.description,
+        "language": data.language,
+    }
+
+
+async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_today: date) -> FilingResult:
+    """A consumer opens a case against a merchant; the merchant's response clock starts."""
+    if viewer.role != "consumer":
+        raise Forbidden(_("Only consumers file cases."))
+    gtin, trace = _traceability(data, local_today)
+    warnings = _purchase_date_warnings(data.purchase_date, local_today)
+    now = context.clock.now()
+    async with events.atomic():
+        enterprise_id = await _enterprise_id(data, context)
+        reference = await _next_reference(now.year)
+        created = await Case.insert(
+            Case(
+                reference=reference,
+                consumer=viewer.id,
+                enterprise=enterprise_id,
+                state=CaseState.filed.value,
+                version=1,
+                category=data.category.value,
+                order_number=data.order_number,
+                platform=data.platform,
+                purchase_date=data.purchase_date,
+                product_name=data.product_name,
+                gtin=gtin,
+                trace_code=trace.element_string() if trace else None,
+                trace_batch=trace.batch if trace else None,
+                trace_serial=trace.serial if trace else None,
+                trace_expiry=trace.expiry if trace else None,
+                waybill=data.waybill,
+                amount_paid=data.amount_paid.minor_units() if data.amount_paid else None,
+                currency=data.amount_paid.currency if data.amount_paid else None,
+                desired_remedy=data.desired_remedy.value,
+                description=data.description,
+                language=data.language,
+                last_seq=0,
+                last_hash=record.GENESIS_HASH,
+                filed_at=now,
+                updated_at=now,
+            )
+        ).returning(Case.id)
+        case = await record.lock_case(created[0]["id"])
+        assert case is not None
+        await record.append(
+            case,
+            type="file",
+            channel=Channel.parties,
+            actor_id=viewer.id,
+            actor_role=CONSUMER,
+            at=now,
+            data={"action": "file", "to": CaseState.filed.value, **_filing_record(data, gtin, trace)},
+        )
+        for name in ("merchant_response", "negotiation_limit"):
+            due = context.calendar.add_working_days(now, getattr(context.terms, name))
+            await start_deadline(case["id"], name, due)
+        await events.emit(
+            events.DomainEvent("case.filed", case["id"], {"reference": reference, "enterprise_id": enterprise_id})
+        )
+    return FilingResult(case=case, warnings=warnings)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
+    case = await Case.select().where(Case.reference == reference).first()
+    related = relations(case, viewer) if case else frozenset()
+    if case is None or not can_see(related):
+        raise NotFound(_("There is no such case."))
+    return case, related
+
+
+def _remedies(stored: str) -> list[dict[str, Any]]:
+    return json.loads(stored) if stored else []
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything a case page or the API shows, already filtered for the viewer."""
+
+    case: dict[str, Any]
+    related: frozenset[str]
+    enterprise: dict[str, Any]
+    consumer: dict[str, Any]
+    mediator: dict[str, Any] | None
+    offers: list[dict[str, Any]]
+    proposal: dict[str, Any] | None
+    settlement: dict[str, Any] | None
+    deadlines: dict[str, datetime]
+    allowed_actions: list[str]
+    readable_channels: list[str]
+    writable_channels: list[str]
+
+
+async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
+    case, related = await visible_case(viewer, reference)
+    people = {
+        row["id"]: row
+        for row in await User.select(User.id, User.display_name).where(
+            User.id.is_in([i for i in (case["consumer"], case["mediator"]) if i is not None])
+        )
+    }
+    enterprise = (
+        await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.verified)
+        .where(Enterprise.id == case["enterprise"])
+        .first()
+    )
+    offers = await Offer.select().where(Offer.case == case["id"]).order_by(Offer.id)
+    for offer in offers:
+        offer["remedies"] = _remedies(offer["remedies"])
+    deadlines = await Deadline.select(Deadline.name, Deadline.due_at).where(
+        Deadline.case == case["id"], Deadline.closed_at.is_null()
+    )
+    proposals = [offer for offer in offers if offer["by_role"] == "mediator" and offer["status"] == "open"]
+    return CaseView(
+        case=case,
+        related=related,
+        enterprise=enterprise or {},
+        consumer=people[case["consumer"]],
+        mediator=people.get(case["mediator"]) if case["mediator"] else None,
+        offers=[offer for offer in offers if offer["by_role"] != "mediator"],
+        proposal=proposals[-1] if proposals else None,
+        settlement=next((offer for offer in offers if offer["id"] == case["settlement"]), None),
+        deadlines={row["name"]: row["due_at"] for row in deadlines},
+        allowed_actions=await allowed_actions(case, viewer, context.clock, context.terms),
+        readable_channels=readable_channels(related),
+        writable_channels=writable_channels(related, case),
+    )
+
+
+async def list_cases(
+    viewer: Viewer, window: Window, state: str | None = None, due_before: datetime | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The viewer's cases, most recently changed first: their own, their enterprise's, or assigned to them."""
+    query = Case.select(
+        Case.id,
+        Case.reference,
+        Case.state,
+        Case.category,
+        Case.product_name,
+        Case.filed_at,
+        Case.updated_at,
+        Case.enterprise.name.as_alias("enterprise_name"),
+    )
+    if viewer.role == "consumer":
+        query = query.where(Case.consumer == viewer.id)
+    elif viewer.role == "merchant":
+        query = query.where(Case.enterprise == viewer.enterprise_id)
+    elif viewer.role == "mediator":
+        query = query.where(Case.mediator == viewer.id)
+    if state:
+        query = query.where(Case.state == state)
+    if due_before is not None:
+        due = Deadline.select(Deadline.case).where(Deadline.closed_at.is_null(), Deadline.due_at <= due_before)
+        query = query.where(Case.id.is_in(due))
+    if window.after:
+        stamp, last_id = datetime.fromisoformat(str(window.after[0])), int(window.after[1])  # type: ignore[arg-type]
+        query = query.where((Case.updated_at < stamp) | ((Case.updated_at == stamp) & (Case.id < last_id)))
+    rows = (
+        await query.order_by(Case.updated_at, ascending=False)
+        .order_by(Case.id, ascending=False)
+        .limit(window.limit + 1)
+    )
+    shown, cursor = page_of(rows, window.limit, key=lambda row: [row["updated_at"].isoformat(), row["id"]])
+    await _attach_next_deadlines(shown)
+    return shown, cursor
+
+
+async def _attach_next_deadlines(rows: list[dict[str, Any]]) -> None:
+    ids = [row["id"] for row in rows]
+    soonest: dict[int, datetime] = {}
+    if ids:
+        for deadline in await Deadline.select(Deadline.case, Deadline.due_at).where(
+            Deadline.case.is_in(ids), Deadline.closed_at.is_null()
+        ):
+            current = soonest.get(deadline["case"])
+            if current is None or deadline["due_at"] < current:
+                soonest[deadline["case"]] = deadline["due_at"]
+    for row in rows:
+        row["next_deadline"] = soonest.get(row["id"])
+
+
+# --- conversation --------------------------------------------------------------------------------
+
+
+def _require_writable(related: frozenset[str], case: dict[str, Any], channel: str) -> None:
+    if channel not in writable_channels(related, case):
+        if channel not in readable_channels(related):
+            raise NotFound(_("There is no such conversation on this case."))
+        raise Forbidden(_("You cannot write in this conversation."))
+
+
+async def post_message(viewer: Viewer, reference: str, message: MessageIn, context: Context) -> dict[str, Any]:
+    """Store a message and its record event; a repeated client_id returns the first one unchanged."""
+    async with events.atomic():
+        found, related = await visible_case(viewer, reference)
+        _require_writable(related, found, message.channel)
+        if message.client_id:
+            earlier = (
+                await Message.select()
+                .where(Message.case == found["id"], Message.author == viewer.id, Message.client_id == message.client_id)
+                .first()
+            )
+            if earlier:
+                return {**earlier, "author_name": viewer.display_name}
+        case = await record.lock_case(found["id"])
+        assert case is not None
+        now = context.clock.now()
+        event = await record.append(
+            case,
+            type="message",
+            channel=message.channel,
+            actor_id=viewer.id,
+            actor_role=_role_in_case(related),
+            at=now,
+            data={"text": message.text},
+        )
+        row = {
+            "case": case["id"],
+            "seq": event["seq"],
+            "channel": message.channel,
+            "author": viewer.id,
+            "text": message.text,
+            "client_id": message.client_id,
+            "created_at": now,
+        }
+        await Message.insert(Message(**row))
+        await events.emit(
+            events.DomainEvent(
+                "case.message",
+                case["id"],
+                {"reference": reference, "seq": event["seq"], "channel": message.channel, "author": viewer.id},
+            )
+        )
+    return {**row, "author_name": viewer.display_name}
+
+
+def _role_in_case(related: frozenset[str]) -> str:
+    for role in ("consumer", "merchant", "mediator", "any_mediator", "admin"):
+        if role in related:
+            return "mediator" if role == "any_mediator" else role
+    return "unknown"
+
+
+async def messages(viewer: Viewer, reference: str, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+    case, related = await visible_case(viewer, reference)
+    return await (
+        Message.select(
+            Message.seq,
+            Message.channel,
+            Message.text,
+            Message.created_at,
+            Message.author,
+            Message.author.display_name.as_alias("author_name"),
+        )
+        .where(Message.case == case["id"], Message.seq > after, Message.channel.is_in(readable_channels(related)))
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+
+
+# --- evidence ------------------------------------------------------------------------------------
+
+
+def _store_file(store: FileStore, content: bytes) -> StoredFile:
+    try:
+        return store.put(content)
+    except FileTooLarge as error:
+        raise TooLarge(str(error)) from None
+    except UnsupportedFile as error:
+        raise UnsupportedMedia(str(error)) from None
+
+
+async def add_evidence(
+    viewer: Viewer,
+    reference: str,
+    content: bytes,
+    channel: str,
+    description: str,
+    context: Context,
+    store: FileStore,
+) -> dict[str, Any]:
+    """Attach a file to the case in a channel the viewer may write to (checked before anything is stored)."""
+    found, related = await visible_case(viewer, reference)
+    _require_writable(related, found, channel)
+    description = " ".join(description.split())[:300]
+    stored = _store_file(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
+    async with events.atomic():
+        case = await record.lock_case(found["id"])
+        assert case is not None
+        if await Evidence.count().where(Evidence.case == case["id"]) >= MAX_EVIDENCE_PER_CASE:
+            raise Conflict(_("A case can hold at most %(n)d files.") % {"n": MAX_EVIDENCE_PER_CASE})
+        now = context.clock.now()
+        event = await record.append(
+            case,
+            type="evidence",
+            channel=channel,
+            actor_id=viewer.id,
+            actor_role=_role_in_case(related),
+            at=now,
+            data={
+                "sha256": stored.sha256,
+                "media_type": stored.media_type,
+                "size": stored.size,
+                "description": description,
+            },
+        )
+        created = await Evidence.insert(
+            Evidence(
+                case=case["id"],
+                sha256=stored.sha256,
+                media_type=stored.media_type,
+                size=stored.size,
+                channel=channel,
+                description=description,
+                uploaded_by=viewer.id,
+                seq=event["seq"],
+                created_at=now,
+            )
+        ).returning(Evidence.id)
+        await events.emit(
+            events.DomainEvent(
+                "case.evidence", case["id"], {"reference": reference, "seq": event["seq"], "channel": channel}
+            )
+        )
+    return {
+        "id": created[0]["id"],
+        "sha256": stored.sha256,
+        "media_type": stored.media_type,
+        "size": stored.size,
+        "channel": channel,
+        "description": description,
+    }
+
+
+async def evidence_list(viewer: Viewer, reference: str) -> list[dict[str, Any]]:
+    case, related = await visible_case(viewer, reference)
+    return await (
+        Evidence.select(
+            Evidence.id,
+            Evidence.sha256,
+            Evidence.media_type,
+            Evidence.size,
+            Evidence.channel,
+            Evidence.description,
+            Evidence.created_at,
+            Evidence.seq,
+            Evidence.uploaded_by.display_name.as_alias("uploaded_by_name"),
+        )
+        .where(Evidence.case == case["id"], Evidence.channel.is_in(readable_channels(related)))
+        .order_by(Evidence.seq)
+    )
+
+
+async def evidence_file(
+    viewer: Viewer, reference: str, evidence_id: int, store: FileStore
+) -> tuple[dict[str, Any], bytes]:
+    case, related = await visible_case(viewer, reference)
+    row = (
+        await Evidence.select()
+        .where(
+            Evidence.id == evidence_id, Evidence.case == case["id"], Evidence.channel.is_in(readable_channels(related))
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("There is no such file on this case."))
+    return row, store.open(row["sha256"])
+
+
+# --- record --------------------------------------------------------------------------------------
+
+
+async def case_record(viewer: Viewer, reference: str) -> tuple[list[dict[str, Any]], record.Verification]:
+    """All events with their hashes; the content of events in channels the viewer cannot read is withheld."""
+    case, related = await visible_case(viewer, reference)
+    readable = set(readable_channels(related))
+    rows = await CaseEvent.select().where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
+    verification = record.verify_rows(rows, case)
+    for row in rows:
+        row["data"] = json.loads(row["data"]) if row["channel"] in readable else None
+    return rows, verification
+
+
+async def verify_reference(reference: str) -> record.Verification:
+    """For `accord verify-case`: the whole chain, whatever anyone may see."""
+    case = await Case.select(Case.id).where(Case.reference == reference).first()
+    if case is None:
+        raise NotFound(_("There is no such case."))
+    return await record.verify(case["id"])

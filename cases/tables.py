@@ -1,0 +1,256 @@
+"""Cases and everything attached to them: offers and proposals, evidence, messages, deadlines, the record."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from accord.i18n import N_, register_labels
+from accounts.tables import Enterprise, User
+
+
+class CaseState(StrEnum):
+    filed = "filed"
+    negotiating = "negotiating"
+    awaiting_mediator = "awaiting_mediator"
+    in_mediation = "in_mediation"
+    settled = "settled"
+    breached = "breached"
+    resolved = "resolved"
+    unresolved = "unresolved"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+TERMINAL_STATES = frozenset({CaseState.resolved, CaseState.unresolved, CaseState.declined, CaseState.withdrawn})
+
+
+class Category(StrEnum):
+    not_as_described = "not_as_described"
+    not_delivered = "not_delivered"
+    counterfeit = "counterfeit"
+    defective = "defective"
+    return_refused = "return_refused"
+    warranty = "warranty"
+    price_or_fees = "price_or_fees"
+    other = "other"
+
+
+class RemedyType(StrEnum):
+    refund = "refund"
+    partial_refund = "partial_refund"
+    replacement = "replacement"
+    repair = "repair"
+    return_and_refund = "return_and_refund"
+    compensation = "compensation"
+    other = "other"
+
+
+# Remedies that move money carry an amount.
+MONEY_REMEDIES = frozenset(
+    {RemedyType.refund, RemedyType.partial_refund, RemedyType.return_and_refund, RemedyType.compensation}
+)
+
+
+class Channel(StrEnum):
+    """Who may read a message, evidence or record event (DESIGN §4)."""
+
+    parties = "parties"  # record events every party sees (transitions, offers)
+    joint = "joint"
+    caucus_consumer = "caucus:consumer"
+    caucus_merchant = "caucus:merchant"
+    internal = "internal"
+
+
+class DeclineReason(StrEnum):
+    not_a_consumer_purchase = "not_a_consumer_purchase"
+    outside_remit = "outside_remit"
+    in_court_or_arbitration = "in_court_or_arbitration"
+    over_three_years = "over_three_years"
+    materials_missing = "materials_missing"
+    duplicate = "duplicate"
+
+
+register_labels(
+    "state",
+    {
+        CaseState.filed: N_("Filed, waiting for the merchant"),
+        CaseState.negotiating: N_("Negotiating"),
+        CaseState.awaiting_mediator: N_("Waiting for a mediator"),
+        CaseState.in_mediation: N_("In mediation"),
+        CaseState.settled: N_("Settled, waiting for fulfilment"),
+        CaseState.breached: N_("Settlement not kept"),
+        CaseState.resolved: N_("Resolved"),
+        CaseState.unresolved: N_("Closed without agreement"),
+        CaseState.declined: N_("Declined"),
+        CaseState.withdrawn: N_("Withdrawn"),
+    },
+)
+register_labels(
+    "category",
+    {
+        Category.not_as_described: N_("Not as described"),
+        Category.not_delivered: N_("Not delivered"),
+        Category.counterfeit: N_("Suspected counterfeit"),
+        Category.defective: N_("Defective or unsafe"),
+        Category.return_refused: N_("Return or refund refused"),
+        Category.warranty: N_("Warranty or repair"),
+        Category.price_or_fees: N_("Price, taxes or fees"),
+        Category.other: N_("Something else"),
+    },
+)
+register_labels(
+    "remedy",
+    {
+        RemedyType.refund: N_("Full refund"),
+        RemedyType.partial_refund: N_("Partial refund"),
+        RemedyType.replacement: N_("Replacement"),
+        RemedyType.repair: N_("Repair"),
+        RemedyType.return_and_refund: N_("Return and refund"),
+        RemedyType.compensation: N_("Compensation"),
+        RemedyType.other: N_("Other remedy"),
+    },
+)
+register_labels(
+    "channel",
+    {
+        Channel.parties: N_("Case record"),
+        Channel.joint: N_("Joint conversation"),
+        Channel.caucus_consumer: N_("Private with the consumer"),
+        Channel.caucus_merchant: N_("Private with the merchant"),
+        Channel.internal: N_("Mediators' notes"),
+    },
+)
+register_labels(
+    "decline_reason",
+    {
+        DeclineReason.not_a_consumer_purchase: N_("Not a consumer purchase"),
+        DeclineReason.outside_remit: N_("Outside what this service handles"),
+        DeclineReason.in_court_or_arbitration: N_("Already before a court or arbitrator"),
+        DeclineReason.over_three_years: N_("More than three years since the purchase"),
+        DeclineReason.materials_missing: N_("Essential materials are missing"),
+        DeclineReason.duplicate: N_("Duplicate of another case"),
+    },
+)
+
+
+class ReferenceCounter(Table, tablename="case_reference_counter"):
+    """Hands out AC-<year>-<number> references without gaps or duplicates."""
+
+    year = Integer(unique=True)
+    last_number = Integer(default=0)
+
+
+class Case(Table, tablename="dispute_case"):
+    reference = Varchar(length=20, unique=True)
+    consumer = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
+    mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict, index=True)
+    previous_mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
+    state = Varchar(length=30, index=True)
+    version = Integer(default=1)
+    category = Varchar(length=30)
+    order_number = Varchar(length=100)
+    platform = Varchar(length=200)
+    purchase_date = Date()
+    product_name = Varchar(length=300)
+    gtin = Varchar(length=14, null=True, default=None)
+    trace_code = Varchar(length=300, null=True, default=None)
+    trace_batch = Varchar(length=20, null=True, default=None)
+    trace_serial = Varchar(length=20, null=True, default=None)
+    trace_expiry = Date(null=True, default=None)
+    waybill = Varchar(length=100, null=True, default=None)
+    amount_paid = BigInt(null=True, default=None)  # minor units of `currency`
+    currency = Varchar(length=3, null=True, default=None)
+    desired_remedy = Varchar(length=30)
+    description = Text()
+    language = Varchar(length=10)
+    is_appeal = Boolean(default=False)
+    appealed = Boolean(default=False)
+    merchant_responded = Boolean(default=False)
+    decline_reason = Varchar(length=40, null=True, default=None)
+    settlement = Integer(null=True, default=None)  # id of the accepted offer or proposal
+    fulfilment_marked_at = Timestamptz(null=True, default=None)
+    info_requested_from = Varchar(length=20, null=True, default=None)
+    terminal_at = Timestamptz(null=True, default=None)
+    rating = Integer(null=True, default=None)
+    rating_comment = Text(null=True, default=None)
+    last_seq = Integer(default=0)
+    last_hash = Varchar(length=64)
+    filed_at = Timestamptz()
+    updated_at = Timestamptz(index=True)
+
+
+class Offer(Table, tablename="case_offer"):
+    """An offer or counter-offer by a party, or a mediator's settlement proposal (by_role = mediator)."""
+
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, index=True)
+    by_role = Varchar(length=20)
+    author = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    remedies = Text()  # canonical JSON list of {type, amount, currency, description}
+    text = Text()
+    fulfil_by = Date(null=True, default=None)
+    status = Varchar(length=20, default="open")  # open | accepted | rejected | superseded
+    consumer_accepted_at = Timestamptz(null=True, default=None)
+    merchant_accepted_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Evidence(Table, tablename="case_evidence"):
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, index=True)
+    sha256 = Varchar(length=64)
+    media_type = Varchar(length=40)
+    size = Integer()
+    channel = Varchar(length=20)
+    description = Varchar(length=300)
+    uploaded_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    seq = Integer()
+    created_at = Timestamptz()
+
+
+class Message(Table, tablename="case_message"):
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, index=True)
+    seq = Integer()
+    channel = Varchar(length=20)
+    author = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    text = Text()
+    client_id = Varchar(length=64, null=True, default=None)  # sender's idempotency key
+    created_at = Timestamptz()
+
+
+class Deadline(Table, tablename="case_deadline"):
+    """A running clock on a case; the sweeper applies `action` (if any) when it runs out."""
+
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=40)
+    action = Varchar(length=40, null=True, default=None)
+    due_at = Timestamptz(index=True)
+    paused_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None, index=True)
+
+
+class CaseEvent(Table, tablename="case_event"):
+    """The append-only, hash-chained record of a case. Rows are never updated or deleted."""
+
+    case = ForeignKey(references=Case, on_delete=OnDelete.restrict, index=True)
+    seq = Integer()
+    type = Varchar(length=40)
+    channel = Varchar(length=20)
+    actor = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
+    actor_role = Varchar(length=20)
+    at = Timestamptz()
+    data = Text()  # canonical JSON
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)

@@ -1,0 +1,677 @@
+"""The case lifecycle (DESIGN §2): the transition table, as data, and `apply()`, the only writer of state.
+
+A row says, for a (state, action): who may do it, what the payload looks like, what must hold first
+(guard), what it writes besides the state (effect), where the case goes next, and which deadlines
+start or stop. `apply()` checks role, version and guard, then writes state, record event, deadlines
+and domain events in one transaction; after-commit subscribers hear about it only once it committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from accord import events
+from accord.auth import Viewer
+from accord.clock import Calendar, Clock, WeekdayCalendar
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.i18n import gettext as _
+from accord.validation import parse
+from cases import record
+from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, relations
+from cases.schemas import (
+    DeclineIn,
+    InfoIn,
+    InfoRequestIn,
+    ListingProposalIn,
+    NoPayload,
+    NoteIn,
+    OfferChoiceIn,
+    OfferIn,
+    OfferRejectionIn,
+    OptionalReasonIn,
+    ProofIn,
+    ProposalIn,
+    RatingIn,
+    ReasonIn,
+    ReassignIn,
+    RespondIn,
+)
+from cases.tables import TERMINAL_STATES, Case, CaseState, Channel, Deadline, Offer
+
+S = CaseState
+BEFORE_SETTLEMENT = (S.filed, S.negotiating, S.awaiting_mediator, S.in_mediation)
+APPEALABLE = (S.resolved, S.unresolved, S.declined)
+
+
+@dataclass(frozen=True)
+class CaseTerms:
+    """Deadline lengths in working days (DESIGN §2), configurable per deployment."""
+
+    merchant_response: int = 10
+    negotiation_limit: int = 15
+    admissibility: int = 7
+    mediation_limit: int = 45
+    information_due: int = 5
+    fulfilment_due: int = 7
+    confirmation_due: int = 7
+    appeal_window_days: int = 30
+
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    """A clock that runs while the case is in `running_in`; `action` is applied by the system at its end."""
+
+    running_in: frozenset[CaseState]
+    action: str | None
+
+
+DEADLINES: dict[str, DeadlineKind] = {
+    "merchant_response": DeadlineKind(frozenset({S.filed}), "response_timeout"),
+    "negotiation_limit": DeadlineKind(frozenset({S.filed, S.negotiating}), "negotiation_timeout"),
+    "admissibility": DeadlineKind(frozenset({S.awaiting_mediator}), None),  # a service level, shown as overdue
+    "mediation_limit": DeadlineKind(frozenset({S.in_mediation}), "mediation_timeout"),
+    "information_due": DeadlineKind(frozenset({S.in_mediation}), "information_timeout"),
+    "fulfilment_due": DeadlineKind(frozenset({S.settled}), "fulfilment_timeout"),
+    "confirmation_due": DeadlineKind(frozenset({S.settled}), "confirmation_timeout"),
+}
+
+
+@dataclass
+class Step:
+    """One application of a transition, handed to guards and effects."""
+
+    case: dict[str, Any]
+    action: str
+    viewer: Viewer | None
+    related: frozenset[str]
+    payload: Any
+    now: datetime
+    calendar: Calendar
+    terms: CaseTerms
+    updates: dict[Any, Any] = field(default_factory=dict)
+    next_state: CaseState | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    deadline_at: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def actor_role(self) -> str:
+        for role in (CONSUMER, MERCHANT, MEDIATOR, ADMIN, SYSTEM):
+            if role in self.related:
+                return role
+        return ANY_MEDIATOR if ANY_MEDIATOR in self.related else "unknown"
+
+    def working_days_from_now(self, days: int) -> datetime:
+        return self.calendar.add_working_days(self.now, days)
+
+
+Guard = Callable[[Step], Awaitable[str | None]]
+Effect = Callable[[Step], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Transition:
+    roles: frozenset[str]
+    next_state: CaseState | None = None  # None: the case stays where it is
+    payload: type[BaseModel] = NoPayload
+    guard: Guard | None = None
+    effect: Effect | None = None
+    starts: tuple[str, ...] = ()
+    stops: tuple[str, ...] = ()
+    pauses: tuple[str, ...] = ()
+    resumes: tuple[str, ...] = ()
+
+
+# --- guards --------------------------------------------------------------------------------------
+
+
+async def _open_offer(step: Step, offer_id: int) -> dict[str, Any] | None:
+    return (
+        await Offer.select()
+        .where(Offer.id == offer_id, Offer.case == step.case["id"], Offer.status == "open", Offer.by_role != "mediator")
+        .first()
+    )
+
+
+async def offer_from_other_party(step: Step) -> str | None:
+    offer = await _open_offer(step, step.payload.offer_id)
+    if offer is None:
+        return _("There is no open offer with this number on the case.")
+    if offer["by_role"] == step.actor_role:
+        return _("You cannot answer your own offer.")
+    step.details["offer"] = offer
+    return None
+
+
+async def unclaimed(step: Step) -> str | None:
+    if step.case["mediator"] is not None:
+        return _("Another mediator has already claimed this case.")
+    if step.case["is_appeal"] and step.viewer and step.viewer.id == step.case["previous_mediator"]:
+        return _("An appeal must go to a different mediator than the one who handled the case.")
+    return None
+
+
+async def no_open_question(step: Step) -> str | None:
+    return _("A question to a party is already waiting for an answer.") if step.case["info_requested_from"] else None
+
+
+async def asked_this_party(step: Step) -> str | None:
+    if step.case["info_requested_from"] != step.actor_role:
+        return _("The mediator has not asked you for information.")
+    return None
+
+
+async def proposal_open_for_party(step: Step) -> str | None:
+    proposal = await _current_proposal(step.case["id"])
+    if proposal is None:
+        return _("There is no settlement proposal to answer.")
+    if proposal[f"{step.actor_role}_accepted_at"] is not None:
+        return _("You have already accepted this proposal.")
+    step.details["proposal"] = proposal
+    return None
+
+
+async def fulfilment_not_marked(step: Step) -> str | None:
+    return _("The merchant has already reported fulfilment.") if step.case["fulfilment_marked_at"] else None
+
+
+async def fulfilment_marked(step: Step) -> str | None:
+    return None if step.case["fulfilment_marked_at"] else _("The merchant has not reported fulfilment yet.")
+
+
+async def appeal_allowed(step: Step) -> str | None:
+    if step.case["is_appeal"] or step.case["appealed"]:
+        return _("A case can be appealed only once.")
+    ended = step.case["terminal_at"]
+    if ended is None or step.now - ended > timedelta(days=step.terms.appeal_window_days):
+        return _("The %(days)d days for an appeal have passed.") % {"days": step.terms.appeal_window_days}
+    return None
+
+
+async def not_rated(step: Step) -> str | None:
+    return _("You have already rated this case.") if step.case["rating"] is not None else None
+
+
+async def due_date_ahead(step: Step) -> str | None:
+    if step.payload.fulfil_by <= step.now.date():
+        return _("The fulfilment date must be in the future.")
+    return None
+
+
+# --- effects -------------------------------------------------------------------------------------
+
+
+async def _current_proposal(case_id: int) -> dict[str, Any] | None:
+    return (
+        await Offer.select()
+        .where(Offer.case == case_id, Offer.by_role == "mediator", Offer.status == "open")
+        .order_by(Offer.id, ascending=False)
+        .first()
+    )
+
+
+async def _supersede_open_offers(step: Step, by_role: str | None = None) -> None:
+    query = Offer.update({Offer.status: "superseded"}).where(Offer.case == step.case["id"], Offer.status == "open")
+    if by_role == "mediator":
+        query = query.where(Offer.by_role == "mediator")
+    else:
+        query = query.where(Offer.by_role != "mediator")
+    await query
+
+
+async def _create_offer(step: Step, by_role: str, remedies: list[Any], text: str, fulfil_by: date | None) -> None:
+    await _supersede_open_offers(step, by_role)
+    stored = [remedy.stored() for remedy in remedies]
+    created = await Offer.insert(
+        Offer(
+            case=step.case["id"],
+            by_role=by_role,
+            author=step.viewer.id if step.viewer else None,
+            remedies=json.dumps(stored),
+            text=text,
+            fulfil_by=fulfil_by,
+            status="open",
+            created_at=step.now,
+        )
+    ).returning(Offer.id)
+    step.details.update({"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by)})
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def respond(step: Step) -> None:
+    payload: Any = step.payload
+    step.updates[Case.merchant_responded] = True
+    step.details.update({"kind": payload.kind, "text": payload.text})
+    if payload.kind == "offer":
+        await _create_offer(step, MERCHANT, payload.remedies, payload.text, payload.fulfil_by)
+
+
+async def counter_offer(step: Step) -> None:
+    payload: Any = step.payload
+    if step.actor_role == MERCHANT:
+        step.updates[Case.merchant_responded] = True
+    await _create_offer(step, step.actor_role, payload.remedies, payload.text, payload.fulfil_by)
+    step.details["text"] = payload.text
+
+
+async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
+    """The case is settled on this offer or proposal; fulfilment is due by its date (or the default)."""
+    await Offer.update({Offer.status: "accepted"}).where(Offer.id == offer["id"])
+    step.updates[Case.settlement] = offer["id"]
+    step.updates[Case.fulfilment_marked_at] = None
+    if offer["fulfil_by"]:
+        local_end = datetime.combine(offer["fulfil_by"], datetime.max.time().replace(microsecond=0), UTC)
+        step.deadline_at["fulfilment_due"] = local_end
+    step.details["settlement_id"] = offer["id"]
+
+
+async def accept_offer(step: Step) -> None:
+    offer = step.details.pop("offer")
+    stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
+    await Offer.update({stamp: step.now}).where(Offer.id == offer["id"])
+    await _settle_on(step, offer)
+    step.details["offer_id"] = offer["id"]
+
+
+async def reject_offer(step: Step) -> None:
+    offer = step.details.pop("offer")
+    await Offer.update({Offer.status: "rejected"}).where(Offer.id == offer["id"])
+    step.details.update({"offer_id": offer["id"], "reason": step.payload.reason})
+
+
+async def claim(step: Step) -> None:
+    assert step.viewer is not None
+    step.updates[Case.mediator] = step.viewer.id
+    step.details["mediator"] = step.viewer.id
+
+
+async def release(step: Step) -> None:
+    step.updates[Case.mediator] = None
+
+
+async def reassign(step: Step) -> None:
+    from accounts.tables import User
+
+    target = (
+        await User.select(User.id)
+        .where(User.id == step.payload.mediator_id, User.role == "mediator", User.active.eq(True))
+        .first()
+    )
+    if target is None:
+        raise InvalidInput.one("mediator_id", _("Choose an active mediator."))
+    if step.case["is_appeal"] and target["id"] == step.case["previous_mediator"]:
+        raise InvalidInput.one(
+            "mediator_id", _("An appeal must go to a different mediator than the one who handled the case.")
+        )
+    step.updates[Case.mediator] = target["id"]
+    step.details["mediator"] = target["id"]
+
+
+async def decline(step: Step) -> None:
+    step.updates[Case.decline_reason] = step.payload.reason.value
+    step.details.update({"reason": step.payload.reason.value, "note": step.payload.note})
+
+
+async def request_info(step: Step) -> None:
+    step.updates[Case.info_requested_from] = step.payload.party
+    step.details.update({"party": step.payload.party, "question": step.payload.question})
+
+
+async def provide_info(step: Step) -> None:
+    step.updates[Case.info_requested_from] = None
+    step.details["text"] = step.payload.text
+
+
+async def information_timeout(step: Step) -> None:
+    step.updates[Case.info_requested_from] = None
+
+
+async def propose_settlement(step: Step) -> None:
+    payload: Any = step.payload
+    await _create_offer(step, "mediator", payload.terms, payload.text, payload.fulfil_by)
+
+
+async def accept_proposal(step: Step) -> None:
+    proposal = step.details.pop("proposal")
+    stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
+    await Offer.update({stamp: step.now}).where(Offer.id == proposal["id"])
+    other = "merchant" if step.actor_role == CONSUMER else "consumer"
+    step.details["proposal_id"] = proposal["id"]
+    if proposal[f"{other}_accepted_at"] is not None:
+        await _settle_on(step, proposal)
+        step.next_state = S.settled
+
+
+async def reject_proposal(step: Step) -> None:
+    proposal = await _current_proposal(step.case["id"])
+    if proposal is None:
+        raise Conflict(_("There is no settlement proposal to answer."))
+    await Offer.update({Offer.status: "rejected"}).where(Offer.id == proposal["id"])
+    step.details.update({"proposal_id": proposal["id"], "reason": step.payload.reason})
+
+
+async def mark_fulfilled(step: Step) -> None:
+    step.updates[Case.fulfilment_marked_at] = step.now
+    step.details["proof"] = step.payload.proof
+
+
+async def appeal(step: Step) -> None:
+    step.updates.update(
+        {
+            Case.is_appeal: True,
+            Case.appealed: True,
+            Case.previous_mediator: step.case["mediator"],
+            Case.mediator: None,
+            Case.terminal_at: None,
+            Case.decline_reason: None,
+        }
+    )
+    step.details["reason"] = step.payload.reason
+
+
+async def rate(step: Step) -> None:
+    step.updates.update({Case.rating: step.payload.score, Case.rating_comment: step.payload.comment})
+    step.details.update({"score": step.payload.score, "comment": step.payload.comment})
+
+
+async def record_payload(step: Step) -> None:
+    """Actions whose only effect is their place in the record (reasons, notes)."""
+    step.details.update(step.payload.model_dump(mode="json"))
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def _rows(
+    states: tuple[CaseState, ...], action: str, transition: Transition
+) -> dict[tuple[CaseState, str], Transition]:
+    return {(state, action): transition for state in states}
+
+
+PARTIES = frozenset({CONSUMER, MERCHANT})
+TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
+    (S.filed, "respond"): Transition(
+        frozenset({MERCHANT}), S.negotiating, RespondIn, effect=respond, stops=("merchant_response",)
+    ),
+    (S.negotiating, "counter_offer"): Transition(PARTIES, payload=OfferIn, effect=counter_offer),
+    (S.negotiating, "accept_offer"): Transition(
+        PARTIES, S.settled, OfferChoiceIn, guard=offer_from_other_party, effect=accept_offer, starts=("fulfilment_due",)
+    ),
+    (S.negotiating, "reject_offer"): Transition(
+        PARTIES, payload=OfferRejectionIn, guard=offer_from_other_party, effect=reject_offer
+    ),
+    (S.negotiating, "request_mediation"): Transition(
+        PARTIES, S.awaiting_mediator, OptionalReasonIn, effect=record_payload, starts=("admissibility",)
+    ),
+    **_rows(
+        BEFORE_SETTLEMENT,
+        "withdraw",
+        Transition(frozenset({CONSUMER}), S.withdrawn, OptionalReasonIn, effect=record_payload),
+    ),
+    (S.filed, "response_timeout"): Transition(frozenset({SYSTEM}), S.awaiting_mediator, starts=("admissibility",)),
+    **_rows(
+        (S.filed, S.negotiating),
+        "negotiation_timeout",
+        Transition(frozenset({SYSTEM}), S.awaiting_mediator, starts=("admissibility",)),
+    ),
+    (S.awaiting_mediator, "claim"): Transition(frozenset({ANY_MEDIATOR}), guard=unclaimed, effect=claim),
+    (S.awaiting_mediator, "release"): Transition(frozenset({MEDIATOR}), effect=release),
+    **_rows(
+        (S.awaiting_mediator, S.in_mediation, S.breached),
+        "reassign",
+        Transition(frozenset({ADMIN}), payload=ReassignIn, effect=reassign),
+    ),
+    (S.awaiting_mediator, "admit"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
+    (S.awaiting_mediator, "decline"): Transition(frozenset({MEDIATOR}), S.declined, DeclineIn, effect=decline),
+    (S.in_mediation, "request_info"): Transition(
+        frozenset({MEDIATOR}),
+        payload=InfoRequestIn,
+        guard=no_open_question,
+        effect=request_info,
+        starts=("information_due",),
+        pauses=("mediation_limit",),
+    ),
+    (S.in_mediation, "provide_info"): Transition(
+        PARTIES,
+        payload=InfoIn,
+        guard=asked_this_party,
+        effect=provide_info,
+        stops=("information_due",),
+        resumes=("mediation_limit",),
+    ),
+    (S.in_mediation, "information_timeout"): Transition(
+        frozenset({SYSTEM}), effect=information_timeout, stops=("information_due",), resumes=("mediation_limit",)
+    ),
+    (S.in_mediation, "propose_settlement"): Transition(
+        frozenset({MEDIATOR}), payload=ProposalIn, guard=due_date_ahead, effect=propose_settlement
+    ),
+    (S.in_mediation, "accept_proposal"): Transition(
+        PARTIES, guard=proposal_open_for_party, effect=accept_proposal, starts=("fulfilment_due",)
+    ),
+    (S.in_mediation, "reject_proposal"): Transition(PARTIES, payload=OptionalReasonIn, effect=reject_proposal),
+    (S.in_mediation, "refuse_mediation"): Transition(PARTIES, S.unresolved, OptionalReasonIn, effect=record_payload),
+    **_rows(
+        (S.in_mediation, S.breached),
+        "close_unresolved",
+        Transition(frozenset({MEDIATOR}), S.unresolved, NoteIn, effect=record_payload),
+    ),
+    (S.in_mediation, "mediation_timeout"): Transition(frozenset({SYSTEM}), S.unresolved),
+    (S.settled, "mark_fulfilled"): Transition(
+        frozenset({MERCHANT}),
+        payload=ProofIn,
+        guard=fulfilment_not_marked,
+        effect=mark_fulfilled,
+        stops=("fulfilment_due",),
+        starts=("confirmation_due",),
+    ),
+    (S.settled, "confirm_fulfilment"): Transition(frozenset({CONSUMER}), S.resolved, guard=fulfilment_marked),
+    (S.settled, "dispute_fulfilment"): Transition(
+        frozenset({CONSUMER}), S.breached, ReasonIn, guard=fulfilment_marked, effect=record_payload
+    ),
+    (S.settled, "fulfilment_timeout"): Transition(frozenset({SYSTEM}), S.breached, guard=fulfilment_not_marked),
+    (S.settled, "confirmation_timeout"): Transition(frozenset({SYSTEM}), S.resolved, guard=fulfilment_marked),
+    (S.breached, "resettle"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
+    **_rows(
+        (S.breached, S.unresolved),
+        "propose_listing",
+        Transition(frozenset({MEDIATOR}), payload=ListingProposalIn, effect=record_payload),
+    ),
+    **_rows(
+        APPEALABLE,
+        "appeal",
+        Transition(
+            frozenset({CONSUMER}),
+            S.awaiting_mediator,
+            ReasonIn,
+            guard=appeal_allowed,
+            effect=appeal,
+            starts=("admissibility",),
+        ),
+    ),
+    **_rows(
+        tuple(TERMINAL_STATES),
+        "rate",
+        Transition(frozenset({CONSUMER}), payload=RatingIn, guard=not_rated, effect=rate),
+    ),
+}
+ACTIONS = frozenset(action for _state, action in TRANSITIONS)
+SYSTEM_ACTIONS = frozenset(action for (_s, action), row in TRANSITIONS.items() if row.roles == {SYSTEM})
+ROLES_OF_ACTION: dict[str, frozenset[str]] = {}
+for (_state, _action), _row in TRANSITIONS.items():
+    ROLES_OF_ACTION[_action] = ROLES_OF_ACTION.get(_action, frozenset()) | _row.roles
+# A mediator not assigned to the case holds the same role as the assigned one: refusing them is 403 too.
+_ROLE_FAMILY = {ANY_MEDIATOR: {MEDIATOR, ANY_MEDIATOR}}
+
+
+def _may_ever(related: frozenset[str], action: str) -> bool:
+    widened = set(related)
+    for relation in related:
+        widened |= _ROLE_FAMILY.get(relation, set())
+    return bool(widened & ROLES_OF_ACTION[action])
+
+
+# --- apply ---------------------------------------------------------------------------------------
+
+
+async def _load(case_ref: str) -> dict[str, Any]:
+    case = await Case.select(Case.id).where(Case.reference == case_ref).first()
+    if case is None:
+        raise NotFound(_("There is no such case."))
+    locked = await record.lock_case(case["id"])
+    assert locked is not None
+    return locked
+
+
+def _conflict(case: dict[str, Any], message: str) -> Conflict:
+    return Conflict(
+        message
+        + " "
+        + _("The case is now “%(state)s” (version %(version)d).") % {"state": case["state"], "version": case["version"]}
+    )
+
+
+async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) -> None:
+    case_id, now = step.case["id"], step.now
+    open_deadlines = await Deadline.select().where(Deadline.case == case_id, Deadline.closed_at.is_null())
+    for deadline in open_deadlines:
+        kind = DEADLINES[deadline["name"]]
+        if next_state not in kind.running_in or deadline["name"] in row.stops:
+            await Deadline.update({Deadline.closed_at: now}).where(Deadline.id == deadline["id"])
+        elif deadline["name"] in row.pauses and deadline["paused_at"] is None:
+            await Deadline.update({Deadline.paused_at: now}).where(Deadline.id == deadline["id"])
+        elif deadline["name"] in row.resumes and deadline["paused_at"] is not None:
+            paused_days = step.calendar.working_days_between(deadline["paused_at"], now)
+            due = step.calendar.add_working_days(deadline["due_at"], paused_days)
+            await Deadline.update({Deadline.paused_at: None, Deadline.due_at: due}).where(Deadline.id == deadline["id"])
+    for name in row.starts:
+        if next_state not in DEADLINES[name].running_in:
+            continue  # e.g. the first of two acceptances of a proposal: not settled yet
+        due = step.deadline_at.get(name) or step.working_days_from_now(getattr(step.terms, name))
+        await start_deadline(case_id, name, due)
+
+
+async def start_deadline(case_id: int, name: str, due_at: datetime) -> None:
+    await Deadline.insert(Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=due_at))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What apply() needs from outside: time and working days (wired by the app, faked in tests)."""
+
+    clock: Clock
+    calendar: Calendar
+    terms: CaseTerms = CaseTerms()
+
+
+async def apply(
+    case_ref: str,
+    action: str,
+    viewer: Viewer | None,
+    payload: dict[str, Any],
+    context: Context,
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Apply `action` to the case as `viewer` (None: the system). Returns the updated case row."""
+    if action not in ACTIONS:
+        raise NotFound(_("There is no such action."))
+    async with events.atomic():
+        case = await _load(case_ref)
+        related = relations(case, viewer)
+        if not can_see(related):
+            raise NotFound(_("There is no such case."))
+        if not _may_ever(related, action):
+            raise Forbidden(_("Your role cannot do this on a case."))
+        row = TRANSITIONS.get((CaseState(case["state"]), action))
+        if row is None:
+            raise _conflict(case, _("This action is not possible at this stage."))
+        if not related & row.roles:
+            raise Forbidden(_("Only the mediator handling this case can do this."))
+        if expected_version is not None and expected_version != case["version"]:
+            raise _conflict(case, _("Someone changed this case in the meantime."))
+        step = Step(
+            case,
+            action,
+            viewer,
+            related,
+            parse(row.payload, payload),
+            context.clock.now(),
+            context.calendar,
+            context.terms,
+        )
+        if row.guard and (problem := await row.guard(step)):
+            raise _conflict(case, problem)
+        if row.effect:
+            await row.effect(step)
+        next_state = step.next_state or row.next_state or CaseState(case["state"])
+        await _commit_state(step, row, next_state)
+        return case
+
+
+async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> None:
+    case, now = step.case, step.now
+    updates = {**step.updates, Case.state: next_state.value, Case.version: case["version"] + 1, Case.updated_at: now}
+    if next_state in TERMINAL_STATES and case["state"] not in TERMINAL_STATES:
+        updates[Case.terminal_at] = now
+    changed = (
+        await Case.update(updates).where(Case.id == case["id"], Case.version == case["version"]).returning(Case.id)
+    )
+    if not changed:
+        raise _conflict(case, _("Someone changed this case in the meantime."))
+    previous_state = case["state"]
+    for column, value in updates.items():
+        case[column._meta.name] = value
+    await _move_deadlines(step, row, next_state)
+    data = {"action": step.action, "from": previous_state, "to": next_state.value, **step.details}
+    await record.append(
+        case,
+        type=step.action,
+        channel=Channel.parties,
+        actor_id=step.viewer.id if step.viewer else None,
+        actor_role=step.actor_role,
+        at=now,
+        data=data,
+    )
+    await events.emit(
+        events.DomainEvent(
+            "case.transition", case["id"], {"reference": case["reference"], "seq": case["last_seq"], **data}
+        )
+    )
+
+
+async def allowed_actions(
+    case: dict[str, Any], viewer: Viewer, clock: Clock, terms: CaseTerms = CaseTerms()
+) -> list[str]:
+    """Actions the viewer could apply now (role and guard), for buttons and the API."""
+    related = relations(case, viewer)
+    allowed = []
+    for (state, action), row in TRANSITIONS.items():
+        if state != case["state"] or not related & row.roles or SYSTEM in row.roles:
+            continue
+        if row.guard in _PAYLOAD_FREE_GUARDS:
+            step = Step(case, action, viewer, related, None, clock.now(), WeekdayCalendar(), terms)
+            if await row.guard(step):  # type: ignore[misc]
+                continue
+        allowed.append(action)
+    return allowed
+
+
+# Guards that only look at the case (not the payload) can be evaluated before the viewer fills a form.
+_PAYLOAD_FREE_GUARDS = {
+    unclaimed,
+    no_open_question,
+    asked_this_party,
+    proposal_open_for_party,
+    fulfilment_not_marked,
+    fulfilment_marked,
+    appeal_allowed,
+    not_rated,
+}
