@@ -18,13 +18,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 import accounts.routes
+import cases.routes
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
-from accord.clock import Clock, SystemClock
+from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
 from accord.db import engine, prepare_database
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
+from cases.files import FileStore
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -51,7 +53,9 @@ async def _close_database() -> None:
         await db.close_connection_pool()  # type: ignore[attr-defined]
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, calendar: Calendar | None = None
+) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     csrf = CSRFConfig(
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *shell_routes.routes,
         *accounts.routes.page_routes,
         accounts.routes.api_router,
+        cases.routes.api_router,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
@@ -85,7 +90,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        state=State({"clock": clock or SystemClock(), "settings": settings}),
+        state=State(
+            {
+                "clock": clock or SystemClock(),
+                "calendar": calendar or WeekdayCalendar(),
+                "settings": settings,
+                "file_store": FileStore(settings.data_dir / "evidence"),
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="Accord API",
             version="1",

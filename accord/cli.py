@@ -1,4 +1,4 @@
-"""The `accord` command: serve, migrate, seed-demo, create-user.
+"""The `accord` command: serve, migrate, seed-demo, create-user, verify-case.
 
 Configuration problems and an unreachable database end the command with one line on stderr and exit
 status 2, never a traceback.
@@ -153,6 +153,24 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
     print(f"accord: created {user['role']} {user['email']} (id {user['id']})")
 
 
+def cmd_verify_case(settings: Settings, args: argparse.Namespace) -> None:
+    from accord.errors import NotFound
+    from cases.service import verify_reference
+
+    async def check() -> Any:
+        return await verify_reference(args.reference)
+
+    try:
+        result = _run(settings, check)
+    except NotFound:
+        _fail(f"no case {args.reference}")
+    if result.verified:
+        print(f"accord: {args.reference}: record verified ({result.events} events)")
+        return
+    print(f"accord: {args.reference}: record BROKEN at seq {result.first_bad_seq}", file=sys.stderr)
+    raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description="Accord dispute resolution platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--language", default="en", choices=["en", "zh-Hans"])
     create_user.add_argument("--password", help="the password (default: prompt, or read one line from stdin)")
     create_user.set_defaults(handler=cmd_create_user)
+    verify = commands.add_parser("verify-case", help="recompute a case record's hash chain")
+    verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-000123")
+    verify.set_defaults(handler=cmd_verify_case)
     return parser
 
 

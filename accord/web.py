@@ -188,3 +188,29 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def page(template: str, status: int = 200, **context: Any) -> Template:
     """An HTML page; templates reach the viewer as `request.user`."""
     return Template(template_name=template, context=context, status_code=status, media_type=MediaType.HTML)
+
+
+def nest_form(form: dict[str, Any]) -> dict[str, Any]:
+    """Dotted form names become the JSON API's shape: `enterprise.uscc` nests, `remedies.0.type` lists.
+
+    Names starting with `_` (the CSRF token) are dropped.
+    """
+    nested: dict[str, Any] = {}
+    for name, value in form.items():
+        if name.startswith("_"):
+            continue
+        target = nested
+        *parents, leaf = name.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return _numbered_to_lists(nested)
+
+
+def _numbered_to_lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    node = {key: _numbered_to_lists(value) for key, value in node.items()}
+    if node and all(key.isdigit() for key in node):
+        return [node[key] for key in sorted(node, key=int)]
+    return node

@@ -23,7 +23,7 @@ from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
-from accord.web import page, safe_next
+from accord.web import nest_form, page, safe_next
 from accounts import credentials, service
 from accounts.schemas import (
     ActiveChangeIn,
@@ -67,22 +67,8 @@ def _expired_session_cookie(settings: NamedDependency[Settings]) -> Cookie:
     )
 
 
-def _nest(form: dict[str, Any]) -> dict[str, Any]:
-    """Dotted form names (`enterprise.uscc`) become nested dicts, as the JSON API has them."""
-    nested: dict[str, Any] = {}
-    for name, value in form.items():
-        if name.startswith("_"):
-            continue
-        target = nested
-        *parents, leaf = name.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
-    return nested
-
-
 def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
-    data = _nest(form)
+    data = nest_form(form)
     data.pop("consent", None)
     enterprise = data.pop("enterprise", None)
     if data.get("role") == "merchant" and isinstance(enterprise, dict):
@@ -212,7 +198,7 @@ async def profile_page(
 @post("/profile", dependencies={"viewer": Provide(signed_in_viewer)})
 async def update_profile(viewer: NamedDependency[Viewer], data: Form, settings: NamedDependency[Settings]) -> Any:
     try:
-        await service.update_profile(viewer, parse(ProfileIn, _nest(data)))
+        await service.update_profile(viewer, parse(ProfileIn, nest_form(data)))
     except InvalidInput as error:
         return await _profile_page(viewer, status=422, errors=_by_field(error.errors), form=data)
     response = Redirect("/profile?saved=1")
@@ -223,7 +209,7 @@ async def update_profile(viewer: NamedDependency[Viewer], data: Form, settings: 
 @post("/profile/password", dependencies={"viewer": Provide(signed_in_viewer)})
 async def change_password(viewer: NamedDependency[Viewer], data: Form) -> Any:
     try:
-        await service.change_password(viewer, parse(PasswordChangeIn, _nest(data)))
+        await service.change_password(viewer, parse(PasswordChangeIn, nest_form(data)))
     except InvalidInput as error:
         return await _profile_page(viewer, status=422, errors=_by_field(error.errors))
     return Redirect("/profile?saved=1")
@@ -295,7 +281,7 @@ async def admin_change_role(
     viewer: NamedDependency[Viewer], user_id: FromPath[int], data: Form, clock: NamedDependency[Clock]
 ) -> Any:
     try:
-        change = parse(RoleChangeIn, _nest(data))
+        change = parse(RoleChangeIn, nest_form(data))
         await service.change_role(viewer, user_id, Role(change.role), clock)
     except InvalidInput as error:
         user = await service.get_user(user_id)

@@ -69,8 +69,6 @@ def _traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCod
             trace = parse_trace_code(data.trace_code, today=today)
         except GS1Error as error:
             errors.append(FieldError("trace_code", str(error)))
-    if gtin and trace and trace.gtin and trace.gtin != gtin:
-        errors.append(FieldError("trace_code", _("The trace code names a different GTIN than the barcode.")))
     if errors:
         raise InvalidInput(errors)
     return gtin or (trace.gtin if trace else None), trace
@@ -153,6 +151,7 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
                 product_name=data.product_name,
                 gtin=gtin,
                 trace_code=trace.element_string() if trace else None,
+                trace_gtin=trace.gtin if trace else None,
                 trace_batch=trace.batch if trace else None,
                 trace_serial=trace.serial if trace else None,
                 trace_expiry=trace.expiry if trace else None,

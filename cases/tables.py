@@ -168,6 +168,7 @@ class Case(Table, tablename="dispute_case"):
     product_name = Varchar(length=300)
     gtin = Varchar(length=14, null=True, default=None)
     trace_code = Varchar(length=300, null=True, default=None)
+    trace_gtin = Varchar(length=14, null=True, default=None)  # may differ from `gtin` (another packaging level)
     trace_batch = Varchar(length=20, null=True, default=None)
     trace_serial = Varchar(length=20, null=True, default=None)
     trace_expiry = Date(null=True, default=None)

@@ -4,7 +4,7 @@ identifies one message (idempotent retries), and the sweeper finds open deadline
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-25T12:40:00:000000"
+ID = "2026-11-25T12:41:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "case composite indexes"
 
