@@ -69,6 +69,7 @@ def create_app(
     route_handlers: list[Any] = [
         *shell_routes.routes,
         *accounts.routes.page_routes,
+        *cases.routes.page_routes,
         accounts.routes.api_router,
         cases.routes.api_router,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from accord.clock import Clock
 from accounts.seed import seed_demo_accounts
+from cases.seed import seed_demo_cases
 
 
 async def seed_demo(clock: Clock) -> bool:
     """Seed every domain when the database is empty; False when there was data already."""
-    return await seed_demo_accounts(clock)
+    if not await seed_demo_accounts(clock):
+        return False
+    await seed_demo_cases(clock)  # cases need the demo people and enterprises just created
+    return True

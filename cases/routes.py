@@ -8,17 +8,23 @@ from typing import Annotated, Any
 from litestar import Response, Router, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
 from accord.auth import Viewer, signed_in_viewer
-from accord.errors import InvalidInput
+from accord.errors import Conflict, Forbidden, InvalidInput, TooLarge, UnsupportedMedia
 from accord.i18n import gettext as _
+from accord.i18n import label
 from accord.pagination import Page, window
 from accord.settings import Settings
+from accord.validation import parse
+from accord.web import nest_form, page
 from accounts.schemas import EnterpriseBrief
+from accounts.service import get_enterprise, search_enterprises
 from cases import service
-from cases.files import FileStore, download_disposition
+from cases.files import FileStore, FileTooLarge, UnsupportedFile, download_disposition, sniff
+from cases.forms import ACTION_FORMS, payload_from_form
 from cases.schemas import (
     CaseFilingIn,
     CaseOut,
@@ -34,6 +40,7 @@ from cases.schemas import (
     TraceOut,
     money_out,
 )
+from cases.tables import CaseState, Category, RemedyType
 from cases.workflow import CaseTerms, Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
@@ -320,3 +327,285 @@ api_router = Router(
     dependencies=DEPENDENCIES,
     tags=["cases"],
 )
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+Form = URLEncodedBody[dict[str, Any]]
+OLD_PURCHASE_DAYS = 3 * 365
+
+
+async def _case_page(
+    viewer: Viewer,
+    reference: str,
+    context: Context,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    failed_action: str | None = None,
+    form: dict[str, Any] | None = None,
+    problem: str | None = None,
+    notice: str | None = None,
+) -> Any:
+    view = await service.case_view(viewer, reference, context)
+    conversation = await service.messages(viewer, reference)
+    evidence = await service.evidence_list(viewer, reference)
+    rows, verification = await service.case_record(viewer, reference)
+    case = view.case
+    return page(
+        "cases/case.html",
+        status=status,
+        view=view,
+        case=case,
+        trace=case["trace_code"]
+        and {
+            "gtin": case["trace_gtin"],
+            "batch": case["trace_batch"],
+            "serial": case["trace_serial"],
+            "expiry": case["trace_expiry"],
+        },
+        conversation=conversation,
+        evidence=evidence,
+        record=rows,
+        verification=verification,
+        action_forms=ACTION_FORMS,
+        errors=errors or {},
+        failed_action=failed_action,
+        form=form or {},
+        problem=problem,
+        notice=notice,
+        old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
+    )
+
+
+def _errors_by_field(error: InvalidInput) -> dict[str, str]:
+    return {item.field: item.message for item in error.errors}
+
+
+@get("/cases", dependencies=DEPENDENCIES)
+async def cases_page(
+    viewer: NamedDependency[Viewer],
+    context: NamedDependency[Context],
+    state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
+    due_soon: FromQuery[bool] = False,
+    cursor: FromQuery[str | None] = None,
+) -> Any:
+    due_before = context.calendar.add_working_days(context.clock.now(), 2) if due_soon else None
+    rows, next_cursor = await service.list_cases(viewer, window(cursor, 25), state_filter or None, due_before)
+    return page(
+        "cases/list.html",
+        cases=rows,
+        states=[state.value for state in CaseState],
+        state=state_filter or "",
+        due_soon=due_soon,
+        next_cursor=next_cursor,
+    )
+
+
+async def _filing_page(
+    viewer: Viewer,
+    q: str,
+    *,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Any:
+    if viewer.role != "consumer":
+        raise Forbidden(_("Only consumers file cases."))
+    matches: list[dict[str, Any]] = []
+    if q.strip():
+        matches, _cursor = await search_enterprises(q, window(None, 10))
+    chosen = (form or {}).get("enterprise_id")
+    if chosen and chosen.isdigit() and not any(str(m["id"]) == chosen for m in matches):
+        matches = [await get_enterprise(int(chosen))] + matches
+    return page(
+        "cases/new.html",
+        status=status,
+        q=q,
+        matches=matches,
+        form=form or {"amount_paid.currency": "CNY"},
+        errors=errors or {},
+        categories=[category.value for category in Category],
+        remedies=[remedy.value for remedy in RemedyType],
+    )
+
+
+@get("/cases/new", dependencies=DEPENDENCIES)
+async def new_case_page(viewer: NamedDependency[Viewer], q: FromQuery[str] = "") -> Any:
+    return await _filing_page(viewer, q)
+
+
+def _filing_data(form: dict[str, Any]) -> dict[str, Any]:
+    data = payload_from_form(nest_form({k: v for k, v in form.items() if k not in ("evidence", "q")}))
+    if data.get("enterprise_id") == "new":
+        data.pop("enterprise_id")
+    else:
+        data.pop("enterprise", None)
+    return data
+
+
+def _uploads(form: dict[str, Any]) -> list[UploadFile]:
+    files = form.get("evidence")
+    files = files if isinstance(files, list) else [files]
+    return [upload for upload in files if isinstance(upload, UploadFile) and upload.filename]
+
+
+@post("/cases/new", dependencies=DEPENDENCIES)
+async def file_case_form(
+    viewer: NamedDependency[Viewer],
+    data: MultipartBody[dict[str, Any]],
+    context: NamedDependency[Context],
+    settings: NamedDependency[Settings],
+    store: NamedDependency[FileStore],
+) -> Any:
+    text_fields = {key: value for key, value in data.items() if isinstance(value, str)}
+    try:
+        filing = parse(CaseFilingIn, _filing_data(text_fields))
+        contents = [await upload.read() for upload in _uploads(data)]
+        for content in contents:  # every file is checked before anything is stored
+            _check_upload(content)
+        result = await service.file_case(viewer, filing, context, local_today(context, settings))
+    except InvalidInput as error:
+        return await _filing_page(
+            viewer, text_fields.get("q", ""), status=422, form=text_fields, errors=_errors_by_field(error)
+        )
+    reference = result.case["reference"]
+    for content in contents:
+        await service.add_evidence(viewer, reference, content, "joint", "", context, store)
+    return Redirect(f"/cases/{reference}?filed=1")
+
+
+def _check_upload(content: bytes) -> None:
+    try:
+        sniff(content)
+    except (UnsupportedFile, FileTooLarge) as error:
+        raise InvalidInput.one("evidence", str(error)) from None
+
+
+@get("/cases/{reference:str}", dependencies=DEPENDENCIES)
+async def case_page(
+    viewer: NamedDependency[Viewer],
+    reference: FromPath[str],
+    context: NamedDependency[Context],
+    filed: FromQuery[bool] = False,
+    done: FromQuery[str | None] = None,
+) -> Any:
+    notice = _("Your complaint has been filed. The merchant has been asked to answer.") if filed else None
+    if done:
+        notice = _("Done: %(action)s.") % {"action": label("action", done)}
+    return await _case_page(viewer, reference, context, notice=notice)
+
+
+@get("/cases/{reference:str}/withdraw", dependencies=DEPENDENCIES)
+async def withdraw_page(
+    viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
+) -> Any:
+    view = await service.case_view(viewer, reference, context)
+    if "withdraw" not in view.allowed_actions:
+        raise Conflict(_("This complaint can no longer be withdrawn."))
+    return page("cases/withdraw.html", case=view.case)
+
+
+@post("/cases/{reference:str}/actions/{action:str}", dependencies=DEPENDENCIES)
+async def action_form(
+    viewer: NamedDependency[Viewer],
+    reference: FromPath[str],
+    action: FromPath[str],
+    data: Form,
+    context: NamedDependency[Context],
+) -> Any:
+    payload = payload_from_form(nest_form(data))
+    version = payload.pop("version", "")
+    try:
+        await apply(
+            reference, action, viewer, payload, context, expected_version=int(version) if str(version).isdigit() else -1
+        )
+    except InvalidInput as error:
+        return await _case_page(
+            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action=action, form=data
+        )
+    except Conflict as error:
+        return await _case_page(viewer, reference, context, status=409, problem=error.detail)
+    return Redirect(f"/cases/{reference}?done={action}")
+
+
+@post("/cases/{reference:str}/messages", dependencies=DEPENDENCIES)
+async def message_form(
+    viewer: NamedDependency[Viewer], reference: FromPath[str], data: Form, context: NamedDependency[Context]
+) -> Any:
+    try:
+        message = parse(MessageIn, payload_from_form(nest_form(data)))
+        await service.post_message(viewer, reference, message, context)
+    except InvalidInput as error:
+        return await _case_page(
+            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action="message", form=data
+        )
+    return Redirect(f"/cases/{reference}#conversation-{message.channel.replace(':', '-')}")
+
+
+@post("/cases/{reference:str}/evidence", dependencies=DEPENDENCIES)
+async def evidence_form(
+    viewer: NamedDependency[Viewer],
+    reference: FromPath[str],
+    data: MultipartBody[dict[str, Any]],
+    context: NamedDependency[Context],
+    store: NamedDependency[FileStore],
+) -> Any:
+    channel = str(data.get("channel") or "joint")
+    try:
+        content = await _single_file(data).read()
+        await service.add_evidence(
+            viewer, reference, content, channel, str(data.get("description") or ""), context, store
+        )
+    except InvalidInput as error:
+        return await _case_page(
+            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action="evidence"
+        )
+    except (UnsupportedMedia, TooLarge) as error:
+        status = 415 if isinstance(error, UnsupportedMedia) else 413
+        return await _case_page(
+            viewer, reference, context, status=status, errors={"file": error.detail}, failed_action="evidence"
+        )
+    return Redirect(f"/cases/{reference}#evidence")
+
+
+@get("/cases/{reference:str}/evidence/{evidence_id:int}", dependencies=DEPENDENCIES)
+async def evidence_download(
+    viewer: NamedDependency[Viewer],
+    reference: FromPath[str],
+    evidence_id: FromPath[int],
+    store: NamedDependency[FileStore],
+) -> Response[bytes]:
+    return await _evidence_response(viewer, reference, evidence_id, store)
+
+
+@get("/cases/{reference:str}/print", dependencies=DEPENDENCIES)
+async def print_page(
+    viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
+) -> Any:
+    view = await service.case_view(viewer, reference, context)
+    rows, verification = await service.case_record(viewer, reference)
+    return page(
+        "cases/print.html",
+        exported_at=context.clock.now(),
+        view=view,
+        case=view.case,
+        conversation=await service.messages(viewer, reference),
+        evidence=await service.evidence_list(viewer, reference),
+        record=rows,
+        verification=verification,
+    )
+
+
+page_routes = [
+    cases_page,
+    new_case_page,
+    file_case_form,
+    case_page,
+    withdraw_page,
+    action_form,
+    message_form,
+    evidence_form,
+    evidence_download,
+    print_page,
+]

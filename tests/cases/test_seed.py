@@ -1,0 +1,85 @@
+"""The demo cases: every state reached through filing and apply(), verifiable records, a believable timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from accord.clock import FrozenClock
+from accord.demo import seed_demo
+from accounts import service as accounts
+from accounts.seed import DEMO_ENTERPRISES, DEMO_PASSWORD, DEMO_USERS
+from accounts.tables import Enterprise, User
+from cases import record
+from cases.seed import EXTRA_CONSUMERS, seed_demo_cases
+from cases.tables import Case, CaseEvent, CaseState, Message
+from tests.conftest import BASE_TIME
+
+DEMO_CONSUMERS = ["consumer@demo.test", *(email for email, _name, _language in EXTRA_CONSUMERS)]
+
+
+async def _ensure_demo_accounts(clock: FrozenClock) -> None:
+    """The session database is shared and not empty, so `seed_demo_accounts` would skip: add what is missing."""
+    for enterprise in DEMO_ENTERPRISES:
+        if not await Enterprise.exists().where(Enterprise.uscc == enterprise.uscc):
+            await accounts.create_enterprise(enterprise, clock, verified=True)
+    for email, name, role, language, uscc in DEMO_USERS:
+        if not await User.exists().where(User.email == email):
+            await accounts.create_user(
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
+                language=language,
+                enterprise_uscc=uscc,
+                clock=clock,
+            )
+
+
+@pytest.fixture(scope="module")
+async def demo_cases(app: Any) -> list[dict[str, Any]]:
+    """Seed once for the module; the demo cases are those of the demo consumers."""
+    clock = FrozenClock(BASE_TIME)
+    await _ensure_demo_accounts(clock)
+    await seed_demo_cases(clock)
+    consumers = User.select(User.id).where(User.email.is_in(DEMO_CONSUMERS))
+    return await Case.select().where(Case.consumer.is_in(consumers)).order_by(Case.id)
+
+
+async def test_demo_cases_reach_every_state(demo_cases: list[dict[str, Any]]) -> None:
+    assert {case["state"] for case in demo_cases} == set(CaseState)
+
+
+async def test_every_demo_record_verifies(demo_cases: list[dict[str, Any]]) -> None:
+    for case in demo_cases:
+        verification = await record.verify(case["id"])
+        assert verification.verified, (case["reference"], verification)
+        assert verification.events >= 1
+
+
+async def test_demo_timeline_lies_in_the_past_and_in_order(demo_cases: list[dict[str, Any]]) -> None:
+    for case in demo_cases:
+        assert BASE_TIME - timedelta(weeks=7) < case["filed_at"] <= case["updated_at"] <= BASE_TIME
+        assert case["purchase_date"] <= case["filed_at"].date()
+        stamps = await CaseEvent.select(CaseEvent.at).where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
+        times = [row["at"] for row in stamps]
+        assert times == sorted(times) and times[-1] <= BASE_TIME, case["reference"]
+
+
+async def test_demo_has_conversations_an_appeal_and_variety(demo_cases: list[dict[str, Any]]) -> None:
+    ids = [case["id"] for case in demo_cases]
+    talked = {row["case"] for row in await Message.select(Message.case).where(Message.case.is_in(ids))}
+    assert len(talked) >= 5
+    assert any(case["is_appeal"] and case["state"] == CaseState.awaiting_mediator for case in demo_cases)
+    assert {case["language"] for case in demo_cases} == {"en", "zh-Hans"}
+    assert {"CNY", "USD", "EUR"} <= {case["currency"] for case in demo_cases}
+    assert len({case["enterprise"] for case in demo_cases}) == 3
+    assert any(case["trace_code"] for case in demo_cases)
+
+
+async def test_seed_demo_skips_a_database_that_has_data(demo_cases: list[dict[str, Any]]) -> None:
+    before = await Case.count()
+    assert await seed_demo(FrozenClock(BASE_TIME)) is False
+    assert await Case.count() == before
