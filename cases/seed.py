@@ -141,7 +141,8 @@ class Story:
             .order_by(Offer.id, ascending=False)
             .first()
         )
-        assert offer is not None, f"{self.reference} has no open offer"
+        if offer is None:
+            raise LookupError(f"{self.reference} has no open offer")
         return int(offer["id"])
 
     async def until_deadline(self, name: str) -> None:
@@ -151,7 +152,8 @@ class Story:
             .where(Deadline.case.reference == self.reference, Deadline.name == name, Deadline.closed_at.is_null())
             .first()
         )
-        assert deadline is not None, f"{self.reference} has no open {name} deadline"
+        if deadline is None:
+            raise LookupError(f"{self.reference} has no open {name} deadline")
         self.clock.set(min(max(deadline["due_at"], self.clock.now()), self.now))
 
 

@@ -223,3 +223,30 @@ async def test_print_export_lists_parties_timeline_and_evidence_hashes(consumer:
 
     assert hashlib.sha256(PDF).hexdigest() in page.text
     assert "Seoul Beauty Export Co." in page.text and "The hash chain of all" in page.text
+
+
+def post_forms_without_csrf(html: str) -> list[str]:
+    forms = html.split("<form")[1:]
+    return [
+        form.split(">")[0]
+        for form in forms
+        if 'method="post"' in form.split(">")[0] and "_csrf_token" not in form.split("</form>")[0]
+    ]
+
+
+async def test_every_form_on_case_pages_carries_the_csrf_token(consumer: Any, signed_in: SignedIn) -> None:
+    browser, _user = consumer
+    merchant_browser, merchant = await signed_in("merchant")
+    response = await file_by_form(browser, enterprise_id=str(merchant["enterprise_id"]))
+    reference = response.headers["location"].split("/")[2].split("?")[0]
+    for client, path in (
+        (browser, f"/cases/{reference}"),
+        (merchant_browser, f"/cases/{reference}"),
+        (browser, "/cases/new"),
+        (browser, f"/cases/{reference}/withdraw"),
+        (browser, "/profile"),
+        (browser, "/cases"),
+    ):
+        html = (await client.get(path)).text
+        assert 'method="post"' in html
+        assert post_forms_without_csrf(html) == [], path
