@@ -116,3 +116,17 @@ async def test_malformed_json_is_a_4xx_with_the_error_shape(client: httpx.AsyncC
     )
     assert 400 <= response.status_code < 500
     assert set(response.json()) == {"detail", "errors"}
+
+
+async def test_openapi_documents_the_case_api(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/schema")).json()["paths"]
+    for path in (
+        "/api/v1/cases",
+        "/api/v1/cases/{reference}",
+        "/api/v1/cases/{reference}/actions/{action}",
+        "/api/v1/cases/{reference}/messages",
+        "/api/v1/cases/{reference}/evidence",
+        "/api/v1/cases/{reference}/evidence/{evidence_id}",
+        "/api/v1/cases/{reference}/record",
+    ):
+        assert path in paths, path

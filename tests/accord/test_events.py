@@ -1,0 +1,57 @@
+"""Domain events: transaction handlers share the writer's fate, after-commit handlers only hear committed changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accord import events
+from accounts.tables import LoginFailure
+
+
+async def test_after_commit_handlers_run_only_after_commit_and_never_on_rollback() -> None:
+    seen_in_transaction: list[str] = []
+    published: list[str] = []
+
+    async def in_transaction(event: events.DomainEvent) -> None:
+        seen_in_transaction.append(event.kind)
+        await LoginFailure.insert(LoginFailure(key_hash=f"event-{event.kind}", at=event.data["at"]))
+
+    async def after_commit(event: events.DomainEvent) -> None:
+        published.append(event.kind)
+
+    events.subscribe(in_transaction)
+    events.subscribe(after_commit, "after_commit")
+    try:
+        from datetime import datetime, timezone
+
+        at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        async with events.atomic():
+            await events.emit(events.DomainEvent("test.kept", data={"at": at}))
+            assert published == []  # not before the commit
+        assert published == ["test.kept"]
+        with pytest.raises(RuntimeError):
+            async with events.atomic():
+                await events.emit(events.DomainEvent("test.rolled_back", data={"at": at}))
+                raise RuntimeError("abort")
+        assert published == ["test.kept"]
+        assert seen_in_transaction == ["test.kept", "test.rolled_back"]
+        assert await LoginFailure.exists().where(LoginFailure.key_hash == "event-test.kept")
+        assert not await LoginFailure.exists().where(LoginFailure.key_hash == "event-test.rolled_back")
+    finally:
+        events.unsubscribe(in_transaction)
+        events.unsubscribe(after_commit, "after_commit")
+
+
+async def test_a_failing_after_commit_handler_does_not_undo_the_change(caplog: Any) -> None:
+    async def broken(event: events.DomainEvent) -> None:
+        raise ValueError("socket gone")
+
+    events.subscribe(broken, "after_commit")
+    try:
+        async with events.atomic():
+            await events.emit(events.DomainEvent("test.poke"))
+    finally:
+        events.unsubscribe(broken, "after_commit")
+    assert "after-commit handler failed for test.poke" in caplog.text
