@@ -171,6 +171,8 @@ def _without_blanks(node: Any) -> Any:
     if isinstance(node, str):
         return node.strip()
     return node
+
+
 register_labels(
     "offer_status",
     {"open": N_("open"), "accepted": N_("accepted"), "rejected": N_("rejected"), "superseded": N_("superseded")},

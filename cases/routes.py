@@ -47,7 +47,12 @@ from cases.workflow import CaseTerms, Context, apply
 
 
 def provide_context(state: State) -> Context:
-    return Context(clock=state.clock, calendar=state.calendar, terms=state.get("case_terms", CaseTerms()))
+    return Context(
+        clock=state.clock,
+        calendar=state.calendar,
+        terms=state.get("case_terms", CaseTerms()),
+        zone=state.settings.timezone,
+    )
 
 
 def provide_file_store(state: State) -> FileStore:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from accord.auth import Viewer
 from accord.clock import Calendar, Clock, WeekdayCalendar
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
+from accord.i18n import label
 from accord.validation import parse
 from cases import record
 from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, relations
@@ -94,6 +95,7 @@ class Step:
     now: datetime
     calendar: Calendar
     terms: CaseTerms
+    zone: tzinfo = UTC
     updates: dict[Any, Any] = field(default_factory=dict)
     next_state: CaseState | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -268,7 +270,8 @@ async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
     step.updates[Case.settlement] = offer["id"]
     step.updates[Case.fulfilment_marked_at] = None
     if offer["fulfil_by"]:
-        local_end = datetime.combine(offer["fulfil_by"], datetime.max.time().replace(microsecond=0), UTC)
+        # Due at the end of that day where the service runs, not in UTC.
+        local_end = datetime.combine(offer["fulfil_by"], time(23, 59, 59), step.zone)
         step.deadline_at["fulfilment_due"] = local_end
     step.details["settlement_id"] = offer["id"]
 
@@ -534,7 +537,8 @@ def _conflict(case: dict[str, Any], message: str) -> Conflict:
     return Conflict(
         message
         + " "
-        + _("The case is now “%(state)s” (version %(version)d).") % {"state": case["state"], "version": case["version"]}
+        + _("The case is now “%(label)s” (%(state)s, version %(version)d).")
+        % {"label": label("state", case["state"]), "state": case["state"], "version": case["version"]}
     )
 
 
@@ -569,6 +573,7 @@ class Context:
     clock: Clock
     calendar: Calendar
     terms: CaseTerms = CaseTerms()
+    zone: tzinfo = UTC  # where "the end of the day" is
 
 
 async def apply(
@@ -606,6 +611,7 @@ async def apply(
             context.clock.now(),
             context.calendar,
             context.terms,
+            context.zone,
         )
         if row.guard and (problem := await row.guard(step)):
             raise _conflict(case, problem)

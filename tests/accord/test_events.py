@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -24,9 +25,9 @@ async def test_after_commit_handlers_run_only_after_commit_and_never_on_rollback
     events.subscribe(in_transaction)
     events.subscribe(after_commit, "after_commit")
     try:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        at = datetime(2026, 1, 1, tzinfo=UTC)
         async with events.atomic():
             await events.emit(events.DomainEvent("test.kept", data={"at": at}))
             assert published == []  # not before the commit
