@@ -353,9 +353,9 @@ async def _case_page(
     notice: str | None = None,
 ) -> Any:
     view = await service.case_view(viewer, reference, context)
-    conversation = await service.messages(viewer, reference)
-    evidence = await service.evidence_list(viewer, reference)
-    rows, verification = await service.case_record(viewer, reference)
+    conversation = await service.messages_in(view.case, view.related)
+    evidence = await service.evidence_in(view.case, view.related)
+    rows, verification = await service.record_of(view.case, view.related)
     case = view.case
     return page(
         "cases/case.html",
@@ -589,14 +589,14 @@ async def print_page(
     viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
 ) -> Any:
     view = await service.case_view(viewer, reference, context)
-    rows, verification = await service.case_record(viewer, reference)
+    rows, verification = await service.record_of(view.case, view.related)
     return page(
         "cases/print.html",
         exported_at=context.clock.now(),
         view=view,
         case=view.case,
-        conversation=await service.messages(viewer, reference),
-        evidence=await service.evidence_list(viewer, reference),
+        conversation=await service.messages_in(view.case, view.related),
+        evidence=await service.evidence_in(view.case, view.related),
         record=rows,
         verification=verification,
     )

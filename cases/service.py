@@ -17,7 +17,7 @@ from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFoun
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.service import find_or_create_enterprise
-from accounts.tables import Enterprise, User
+from accounts.tables import Enterprise
 from cases import record
 from cases.access import (
     CONSUMER,
@@ -190,8 +190,19 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
 # --- reading -------------------------------------------------------------------------------------
 
 
+# The case with the names pages show next to it, in one query.
+CASE_COLUMNS = (
+    *Case.all_columns(),
+    Case.consumer.display_name.as_alias("consumer_name"),
+    Case.mediator.display_name.as_alias("mediator_name"),
+    Case.enterprise.name.as_alias("enterprise_name"),
+    Case.enterprise.uscc.as_alias("enterprise_uscc"),
+    Case.enterprise.verified.as_alias("enterprise_verified"),
+)
+
+
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
-    case = await Case.select().where(Case.reference == reference).first()
+    case = await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first()
     related = relations(case, viewer) if case else frozenset()
     if case is None or not can_see(related):
         raise NotFound(_("There is no such case."))
@@ -222,17 +233,6 @@ class CaseView:
 
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
     case, related = await visible_case(viewer, reference)
-    people = {
-        row["id"]: row
-        for row in await User.select(User.id, User.display_name).where(
-            User.id.is_in([i for i in (case["consumer"], case["mediator"]) if i is not None])
-        )
-    }
-    enterprise = (
-        await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.verified)
-        .where(Enterprise.id == case["enterprise"])
-        .first()
-    )
     offers = await Offer.select().where(Offer.case == case["id"]).order_by(Offer.id)
     for offer in offers:
         offer["remedies"] = _remedies(offer["remedies"])
@@ -243,9 +243,14 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
     return CaseView(
         case=case,
         related=related,
-        enterprise=enterprise or {},
-        consumer=people[case["consumer"]],
-        mediator=people.get(case["mediator"]) if case["mediator"] else None,
+        enterprise={
+            "id": case["enterprise"],
+            "name": case["enterprise_name"],
+            "uscc": case["enterprise_uscc"],
+            "verified": bool(case["enterprise_verified"]),
+        },
+        consumer={"id": case["consumer"], "display_name": case["consumer_name"]},
+        mediator={"id": case["mediator"], "display_name": case["mediator_name"]} if case["mediator"] else None,
         offers=[offer for offer in offers if offer["by_role"] != "mediator"],
         proposal=proposals[-1] if proposals else None,
         settlement=next((offer for offer in offers if offer["id"] == case["settlement"]), None),
@@ -372,6 +377,13 @@ def _role_in_case(related: frozenset[str]) -> str:
 
 async def messages(viewer: Viewer, reference: str, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
     case, related = await visible_case(viewer, reference)
+    return await messages_in(case, related, after, limit)
+
+
+async def messages_in(
+    case: dict[str, Any], related: frozenset[str], after: int = 0, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Messages of an already visible case, in the channels the viewer may read."""
     return await (
         Message.select(
             Message.seq,
@@ -463,6 +475,11 @@ async def add_evidence(
 
 async def evidence_list(viewer: Viewer, reference: str) -> list[dict[str, Any]]:
     case, related = await visible_case(viewer, reference)
+    return await evidence_in(case, related)
+
+
+async def evidence_in(case: dict[str, Any], related: frozenset[str]) -> list[dict[str, Any]]:
+    """Evidence of an already visible case, in the channels the viewer may read."""
     return await (
         Evidence.select(
             Evidence.id,
@@ -502,6 +519,11 @@ async def evidence_file(
 async def case_record(viewer: Viewer, reference: str) -> tuple[list[dict[str, Any]], record.Verification]:
     """All events with their hashes; the content of events in channels the viewer cannot read is withheld."""
     case, related = await visible_case(viewer, reference)
+    return await record_of(case, related)
+
+
+async def record_of(case: dict[str, Any], related: frozenset[str]) -> tuple[list[dict[str, Any]], record.Verification]:
+    """The record of an already visible case, with content withheld where the viewer may not read."""
     readable = set(readable_channels(related))
     rows = await CaseEvent.select().where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
     verification = record.verify_rows(rows, case)

@@ -250,3 +250,33 @@ async def test_every_form_on_case_pages_carries_the_csrf_token(consumer: Any, si
         html = (await client.get(path)).text
         assert 'method="post"' in html
         assert post_forms_without_csrf(html) == [], path
+
+
+async def test_case_page_with_30_messages_costs_at_most_8_queries(
+    consumer: Any, signed_in: SignedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.db import engine
+
+    browser, _user = consumer
+    merchant_browser, merchant = await signed_in("merchant")
+    response = await file_by_form(browser, files=[("p.png", PNG)], enterprise_id=str(merchant["enterprise_id"]))
+    reference = response.headers["location"].split("/")[2].split("?")[0]
+    for number in range(30):
+        sender = browser if number % 2 else merchant_browser
+        await post_form(sender, f"/cases/{reference}/messages", {"channel": "joint", "text": f"message {number}"})
+    await browser.get(f"/cases/{reference}")  # session "last seen" refreshed outside the measurement
+
+    engine_class = type(engine())
+    original = engine_class.run_querystring
+    count = 0
+
+    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    page = await browser.get(f"/cases/{reference}")
+    assert page.status_code == 200 and page.text.count('class="meta"') == 30
+    print(f"case page queries: {count}")
+    assert count <= 8, count
