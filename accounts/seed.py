@@ -5,7 +5,7 @@ from __future__ import annotations
 from accord.clock import Clock
 from accounts import service
 from accounts.schemas import EnterpriseIn
-from accounts.tables import Role, User
+from accounts.tables import Enterprise, Role, User
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ENTERPRISES = [
@@ -40,16 +40,23 @@ async def seed_demo_accounts(clock: Clock) -> bool:
     """Create the demo enterprises and accounts unless the database already has users."""
     if await User.exists():
         return False
-    for enterprise in DEMO_ENTERPRISES:
-        await service.create_enterprise(enterprise, clock, verified=True)
-    for email, name, role, language, uscc in DEMO_USERS:
-        await service.create_user(
-            email=email,
-            password=DEMO_PASSWORD,
-            role=role,
-            display_name=name,
-            language=language,
-            enterprise_uscc=uscc,
-            clock=clock,
-        )
+    await ensure_demo_accounts(clock)
     return True
+
+
+async def ensure_demo_accounts(clock: Clock) -> None:
+    """Add whichever demo enterprises and accounts are missing."""
+    for enterprise in DEMO_ENTERPRISES:
+        if not await Enterprise.exists().where(Enterprise.uscc == enterprise.uscc):
+            await service.create_enterprise(enterprise, clock, verified=True)
+    for email, name, role, language, uscc in DEMO_USERS:
+        if not await User.exists().where(User.email == email):
+            await service.create_user(
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                display_name=name,
+                language=language,
+                enterprise_uscc=uscc,
+                clock=clock,
+            )

@@ -196,6 +196,22 @@ async def _ensure_mediator_profile(user_id: int, language: str) -> None:
         )
 
 
+def act_as(user: dict[str, Any]) -> Viewer:
+    """A Viewer for a user row (USER_COLUMNS), for work done on their behalf outside a request (seeding)."""
+    return Viewer(
+        id=user["id"],
+        email=user["email"],
+        display_name=user["display_name"],
+        role=user["role"],
+        language=user["language"],
+        enterprise_id=user["enterprise_id"],
+        enterprise_name=user["enterprise_name"],
+        enterprise_verified=bool(user["enterprise_verified"]),
+        credential="internal",
+        credential_id=0,
+    )
+
+
 async def get_user(user_id: int) -> dict[str, Any]:
     row = await User.select(*USER_COLUMNS).where(User.id == user_id).first()
     if row is None:

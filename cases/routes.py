@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Response, Router, get, post
@@ -57,6 +57,11 @@ def provide_context(state: State) -> Context:
 
 def provide_file_store(state: State) -> FileStore:
     return state.file_store  # type: ignore[no-any-return]
+
+
+def due_soon_cutoff(context: Context, due_soon: bool) -> datetime | None:
+    """ "Due soon" means an open deadline within 2 working days."""
+    return context.calendar.add_working_days(context.clock.now(), 2) if due_soon else None
 
 
 def local_today(context: Context, settings: Settings) -> date:
@@ -182,7 +187,7 @@ async def api_list_cases(
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int | None] = None,
 ) -> Page[CaseSummaryOut]:
-    due_before = context.calendar.add_working_days(context.clock.now(), 2) if due_soon else None
+    due_before = due_soon_cutoff(context, due_soon)
     rows, next_cursor = await service.list_cases(viewer, window(cursor, limit), state_filter or None, due_before)
     items = [
         CaseSummaryOut(
@@ -395,7 +400,7 @@ async def cases_page(
     due_soon: FromQuery[bool] = False,
     cursor: FromQuery[str | None] = None,
 ) -> Any:
-    due_before = context.calendar.add_working_days(context.clock.now(), 2) if due_soon else None
+    due_before = due_soon_cutoff(context, due_soon)
     rows, next_cursor = await service.list_cases(viewer, window(cursor, 25), state_filter or None, due_before)
     return page(
         "cases/list.html",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from accord.auth import Viewer
 from accord.clock import Clock, FrozenClock, WeekdayCalendar
 from accounts.seed import DEMO_PASSWORD
-from accounts.service import USER_COLUMNS, create_user
+from accounts.service import USER_COLUMNS, act_as, create_user
 from accounts.tables import Enterprise, Role, User
 from cases import service
 from cases.schemas import CaseFilingIn, MessageIn
@@ -35,27 +35,11 @@ EXTRA_CONSUMERS = [
 ]
 
 
-def _viewer(user: dict[str, Any]) -> Viewer:
-    """Act as this user the way a signed-in session would."""
-    return Viewer(
-        id=user["id"],
-        email=user["email"],
-        display_name=user["display_name"],
-        role=user["role"],
-        language=user["language"],
-        enterprise_id=user["enterprise_id"],
-        enterprise_name=user["enterprise_name"],
-        enterprise_verified=bool(user["enterprise_verified"]),
-        credential="session",
-        credential_id=0,
-    )
-
-
 async def _user(email: str) -> Viewer:
     user = await User.select(*USER_COLUMNS).where(User.email == email).first()
     if user is None:
         raise LookupError(f"demo user {email} is missing: seed the demo accounts first")
-    return _viewer(user)
+    return act_as(user)
 
 
 async def _extra_consumer(email: str, name: str, language: str, clock: Clock) -> Viewer:

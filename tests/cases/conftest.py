@@ -11,7 +11,7 @@ import pytest
 from accord.auth import Viewer
 from accord.clock import FrozenClock, WeekdayCalendar
 from accounts.schemas import EnterpriseIn
-from accounts.service import create_enterprise, create_user
+from accounts.service import act_as, create_enterprise, create_user
 from accounts.tables import Role
 from cases import service
 from cases.schemas import CaseFilingIn
@@ -19,20 +19,7 @@ from cases.tables import Case
 from cases.workflow import Context
 from tests.conftest import BASE_TIME, PASSWORD, random_uscc, unique, unique_email
 
-
-def viewer_of(user: dict[str, Any]) -> Viewer:
-    return Viewer(
-        id=user["id"],
-        email=user["email"],
-        display_name=user["display_name"],
-        role=user["role"],
-        language=user["language"],
-        enterprise_id=user["enterprise_id"],
-        enterprise_name=user["enterprise_name"],
-        enterprise_verified=bool(user["enterprise_verified"]),
-        credential="session",
-        credential_id=0,
-    )
+viewer_of = act_as
 
 
 @dataclass

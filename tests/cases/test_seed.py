@@ -9,9 +9,8 @@ import pytest
 
 from accord.clock import FrozenClock
 from accord.demo import seed_demo
-from accounts import service as accounts
-from accounts.seed import DEMO_ENTERPRISES, DEMO_PASSWORD, DEMO_USERS
-from accounts.tables import Enterprise, User
+from accounts.seed import ensure_demo_accounts
+from accounts.tables import User
 from cases import record
 from cases.seed import EXTRA_CONSUMERS, seed_demo_cases
 from cases.tables import Case, CaseEvent, CaseState, Message
@@ -20,29 +19,11 @@ from tests.conftest import BASE_TIME
 DEMO_CONSUMERS = ["consumer@demo.test", *(email for email, _name, _language in EXTRA_CONSUMERS)]
 
 
-async def _ensure_demo_accounts(clock: FrozenClock) -> None:
-    """The session database is shared and not empty, so `seed_demo_accounts` would skip: add what is missing."""
-    for enterprise in DEMO_ENTERPRISES:
-        if not await Enterprise.exists().where(Enterprise.uscc == enterprise.uscc):
-            await accounts.create_enterprise(enterprise, clock, verified=True)
-    for email, name, role, language, uscc in DEMO_USERS:
-        if not await User.exists().where(User.email == email):
-            await accounts.create_user(
-                email=email,
-                password=DEMO_PASSWORD,
-                role=role,
-                display_name=name,
-                language=language,
-                enterprise_uscc=uscc,
-                clock=clock,
-            )
-
-
 @pytest.fixture(scope="module")
 async def demo_cases(app: Any) -> list[dict[str, Any]]:
     """Seed once for the module; the demo cases are those of the demo consumers."""
     clock = FrozenClock(BASE_TIME)
-    await _ensure_demo_accounts(clock)
+    await ensure_demo_accounts(clock)
     await seed_demo_cases(clock)
     consumers = User.select(User.id).where(User.email.is_in(DEMO_CONSUMERS))
     return await Case.select().where(Case.consumer.is_in(consumers)).order_by(Case.id)
