@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 
 import accounts.routes
 import cases.routes
+import mediation.routes
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
@@ -27,6 +28,8 @@ from accord.settings import Settings, get_settings
 from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
+from cases.workflow import terms_from
+from mediation.runtime import start_background, stop_background
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -70,8 +73,10 @@ def create_app(
         *shell_routes.routes,
         *accounts.routes.page_routes,
         *cases.routes.page_routes,
+        *mediation.routes.page_routes,
         accounts.routes.api_router,
         cases.routes.api_router,
+        mediation.routes.api_router,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
@@ -97,6 +102,7 @@ def create_app(
                 "calendar": calendar or WeekdayCalendar(),
                 "settings": settings,
                 "file_store": FileStore(settings.data_dir / "evidence"),
+                "case_terms": terms_from(settings.deadline_overrides),
             }
         ),
         openapi_config=OpenAPIConfig(
@@ -106,7 +112,7 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        on_startup=[_open_database],
-        on_shutdown=[_close_database],
+        on_startup=[_open_database, start_background],
+        on_shutdown=[stop_background, _close_database],
         request_max_body_size=MAX_BODY_BYTES,
     )

@@ -1,4 +1,4 @@
-"""The `accord` command: serve, migrate, seed-demo, create-user, verify-case.
+"""The `accord` command: serve, migrate, seed-demo, create-user, sweep, verify-case.
 
 Configuration problems and an unreachable database end the command with one line on stderr and exit
 status 2, never a traceback.
@@ -13,6 +13,7 @@ import sqlite3
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, NoReturn
 
 from accord.settings import Settings, SettingsError, get_settings
@@ -171,6 +172,31 @@ def cmd_verify_case(settings: Settings, args: argparse.Namespace) -> None:
     raise SystemExit(1)
 
 
+def _moment(text: str, settings: Settings) -> datetime:
+    """An ISO time from the command line; without an offset it is local time where the service runs."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--at {text!r} is not an ISO 8601 time, e.g. 2026-12-10T09:00:00+08:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.timezone)
+
+
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> None:
+    from accord.clock import FrozenClock, SystemClock
+    from mediation.runtime import case_context
+    from mediation.sweeper import sweep
+
+    clock = FrozenClock(_moment(args.at, settings)) if args.at else SystemClock()
+
+    async def run() -> Any:
+        return await sweep(await case_context(settings, clock))
+
+    fired = _run(settings, run)
+    print(f"accord: fired {len(fired)} deadline(s)")
+    for item in fired:
+        print(f"  {item.reference} {item.action} (due {item.due_at.isoformat()})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description="Accord dispute resolution platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--language", default="en", choices=["en", "zh-Hans"])
     create_user.add_argument("--password", help="the password (default: prompt, or read one line from stdin)")
     create_user.set_defaults(handler=cmd_create_user)
+    sweep = commands.add_parser("sweep", help="apply every deadline that has run out")
+    sweep.add_argument("--at", metavar="ISO-TIME", help="sweep as if it were this time (default: now)")
+    sweep.set_defaults(handler=cmd_sweep)
+
     verify = commands.add_parser("verify-case", help="recompute a case record's hash chain")
     verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-000123")
     verify.set_defaults(handler=cmd_verify_case)
@@ -207,9 +237,19 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore", message=".*Unable to connect to database.*")
     try:
         settings = get_settings()
+        _check_deadlines(settings)
     except SettingsError as error:
         _fail(str(error))
     args.handler(settings, args)
+
+
+def _check_deadlines(settings: Settings) -> None:
+    from cases.workflow import terms_from
+
+    try:
+        terms_from(settings.deadline_overrides)
+    except ValueError as error:
+        raise SettingsError(f"ACCORD_DEADLINE_*: {error}") from None
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+DEADLINE_PREFIX = "ACCORD_DEADLINE_"
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed."""
@@ -39,6 +41,9 @@ class Settings:
     session_idle_minutes: int
     session_max_hours: int
     login_attempts_per_minute: int
+    sweep_seconds: int  # how often each server process applies due deadlines; 0 turns the loop off
+    auto_assign: bool  # hand waiting cases to the least loaded matching mediator
+    deadline_overrides: dict[str, int]  # ACCORD_DEADLINE_<NAME>=<working days>, e.g. MERCHANT_RESPONSE
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -130,6 +135,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "ACCORD_SESSION_IDLE_MINUTES", 120),
         session_max_hours=_int(env, "ACCORD_SESSION_MAX_HOURS", 12),
         login_attempts_per_minute=_int(env, "ACCORD_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        sweep_seconds=_int(env, "ACCORD_SWEEP_SECONDS", 30, minimum=0),
+        auto_assign=_bool(env, "ACCORD_AUTO_ASSIGN", False),
+        deadline_overrides={
+            name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
+            for name in sorted(env)
+            if name.startswith(DEADLINE_PREFIX)
+        },
     )
 
 

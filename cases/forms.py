@@ -148,6 +148,7 @@ register_labels(
         "information_due": N_("Requested information due"),
         "fulfilment_due": N_("Settlement to be carried out by"),
         "confirmation_due": N_("Confirmed automatically on"),
+        "breach_review": N_("Mediator to act on the breach by"),
     },
 )
 

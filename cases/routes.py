@@ -41,7 +41,7 @@ from cases.schemas import (
     money_out,
 )
 from cases.tables import CaseState, Category, RemedyType
-from cases.workflow import CaseTerms, Context, apply
+from cases.workflow import Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
 
@@ -50,7 +50,7 @@ def provide_context(state: State) -> Context:
     return Context(
         clock=state.clock,
         calendar=state.calendar,
-        terms=state.get("case_terms", CaseTerms()),
+        terms=state.case_terms,
         zone=state.settings.timezone,
     )
 

@@ -40,7 +40,7 @@ from cases.tables import (
     Offer,
     ReferenceCounter,
 )
-from cases.workflow import Context, allowed_actions, start_deadline
+from cases.workflow import Context, allowed_actions, refresh_next_due, start_deadline
 
 MAX_EVIDENCE_PER_CASE = 20
 OLD_PURCHASE = timedelta(days=3 * 365)
@@ -181,6 +181,7 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
         for name in ("merchant_response", "negotiation_limit"):
             due = context.calendar.add_working_days(now, getattr(context.terms, name))
             await start_deadline(case["id"], name, due)
+        await refresh_next_due(case["id"])
         await events.emit(
             events.DomainEvent("case.filed", case["id"], {"reference": reference, "enterprise_id": enterprise_id})
         )

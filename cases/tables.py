@@ -190,6 +190,7 @@ class Case(Table, tablename="dispute_case"):
     rating_comment = Text(null=True, default=None)
     last_seq = Integer(default=0)
     last_hash = Varchar(length=64)
+    next_due_at = Timestamptz(null=True, default=None)  # soonest running deadline: the queue's sort key
     filed_at = Timestamptz()
     updated_at = Timestamptz(index=True)
 

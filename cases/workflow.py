@@ -23,6 +23,7 @@ from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.validation import parse
+from accounts.tables import User
 from cases import record
 from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, relations
 from cases.schemas import (
@@ -61,7 +62,17 @@ class CaseTerms:
     information_due: int = 5
     fulfilment_due: int = 7
     confirmation_due: int = 7
+    breach_review: int = 5
     appeal_window_days: int = 30
+
+
+def terms_from(overrides: dict[str, int]) -> CaseTerms:
+    """Deployment overrides (ACCORD_DEADLINE_<NAME>) on top of the defaults; unknown names are an error."""
+    known = set(CaseTerms.__dataclass_fields__)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown deadline {unknown[0]!r}: choose from {', '.join(sorted(known))}")
+    return CaseTerms(**overrides)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ DEADLINES: dict[str, DeadlineKind] = {
     "information_due": DeadlineKind(frozenset({S.in_mediation}), "information_timeout"),
     "fulfilment_due": DeadlineKind(frozenset({S.settled}), "fulfilment_timeout"),
     "confirmation_due": DeadlineKind(frozenset({S.settled}), "confirmation_timeout"),
+    "breach_review": DeadlineKind(frozenset({S.breached}), None),  # a service level for the mediator
 }
 
 
@@ -152,7 +164,8 @@ async def offer_from_other_party(step: Step) -> str | None:
 
 async def unclaimed(step: Step) -> str | None:
     if step.case["mediator"] is not None:
-        return _("Another mediator has already claimed this case.")
+        holder = await User.select(User.display_name).where(User.id == step.case["mediator"]).first()
+        return _("%(name)s has already claimed this case.") % {"name": holder["display_name"] if holder else "?"}
     if step.case["is_appeal"] and step.viewer and step.viewer.id == step.case["previous_mediator"]:
         return _("An appeal must go to a different mediator than the one who handled the case.")
     return None
@@ -301,8 +314,6 @@ async def release(step: Step) -> None:
 
 
 async def reassign(step: Step) -> None:
-    from accounts.tables import User
-
     target = (
         await User.select(User.id)
         .where(User.id == step.payload.mediator_id, User.role == "mediator", User.active.eq(True))
@@ -477,9 +488,16 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     ),
     (S.settled, "confirm_fulfilment"): Transition(frozenset({CONSUMER}), S.resolved, guard=fulfilment_marked),
     (S.settled, "dispute_fulfilment"): Transition(
-        frozenset({CONSUMER}), S.breached, ReasonIn, guard=fulfilment_marked, effect=record_payload
+        frozenset({CONSUMER}),
+        S.breached,
+        ReasonIn,
+        guard=fulfilment_marked,
+        effect=record_payload,
+        starts=("breach_review",),
     ),
-    (S.settled, "fulfilment_timeout"): Transition(frozenset({SYSTEM}), S.breached, guard=fulfilment_not_marked),
+    (S.settled, "fulfilment_timeout"): Transition(
+        frozenset({SYSTEM}), S.breached, guard=fulfilment_not_marked, starts=("breach_review",)
+    ),
     (S.settled, "confirmation_timeout"): Transition(frozenset({SYSTEM}), S.resolved, guard=fulfilment_marked),
     (S.breached, "resettle"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
     **_rows(
@@ -560,10 +578,22 @@ async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) ->
             continue  # e.g. the first of two acceptances of a proposal: not settled yet
         due = step.deadline_at.get(name) or step.working_days_from_now(getattr(step.terms, name))
         await start_deadline(case_id, name, due)
+    await refresh_next_due(case_id)
 
 
 async def start_deadline(case_id: int, name: str, due_at: datetime) -> None:
     await Deadline.insert(Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=due_at))
+
+
+async def refresh_next_due(case_id: int) -> None:
+    """Keep the case's soonest running (open, unpaused) deadline on the case row, for the queue's index."""
+    running = (
+        await Deadline.select(Deadline.due_at)
+        .where(Deadline.case == case_id, Deadline.closed_at.is_null(), Deadline.paused_at.is_null())
+        .order_by(Deadline.due_at)
+        .first()
+    )
+    await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 
 @dataclass(frozen=True)

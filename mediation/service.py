@@ -1,0 +1,185 @@
+"""The mediation desk: the queue, and handing waiting cases to mediators.
+
+Claiming, admitting, proposing and the rest are rows of the case transition table (`cases.workflow`);
+this module only decides what a mediator sees first and who gets a case when cases are auto-assigned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.auth import Viewer
+from accord.clock import Calendar
+from accord.errors import DomainError, Forbidden
+from accord.i18n import N_, register_labels
+from accord.i18n import gettext as _
+from accord.pagination import Window, page_of
+from accounts.service import USER_COLUMNS, act_as
+from accounts.tables import MediatorProfile, User
+from cases.tables import TERMINAL_STATES, Case, CaseState
+from cases.workflow import Context, apply
+
+QUEUE_STATES = (CaseState.awaiting_mediator.value, CaseState.breached.value)
+# Amount bands in minor units (cents, fen): a rough size of the claim whatever the currency.
+AMOUNT_BANDS: dict[str, tuple[int | None, int | None]] = {
+    "small": (None, 50_000),
+    "medium": (50_000, 500_000),
+    "large": (500_000, None),
+}
+
+
+register_labels(
+    "band",
+    {"small": N_("Under 500"), "medium": N_("500 to 5,000"), "large": N_("Over 5,000")},
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    category: str | None = None
+    language: str | None = None
+    band: str | None = None
+    appeal: bool | None = None
+    overdue: bool = False
+    mine: bool = False
+
+
+def _require_desk(viewer: Viewer) -> None:
+    if not viewer.has_role("mediator", "admin"):
+        raise Forbidden(_("Only mediators and registrars use the mediation desk."))
+
+
+def working_days_left(calendar: Calendar, now: datetime, due: datetime | None) -> int | None:
+    """Whole working days until `due`; negative once it has passed."""
+    if due is None:
+        return None
+    if due >= now:
+        return calendar.working_days_between(now, due)
+    return -calendar.working_days_between(due, now)
+
+
+async def queue(
+    viewer: Viewer, wanted: QueueFilter, window: Window, now: datetime, calendar: Calendar
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Waiting and breached cases (or the viewer's own open cases), the most urgent deadline first."""
+    _require_desk(viewer)
+    query = Case.select(
+        Case.id,
+        Case.reference,
+        Case.state,
+        Case.category,
+        Case.language,
+        Case.product_name,
+        Case.amount_paid,
+        Case.currency,
+        Case.is_appeal,
+        Case.next_due_at,
+        Case.version,
+        Case.mediator,
+        Case.enterprise.name.as_alias("enterprise_name"),
+        Case.mediator.display_name.as_alias("mediator_name"),
+    )
+    if wanted.mine:
+        query = query.where(Case.mediator == viewer.id, Case.state.not_in([state.value for state in TERMINAL_STATES]))
+    else:
+        query = query.where(Case.state.is_in(list(QUEUE_STATES)))
+    query = _filtered(query, wanted, now)
+    if window.after:
+        due, last_id = datetime.fromisoformat(str(window.after[0])), int(window.after[1])  # type: ignore[arg-type]
+        query = query.where((Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id)))
+    rows = await query.order_by(Case.next_due_at, Case.id).limit(window.limit + 1)
+    shown, cursor = page_of(rows, window.limit, key=lambda row: [_iso(row["next_due_at"]), row["id"]])
+    for row in shown:
+        row["working_days_left"] = working_days_left(calendar, now, row["next_due_at"])
+        row["overdue"] = row["next_due_at"] is not None and row["next_due_at"] < now
+    return shown, cursor
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else "9999-12-31T00:00:00+00:00"
+
+
+def _filtered(query: Any, wanted: QueueFilter, now: datetime) -> Any:
+    if wanted.category:
+        query = query.where(Case.category == wanted.category)
+    if wanted.language:
+        query = query.where(Case.language == wanted.language)
+    if wanted.appeal is not None:
+        query = query.where(Case.is_appeal == wanted.appeal)
+    if wanted.overdue:
+        query = query.where(Case.next_due_at < now)
+    if wanted.band in AMOUNT_BANDS:
+        low, high = AMOUNT_BANDS[wanted.band]
+        if low is not None:
+            query = query.where(Case.amount_paid >= low)
+        if high is not None:
+            query = query.where(Case.amount_paid < high)
+    return query
+
+
+async def mediators() -> list[dict[str, Any]]:
+    """Active mediators, for registrars reassigning a case."""
+    return (
+        await User.select(User.id, User.display_name, User.email)
+        .where(User.role == "mediator", User.active.eq(True))
+        .order_by(User.display_name)
+    )
+
+
+async def _open_load() -> dict[int, int]:
+    """How many open cases each mediator holds."""
+    rows = await Case.select(Case.mediator).where(
+        Case.mediator.is_not_null(), Case.state.not_in([state.value for state in TERMINAL_STATES])
+    )
+    load: dict[int, int] = {}
+    for row in rows:
+        load[row["mediator"]] = load.get(row["mediator"], 0) + 1
+    return load
+
+
+async def choose_mediator(case: dict[str, Any], load: dict[int, int]) -> int | None:
+    """The least loaded active mediator who speaks the case's language, takes its category and has room.
+
+    An appeal never goes back to the mediator who handled the case.
+    """
+    profiles = await MediatorProfile.select(
+        MediatorProfile.user,
+        MediatorProfile.languages,
+        MediatorProfile.categories,
+        MediatorProfile.max_active_cases,
+    ).where(MediatorProfile.user.active.eq(True), MediatorProfile.user.role == "mediator")
+    candidates = [
+        profile["user"]
+        for profile in profiles
+        if case["language"] in profile["languages"]
+        and (not profile["categories"] or case["category"] in profile["categories"])
+        and load.get(profile["user"], 0) < profile["max_active_cases"]
+        and profile["user"] != case["previous_mediator"]
+    ]
+    return min(candidates, key=lambda user: (load.get(user, 0), user)) if candidates else None
+
+
+async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
+    """Claim unclaimed waiting cases on behalf of matching mediators (ACCORD_AUTO_ASSIGN)."""
+    waiting = (
+        await Case.select(Case.reference, Case.language, Case.category, Case.previous_mediator)
+        .where(Case.state == CaseState.awaiting_mediator.value, Case.mediator.is_null())
+        .order_by(Case.next_due_at, Case.id)
+        .limit(limit)
+    )
+    load = await _open_load()
+    assigned = []
+    for case in waiting:
+        mediator_id = await choose_mediator(case, load)
+        if mediator_id is None:
+            continue
+        mediator = await User.select(*USER_COLUMNS).where(User.id == mediator_id).first()
+        try:
+            await apply(case["reference"], "claim", act_as(mediator), {}, context)
+        except DomainError:
+            continue  # claimed by hand meanwhile
+        load[mediator_id] = load.get(mediator_id, 0) + 1
+        assigned.append(case["reference"])
+    return assigned
