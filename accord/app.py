@@ -29,7 +29,7 @@ from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
 from cases.workflow import terms_from
-from mediation.runtime import start_background, stop_background
+from mediation.runtime import install_calendar, start_background, stop_background
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -99,7 +99,8 @@ def create_app(
         state=State(
             {
                 "clock": clock or SystemClock(),
-                "calendar": calendar or WeekdayCalendar(),
+                "calendar": calendar or WeekdayCalendar(),  # replaced at startup by the holiday calendar
+                "calendar_injected": calendar is not None,
                 "settings": settings,
                 "file_store": FileStore(settings.data_dir / "evidence"),
                 "case_terms": terms_from(settings.deadline_overrides),
@@ -112,7 +113,7 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        on_startup=[_open_database, start_background],
+        on_startup=[_open_database, install_calendar, start_background],
         on_shutdown=[stop_background, _close_database],
         request_max_body_size=MAX_BODY_BYTES,
     )

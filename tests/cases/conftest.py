@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 
 from accord.auth import Viewer
-from accord.clock import FrozenClock, WeekdayCalendar
+from accord.clock import FrozenClock, SystemClock, WeekdayCalendar
+from accounts.credentials import issue_token
 from accounts.schemas import EnterpriseIn
 from accounts.service import act_as, create_enterprise, create_user
 from accounts.tables import Role
@@ -110,3 +113,72 @@ async def force_state(reference: str, state: str, **columns: Any) -> None:
     updates: dict[Any, Any] = {Case.state: state}
     updates.update({getattr(Case, name): value for name, value in columns.items()})
     await Case.update(updates).where(Case.reference == reference)
+
+
+MONEY = {"amount": "199.00", "currency": "CNY"}
+
+
+def filing_body(enterprise_id: int, /, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "enterprise_id": enterprise_id,
+        "category": "not_as_described",
+        "order_number": "JD-88231",
+        "platform": "JD Worldwide",
+        "purchase_date": "2026-10-20",
+        "product_name": "Stainless steel thermos",
+        "amount_paid": MONEY,
+        "desired_remedy": "refund",
+        "description": "The thermos leaks from the lid.",
+        "language": "en",
+    }
+    body.update(overrides)
+    return body
+
+
+class Cast:
+    """A consumer and a merchant with a case between them, plus outsiders, all as API clients."""
+
+    def __init__(self, **clients: Any) -> None:
+        self.__dict__.update(clients)
+
+
+@pytest.fixture(scope="session")
+async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
+    """API clients (bearer tokens) for the session's cast; each test files its own cases."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def client_for(viewer: Viewer) -> httpx.AsyncClient:
+        token = await issue_token(viewer.id, "tests", SystemClock())
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver.local",
+            headers={"authorization": f"Bearer {token}"},
+        )
+        clients.append(client)
+        return client
+
+    yield Cast(
+        consumer=await client_for(parties.consumer),
+        merchant=await client_for(parties.merchant),
+        mediator=await client_for(parties.mediator),
+        admin=await client_for(parties.admin),
+        other_consumer=await client_for(parties.stranger_consumer),
+        other_merchant=await client_for(parties.stranger_merchant),
+        enterprise_id=parties.merchant.enterprise_id,
+        mediator_id=parties.mediator.id,
+    )
+    for client in clients:
+        await client.aclose()
+
+
+async def file_case(cast: Cast, **overrides: Any) -> dict[str, Any]:
+    response = await cast.consumer.post("/api/v1/cases", json=filing_body(cast.enterprise_id, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def act(client: httpx.AsyncClient, case: dict[str, Any], action: str, **payload: Any) -> httpx.Response:
+    current = (await client.get(f"/api/v1/cases/{case['reference']}")).json()
+    return await client.post(
+        f"/api/v1/cases/{case['reference']}/actions/{action}", json={"version": current["version"], **payload}
+    )

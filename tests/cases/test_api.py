@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
-from accord.auth import Viewer
-from accord.clock import SystemClock
-from accounts.credentials import issue_token
 from cases.tables import Case, CaseEvent, Evidence, Message
-from tests.cases.conftest import Parties
+from tests.cases.conftest import MONEY, Cast, act, file_case, filing_body
 from tests.conftest import UserFactory
 
 PNG = (
@@ -22,73 +17,6 @@ PNG = (
     b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
 )
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-MONEY = {"amount": "199.00", "currency": "CNY"}
-
-
-def filing_body(enterprise_id: int, /, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "enterprise_id": enterprise_id,
-        "category": "not_as_described",
-        "order_number": "JD-88231",
-        "platform": "JD Worldwide",
-        "purchase_date": "2026-10-20",
-        "product_name": "Stainless steel thermos",
-        "amount_paid": MONEY,
-        "desired_remedy": "refund",
-        "description": "The thermos leaks from the lid.",
-        "language": "en",
-    }
-    body.update(overrides)
-    return body
-
-
-class Cast:
-    """A consumer and a merchant with a case between them, plus outsiders, all as API clients."""
-
-    def __init__(self, **clients: Any) -> None:
-        self.__dict__.update(clients)
-
-
-@pytest.fixture(scope="session")
-async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
-    """API clients (bearer tokens) for the session's cast; each test files its own cases."""
-    clients: list[httpx.AsyncClient] = []
-
-    async def client_for(viewer: Viewer) -> httpx.AsyncClient:
-        token = await issue_token(viewer.id, "tests", SystemClock())
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver.local",
-            headers={"authorization": f"Bearer {token}"},
-        )
-        clients.append(client)
-        return client
-
-    yield Cast(
-        consumer=await client_for(parties.consumer),
-        merchant=await client_for(parties.merchant),
-        mediator=await client_for(parties.mediator),
-        admin=await client_for(parties.admin),
-        other_consumer=await client_for(parties.stranger_consumer),
-        other_merchant=await client_for(parties.stranger_merchant),
-        enterprise_id=parties.merchant.enterprise_id,
-        mediator_id=parties.mediator.id,
-    )
-    for client in clients:
-        await client.aclose()
-
-
-async def file_case(cast: Cast, **overrides: Any) -> dict[str, Any]:
-    response = await cast.consumer.post("/api/v1/cases", json=filing_body(cast.enterprise_id, **overrides))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def act(client: httpx.AsyncClient, case: dict[str, Any], action: str, **payload: Any) -> httpx.Response:
-    current = (await client.get(f"/api/v1/cases/{case['reference']}")).json()
-    return await client.post(
-        f"/api/v1/cases/{case['reference']}/actions/{action}", json={"version": current["version"], **payload}
-    )
 
 
 # --- filing --------------------------------------------------------------------------------------

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from mediation.tables import CalendarOverride
+
+APP_CONFIG = AppConfig(
+    app_name="mediation",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[CalendarOverride],
+    migration_dependencies=["accounts.piccolo_app", "cases.piccolo_app"],
+)
