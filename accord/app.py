@@ -69,6 +69,8 @@ def create_app(
         header_name="x-csrftoken",
         exclude=["^/static/", "^/healthz$", "^/schema"],
     )
+    templates = create_environment(settings)
+    templates.globals["missing_schedule_years"] = mediation.routes.missing_schedule_years
     route_handlers: list[Any] = [
         *shell_routes.routes,
         *accounts.routes.page_routes,
@@ -89,7 +91,7 @@ def create_app(
             ),
             DefineMiddleware(CookieCSRFMiddleware, config=csrf),
         ],
-        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(create_environment(settings))),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
         dependencies={

@@ -196,6 +196,15 @@ async def _ensure_mediator_profile(user_id: int, language: str) -> None:
         )
 
 
+async def active_mediators() -> list[dict[str, Any]]:
+    """Active mediators, for registrars reassigning a case."""
+    return (
+        await User.select(User.id, User.display_name, User.email)
+        .where(User.role == Role.mediator.value, User.active.eq(True))
+        .order_by(User.display_name)
+    )
+
+
 def act_as(user: dict[str, Any]) -> Viewer:
     """A Viewer for a user row (USER_COLUMNS), for work done on their behalf outside a request (seeding)."""
     return Viewer(
@@ -277,14 +286,15 @@ async def change_password(viewer: Viewer, data: PasswordChangeIn) -> None:
         await end_all_sessions(viewer.id, keep_session_id=keep)
 
 
-def _require_admin(actor: Viewer) -> None:
+def require_admin(actor: Viewer) -> None:
     if not actor.has_role(Role.admin.value):
         raise Forbidden(_("Only registrars may do this."))
 
 
-async def _audit(
+async def record_admin_action(
     actor: Viewer, action: str, target: str, before: dict[str, Any], after: dict[str, Any], clock: Clock
 ) -> None:
+    """Audit trail: who changed what, when, with the values before and after (inside the change's transaction)."""
     await AdminAction.insert(
         AdminAction(actor=actor.id, action=action, target=target, before=before, after=after, at=clock.now())
     )
@@ -292,7 +302,7 @@ async def _audit(
 
 async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> None:
     """An admin gives a user another role; the user's sessions end so the change applies at once."""
-    _require_admin(actor)
+    require_admin(actor)
     if user_id == actor.id:
         raise Forbidden(_("You cannot change your own role; ask another registrar."))
     async with write_transaction():
@@ -302,31 +312,35 @@ async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> 
         if role is Role.mediator:
             await _ensure_mediator_profile(user_id, user["language"])
         await User.update({User.role: role.value}).where(User.id == user_id)
-        await _audit(actor, "change_role", f"user:{user_id}", {"role": user["role"]}, {"role": role.value}, clock)
+        await record_admin_action(
+            actor, "change_role", f"user:{user_id}", {"role": user["role"]}, {"role": role.value}, clock
+        )
         await end_all_sessions(user_id)
 
 
 async def set_active(actor: Viewer, user_id: int, active: bool, clock: Clock) -> None:
     """Deactivate (sign out everywhere, tokens stop working) or reactivate a user."""
-    _require_admin(actor)
+    require_admin(actor)
     if user_id == actor.id:
         raise Forbidden(_("You cannot deactivate your own account."))
     async with write_transaction():
         user = await get_user(user_id)
         await User.update({User.active: active}).where(User.id == user_id)
-        await _audit(actor, "set_active", f"user:{user_id}", {"active": user["active"]}, {"active": active}, clock)
+        await record_admin_action(
+            actor, "set_active", f"user:{user_id}", {"active": user["active"]}, {"active": active}, clock
+        )
         if not active:
             await end_all_sessions(user_id)
 
 
 async def verify_enterprise(actor: Viewer, enterprise_id: int, verified: bool, clock: Clock) -> None:
-    _require_admin(actor)
+    require_admin(actor)
     async with write_transaction():
         enterprise = await get_enterprise(enterprise_id)
         await Enterprise.update(
             {Enterprise.verified: verified, Enterprise.verified_at: clock.now() if verified else None}
         ).where(Enterprise.id == enterprise_id)
-        await _audit(
+        await record_admin_action(
             actor,
             "verify_enterprise",
             f"enterprise:{enterprise_id}",

@@ -78,6 +78,7 @@ ACTION_FORMS: dict[str, tuple[FormField, ...]] = {
         _text("facts", N_("Facts")),
     ),
     "appeal": (_text("reason", N_("Why the outcome should be reviewed")),),
+    "reassign": (FormField("mediator_id", "mediator", N_("New mediator")),),
     "rate": (
         FormField("score", "radio", N_("Your rating"), options=("1", "2", "3", "4", "5")),
         _text("comment", N_("Comment (optional)"), required=False),

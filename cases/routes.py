@@ -21,7 +21,7 @@ from accord.settings import Settings
 from accord.validation import parse
 from accord.web import nest_form, page
 from accounts.schemas import EnterpriseBrief
-from accounts.service import get_enterprise, search_enterprises
+from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service
 from cases.files import FileStore, FileTooLarge, UnsupportedFile, download_disposition, sniff
 from cases.forms import ACTION_FORMS, payload_from_form
@@ -385,6 +385,10 @@ async def _case_page(
         problem=problem,
         notice=notice,
         old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
+        mediators=await active_mediators() if "reassign" in view.allowed_actions else [],
+        decline_note=next(
+            (e["data"].get("note") for e in reversed(rows) if e["type"] == "decline" and e["data"]), None
+        ),
     )
 
 

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from litestar import Router, get
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect
 from pydantic import BaseModel
 
-from accord.auth import Viewer, signed_in_viewer
+from accord.auth import Viewer, require_role, signed_in_viewer
+from accord.clock import Clock
+from accord.errors import InvalidInput, NotFound
+from accord.i18n import gettext as _
 from accord.pagination import Page, window
-from accord.web import page
+from accord.validation import parse
+from accord.web import nest_form, page
 from cases.routes import provide_context
 from cases.schemas import MoneyOut, money_out
 from cases.tables import Category
 from cases.workflow import Context
-from mediation.service import AMOUNT_BANDS, QueueFilter, queue
+from mediation.calendar import ChinaWorkingCalendar, list_overrides, reload_calendar, years_without_schedule
+from mediation.schemas import CalendarOverrideIn
+from mediation.service import AMOUNT_BANDS, QueueFilter, clear_calendar_day, queue, set_calendar_day
 
 DEPENDENCIES = {
     "viewer": Provide(signed_in_viewer),
@@ -115,3 +122,71 @@ async def queue_page(
 
 api_router = Router(path="/api/v1", route_handlers=[api_queue], dependencies=DEPENDENCIES, tags=["mediation"])
 page_routes = [queue_page]
+
+
+# --- registrar: the working-day calendar ---------------------------------------------------------
+
+_admin = {"viewer": Provide(require_role("admin"))}
+
+
+def missing_schedule_years(request: Any) -> list[int]:
+    """Years (this and next) whose holiday schedule nobody has entered: shown to registrars as a warning."""
+    calendar = request.app.state.calendar
+    if not isinstance(calendar, ChinaWorkingCalendar):
+        return []
+    today = request.app.state.clock.now().astimezone(calendar.zone).date()
+    return years_without_schedule(today, calendar.overrides)
+
+
+async def _calendar_page(request: Request[Any, Any, Any], status: int = 200, **context: Any) -> Any:
+    return page(
+        "mediation/calendar.html",
+        status=status,
+        overrides=await list_overrides(),
+        missing=missing_schedule_years(request),
+        errors=context.pop("errors", {}),
+        form=context.pop("form", {}),
+        **context,
+    )
+
+
+@get("/admin/calendar", dependencies=_admin)
+async def calendar_page(request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Any:
+    return await _calendar_page(request)
+
+
+@post("/admin/calendar", dependencies=_admin)
+async def add_calendar_day(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    data: URLEncodedBody[dict[str, Any]],
+    clock: NamedDependency[Clock],
+) -> Any:
+    try:
+        entry = parse(CalendarOverrideIn, nest_form(data))
+    except InvalidInput as error:
+        return await _calendar_page(request, status=422, errors={e.field: e.message for e in error.errors}, form=data)
+    await set_calendar_day(viewer, entry.day, entry.working, entry.note, clock)
+    await reload_calendar_of(request.app.state)
+    return Redirect("/admin/calendar")
+
+
+@post("/admin/calendar/{day:str}/remove", dependencies=_admin)
+async def remove_calendar_day(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], day: FromPath[str], clock: NamedDependency[Clock]
+) -> Any:
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise NotFound(_("There is no such day in the calendar.")) from None
+    await clear_calendar_day(viewer, parsed, clock)
+    await reload_calendar_of(request.app.state)
+    return Redirect("/admin/calendar")
+
+
+async def reload_calendar_of(state: Any) -> None:
+    if isinstance(state.calendar, ChinaWorkingCalendar):
+        await reload_calendar(state.calendar)
+
+
+page_routes += [calendar_page, add_calendar_day, remove_calendar_day]

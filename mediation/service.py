@@ -7,19 +7,21 @@ this module only decides what a mediator sees first and who gets a case when cas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from accord.auth import Viewer
-from accord.clock import Calendar
+from accord.clock import Calendar, Clock
+from accord.db import write_transaction
 from accord.errors import DomainError, Forbidden
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
-from accounts.service import USER_COLUMNS, act_as
+from accounts.service import USER_COLUMNS, act_as, record_admin_action, require_admin
 from accounts.tables import MediatorProfile, User
 from cases.tables import TERMINAL_STATES, Case, CaseState
 from cases.workflow import Context, apply
+from mediation.calendar import add_override, load_overrides, remove_override
 
 QUEUE_STATES = (CaseState.awaiting_mediator.value, CaseState.breached.value)
 # Amount bands in minor units (cents, fen): a rough size of the claim whatever the currency.
@@ -119,15 +121,6 @@ def _filtered(query: Any, wanted: QueueFilter, now: datetime) -> Any:
     return query
 
 
-async def mediators() -> list[dict[str, Any]]:
-    """Active mediators, for registrars reassigning a case."""
-    return (
-        await User.select(User.id, User.display_name, User.email)
-        .where(User.role == "mediator", User.active.eq(True))
-        .order_by(User.display_name)
-    )
-
-
 async def _open_load() -> dict[int, int]:
     """How many open cases each mediator holds."""
     rows = await Case.select(Case.mediator).where(
@@ -183,3 +176,29 @@ async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
         load[mediator_id] = load.get(mediator_id, 0) + 1
         assigned.append(case["reference"])
     return assigned
+
+
+async def set_calendar_day(actor: Viewer, day: date, working: bool, note: str, clock: Clock) -> None:
+    """A registrar enters a holiday or an adjusted working day (e.g. next year's announced schedule)."""
+    require_admin(actor)
+    before = (await load_overrides()).get(day)
+    await add_override(day, working, note, actor.id, clock)
+    async with write_transaction():
+        await record_admin_action(
+            actor,
+            "calendar_day",
+            f"day:{day.isoformat()}",
+            {"working": before},
+            {"working": working, "note": note},
+            clock,
+        )
+
+
+async def clear_calendar_day(actor: Viewer, day: date, clock: Clock) -> None:
+    require_admin(actor)
+    before = (await load_overrides()).get(day)
+    if await remove_override(day):
+        async with write_transaction():
+            await record_admin_action(
+                actor, "calendar_day", f"day:{day.isoformat()}", {"working": before}, {"working": None}, clock
+            )

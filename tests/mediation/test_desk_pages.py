@@ -1,0 +1,139 @@
+"""The desk's pages: queue, claiming by form, registrar calendar with its warning banner, reassignment,
+decline guidance in the consumer's language, auto-assignment, deadline settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from accord.settings import SettingsError, load_settings
+from accounts.tables import AdminAction, MediatorProfile
+from cases.tables import Case
+from cases.workflow import CaseTerms, apply, terms_from
+from mediation.calendar import ChinaWorkingCalendar, load_overrides
+from mediation.service import assign_waiting_cases
+from tests.cases.conftest import Cast, act, file_case
+from tests.conftest import SignedIn, post_form
+
+
+async def waiting_case(cast: Cast) -> dict[str, Any]:
+    case = await file_case(cast)
+    await act(cast.merchant, case, "respond", kind="reject", text="No.")
+    return (await act(cast.consumer, case, "request_mediation")).json()
+
+
+async def test_queue_page_lists_and_claims(cast: Cast, signed_in: SignedIn) -> None:
+    case = await waiting_case(cast)
+    mediator, _user = await signed_in("mediator")
+    page = await mediator.get("/queue")
+    assert page.status_code == 200 and case["reference"] in page.text and "7 working days left" in page.text
+    claimed = await post_form(mediator, f"/cases/{case['reference']}/actions/claim", {"version": case["version"]})
+    assert claimed.status_code == 302
+    mine = await mediator.get("/queue?mine=true")
+    assert case["reference"] in mine.text
+    for role in ("consumer", "merchant"):
+        other, _user = await signed_in(role)
+        assert (await other.get("/queue")).status_code == 403
+
+
+async def test_registrar_calendar_entries_are_audited_and_end_the_banner(signed_in: SignedIn, app: Any) -> None:
+    admin, me = await signed_in("admin")
+    saved_calendar = app.state.calendar
+    app.state.calendar = ChinaWorkingCalendar(ZoneInfo("Asia/Shanghai"), await load_overrides())
+    try:
+        before = await admin.get("/admin/users")
+        assert "has not been entered" in before.text and "2027" in before.text
+        bad = await post_form(admin, "/admin/calendar", {"day": "not a date", "working": "false"})
+        assert bad.status_code == 422
+        added = await post_form(
+            admin, "/admin/calendar", {"day": "2027-02-08", "working": "false", "note": "Spring Festival"}
+        )
+        assert added.status_code == 302
+        assert app.state.calendar.overrides[date(2027, 2, 8)] is False
+        page = await admin.get("/admin/calendar")
+        assert "Spring Festival" in page.text and "has not been entered" not in page.text
+        assert await AdminAction.exists().where(AdminAction.target == "day:2027-02-08", AdminAction.actor == me["id"])
+        removed = await post_form(admin, "/admin/calendar/2027-02-08/remove", {})
+        assert removed.status_code == 302 and date(2027, 2, 8) not in app.state.calendar.overrides
+    finally:
+        app.state.calendar = saved_calendar
+    mediator, _user = await signed_in("mediator")
+    assert (await mediator.get("/admin/calendar")).status_code == 403
+    assert (await post_form(mediator, "/admin/calendar", {"day": "2027-01-01", "working": "false"})).status_code == 403
+
+
+async def test_registrar_reassigns_from_the_case_page(cast: Cast, signed_in: SignedIn, make_user: Any) -> None:
+    case = await waiting_case(cast)
+    await act(cast.mediator, case, "claim")
+    admin, _me = await signed_in("admin")
+    target = await make_user("mediator", display_name="Second Mediator")
+    page = await admin.get(f"/cases/{case['reference']}")
+    assert "Second Mediator" in page.text and "/actions/reassign" in page.text
+    version = (await Case.select(Case.version).where(Case.reference == case["reference"]).first())["version"]
+    moved = await post_form(
+        admin, f"/cases/{case['reference']}/actions/reassign", {"version": version, "mediator_id": target["id"]}
+    )
+    assert moved.status_code == 302
+    assert (await Case.select(Case.mediator).where(Case.reference == case["reference"]).first())["mediator"] == target[
+        "id"
+    ]
+    assert (await act(cast.mediator, case, "admit")).status_code == 403  # no longer theirs
+
+
+async def test_declined_consumer_sees_reason_and_guidance_in_chinese(
+    cast: Cast, signed_in: SignedIn, context: Any
+) -> None:
+    consumer, user = await signed_in("consumer", language="zh-Hans")
+    from accounts.service import act_as, get_user
+    from cases import service
+    from tests.cases.conftest import filing
+
+    viewer = act_as(await get_user(user["id"]))
+    result = await service.file_case(viewer, filing(cast.enterprise_id), context, date(2026, 11, 25))
+    reference = result.case["reference"]
+    await Case.update({Case.state: "awaiting_mediator"}).where(Case.reference == reference)
+    from tests.cases.conftest import Parties  # noqa: F401 - the session cast's mediator acts
+
+    mediator = (await signed_in("mediator"))[1]
+    mediator_viewer = act_as(await get_user(mediator["id"]))
+    await apply(reference, "claim", mediator_viewer, {}, context)
+    await apply(
+        reference, "decline", mediator_viewer, {"reason": "materials_missing", "note": "请补充订单截图。"}, context
+    )
+    page = await consumer.get(f"/cases/{reference}")
+    assert "缺少必要材料" in page.text or "材料" in page.text
+    assert "请补充订单截图。" in page.text and "12315" in page.text
+
+
+async def test_auto_assign_prefers_the_least_loaded_matching_mediator(cast: Cast, make_user: Any, context: Any) -> None:
+    case = await waiting_case(cast)
+    busy = await make_user("mediator")
+    idle = await make_user("mediator")
+    for user in (busy, idle):
+        await MediatorProfile.update({MediatorProfile.languages: ["en"], MediatorProfile.categories: []}).where(
+            MediatorProfile.user == user["id"]
+        )
+    await MediatorProfile.update({MediatorProfile.languages: ["fr"]}).where(
+        MediatorProfile.user.not_in([busy["id"], idle["id"]])
+    )
+    other = await waiting_case(cast)
+    await Case.update({Case.mediator: busy["id"], Case.state: "in_mediation"}).where(
+        Case.reference == other["reference"]
+    )
+    assigned = await assign_waiting_cases(context)
+    assert case["reference"] in assigned
+    assert (await Case.select(Case.mediator).where(Case.reference == case["reference"]).first())["mediator"] == idle[
+        "id"
+    ]
+
+
+def test_deadline_lengths_come_from_settings(tmp_path: Any) -> None:
+    settings = load_settings({"ACCORD_DATA_DIR": str(tmp_path), "ACCORD_DEADLINE_MERCHANT_RESPONSE": "5"})
+    assert terms_from(settings.deadline_overrides) == CaseTerms(merchant_response=5)
+    with pytest.raises(ValueError, match="unknown deadline"):
+        terms_from({"coffee_break": 3})
+    with pytest.raises(SettingsError, match="ACCORD_DEADLINE_MEDIATION_LIMIT"):
+        load_settings({"ACCORD_DATA_DIR": str(tmp_path), "ACCORD_DEADLINE_MEDIATION_LIMIT": "forever"})
