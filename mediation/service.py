@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from piccolo.query import OrderByRaw
+
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
 from accord.db import write_transaction
@@ -89,9 +91,9 @@ async def queue(
         query = query.where(Case.state.is_in(list(QUEUE_STATES)))
     query = _filtered(query, wanted, now)
     if window.after:
-        due, last_id = datetime.fromisoformat(str(window.after[0])), int(window.after[1])  # type: ignore[arg-type]
-        query = query.where((Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id)))
-    rows = await query.order_by(Case.next_due_at, Case.id).limit(window.limit + 1)
+        query = query.where(_after(window.after))
+    # Cases without a running deadline come last on both engines (SQLite would sort NULL first).
+    rows = await query.order_by(OrderByRaw("next_due_at IS NULL"), Case.next_due_at, Case.id).limit(window.limit + 1)
     shown, cursor = page_of(rows, window.limit, key=lambda row: [_iso(row["next_due_at"]), row["id"]])
     for row in shown:
         row["working_days_left"] = working_days_left(calendar, now, row["next_due_at"])
@@ -99,8 +101,18 @@ async def queue(
     return shown, cursor
 
 
-def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value else "9999-12-31T00:00:00+00:00"
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _after(cursor: list[object]) -> Any:
+    """Rows after the cursor's (due, id) in the queue's order: due first, then those without a deadline."""
+    last_id = int(cursor[1])  # type: ignore[call-overload]
+    if cursor[0] is None:
+        return Case.next_due_at.is_null() & (Case.id > last_id)
+    due = datetime.fromisoformat(str(cursor[0]))
+    later = (Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id))
+    return later | Case.next_due_at.is_null()
 
 
 def _filtered(query: Any, wanted: QueueFilter, now: datetime) -> Any:

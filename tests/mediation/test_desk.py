@@ -54,20 +54,28 @@ async def test_overdue_cases_are_flagged(cast: Cast, clock: FrozenClock) -> None
 
 
 async def test_queue_pages_in_deadline_order(cast: Cast, clock: FrozenClock) -> None:
+    mine = []
     for _number in range(3):
-        await to_queue(cast)
+        mine.append((await to_queue(cast))["reference"])
         clock.advance(timedelta(hours=1))
+    undated = await to_queue(cast)  # a waiting case without a running deadline still shows, last
+    await Case.update({Case.next_due_at: None}).where(Case.reference == undated["reference"])
     seen, cursor = [], None
     while True:
-        page = (
-            await cast.mediator.get("/api/v1/queue", params={"limit": 2, **({"cursor": cursor} if cursor else {})})
-        ).json()
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await cast.mediator.get("/api/v1/queue", params=params)).json()
         seen += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
             break
-    due = [item["due_at"] for item in seen]
-    assert due == sorted(due) and len({item["reference"] for item in seen}) == len(seen)
+    references = [item["reference"] for item in seen]
+    assert len(set(references)) == len(references)
+    assert [ref for ref in references if ref in mine] == mine
+    dated = [item["due_at"] for item in seen if item["due_at"]]
+    assert dated == sorted(dated)
+    first_undated = next(i for i, item in enumerate(seen) if item["due_at"] is None)
+    assert all(item["due_at"] is None for item in seen[first_undated:])
+    assert undated["reference"] in references
 
 
 async def test_many_concurrent_claims_exactly_one_wins(cast: Cast, api_client: Any) -> None:
