@@ -14,7 +14,7 @@ from accounts.tables import AdminAction, MediatorProfile
 from cases.tables import Case
 from cases.workflow import CaseTerms, apply, terms_from
 from mediation.calendar import ChinaWorkingCalendar, load_overrides
-from mediation.service import assign_waiting_cases
+from mediation.service import assign_waiting_cases, choose_mediator
 from tests.cases.conftest import Cast, act, file_case
 from tests.conftest import SignedIn, post_form
 
@@ -109,25 +109,32 @@ async def test_declined_consumer_sees_reason_and_guidance_in_chinese(
 
 
 async def test_auto_assign_prefers_the_least_loaded_matching_mediator(cast: Cast, make_user: Any, context: Any) -> None:
-    case = await waiting_case(cast)
-    busy = await make_user("mediator")
-    idle = await make_user("mediator")
-    for user in (busy, idle):
-        await MediatorProfile.update({MediatorProfile.languages: ["en"], MediatorProfile.categories: []}).where(
-            MediatorProfile.user == user["id"]
-        )
+    busy, idle, chinese_only = await make_user("mediator"), await make_user("mediator"), await make_user("mediator")
+    # Everyone else in this shared database is taken out of the running.
     await MediatorProfile.update({MediatorProfile.languages: ["fr"]}).where(
-        MediatorProfile.user.not_in([busy["id"], idle["id"]])
+        MediatorProfile.user.not_in([busy["id"], idle["id"], chinese_only["id"]])
     )
-    other = await waiting_case(cast)
-    await Case.update({Case.mediator: busy["id"], Case.state: "in_mediation"}).where(
-        Case.reference == other["reference"]
+    for user, languages in ((busy, ["en"]), (idle, ["en", "zh-Hans"]), (chinese_only, ["zh-Hans"])):
+        await MediatorProfile.update(
+            {MediatorProfile.languages: languages, MediatorProfile.categories: [], MediatorProfile.max_active_cases: 3}
+        ).where(MediatorProfile.user == user["id"])
+    case = {"language": "en", "category": "defective", "previous_mediator": None}
+    assert await choose_mediator(case, {busy["id"]: 2}) == idle["id"]
+    assert await choose_mediator({**case, "previous_mediator": idle["id"]}, {busy["id"]: 2}) == busy["id"]
+    assert await choose_mediator(case, {busy["id"]: 3, idle["id"]: 3}) is None  # everyone is full
+    assert await choose_mediator({**case, "language": "zh-Hans"}, {idle["id"]: 1}) == chinese_only["id"]
+    await MediatorProfile.update({MediatorProfile.categories: ["counterfeit"]}).where(
+        MediatorProfile.user == idle["id"]
     )
-    assigned = await assign_waiting_cases(context)
-    assert case["reference"] in assigned
-    assert (await Case.select(Case.mediator).where(Case.reference == case["reference"]).first())["mediator"] == idle[
-        "id"
-    ]
+    assert await choose_mediator(case, {busy["id"]: 2}) == busy["id"]  # idle no longer takes this category
+
+    # Other tests leave waiting cases behind: give room enough that ours is assigned too.
+    await MediatorProfile.update({MediatorProfile.max_active_cases: 10_000}).where(MediatorProfile.user == busy["id"])
+    waiting = await waiting_case(cast)
+    assigned = await assign_waiting_cases(context, limit=10_000)
+    assert waiting["reference"] in assigned
+    holder = (await Case.select(Case.mediator).where(Case.reference == waiting["reference"]).first())["mediator"]
+    assert holder in {busy["id"], idle["id"]}
 
 
 def test_deadline_lengths_come_from_settings(tmp_path: Any) -> None:
