@@ -224,6 +224,7 @@ class CaseView:
     consumer: dict[str, Any]
     mediator: dict[str, Any] | None
     offers: list[dict[str, Any]]
+    proposals: list[dict[str, Any]]
     proposal: dict[str, Any] | None
     settlement: dict[str, Any] | None
     deadlines: dict[str, datetime]
@@ -253,6 +254,7 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
         consumer={"id": case["consumer"], "display_name": case["consumer_name"]},
         mediator={"id": case["mediator"], "display_name": case["mediator_name"]} if case["mediator"] else None,
         offers=[offer for offer in offers if offer["by_role"] != "mediator"],
+        proposals=[offer for offer in offers if offer["by_role"] == "mediator"],
         proposal=proposals[-1] if proposals else None,
         settlement=next((offer for offer in offers if offer["id"] == case["settlement"]), None),
         deadlines={row["name"]: row["due_at"] for row in deadlines},

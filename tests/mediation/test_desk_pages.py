@@ -144,3 +144,19 @@ def test_deadline_lengths_come_from_settings(tmp_path: Any) -> None:
         terms_from({"coffee_break": 3})
     with pytest.raises(SettingsError, match="ACCORD_DEADLINE_MEDIATION_LIMIT"):
         load_settings({"ACCORD_DATA_DIR": str(tmp_path), "ACCORD_DEADLINE_MEDIATION_LIMIT": "forever"})
+
+
+async def test_settlement_terms_are_shown_to_both_parties(cast: Cast, clock: Any) -> None:
+    from datetime import timedelta
+
+    case = await waiting_case(cast)
+    await act(cast.mediator, case, "claim")
+    await act(cast.mediator, case, "admit")
+    fulfil_by = (clock.now() + timedelta(days=9)).date().isoformat()
+    terms = [{"type": "compensation", "amount": {"amount": "66.60", "currency": "CNY"}, "description": "For the delay"}]
+    await act(cast.mediator, case, "propose_settlement", terms=terms, fulfil_by=fulfil_by)
+    await act(cast.consumer, case, "accept_proposal")
+    await act(cast.merchant, case, "accept_proposal")
+    for party in (cast.consumer, cast.merchant):
+        page = (await party.get(f"/cases/{case['reference']}")).text
+        assert "Agreed settlement" in page and "CN¥66.60" in page and "For the delay" in page
