@@ -19,6 +19,8 @@ from litestar.template import TemplateConfig
 
 import accounts.routes
 import cases.routes
+import integrity.routes
+import integrity.service
 import mediation.routes
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
@@ -79,6 +81,9 @@ def create_app(
         accounts.routes.api_router,
         cases.routes.api_router,
         mediation.routes.api_router,
+        integrity.routes.api_router,
+        integrity.routes.page_router,
+        *integrity.routes.open_data,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
@@ -106,6 +111,8 @@ def create_app(
                 "settings": settings,
                 "file_store": FileStore(settings.data_dir / "evidence"),
                 "case_terms": terms_from(settings.deadline_overrides),
+                "listed_enterprises": integrity.service.publicly_listed,
+                "background_jobs": [integrity.service.expire_due],
             }
         ),
         openapi_config=OpenAPIConfig(

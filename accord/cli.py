@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 from accord.settings import Settings, SettingsError, get_settings
@@ -188,13 +189,45 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> None:
 
     clock = FrozenClock(_moment(args.at, settings)) if args.at else SystemClock()
 
-    async def run() -> Any:
-        return await sweep(await case_context(settings, clock))
+    from integrity.service import expire_due
 
-    fired = _run(settings, run)
+    async def run() -> Any:
+        context = await case_context(settings, clock)
+        return await sweep(context), await expire_due(clock, context.calendar)
+
+    fired, expired = _run(settings, run)
     print(f"accord: fired {len(fired)} deadline(s)")
     for item in fired:
         print(f"  {item.reference} {item.action} (due {item.due_at.isoformat()})")
+    for listing_id in expired:
+        print(f"  listing {listing_id} expired")
+
+
+def cmd_registry_export(settings: Settings, args: argparse.Namespace) -> None:
+    from integrity.log import export_lines
+
+    lines = _run(settings, export_lines)
+    text = "".join(line + "\n" for line in lines)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"accord: wrote {len(lines)} event(s) to {args.out}")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_registry_verify(settings: Settings, args: argparse.Namespace) -> None:
+    from integrity.log import verify_export
+
+    try:
+        lines = [line for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as error:
+        _fail(f"{args.file}: {error.strerror}")
+    result = verify_export(lines, args.root)
+    if result.verified:
+        print(f"accord: {args.file}: verified {result.size} event(s) against root {result.root}")
+        return
+    print(f"accord: {args.file}: line {result.bad_line}: {result.reason}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="apply every deadline that has run out")
     sweep.add_argument("--at", metavar="ISO-TIME", help="sweep as if it were this time (default: now)")
     sweep.set_defaults(handler=cmd_sweep)
+
+    registry = commands.add_parser("registry", help="the integrity registry's open data")
+    registry_commands = registry.add_subparsers(dest="registry_command", required=True)
+    export = registry_commands.add_parser("export", help="write the open-data export (JSON lines)")
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(handler=cmd_registry_export)
+    check = registry_commands.add_parser("verify", help="recompute an export's Merkle tree against a published root")
+    check.add_argument("file", metavar="FILE")
+    check.add_argument("--root", required=True, metavar="HEX", help="the root hash from /registry/tree-head")
+    check.set_defaults(handler=cmd_registry_verify)
 
     verify = commands.add_parser("verify-case", help="recompute a case record's hash chain")
     verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-000123")

@@ -24,6 +24,9 @@ def create_environment(settings: Settings) -> Environment:
     env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = lambda value, style="medium": i18n.format_datetime(value, settings.timezone, style)
     env.filters["date"] = i18n.format_date
+    env.filters["date_of"] = lambda moment: (
+        i18n.format_date(moment.astimezone(settings.timezone).date()) if moment else ""
+    )
     env.filters["money"] = i18n.format_money
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["label"] = i18n.label

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
@@ -417,6 +417,7 @@ async def cases_page(
 
 
 async def _filing_page(
+    request: Request[Any, Any, Any],
     viewer: Viewer,
     q: str,
     *,
@@ -432,8 +433,11 @@ async def _filing_page(
     chosen = (form or {}).get("enterprise_id")
     if chosen and chosen.isdigit() and not any(str(m["id"]) == chosen for m in matches):
         matches = [await get_enterprise(int(chosen))] + matches
+    # The registry (another package) tells which of these merchants are publicly listed, if it is installed.
+    listed = await request.app.state.get("listed_enterprises", _none_listed)([m["id"] for m in matches])
     return page(
         "cases/new.html",
+        listed=listed,
         status=status,
         q=q,
         matches=matches,
@@ -444,9 +448,15 @@ async def _filing_page(
     )
 
 
+async def _none_listed(enterprise_ids: list[int]) -> set[int]:
+    return set()
+
+
 @get("/cases/new", dependencies=DEPENDENCIES)
-async def new_case_page(viewer: NamedDependency[Viewer], q: FromQuery[str] = "") -> Any:
-    return await _filing_page(viewer, q)
+async def new_case_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], q: FromQuery[str] = ""
+) -> Any:
+    return await _filing_page(request, viewer, q)
 
 
 def _filing_data(form: dict[str, Any]) -> dict[str, Any]:
@@ -466,6 +476,7 @@ def _uploads(form: dict[str, Any]) -> list[UploadFile]:
 
 @post("/cases/new", dependencies=DEPENDENCIES)
 async def file_case_form(
+    request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
     data: MultipartBody[dict[str, Any]],
     context: NamedDependency[Context],
@@ -481,7 +492,7 @@ async def file_case_form(
         result = await service.file_case(viewer, filing, context, local_today(context, settings))
     except InvalidInput as error:
         return await _filing_page(
-            viewer, text_fields.get("q", ""), status=422, form=text_fields, errors=_errors_by_field(error)
+            request, viewer, text_fields.get("q", ""), status=422, form=text_fields, errors=_errors_by_field(error)
         )
     reference = result.case["reference"]
     for content in contents:

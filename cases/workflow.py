@@ -212,6 +212,13 @@ async def not_rated(step: Step) -> str | None:
     return _("You have already rated this case.") if step.case["rating"] is not None else None
 
 
+async def listing_grounds(step: Step) -> str | None:
+    """A case leads to a registry listing for counterfeit goods or for a broken settlement."""
+    if step.case["category"] != "counterfeit" and step.payload.violation != "settlement_breach":
+        return _("From a case, list counterfeit goods (counterfeit cases) or a settlement breach.")
+    return None
+
+
 async def due_date_ahead(step: Step) -> str | None:
     if step.payload.fulfil_by <= step.now.date():
         return _("The fulfilment date must be in the future.")
@@ -503,7 +510,7 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     **_rows(
         (S.breached, S.unresolved),
         "propose_listing",
-        Transition(frozenset({MEDIATOR}), payload=ListingProposalIn, effect=record_payload),
+        Transition(frozenset({MEDIATOR}), payload=ListingProposalIn, guard=listing_grounds, effect=record_payload),
     ),
     **_rows(
         APPEALABLE,

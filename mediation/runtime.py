@@ -40,6 +40,8 @@ async def background_round(settings: Settings, state: Any) -> None:
         await reload_calendar(state.calendar)
     context = await case_context(settings, state.clock, state.calendar)
     await sweeper.sweep(context)
+    for job in state.get("background_jobs", ()):  # other domains' timed work, e.g. registry expiry
+        await job(state.clock, state.calendar)
     if settings.auto_assign:
         await assign_waiting_cases(context)
 

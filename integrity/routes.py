@@ -1,0 +1,301 @@
+"""Registry pages (public search, listing, enterprise), the registrar's desk, the API and the open data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_201_CREATED
+from pydantic import BaseModel
+
+from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
+from accord.clock import Clock
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.i18n import gettext as _
+from accord.pagination import Page, window
+from accord.validation import parse
+from accord.web import nest_form, page
+from cases.forms import payload_from_form
+from integrity import log, service
+from integrity.tables import Tier, Violation
+from integrity.workflow import TRANSITIONS, RegistryContext, apply, is_public, relations
+
+DEPENDENCIES = {"viewer": Provide(optional_viewer)}
+
+
+def provide_registry_context(state: State) -> RegistryContext:
+    return RegistryContext(clock=state.clock, calendar=state.calendar)
+
+
+class ListingOut(BaseModel):
+    id: int
+    enterprise_id: int
+    enterprise: str
+    uscc: str | None
+    violation: str
+    tier: str
+    escalated: bool
+    state: str
+    version: int
+    facts: str
+    decision: str | None
+    objection_until: datetime | None = None
+    published_at: datetime | None
+    minimum_until: datetime | None
+    maximum_until: datetime | None
+
+
+def listing_out(listing: dict[str, Any], viewer: Viewer | None) -> ListingOut:
+    shown = listing if viewer is not None and relations(listing, viewer) else service.public_view(listing)
+    return ListingOut(
+        id=shown["id"],
+        enterprise_id=shown["enterprise"],
+        enterprise=listing.get("enterprise_name", ""),
+        uscc=listing.get("enterprise_uscc"),
+        violation=shown["violation"],
+        tier=shown["tier"],
+        escalated=shown["escalated"],
+        state=shown["state"],
+        version=shown["version"],
+        facts=shown["facts"],
+        decision=shown["decision"],
+        objection_until=shown.get("objection_until"),
+        published_at=shown["published_at"],
+        minimum_until=shown["minimum_until"],
+        maximum_until=shown["maximum_until"],
+    )
+
+
+class TreeHeadOut(BaseModel):
+    size: int
+    root: str
+    at: datetime | None
+
+
+class ProofOut(BaseModel):
+    seq: int
+    leaf_hash: str
+    size: int
+    root: str
+    proof: list[str]
+
+
+# --- API -----------------------------------------------------------------------------------------
+
+
+@get("/registry", summary="Published listings by enterprise name or USCC (public)")
+async def api_search(
+    q: FromQuery[str] = "", cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+) -> Page[ListingOut]:
+    rows, next_cursor = await service.search_public(q, window(cursor, limit))
+    items = [
+        ListingOut(
+            id=row["id"],
+            enterprise_id=row["enterprise"],
+            enterprise=row["enterprise_name"],
+            uscc=row["enterprise_uscc"],
+            violation=row["violation"],
+            tier=row["tier"],
+            escalated=row["escalated"],
+            state="published",
+            version=0,
+            facts="",
+            decision=None,
+            published_at=row["published_at"],
+            minimum_until=None,
+            maximum_until=row["maximum_until"],
+        )
+        for row in rows
+    ]
+    return Page[ListingOut](items=items, next_cursor=next_cursor)
+
+
+@post(
+    "/registry/listings",
+    status_code=HTTP_201_CREATED,
+    dependencies={"viewer": Provide(signed_in_viewer)},
+    summary="Propose a listing (registrars, mediators)",
+)
+async def api_propose(
+    viewer: NamedDependency[Viewer], data: JSONBody[service.ListingIn], clock: NamedDependency[Clock]
+) -> ListingOut:
+    created = await service.propose(viewer, data, clock)
+    return listing_out(await service.listing_for(viewer, created["id"]), viewer)
+
+
+@get("/registry/listings/{listing_id:int}", summary="One listing (published content only, unless you are involved)")
+async def api_listing(viewer: NamedDependency[Viewer | None], listing_id: FromPath[int]) -> ListingOut:
+    return listing_out(await service.listing_for(viewer, listing_id), viewer)
+
+
+@post(
+    "/registry/listings/{listing_id:int}/actions/{action:str}",
+    status_code=200,
+    dependencies={"viewer": Provide(signed_in_viewer)},
+    summary="Apply an action of the registry's transition table",
+)
+async def api_act(
+    viewer: NamedDependency[Viewer],
+    listing_id: FromPath[int],
+    action: FromPath[str],
+    data: JSONBody[dict[str, Any]],
+    context: NamedDependency[RegistryContext],
+) -> ListingOut:
+    payload = dict(data)
+    version = payload.pop("version", None)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput.one("version", _("Send the version of the listing you are acting on."))
+    await apply(listing_id, action, viewer, payload, context, expected_version=version)
+    return listing_out(await service.listing_for(viewer, listing_id), viewer)
+
+
+@get(["/registry/tree-head", "/api/v1/registry/tree-head"], summary="Size and root hash of the public Merkle log")
+async def tree_head() -> TreeHeadOut:
+    head = await log.tree_head()
+    return TreeHeadOut(size=head.size, root=head.root, at=head.at)
+
+
+@get(["/registry/export.jsonl", "/api/v1/registry/export.jsonl"], summary="Open data: one JSON object per public event")
+async def export() -> Response[str]:
+    lines = await log.export_lines()
+    return Response("".join(line + "\n" for line in lines), media_type="application/x-ndjson")
+
+
+@get(["/registry/log/{seq:int}/proof", "/api/v1/registry/log/{seq:int}/proof"], summary="Inclusion proof of one event")
+async def proof(seq: FromPath[int]) -> ProofOut:
+    found = await log.proof_for(seq)
+    if found is None:
+        raise NotFound(_("There is no such event in the registry log."))
+    return ProofOut(**found)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@get("/registry")
+async def registry_page(q: FromQuery[str] = "", cursor: FromQuery[str | None] = None) -> Any:
+    rows, next_cursor = await service.search_public(q, window(cursor, 25))
+    return page("integrity/search.html", q=q, listings=rows, next_cursor=next_cursor, head=await log.tree_head())
+
+
+async def _listing_page(
+    request: Request[Any, Any, Any],
+    viewer: Viewer | None,
+    listing_id: int,
+    status: int = 200,
+    problem: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Any:
+    listing = await service.listing_for(viewer, listing_id)
+    involved = viewer is not None and bool(relations(listing, viewer))
+    actions = [
+        action
+        for (state, action), row in TRANSITIONS.items()
+        if involved and state == listing["state"] and relations(listing, viewer) & row.roles
+    ]
+    return page(
+        "integrity/listing.html",
+        status=status,
+        listing=listing if involved else service.public_view(listing),
+        involved=involved,
+        public=is_public(listing),
+        actions=actions,
+        events=await service.listing_events(viewer, listing) if viewer else [],
+        problem=problem,
+        errors=errors or {},
+    )
+
+
+@get("/registry/{listing_id:int}")
+async def listing_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer | None], listing_id: FromPath[int]
+) -> Any:
+    return await _listing_page(request, viewer, listing_id)
+
+
+@post("/registry/{listing_id:int}/actions/{action:str}", dependencies={"viewer": Provide(signed_in_viewer)})
+async def listing_action_form(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    listing_id: FromPath[int],
+    action: FromPath[str],
+    data: URLEncodedBody[dict[str, Any]],
+    context: NamedDependency[RegistryContext],
+) -> Any:
+    payload = payload_from_form(nest_form(data))
+    version = str(payload.pop("version", ""))
+    try:
+        await apply(
+            listing_id, action, viewer, payload, context, expected_version=int(version) if version.isdigit() else -1
+        )
+    except InvalidInput as error:
+        return await _listing_page(request, viewer, listing_id, 422, errors={e.field: e.message for e in error.errors})
+    except Conflict as error:
+        return await _listing_page(request, viewer, listing_id, 409, problem=error.detail)
+    return Redirect(f"/registry/{listing_id}")
+
+
+@get("/enterprises/{enterprise_id:int}")
+async def enterprise_page(viewer: NamedDependency[Viewer | None], enterprise_id: FromPath[int]) -> Any:
+    profile = await service.enterprise_profile(enterprise_id)
+    listings = await service.listings_of(viewer, enterprise_id)
+    return page("integrity/enterprise.html", enterprise=profile, listings=listings)
+
+
+@get("/admin/registry", dependencies={"viewer": Provide(require_role("admin"))})
+async def registrar_page(viewer: NamedDependency[Viewer], state_filter: FromQuery[str] = "") -> Any:
+    return page(
+        "integrity/registrar.html",
+        listings=await service.all_listings(state_filter or None),
+        violations=[v.value for v in Violation],
+        tiers=[t.value for t in Tier],
+        state=state_filter,
+        errors={},
+        form={},
+    )
+
+
+@post("/admin/registry", dependencies={"viewer": Provide(require_role("admin"))})
+async def registrar_propose(
+    viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
+) -> Any:
+    try:
+        created = await service.propose(viewer, parse(service.ListingIn, payload_from_form(nest_form(data))), clock)
+    except InvalidInput as error:
+        return page(
+            "integrity/registrar.html",
+            status=422,
+            listings=await service.all_listings(None),
+            violations=[v.value for v in Violation],
+            tiers=[t.value for t in Tier],
+            state="",
+            errors={e.field: e.message for e in error.errors},
+            form=data,
+        )
+    return Redirect(f"/registry/{created['id']}")
+
+
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[api_search, api_propose, api_listing, api_act],
+    dependencies={**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)},
+    tags=["registry"],
+)
+open_data = [tree_head, export, proof]
+page_router = Router(
+    path="/",
+    route_handlers=[
+        registry_page,
+        listing_page,
+        listing_action_form,
+        enterprise_page,
+        registrar_page,
+        registrar_propose,
+    ],
+    dependencies={**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)},
+)

@@ -1,0 +1,245 @@
+"""Registry domain logic besides transitions: proposing listings, public lookup, enterprise pages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from accord import events
+from accord.auth import Viewer
+from accord.clock import Clock, FrozenClock
+from accord.db import contains_text
+from accord.errors import DomainError, Forbidden, InvalidInput, NotFound
+from accord.i18n import gettext as _
+from accord.pagination import Window, page_of
+from accounts.schemas import Strict
+from accounts.tables import Enterprise, User
+from cases.record import canonical_json
+from cases.schemas import LongText
+from cases.tables import Case, CaseState, Category
+from integrity.tables import Listing, ListingEvent, ListingState, Tier, Violation
+from integrity.workflow import can_see
+
+log = logging.getLogger("accord.integrity")
+LISTABLE_CASE_STATES = (CaseState.breached.value, CaseState.unresolved.value)
+
+
+class ListingIn(Strict):
+    enterprise_id: int
+    violation: Violation
+    tier: Tier = Tier.general
+    facts: LongText
+    case_ref: Annotated[str | None, Field(max_length=20)] = None
+
+
+async def _check_case_grounds(viewer: Viewer, data: ListingIn) -> None:
+    """A mediator lists from one of their cases that ended badly: counterfeit goods or a broken settlement."""
+    if not data.case_ref:
+        raise InvalidInput.one("case_ref", _("Mediators propose listings from a case: give its reference."))
+    case = (
+        await Case.select(Case.enterprise, Case.state, Case.category, Case.mediator)
+        .where(Case.reference == data.case_ref)
+        .first()
+    )
+    if case is None or case["mediator"] != viewer.id:
+        raise InvalidInput.one("case_ref", _("This is not one of your cases."))
+    if case["enterprise"] != data.enterprise_id:
+        raise InvalidInput.one("enterprise_id", _("The case is about another enterprise."))
+    if case["state"] not in LISTABLE_CASE_STATES:
+        raise InvalidInput.one("case_ref", _("Only breached or unresolved cases can lead to a listing."))
+    if case["category"] != Category.counterfeit.value and data.violation is not Violation.settlement_breach:
+        raise InvalidInput.one(
+            "violation", _("From a case, list counterfeit goods (counterfeit cases) or a settlement breach.")
+        )
+
+
+async def propose(viewer: Viewer, data: ListingIn, clock: Clock) -> dict[str, Any]:
+    """A registrar or mediator proposes a listing; nothing is public until it has been through due process."""
+    if not viewer.has_role("admin", "mediator"):
+        raise Forbidden(_("Only registrars and mediators propose listings."))
+    if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id):
+        raise InvalidInput.one("enterprise_id", _("There is no such enterprise."))
+    if viewer.role == "mediator":
+        await _check_case_grounds(viewer, data)
+    return await _create(viewer.id, data, "case" if data.case_ref else "registrar", clock)
+
+
+async def _create(proposer_id: int, data: ListingIn, source: str, clock: Clock) -> dict[str, Any]:
+    now = clock.now()
+    async with events.atomic():
+        created = await Listing.insert(
+            Listing(
+                enterprise=data.enterprise_id,
+                violation=data.violation.value,
+                tier=data.tier.value,
+                facts=data.facts,
+                source=source,
+                case_ref=data.case_ref,
+                state=ListingState.proposed.value,
+                version=1,
+                proposed_by=proposer_id,
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(Listing.id)
+        listing_id = created[0]["id"]
+        details = {"action": "propose", "to": "proposed", **data.model_dump(mode="json")}
+        await ListingEvent.insert(
+            ListingEvent(listing=listing_id, type="propose", actor=proposer_id, at=now, data=canonical_json(details))
+        )
+    return await Listing.select().where(Listing.id == listing_id).first()  # type: ignore[return-value]
+
+
+async def listing_for(viewer: Viewer | None, listing_id: int) -> dict[str, Any]:
+    listing = (
+        await Listing.select(
+            *Listing.all_columns(),
+            Listing.enterprise.name.as_alias("enterprise_name"),
+            Listing.enterprise.uscc.as_alias("enterprise_uscc"),
+        )
+        .where(Listing.id == listing_id)
+        .first()
+    )
+    if listing is None or not can_see(listing, viewer):
+        raise NotFound(_("There is no such listing."))
+    return listing
+
+
+def public_view(listing: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may read about a published listing: no objection text, no internal record."""
+    keys = (
+        "id",
+        "enterprise",
+        "enterprise_name",
+        "enterprise_uscc",
+        "violation",
+        "tier",
+        "escalated",
+        "facts",
+        "decision",
+        "published_at",
+        "minimum_until",
+        "maximum_until",
+        "state",
+        "version",
+    )
+    return {key: listing[key] for key in keys}
+
+
+async def listing_events(viewer: Viewer, listing: dict[str, Any]) -> list[dict[str, Any]]:
+    """The internal record, for registrars and the listed enterprise."""
+    if not (viewer.role == "admin" or (viewer.role == "merchant" and viewer.enterprise_id == listing["enterprise"])):
+        return []
+    return await ListingEvent.select().where(ListingEvent.listing == listing["id"]).order_by(ListingEvent.id)
+
+
+async def search_public(query: str, window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    """Published listings by enterprise name or USCC, newest first. No personal data is involved."""
+    select = Listing.select(
+        Listing.id,
+        Listing.violation,
+        Listing.tier,
+        Listing.escalated,
+        Listing.published_at,
+        Listing.maximum_until,
+        Listing.enterprise,
+        Listing.enterprise.name.as_alias("enterprise_name"),
+        Listing.enterprise.uscc.as_alias("enterprise_uscc"),
+    ).where(Listing.state == ListingState.published.value, Listing.tier != Tier.minor.value)
+    query = query.strip()
+    if query:
+        code = "".join(char for char in query.upper() if char.isalnum())
+        matches = contains_text('"registry_listing$enterprise"."name"', query)
+        select = select.where(matches | (Listing.enterprise.uscc == code) if code else matches)
+    if window.after:
+        select = select.where(Listing.id < int(window.after[0]))  # type: ignore[call-overload]
+    rows = await select.order_by(Listing.id, ascending=False).limit(window.limit + 1)
+    return page_of(rows, window.limit, key=lambda row: [row["id"]])
+
+
+async def listings_of(viewer: Viewer | None, enterprise_id: int) -> list[dict[str, Any]]:
+    rows = (
+        await Listing.select(*Listing.all_columns())
+        .where(Listing.enterprise == enterprise_id)
+        .order_by(Listing.id, ascending=False)
+    )
+    return [row for row in rows if can_see(row, viewer)]
+
+
+async def publicly_listed(enterprise_ids: list[int]) -> set[int]:
+    """Which of these enterprises have a published listing (for the warning on the filing form)."""
+    if not enterprise_ids:
+        return set()
+    rows = await Listing.select(Listing.enterprise).where(
+        Listing.enterprise.is_in(enterprise_ids),
+        Listing.state == ListingState.published.value,
+        Listing.tier != Tier.minor.value,
+    )
+    return {row["enterprise"] for row in rows}
+
+
+async def enterprise_profile(enterprise_id: int) -> dict[str, Any]:
+    """Public facts about an enterprise: who it is and how its cases went (counts only)."""
+    enterprise = (
+        await Enterprise.select(
+            Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.country, Enterprise.verified
+        )
+        .where(Enterprise.id == enterprise_id)
+        .first()
+    )
+    if enterprise is None:
+        raise NotFound(_("There is no such enterprise."))
+    states = await Case.select(Case.state).where(Case.enterprise == enterprise_id)
+    counts: dict[str, int] = {}
+    for row in states:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    return {**enterprise, "case_counts": counts, "cases": len(states)}
+
+
+async def on_case_transition(event: events.DomainEvent) -> None:
+    """A mediator's `propose_listing` on a case becomes a proposed listing, in the same transaction."""
+    if event.kind != "case.transition" or event.data.get("action") != "propose_listing":
+        return
+    case = await Case.select(Case.enterprise, Case.reference, Case.mediator).where(Case.id == event.case_id).first()
+    if case is None or case["mediator"] is None:
+        return
+    mediator = await User.select(User.id).where(User.id == case["mediator"]).first()
+    data = ListingIn(
+        enterprise_id=case["enterprise"],
+        violation=event.data["violation"],
+        facts=event.data["facts"],
+        case_ref=case["reference"],
+    )
+    await _create(mediator["id"], data, "case", FrozenClock(datetime.fromisoformat(event.data["at"])))
+
+
+events.subscribe(on_case_transition)
+
+
+async def all_listings(state: str | None) -> list[dict[str, Any]]:
+    """Every listing, for the registrar's desk."""
+    query = Listing.select(*Listing.all_columns(), Listing.enterprise.name.as_alias("enterprise_name"))
+    if state:
+        query = query.where(Listing.state == state)
+    return await query.order_by(Listing.id, ascending=False).limit(200)
+
+
+async def expire_due(clock: Clock, calendar: Any) -> list[int]:
+    """Listings whose maximum period has passed expire (the system applies `expire`)."""
+    from integrity.workflow import RegistryContext, apply
+
+    due = await Listing.select(Listing.id).where(
+        Listing.state == ListingState.published.value, Listing.maximum_until <= clock.now()
+    )
+    expired = []
+    for row in due:
+        try:
+            await apply(row["id"], "expire", None, {}, RegistryContext(clock=clock, calendar=calendar))
+        except DomainError as error:
+            log.warning("listing %s not expired: %s", row["id"], error.detail)
+            continue
+        expired.append(row["id"])
+    return expired

@@ -1,0 +1,328 @@
+"""The listing lifecycle (DESIGN §6) as a transition table, applied by one function like cases' apply().
+
+proposed → noticed (the enterprise is told; 10 working days to object) → published or withdrawn;
+published → repaired (the enterprise applies after the minimum period, the registrar grants) or expired
+(the maximum period is reached; the system applies it). Public events go to the Merkle log.
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from accord import events
+from accord.auth import Viewer
+from accord.clock import Calendar, Clock
+from accord.db import is_sqlite
+from accord.errors import Conflict, Forbidden, NotFound
+from accord.i18n import N_, label, register_labels
+from accord.i18n import gettext as _
+from accord.validation import parse
+from accounts.schemas import Strict
+from cases.record import canonical_json
+from cases.schemas import LongText
+from integrity import log
+from integrity.tables import Listing, ListingEvent, ListingState, Tier
+
+L = ListingState
+ADMIN, ENTERPRISE, SYSTEM = "admin", "enterprise", "system"
+OBJECTION_WORKING_DAYS = 10
+# Months a published listing stays public: (minimum before repair, maximum before it expires).
+PERIODS = {Tier.minor: (0, 12), Tier.general: (3, 12), Tier.serious: (12, 36)}
+ESCALATION = {Tier.minor: Tier.general, Tier.general: Tier.serious, Tier.serious: Tier.serious}
+
+
+class NoPayload(Strict):
+    pass
+
+
+class DecisionIn(Strict):
+    decision: LongText
+
+
+class OptionalDecisionIn(Strict):
+    decision: Annotated[str, Field(max_length=5000)] = ""
+
+
+class StatementIn(Strict):
+    text: LongText
+
+
+@dataclass
+class Step:
+    listing: dict[str, Any]
+    action: str
+    viewer: Viewer | None
+    payload: Any
+    now: datetime
+    calendar: Calendar
+    updates: dict[Any, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Guard = Callable[[Step], Awaitable[str | None]]
+Effect = Callable[[Step], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    roles: frozenset[str]
+    next_state: ListingState | None = None
+    payload: type[BaseModel] = NoPayload
+    guard: Guard | None = None
+    effect: Effect | None = None
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, month_calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+# --- guards --------------------------------------------------------------------------------------
+
+
+async def objection_window_open(step: Step) -> str | None:
+    if step.listing["objection"]:
+        return _("An objection has already been filed.")
+    if step.now > step.listing["objection_until"]:
+        return _("The objection window has closed.")
+    return None
+
+
+async def may_publish(step: Step) -> str | None:
+    """Nothing is published before the objection window closes, unless an objection is being decided."""
+    if step.listing["objection"] is None and step.now <= step.listing["objection_until"]:
+        return _("The enterprise may still object until %(until)s.") % {
+            "until": step.listing["objection_until"].isoformat()
+        }
+    return None
+
+
+async def minimum_served(step: Step) -> str | None:
+    if step.listing["repair_application"]:
+        return _("A repair application is already waiting for a decision.")
+    if step.now < step.listing["minimum_until"]:
+        return _("Repair can be applied for from %(date)s.") % {
+            "date": step.listing["minimum_until"].date().isoformat()
+        }
+    return None
+
+
+async def repair_pending(step: Step) -> str | None:
+    return None if step.listing["repair_application"] else _("No repair application is waiting.")
+
+
+async def maximum_reached(step: Step) -> str | None:
+    return None if step.now >= step.listing["maximum_until"] else _("The listing has not reached its end yet.")
+
+
+# --- effects -------------------------------------------------------------------------------------
+
+
+async def notice(step: Step) -> None:
+    until = step.calendar.add_working_days(step.now, OBJECTION_WORKING_DAYS)
+    step.updates[Listing.objection_until] = until
+    step.details["objection_until"] = until.isoformat()
+
+
+async def record_objection(step: Step) -> None:
+    step.updates[Listing.objection] = step.payload.text
+    step.details["text"] = step.payload.text
+
+
+async def decide(step: Step) -> None:
+    step.updates[Listing.decision] = step.payload.decision
+    step.details["decision"] = step.payload.decision
+
+
+async def publish(step: Step) -> None:
+    await decide(step)
+    tier = Tier(step.listing["tier"])
+    active = await Listing.exists().where(
+        Listing.enterprise == step.listing["enterprise"],
+        Listing.state == L.published.value,
+        Listing.id != step.listing["id"],
+    )
+    if active and tier is not Tier.serious:
+        tier = ESCALATION[tier]
+        step.updates.update({Listing.tier: tier.value, Listing.escalated: True})
+        step.details["escalated_to"] = tier.value
+    minimum, maximum = PERIODS[tier]
+    step.updates.update(
+        {
+            Listing.published_at: step.now,
+            Listing.minimum_until: add_months(step.now, minimum),
+            Listing.maximum_until: add_months(step.now, maximum),
+        }
+    )
+    step.listing.update({"tier": tier.value, "maximum_until": add_months(step.now, maximum)})
+
+
+async def apply_repair(step: Step) -> None:
+    step.updates[Listing.repair_application] = step.payload.text
+    step.details["text"] = step.payload.text
+
+
+async def refuse_repair(step: Step) -> None:
+    await decide(step)
+    step.updates[Listing.repair_application] = None
+
+
+async def end(step: Step) -> None:
+    if step.payload is not None and hasattr(step.payload, "decision") and step.payload.decision:
+        await decide(step)
+    step.updates[Listing.ended_at] = step.now
+
+
+TRANSITIONS: dict[tuple[ListingState, str], Row] = {
+    (L.proposed, "notice"): Row(frozenset({ADMIN}), L.noticed, effect=notice),
+    (L.proposed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
+    (L.noticed, "object"): Row(frozenset({ENTERPRISE}), None, StatementIn, objection_window_open, record_objection),
+    (L.noticed, "publish"): Row(frozenset({ADMIN}), L.published, DecisionIn, may_publish, publish),
+    (L.noticed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
+    (L.published, "apply_repair"): Row(frozenset({ENTERPRISE}), None, StatementIn, minimum_served, apply_repair),
+    (L.published, "grant_repair"): Row(frozenset({ADMIN}), L.repaired, OptionalDecisionIn, repair_pending, end),
+    (L.published, "refuse_repair"): Row(frozenset({ADMIN}), None, DecisionIn, repair_pending, refuse_repair),
+    (L.published, "expire"): Row(frozenset({SYSTEM}), L.expired, guard=maximum_reached, effect=end),
+}
+register_labels(
+    "registry_action",
+    {
+        "propose": N_("Listing proposed"),
+        "notice": N_("Notify the enterprise"),
+        "withdraw": N_("Withdraw the listing"),
+        "object": N_("Object"),
+        "publish": N_("Publish"),
+        "apply_repair": N_("Apply for repair"),
+        "grant_repair": N_("Grant repair"),
+        "refuse_repair": N_("Refuse repair"),
+        "expire": N_("Listing expired"),
+    },
+)
+ACTIONS = frozenset(action for _state, action in TRANSITIONS)
+ROLES_OF_ACTION: dict[str, frozenset[str]] = {}
+for (_state, _action), _row in TRANSITIONS.items():
+    ROLES_OF_ACTION[_action] = ROLES_OF_ACTION.get(_action, frozenset()) | _row.roles
+
+
+def relations(listing: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
+    if viewer is None:
+        return frozenset({SYSTEM})
+    found = set()
+    if viewer.role == "admin":
+        found.add(ADMIN)
+    if viewer.role == "merchant" and viewer.enterprise_id == listing["enterprise"]:
+        found.add(ENTERPRISE)
+    return frozenset(found)
+
+
+def can_see(listing: dict[str, Any], viewer: Viewer | None) -> bool:
+    """Registrars see everything; the enterprise once it has been told; its proposer; the public only what is public."""
+    if is_public(listing):
+        return True
+    if viewer is None:
+        return False
+    related = relations(listing, viewer)
+    return bool(
+        ADMIN in related
+        or (ENTERPRISE in related and listing["state"] != L.proposed.value)
+        or viewer.id == listing["proposed_by"]
+    )
+
+
+def is_public(listing: dict[str, Any]) -> bool:
+    return listing["state"] == L.published.value and listing["tier"] != Tier.minor.value
+
+
+@dataclass(frozen=True)
+class RegistryContext:
+    clock: Clock
+    calendar: Calendar
+
+
+async def _locked(listing_id: int) -> dict[str, Any] | None:
+    query = Listing.select().where(Listing.id == listing_id)
+    if not is_sqlite():
+        query = query.lock_rows()
+    return await query.first()
+
+
+def _conflict(listing: dict[str, Any], message: str) -> Conflict:
+    return Conflict(
+        message
+        + " "
+        + _("The listing is now “%(label)s” (%(state)s, version %(version)d).")
+        % {"label": label("listing_state", listing["state"]), "state": listing["state"], "version": listing["version"]}
+    )
+
+
+async def apply(
+    listing_id: int,
+    action: str,
+    viewer: Viewer | None,
+    payload: dict[str, Any],
+    context: RegistryContext,
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise NotFound(_("There is no such action."))
+    async with events.atomic():
+        listing = await _locked(listing_id)
+        if listing is None or (viewer is not None and not can_see(listing, viewer)):  # None: the system
+            raise NotFound(_("There is no such listing."))
+        related = relations(listing, viewer)
+        if not related & ROLES_OF_ACTION[action]:
+            raise Forbidden(_("Your role cannot do this on a listing."))
+        row = TRANSITIONS.get((ListingState(listing["state"]), action))
+        if row is None:
+            raise _conflict(listing, _("This action is not possible at this stage."))
+        if expected_version is not None and expected_version != listing["version"]:
+            raise _conflict(listing, _("Someone changed this listing in the meantime."))
+        step = Step(listing, action, viewer, parse(row.payload, payload), context.clock.now(), context.calendar)
+        if row.guard and (problem := await row.guard(step)):
+            raise _conflict(listing, problem)
+        if row.effect:
+            await row.effect(step)
+        await _commit(step, row)
+        return listing
+
+
+async def _commit(step: Step, row: Row) -> None:
+    listing, now = step.listing, step.now
+    next_state = row.next_state or ListingState(listing["state"])
+    updates = {
+        **step.updates,
+        Listing.state: next_state.value,
+        Listing.version: listing["version"] + 1,
+        Listing.updated_at: now,
+    }
+    changed = (
+        await Listing.update(updates)
+        .where(Listing.id == listing["id"], Listing.version == listing["version"])
+        .returning(Listing.id)
+    )
+    if not changed:
+        raise _conflict(listing, _("Someone changed this listing in the meantime."))
+    previous = listing["state"]
+    for column, value in updates.items():
+        listing[column._meta.name] = value
+    data = {"action": step.action, "from": previous, "to": next_state.value, **step.details}
+    await ListingEvent.insert(
+        ListingEvent(
+            listing=listing["id"],
+            type=step.action,
+            actor=step.viewer.id if step.viewer else None,
+            at=now,
+            data=canonical_json(data),
+        )
+    )
+    await log.record_public_event(listing, step.action, now)
+    await events.emit(events.DomainEvent("registry.transition", None, {"listing": listing["id"], **data}))
