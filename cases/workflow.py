@@ -685,7 +685,9 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
     )
     await events.emit(
         events.DomainEvent(
-            "case.transition", case["id"], {"reference": case["reference"], "seq": case["last_seq"], **data}
+            "case.transition",
+            case["id"],
+            {"reference": case["reference"], "seq": case["last_seq"], "at": now.isoformat(), **data},
         )
     )
 

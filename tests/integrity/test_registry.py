@@ -1,0 +1,238 @@
+"""The registry end to end: due process, publication, public lookup, repair and verifiable open data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from accord.clock import FrozenClock, WeekdayCalendar
+from cases.tables import Case
+from integrity.tables import Listing
+from tests.cases.conftest import Cast, act, file_case
+
+ACCORD = str(Path(sys.executable).with_name("accord"))
+
+
+async def breached_case(cast: Cast, clock: FrozenClock) -> dict[str, Any]:
+    case = await file_case(cast, category="counterfeit")
+    await act(cast.merchant, case, "respond", kind="reject", text="Genuine.")
+    await act(cast.consumer, case, "request_mediation")
+    await act(cast.mediator, case, "claim")
+    await act(cast.mediator, case, "admit")
+    fulfil_by = (clock.now() + timedelta(days=5)).date().isoformat()
+    await act(
+        cast.mediator,
+        case,
+        "propose_settlement",
+        terms=[{"type": "refund", "amount": {"amount": "199", "currency": "CNY"}}],
+        fulfil_by=fulfil_by,
+    )
+    await act(cast.consumer, case, "accept_proposal")
+    await act(cast.merchant, case, "accept_proposal")
+    await act(cast.merchant, case, "mark_fulfilled", proof="Refunded")
+    response = await act(cast.consumer, case, "dispute_fulfilment", reason="No refund arrived.")
+    assert response.json()["state"] == "breached"
+    return response.json()
+
+
+async def listing_act(
+    client: httpx.AsyncClient, listing: dict[str, Any], action: str, **payload: Any
+) -> httpx.Response:
+    current = await Listing.select(Listing.version).where(Listing.id == listing["id"]).first()
+    return await client.post(
+        f"/api/v1/registry/listings/{listing['id']}/actions/{action}", json={"version": current["version"], **payload}
+    )
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ACCORD, *args], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+
+
+async def test_full_path_from_breached_case_to_repair_with_verifiable_export(
+    cast: Cast, clock: FrozenClock, new_client: Any, tmp_path: Path
+) -> None:
+    case = await breached_case(cast, clock)
+    proposed = await act(
+        cast.mediator,
+        case,
+        "propose_listing",
+        violation="counterfeit",
+        facts="Sold fake branded goods; refund never paid.",
+    )
+    assert proposed.status_code == 200, proposed.text
+    case_id = (await Case.select(Case.id).where(Case.reference == case["reference"]).first())["id"]
+    row = await Listing.select().where(Listing.case_ref == case["reference"]).first()
+    assert row is not None and row["state"] == "proposed" and row["source"] == "case" and case_id
+    listing = {"id": row["id"]}
+    anonymous = new_client()
+    assert (await anonymous.get(f"/api/v1/registry/listings/{row['id']}")).status_code == 404
+    assert (await cast.merchant.get(f"/api/v1/registry/listings/{row['id']}")).status_code == 404  # not yet told
+
+    noticed = await listing_act(cast.admin, listing, "notice")
+    assert noticed.status_code == 200 and noticed.json()["state"] == "noticed"
+    early = await listing_act(cast.admin, listing, "publish", decision="Published.")
+    assert early.status_code == 409 and "noticed" in early.json()["detail"]
+    assert (await listing_act(cast.merchant, listing, "publish", decision="x")).status_code == 403
+    assert (await cast.merchant.get(f"/api/v1/registry/listings/{row['id']}")).json()["state"] == "noticed"
+    objected = await listing_act(cast.merchant, listing, "object", text="The goods were genuine; invoices attached.")
+    assert objected.status_code == 200
+    assert (await listing_act(cast.merchant, listing, "object", text="Again")).status_code == 409
+    published = await listing_act(cast.admin, listing, "publish", decision="The invoices do not match the batch codes.")
+    assert published.status_code == 200 and published.json()["state"] == "published"
+
+    uscc = (await cast.merchant.get("/api/v1/me")).json()["enterprise"]["uscc"]
+    found = (await anonymous.get("/api/v1/registry", params={"q": uscc})).json()["items"]
+    assert [item["id"] for item in found] == [row["id"]]
+    public = (await anonymous.get(f"/api/v1/registry/listings/{row['id']}")).json()
+    assert public["decision"] == "The invoices do not match the batch codes." and public["objection_until"] is None
+    page = await anonymous.get(f"/registry/{row['id']}")
+    assert page.status_code == 200 and "genuine; invoices" not in page.text  # the objection stays private
+    head = (await anonymous.get("/registry/tree-head")).json()
+    assert head["size"] >= 1 and len(head["root"]) == 64
+
+    too_soon = await listing_act(cast.merchant, listing, "apply_repair", text="We recalled the stock.")
+    assert too_soon.status_code == 409
+    clock.advance(timedelta(days=95))
+    assert (await listing_act(cast.merchant, listing, "apply_repair", text="We recalled the stock.")).status_code == 200
+    repaired = await listing_act(cast.admin, listing, "grant_repair", decision="Recall verified.")
+    assert repaired.status_code == 200 and repaired.json()["state"] == "repaired"
+    assert (await anonymous.get(f"/api/v1/registry/listings/{row['id']}")).status_code == 404
+    assert row["id"] not in [
+        item["id"] for item in (await anonymous.get("/api/v1/registry", params={"q": uscc})).json()["items"]
+    ]
+
+    export = (await anonymous.get("/registry/export.jsonl")).text.splitlines()
+    mine = [json.loads(line) for line in export if f'"accord-listing-{row["id"]}"' in line]
+    assert mine == []  # details forgotten...
+    head = (await anonymous.get("/registry/tree-head")).json()
+    exported = tmp_path / "export.jsonl"
+    exported.write_text("\n".join(export) + "\n")
+    verified = run("registry", "verify", str(exported), "--root", head["root"])
+    assert verified.returncode == 0, verified.stderr  # ...yet the tree still verifies
+
+
+async def test_tampering_with_one_line_is_named(
+    cast: Cast, clock: FrozenClock, new_client: Any, tmp_path: Path
+) -> None:
+    for _number in range(2):
+        created = await cast.admin.post(
+            "/api/v1/registry/listings",
+            json={
+                "enterprise_id": cast.enterprise_id,
+                "violation": "trademark",
+                "tier": "general",
+                "facts": "Copied logo.",
+            },
+        )
+        assert created.status_code == 201, created.text
+        listing = created.json()
+        await listing_act(cast.admin, listing, "notice")
+        clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
+        assert (await listing_act(cast.admin, listing, "publish", decision="No objection.")).status_code == 200
+    exported = tmp_path / "export.jsonl"
+    assert run("registry", "export", "--out", str(exported)).returncode == 0
+    root = (await new_client().get("/registry/tree-head")).json()["root"]
+    assert run("registry", "verify", str(exported), "--root", root).returncode == 0
+    lines = exported.read_text().splitlines()
+    target = next(i for i, line in enumerate(lines) if json.loads(line)["data"] is not None)
+    record = json.loads(lines[target])
+    record["data"]["entity"]["name"] = "Somebody Else Ltd"
+    lines[target] = json.dumps(record)
+    exported.write_text("\n".join(lines) + "\n")
+    broken = run("registry", "verify", str(exported), "--root", root)
+    assert broken.returncode == 1 and f"line {target + 1}:" in broken.stderr
+
+
+async def test_second_published_listing_escalates_and_says_so(cast: Cast, clock: FrozenClock) -> None:
+    tiers = []
+    for _number in range(2):
+        created = (
+            await cast.admin.post(
+                "/api/v1/registry/listings",
+                json={
+                    "enterprise_id": cast.enterprise_id,
+                    "violation": "patent",
+                    "tier": "general",
+                    "facts": "Patent copy.",
+                },
+            )
+        ).json()
+        await listing_act(cast.admin, created, "notice")
+        clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
+        tiers.append((await listing_act(cast.admin, created, "publish", decision="Upheld.")).json())
+    assert tiers[1]["tier"] == "serious" and tiers[1]["escalated"] is True
+
+
+async def test_expiry_at_the_maximum_through_the_sweep(cast: Cast, clock: FrozenClock) -> None:
+    created = (
+        await cast.admin.post(
+            "/api/v1/registry/listings",
+            json={
+                "enterprise_id": cast.enterprise_id,
+                "violation": "copyright",
+                "tier": "general",
+                "facts": "Pirated manuals.",
+            },
+        )
+    ).json()
+    await listing_act(cast.admin, created, "notice")
+    clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
+    published = (await listing_act(cast.admin, created, "publish", decision="Upheld.")).json()
+    before_end = run("sweep", "--at", (clock.now() + timedelta(days=30)).isoformat())
+    assert f"listing {created['id']} expired" not in before_end.stdout
+    at = (datetime.fromisoformat(published["maximum_until"]) + timedelta(minutes=1)).isoformat()
+    swept = run("sweep", "--at", at)
+    assert swept.returncode == 0 and f"listing {created['id']} expired" in swept.stdout
+    assert (await Listing.select(Listing.state).where(Listing.id == created["id"]).first())["state"] == "expired"
+    assert published["maximum_until"]
+
+
+@pytest.mark.parametrize("role", ["consumer", "merchant"])
+async def test_parties_cannot_propose_listings(api_client: Any, role: str, cast: Cast) -> None:
+    client, _user = await api_client(role)
+    response = await client.post(
+        "/api/v1/registry/listings",
+        json={"enterprise_id": cast.enterprise_id, "violation": "trademark", "facts": "x"},
+    )
+    assert response.status_code == 403
+
+
+async def test_anonymous_sees_no_unpublished_content_on_any_route(cast: Cast, new_client: Any) -> None:
+    created = (
+        await cast.admin.post(
+            "/api/v1/registry/listings",
+            json={"enterprise_id": cast.enterprise_id, "violation": "false_origin", "facts": "SECRET-FACTS-123"},
+        )
+    ).json()
+    anonymous = new_client()
+    for path in (f"/api/v1/registry/listings/{created['id']}", f"/registry/{created['id']}"):
+        assert (await anonymous.get(path)).status_code == 404
+    for path in ("/api/v1/registry", "/registry", "/registry/export.jsonl", f"/enterprises/{cast.enterprise_id}"):
+        response = await anonymous.get(path, params={"q": ""})
+        assert response.status_code == 200 and "SECRET-FACTS-123" not in response.text
+    assert (
+        await anonymous.post(f"/api/v1/registry/listings/{created['id']}/actions/notice", json={"version": 1})
+    ).status_code == 401
+
+
+async def test_mediator_listing_needs_grounds(cast: Cast, clock: FrozenClock) -> None:
+    case = await file_case(cast)
+    response = await cast.mediator.post(
+        "/api/v1/registry/listings",
+        json={
+            "enterprise_id": cast.enterprise_id,
+            "violation": "trademark",
+            "facts": "x",
+            "case_ref": case["reference"],
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "case_ref"
