@@ -2,11 +2,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from integrity.tables import Listing, ListingEvent, LogEntry
+from integrity.tables import Listing, ListingEvent, LogEntry, Report, RightsHolder
 
 APP_CONFIG = AppConfig(
     app_name="integrity",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Listing, ListingEvent, LogEntry],
+    table_classes=[Listing, ListingEvent, LogEntry, RightsHolder, Report],
     migration_dependencies=["accounts.piccolo_app"],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import nest_form, page
 from cases.forms import payload_from_form
-from integrity import log, service
+from integrity import log, reports, service
 from integrity.tables import Tier, Violation
 from integrity.workflow import TRANSITIONS, RegistryContext, apply, is_public, relations
 
@@ -280,10 +281,154 @@ async def registrar_propose(
     return Redirect(f"/registry/{created['id']}")
 
 
+# --- rights-holders and their reports ------------------------------------------------------------
+
+
+class ReportOut(BaseModel):
+    id: int
+    enterprise_id: int
+    violation: str
+    marks: list[str]
+    description: str
+    status: str
+    malicious: bool
+    counter_notice: str | None
+    decision: str | None
+    listing_id: int | None
+    created_at: datetime
+
+
+class AccuracyOut(BaseModel):
+    id: int
+    organisation: str
+    marks: list[str]
+    open: int
+    upheld: int
+    rejected: int
+    withdrawn: int
+    malicious: int
+
+
+class TextIn(reports.Strict):
+    text: reports.LongText
+
+
+def report_out(report: dict[str, Any]) -> ReportOut:
+    return ReportOut(
+        id=report["id"],
+        enterprise_id=report["enterprise"],
+        violation=report["violation"],
+        marks=json.loads(report["marks"]),
+        description=report["description"],
+        status=report["status"],
+        malicious=report["malicious"],
+        counter_notice=report["counter_notice"],
+        decision=report["decision"],
+        listing_id=report["listing"],
+        created_at=report["created_at"],
+    )
+
+
+_signed_in = {"viewer": Provide(signed_in_viewer)}
+
+
+@post("/registry/rights-holder", status_code=200, dependencies=_signed_in, summary="Register as a rights-holder")
+async def api_rights_holder(
+    viewer: NamedDependency[Viewer], data: JSONBody[reports.RightsHolderIn], clock: NamedDependency[Clock]
+) -> AccuracyOut:
+    holder = await reports.register_rights_holder(viewer, data, clock)
+    return AccuracyOut(**await reports.accuracy(holder["id"]))
+
+
+@post(
+    "/registry/reports",
+    status_code=HTTP_201_CREATED,
+    dependencies=_signed_in,
+    summary="Report an enterprise (rights-holders)",
+)
+async def api_report(
+    viewer: NamedDependency[Viewer], data: JSONBody[reports.ReportIn], clock: NamedDependency[Clock]
+) -> ReportOut:
+    return report_out(await reports.file_report(viewer, data, clock))
+
+
+@get(
+    "/registry/reports/{report_id:int}",
+    dependencies=_signed_in,
+    summary="One report (reporter, enterprise, registrars)",
+)
+async def api_get_report(viewer: NamedDependency[Viewer], report_id: FromPath[int]) -> ReportOut:
+    return report_out(await reports.report_for(viewer, report_id))
+
+
+@post(
+    "/registry/reports/{report_id:int}/counter-notice",
+    status_code=200,
+    dependencies=_signed_in,
+    summary="Counter-notice",
+)
+async def api_counter_notice(
+    viewer: NamedDependency[Viewer], report_id: FromPath[int], data: JSONBody[TextIn]
+) -> ReportOut:
+    await reports.counter_notice(viewer, report_id, data.text)
+    return report_out(await reports.report_for(viewer, report_id))
+
+
+@post(
+    "/registry/reports/{report_id:int}/withdraw", status_code=200, dependencies=_signed_in, summary="Withdraw a report"
+)
+async def api_withdraw_report(
+    viewer: NamedDependency[Viewer], report_id: FromPath[int], clock: NamedDependency[Clock]
+) -> ReportOut:
+    await reports.withdraw(viewer, report_id, clock)
+    return report_out(await reports.report_for(viewer, report_id))
+
+
+@post(
+    "/registry/reports/{report_id:int}/{verdict:str}",
+    status_code=200,
+    dependencies=_signed_in,
+    summary="Uphold or reject a report (registrars)",
+)
+async def api_decide_report(
+    viewer: NamedDependency[Viewer],
+    report_id: FromPath[int],
+    verdict: FromPath[str],
+    data: JSONBody[reports.DecisionIn],
+    clock: NamedDependency[Clock],
+) -> ReportOut:
+    if verdict not in ("uphold", "reject"):
+        raise NotFound(_("There is no such action."))
+    return report_out(await reports.decide(viewer, report_id, verdict == "uphold", data, clock))
+
+
+@get("/registry/reporters/{holder_id:int}", summary="A reporter's public accuracy")
+async def api_accuracy(holder_id: FromPath[int]) -> AccuracyOut:
+    return AccuracyOut(**await reports.accuracy(holder_id))
+
+
+@get("/registry/reporters/{holder_id:int}")
+async def reporter_page(holder_id: FromPath[int]) -> Any:
+    return page("integrity/reporter.html", reporter=await reports.accuracy(holder_id))
+
+
+_contexts = {**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)}
 api_router = Router(
     path="/api/v1",
-    route_handlers=[api_search, api_propose, api_listing, api_act],
-    dependencies={**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)},
+    route_handlers=[
+        api_search,
+        api_propose,
+        api_listing,
+        api_act,
+        api_rights_holder,
+        api_report,
+        api_get_report,
+        api_counter_notice,
+        api_withdraw_report,
+        api_decide_report,
+        api_accuracy,
+    ],
+    dependencies=_contexts,
     tags=["registry"],
 )
 open_data = [tree_head, export, proof]
@@ -296,6 +441,7 @@ page_router = Router(
         enterprise_page,
         registrar_page,
         registrar_propose,
+        reporter_page,
     ],
-    dependencies={**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)},
+    dependencies=_contexts,
 )

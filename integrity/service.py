@@ -64,10 +64,10 @@ async def propose(viewer: Viewer, data: ListingIn, clock: Clock) -> dict[str, An
         raise InvalidInput.one("enterprise_id", _("There is no such enterprise."))
     if viewer.role == "mediator":
         await _check_case_grounds(viewer, data)
-    return await _create(viewer.id, data, "case" if data.case_ref else "registrar", clock)
+    return await create_listing(viewer.id, data, "case" if data.case_ref else "registrar", clock)
 
 
-async def _create(proposer_id: int, data: ListingIn, source: str, clock: Clock) -> dict[str, Any]:
+async def create_listing(proposer_id: int, data: ListingIn, source: str, clock: Clock) -> dict[str, Any]:
     now = clock.now()
     async with events.atomic():
         created = await Listing.insert(
@@ -213,7 +213,7 @@ async def on_case_transition(event: events.DomainEvent) -> None:
         facts=event.data["facts"],
         case_ref=case["reference"],
     )
-    await _create(mediator["id"], data, "case", FrozenClock(datetime.fromisoformat(event.data["at"])))
+    await create_listing(mediator["id"], data, "case", FrozenClock(datetime.fromisoformat(event.data["at"])))
 
 
 events.subscribe(on_case_transition)

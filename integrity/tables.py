@@ -97,3 +97,29 @@ class LogEntry(Table, tablename="registry_log"):
     leaf_hash = Varchar(length=64)
     forgotten = Boolean(default=False)
     at = Timestamptz()
+
+
+class RightsHolder(Table, tablename="registry_rights_holder"):
+    """A user who owns marks, patents or copyrights and may report infringing enterprises."""
+
+    user = ForeignKey(references=User, unique=True, on_delete=OnDelete.restrict)
+    organisation = Varchar(length=200)
+    marks = Text()  # canonical JSON list of the marks, patents and works they hold
+    created_at = Timestamptz()
+
+
+class Report(Table, tablename="registry_report"):
+    """A rights-holder's report against an enterprise; upheld reports become proposed listings."""
+
+    reporter = ForeignKey(references=RightsHolder, on_delete=OnDelete.restrict, index=True)
+    enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
+    violation = Varchar(length=30)
+    marks = Text()
+    description = Text()
+    status = Varchar(length=20, default="open")  # open | upheld | rejected | withdrawn
+    malicious = Boolean(default=False)
+    counter_notice = Text(null=True, default=None)
+    decision = Text(null=True, default=None)
+    listing = ForeignKey(references=Listing, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
