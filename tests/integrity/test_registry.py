@@ -236,3 +236,21 @@ async def test_mediator_listing_needs_grounds(cast: Cast, clock: FrozenClock) ->
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "case_ref"
+
+
+async def test_filing_form_warns_about_a_listed_merchant(cast: Cast, clock: FrozenClock, signed_in: Any) -> None:
+    created = (
+        await cast.admin.post(
+            "/api/v1/registry/listings",
+            json={"enterprise_id": cast.enterprise_id, "violation": "counterfeit", "facts": "Fake goods."},
+        )
+    ).json()
+    await listing_act(cast.admin, created, "notice")
+    clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
+    assert (await listing_act(cast.admin, created, "publish", decision="Upheld.")).status_code == 200
+    browser, _user = await signed_in("consumer")
+    uscc = (await cast.merchant.get("/api/v1/me")).json()["enterprise"]["uscc"]
+    page = await browser.get("/cases/new", params={"q": uscc})
+    assert "currently has a published listing in the integrity registry" in page.text
+    enterprise = await browser.get(f"/enterprises/{cast.enterprise_id}")
+    assert enterprise.status_code == 200 and "Complaints received" in enterprise.text
