@@ -154,7 +154,7 @@ def evidence_out(row: dict[str, Any]) -> EvidenceOut:
     return EvidenceOut(**{key: row[key] for key in EvidenceOut.model_fields})
 
 
-def _single_file(data: dict[str, Any]) -> UploadFile:
+def single_file(data: dict[str, Any]) -> UploadFile:
     upload = data.get("file")
     if isinstance(upload, list):
         upload = upload[0] if upload else None
@@ -260,7 +260,7 @@ async def api_add_evidence(
     context: NamedDependency[Context],
     store: NamedDependency[FileStore],
 ) -> EvidenceOut:
-    upload = _single_file(data)
+    upload = single_file(data)
     content = await upload.read()
     channel = str(data.get("channel") or "joint")
     row = await service.add_evidence(
@@ -277,6 +277,11 @@ async def api_evidence_list(viewer: NamedDependency[Viewer], reference: FromPath
 
 async def _evidence_response(viewer: Viewer, reference: str, evidence_id: int, store: FileStore) -> Response[bytes]:
     row, content = await service.evidence_file(viewer, reference, evidence_id, store)
+    return file_response(row, content)
+
+
+def file_response(row: dict[str, Any], content: bytes) -> Response[bytes]:
+    """A stored evidence file with its sniffed type; never a name the uploader chose."""
     return Response(
         content,
         media_type=row["media_type"],
@@ -578,7 +583,7 @@ async def evidence_form(
 ) -> Any:
     channel = str(data.get("channel") or "joint")
     try:
-        content = await _single_file(data).read()
+        content = await single_file(data).read()
         await service.add_evidence(
             viewer, reference, content, channel, str(data.get("description") or ""), context, store
         )

@@ -405,7 +405,8 @@ async def messages_in(
 # --- evidence ------------------------------------------------------------------------------------
 
 
-def _store_file(store: FileStore, content: bytes) -> StoredFile:
+def store_file(store: FileStore, content: bytes) -> StoredFile:
+    """Store an upload, turning the file module's refusals into 413/415 domain errors."""
     try:
         return store.put(content)
     except FileTooLarge as error:
@@ -427,7 +428,7 @@ async def add_evidence(
     found, related = await visible_case(viewer, reference)
     _require_writable(related, found, channel)
     description = " ".join(description.split())[:300]
-    stored = _store_file(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
+    stored = store_file(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
     async with events.atomic():
         case = await record.lock_case(found["id"])
         assert case is not None

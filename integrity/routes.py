@@ -9,19 +9,21 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel
 
 from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
 from accord.clock import Clock
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import nest_form, page
+from cases.files import FileStore
 from cases.forms import payload_from_form
+from cases.routes import file_response, provide_file_store, single_file
 from integrity import log, reports, service
 from integrity.tables import Tier, Violation
 from integrity.workflow import TRANSITIONS, RegistryContext, apply, is_public, relations
@@ -207,6 +209,7 @@ async def _listing_page(
         public=is_public(listing),
         actions=actions,
         events=await service.listing_events(viewer, listing) if viewer else [],
+        evidence=await service.evidence_of(viewer, listing_id),
         problem=problem,
         errors=errors or {},
     )
@@ -412,7 +415,88 @@ async def reporter_page(holder_id: FromPath[int]) -> Any:
     return page("integrity/reporter.html", reporter=await reports.accuracy(holder_id))
 
 
-_contexts = {**DEPENDENCIES, "context": Provide(provide_registry_context, sync_to_thread=False)}
+class ListingEvidenceOut(BaseModel):
+    id: int
+    kind: str
+    sha256: str
+    media_type: str
+    size: int
+
+
+@post(
+    "/registry/listings/{listing_id:int}/evidence",
+    status_code=HTTP_201_CREATED,
+    dependencies=_signed_in,
+    summary="Add a file to a listing: facts, objection or repair (JPEG, PNG, WebP, PDF)",
+)
+async def api_add_listing_evidence(
+    viewer: NamedDependency[Viewer],
+    listing_id: FromPath[int],
+    data: MultipartBody[dict[str, Any]],
+    clock: NamedDependency[Clock],
+    store: NamedDependency[FileStore],
+) -> ListingEvidenceOut:
+    content = await single_file(data).read()
+    row = await service.add_evidence(
+        viewer, listing_id, str(data.get("kind") or ""), content, str(data.get("description") or ""), clock, store
+    )
+    return ListingEvidenceOut(**row)
+
+
+@get(
+    "/registry/listings/{listing_id:int}/evidence",
+    dependencies=_signed_in,
+    summary="A listing's files (those involved)",
+)
+async def api_listing_evidence(viewer: NamedDependency[Viewer], listing_id: FromPath[int]) -> Page[ListingEvidenceOut]:
+    rows = await service.evidence_of(viewer, listing_id)
+    return Page[ListingEvidenceOut](
+        items=[ListingEvidenceOut(**{k: row[k] for k in ListingEvidenceOut.model_fields}) for row in rows],
+        next_cursor=None,
+    )
+
+
+@get(
+    [
+        "/registry/{listing_id:int}/evidence/{evidence_id:int}",
+        "/api/v1/registry/listings/{listing_id:int}/evidence/{evidence_id:int}",
+    ],
+    summary="Download one of a listing's files",
+)
+async def listing_evidence_file(
+    viewer: NamedDependency[Viewer | None],
+    listing_id: FromPath[int],
+    evidence_id: FromPath[int],
+    store: NamedDependency[FileStore],
+) -> Response[bytes]:
+    row, content = await service.evidence_file(viewer, listing_id, evidence_id, store)
+    return file_response(row, content)
+
+
+@post("/registry/{listing_id:int}/evidence", dependencies=_signed_in)
+async def listing_evidence_form(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    listing_id: FromPath[int],
+    data: MultipartBody[dict[str, Any]],
+    clock: NamedDependency[Clock],
+    store: NamedDependency[FileStore],
+) -> Any:
+    try:
+        content = await single_file(data).read()
+        await service.add_evidence(
+            viewer, listing_id, str(data.get("kind") or ""), content, str(data.get("description") or ""), clock, store
+        )
+    except (InvalidInput, UnsupportedMedia, TooLarge, Conflict) as error:
+        return await _listing_page(request, viewer, listing_id, 422, problem=error.detail)
+    return Redirect(f"/registry/{listing_id}")
+
+
+_contexts = {
+    **DEPENDENCIES,
+    "context": Provide(provide_registry_context, sync_to_thread=False),
+    "store": Provide(provide_file_store, sync_to_thread=False),
+}
 api_router = Router(
     path="/api/v1",
     route_handlers=[
@@ -427,6 +511,8 @@ api_router = Router(
         api_withdraw_report,
         api_decide_report,
         api_accuracy,
+        api_add_listing_evidence,
+        api_listing_evidence,
     ],
     dependencies=_contexts,
     tags=["registry"],
@@ -442,6 +528,8 @@ page_router = Router(
         registrar_page,
         registrar_propose,
         reporter_page,
+        listing_evidence_form,
+        listing_evidence_file,
     ],
     dependencies=_contexts,
 )

@@ -12,7 +12,7 @@ from accord import events
 from accord.auth import Viewer
 from accord.clock import Clock, FrozenClock
 from accord.db import contains_text
-from accord.errors import DomainError, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.schemas import Strict
@@ -20,7 +20,7 @@ from accounts.tables import Enterprise, User
 from cases.record import canonical_json
 from cases.schemas import LongText
 from cases.tables import Case, CaseState, Category
-from integrity.tables import Listing, ListingEvent, ListingState, Tier, Violation
+from integrity.tables import Listing, ListingEvent, ListingEvidence, ListingState, Tier, Violation
 from integrity.workflow import can_see
 
 log = logging.getLogger("accord.integrity")
@@ -243,3 +243,83 @@ async def expire_due(clock: Clock, calendar: Any) -> list[int]:
             continue
         expired.append(row["id"])
     return expired
+
+
+# Which files each party may add, and while the listing is in which state.
+EVIDENCE_KINDS = {
+    "facts": ({"admin", "proposer"}, {"proposed", "noticed"}),
+    "objection": ({"enterprise"}, {"noticed"}),
+    "repair": ({"enterprise"}, {"published"}),
+}
+
+
+def _roles_on(listing: dict[str, Any], viewer: Viewer) -> set[str]:
+    roles = set()
+    if viewer.role == "admin":
+        roles.add("admin")
+    if viewer.id == listing["proposed_by"]:
+        roles.add("proposer")
+    if viewer.role == "merchant" and viewer.enterprise_id == listing["enterprise"]:
+        roles.add("enterprise")
+    return roles
+
+
+async def add_evidence(
+    viewer: Viewer, listing_id: int, kind: str, content: bytes, description: str, clock: Clock, store: Any
+) -> dict[str, Any]:
+    """Attach a file to a listing (sniffed, size-limited, content-addressed like case evidence)."""
+    from cases.service import store_file
+
+    listing = await listing_for(viewer, listing_id)
+    roles = _roles_on(listing, viewer)
+    if not roles:
+        raise NotFound(_("There is no such listing."))
+    allowed_roles, allowed_states = EVIDENCE_KINDS.get(kind, (set(), set()))
+    if not allowed_roles:
+        raise InvalidInput.one("kind", _("Choose one of the offered options."))
+    if not roles & allowed_roles:
+        raise Forbidden(_("You cannot add this kind of file to the listing."))
+    if listing["state"] not in allowed_states:
+        raise Conflict(_("Files of this kind cannot be added at this stage."))
+    stored = store_file(store, content)
+    async with events.atomic():
+        created = await ListingEvidence.insert(
+            ListingEvidence(
+                listing=listing_id,
+                kind=kind,
+                sha256=stored.sha256,
+                media_type=stored.media_type,
+                size=stored.size,
+                description=" ".join(description.split())[:300],
+                uploaded_by=viewer.id,
+                created_at=clock.now(),
+            )
+        ).returning(ListingEvidence.id)
+    return {
+        "id": created[0]["id"],
+        "sha256": stored.sha256,
+        "media_type": stored.media_type,
+        "size": stored.size,
+        "kind": kind,
+    }
+
+
+async def evidence_of(viewer: Viewer | None, listing_id: int) -> list[dict[str, Any]]:
+    """The listing's files, for those involved (registrar, enterprise, proposer); the public sees none."""
+    listing = await listing_for(viewer, listing_id)
+    if (
+        viewer is None
+        or not _roles_on(listing, viewer)
+        or (_roles_on(listing, viewer) == {"enterprise"} and listing["state"] == "proposed")
+    ):
+        return []
+    return await ListingEvidence.select().where(ListingEvidence.listing == listing_id).order_by(ListingEvidence.id)
+
+
+async def evidence_file(
+    viewer: Viewer | None, listing_id: int, evidence_id: int, store: Any
+) -> tuple[dict[str, Any], bytes]:
+    row = next((item for item in await evidence_of(viewer, listing_id) if item["id"] == evidence_id), None)
+    if row is None:
+        raise NotFound(_("There is no such file on this listing."))
+    return row, store.open(row["sha256"])

@@ -51,6 +51,11 @@ register_labels(
 )
 
 
+register_labels(
+    "listing_file", {"facts": N_("the facts"), "objection": N_("the objection"), "repair": N_("the correction")}
+)
+
+
 class Listing(Table, tablename="registry_listing"):
     enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
     violation = Varchar(length=30)
@@ -123,3 +128,16 @@ class Report(Table, tablename="registry_report"):
     listing = ForeignKey(references=Listing, null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
     decided_at = Timestamptz(null=True, default=None)
+
+
+class ListingEvidence(Table, tablename="registry_listing_evidence"):
+    """Files behind a listing: the facts, the enterprise's objection, its proof of correction. Never public."""
+
+    listing = ForeignKey(references=Listing, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20)  # facts | objection | repair
+    sha256 = Varchar(length=64)
+    media_type = Varchar(length=40)
+    size = Integer()
+    description = Varchar(length=300)
+    uploaded_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()

@@ -254,3 +254,39 @@ async def test_filing_form_warns_about_a_listed_merchant(cast: Cast, clock: Froz
     assert "currently has a published listing in the integrity registry" in page.text
     enterprise = await browser.get(f"/enterprises/{cast.enterprise_id}")
     assert enterprise.status_code == 200 and "Complaints received" in enterprise.text
+
+
+async def test_listing_files_for_those_involved_only(cast: Cast, clock: FrozenClock, new_client: Any) -> None:
+    from tests.cases.test_api import PDF, PNG
+
+    created = (
+        await cast.admin.post(
+            "/api/v1/registry/listings",
+            json={"enterprise_id": cast.enterprise_id, "violation": "counterfeit", "facts": "Test purchase of fakes."},
+        )
+    ).json()
+    path = f"/api/v1/registry/listings/{created['id']}/evidence"
+    facts = await cast.admin.post(path, files={"file": ("buy.png", PNG, "image/png")}, data={"kind": "facts"})
+    assert facts.status_code == 201 and facts.json()["media_type"] == "image/png"
+    too_early = await cast.merchant.post(
+        path, files={"file": ("o.pdf", PDF, "application/pdf")}, data={"kind": "objection"}
+    )
+    assert too_early.status_code == 404  # not told yet, so it does not exist for them
+    await listing_act(cast.admin, created, "notice")
+    objection = await cast.merchant.post(
+        path, files={"file": ("o.pdf", PDF, "application/pdf")}, data={"kind": "objection"}
+    )
+    assert objection.status_code == 201
+    wrong_kind = await cast.merchant.post(
+        path, files={"file": ("o.pdf", PDF, "application/pdf")}, data={"kind": "facts"}
+    )
+    assert wrong_kind.status_code == 403
+    exe = await cast.merchant.post(
+        path, files={"file": ("o.pdf", b"MZ" + b"\x00" * 50, "application/pdf")}, data={"kind": "objection"}
+    )
+    assert exe.status_code == 415
+    assert len((await cast.merchant.get(path)).json()["items"]) == 2
+    file_id = facts.json()["id"]
+    assert (await cast.merchant.get(f"/registry/{created['id']}/evidence/{file_id}")).content == PNG
+    for outsider in (new_client(), cast.other_merchant, cast.consumer):
+        assert (await outsider.get(f"/registry/{created['id']}/evidence/{file_id}")).status_code == 404
