@@ -22,6 +22,8 @@ import cases.routes
 import integrity.routes
 import integrity.service
 import mediation.routes
+import notifications.routes
+import notifications.service  # noqa: F401 - subscribes to domain events
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
@@ -32,6 +34,7 @@ from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
+from notifications.mailer import send_due, transport_for
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -56,6 +59,16 @@ async def _close_database() -> None:
     db = engine()
     if db.engine_type == "postgres":
         await db.close_connection_pool()  # type: ignore[attr-defined]
+
+
+def _mail_job(settings: Settings) -> Any:
+    """Background work: deliver the mail outbox (SMTP, or .eml files when none is configured)."""
+    transport = transport_for(settings)
+
+    async def deliver(clock: Clock, calendar: Calendar) -> None:
+        await send_due(transport, clock, settings.mail_from)
+
+    return deliver
 
 
 def create_app(
@@ -84,6 +97,8 @@ def create_app(
         integrity.routes.api_router,
         integrity.routes.page_router,
         *integrity.routes.open_data,
+        notifications.routes.api_router,
+        *notifications.routes.page_routes,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     return Litestar(
@@ -112,7 +127,7 @@ def create_app(
                 "file_store": FileStore(settings.data_dir / "evidence"),
                 "case_terms": terms_from(settings.deadline_overrides),
                 "listed_enterprises": integrity.service.publicly_listed,
-                "background_jobs": [integrity.service.expire_due],
+                "background_jobs": [integrity.service.expire_due, _mail_job(settings)],
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -8,5 +8,11 @@ from accord.settings import get_settings
 DB = engine_for(get_settings().database)
 
 APP_REGISTRY = AppRegistry(
-    apps=["accounts.piccolo_app", "cases.piccolo_app", "mediation.piccolo_app", "integrity.piccolo_app"]
+    apps=[
+        "accounts.piccolo_app",
+        "cases.piccolo_app",
+        "mediation.piccolo_app",
+        "integrity.piccolo_app",
+        "notifications.piccolo_app",
+    ]
 )

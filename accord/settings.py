@@ -44,6 +44,8 @@ class Settings:
     sweep_seconds: int  # how often each server process applies due deadlines; 0 turns the loop off
     auto_assign: bool  # hand waiting cases to the least loaded matching mediator
     deadline_overrides: dict[str, int]  # ACCORD_DEADLINE_<NAME>=<working days>, e.g. MERCHANT_RESPONSE
+    smtp_url: str | None  # smtp://user:pass@host:port (STARTTLS with ?starttls=true) or smtps://...; None: .eml files
+    mail_from: str
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -109,6 +111,20 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     return key
 
 
+def _smtp_url(env: dict[str, str]) -> str | None:
+    url = env.get("ACCORD_SMTP_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(f"ACCORD_SMTP_URL must look like smtp://user:password@host:port, got {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise SettingsError(f"ACCORD_SMTP_URL has an invalid port: {url!r}") from None
+    return url
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("ACCORD_DATA_DIR") or "data").resolve()
@@ -137,6 +153,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_attempts_per_minute=_int(env, "ACCORD_LOGIN_ATTEMPTS_PER_MINUTE", 10),
         sweep_seconds=_int(env, "ACCORD_SWEEP_SECONDS", 30, minimum=0),
         auto_assign=_bool(env, "ACCORD_AUTO_ASSIGN", False),
+        smtp_url=_smtp_url(env),
+        mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <no-reply@accord.invalid>",
         deadline_overrides={
             name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
             for name in sorted(env)

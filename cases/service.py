@@ -183,7 +183,11 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
             await start_deadline(case["id"], name, due)
         await refresh_next_due(case["id"])
         await events.emit(
-            events.DomainEvent("case.filed", case["id"], {"reference": reference, "enterprise_id": enterprise_id})
+            events.DomainEvent(
+                "case.filed",
+                case["id"],
+                {"reference": reference, "enterprise_id": enterprise_id, "actor": viewer.id, "at": now.isoformat()},
+            )
         )
     return FilingResult(case=case, warnings=warnings)
 
@@ -365,7 +369,13 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
             events.DomainEvent(
                 "case.message",
                 case["id"],
-                {"reference": reference, "seq": event["seq"], "channel": message.channel, "author": viewer.id},
+                {
+                    "reference": reference,
+                    "seq": event["seq"],
+                    "channel": message.channel,
+                    "author": viewer.id,
+                    "at": now.isoformat(),
+                },
             )
         )
     return {**row, "author_name": viewer.display_name}

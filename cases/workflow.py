@@ -687,7 +687,13 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
         events.DomainEvent(
             "case.transition",
             case["id"],
-            {"reference": case["reference"], "seq": case["last_seq"], "at": now.isoformat(), **data},
+            {
+                "reference": case["reference"],
+                "seq": case["last_seq"],
+                "at": now.isoformat(),
+                "actor": step.viewer.id if step.viewer else None,
+                **data,
+            },
         )
     )
 

@@ -325,4 +325,6 @@ async def _commit(step: Step, row: Row) -> None:
         )
     )
     await log.record_public_event(listing, step.action, now)
-    await events.emit(events.DomainEvent("registry.transition", None, {"listing": listing["id"], **data}))
+    await events.emit(
+        events.DomainEvent("registry.transition", None, {"listing": listing["id"], "at": now.isoformat(), **data})
+    )

@@ -1,0 +1,247 @@
+"""Who hears about what: domain events become inbox items and queued mails, in the event's transaction.
+
+`cases` and `integrity` never import this package; they emit events through `accord.events`, and the
+rules below (data, not branches) say which kind of notice each event is and who receives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord import events, i18n
+from accord.auth import Viewer
+from accord.i18n import N_, register_labels
+from accord.pagination import Window, page_of
+from accord.settings import get_settings
+from accord.templating import create_environment
+from accounts.tables import User
+from cases.tables import Case
+from notifications.tables import Notification, OutboxMail
+
+CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED_PARTY = "consumer", "merchants", "mediator", "other_party", "asked"
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    recipients: tuple[str, ...]
+    email: bool = True
+
+
+# (event kind, action or "to:<state>") → what it is and who is told.
+CASE_RULES: dict[str, Rule] = {
+    "filed": Rule("case_filed", (MERCHANTS,)),
+    "respond": Rule("merchant_responded", (CONSUMER,)),
+    "counter_offer": Rule("new_offer", (OTHER_PARTY,)),
+    "request_mediation": Rule("mediation_requested", (OTHER_PARTY,)),
+    "response_timeout": Rule("mediation_requested", (CONSUMER, MERCHANTS)),
+    "negotiation_timeout": Rule("mediation_requested", (CONSUMER, MERCHANTS)),
+    "claim": Rule("case_claimed", (CONSUMER, MERCHANTS)),
+    "admit": Rule("case_admitted", (CONSUMER, MERCHANTS)),
+    "decline": Rule("case_declined", (CONSUMER,)),
+    "request_info": Rule("info_requested", (ASKED_PARTY,)),
+    "propose_settlement": Rule("proposal_posted", (CONSUMER, MERCHANTS)),
+    "to:settled": Rule("settled", (CONSUMER, MERCHANTS)),
+    "mark_fulfilled": Rule("fulfilment_marked", (CONSUMER,)),
+    "dispute_fulfilment": Rule("fulfilment_disputed", (MERCHANTS, MEDIATOR)),
+    "fulfilment_timeout": Rule("breached", (CONSUMER, MERCHANTS, MEDIATOR)),
+    "to:resolved": Rule("resolved", (CONSUMER, MERCHANTS)),
+    "appeal": Rule("appealed", (MERCHANTS,)),
+    "message": Rule("new_message", (), email=False),  # recipients: whoever may read the channel
+}
+register_labels(
+    "notification",
+    {
+        "case_filed": N_("A complaint was filed against your enterprise"),
+        "merchant_responded": N_("The merchant answered your complaint"),
+        "new_offer": N_("You have a new offer"),
+        "mediation_requested": N_("The case goes to mediation"),
+        "case_claimed": N_("A mediator took on the case"),
+        "case_admitted": N_("The case was admitted for mediation"),
+        "case_declined": N_("The case was declined"),
+        "info_requested": N_("The mediator asks you for information"),
+        "proposal_posted": N_("The mediator proposed a settlement"),
+        "settled": N_("The case is settled"),
+        "fulfilment_marked": N_("The merchant reports the settlement as carried out"),
+        "fulfilment_disputed": N_("The consumer says the settlement was not carried out"),
+        "breached": N_("The settlement was not carried out in time"),
+        "resolved": N_("The case is resolved"),
+        "appealed": N_("The consumer appealed"),
+        "new_message": N_("New message"),
+        "registry_notice": N_("Your enterprise has been notified of a proposed registry listing"),
+    },
+)
+_mail_templates: Any = None
+
+
+def _templates() -> Any:
+    global _mail_templates
+    if _mail_templates is None:
+        _mail_templates = create_environment(get_settings())
+    return _mail_templates
+
+
+async def _merchant_agents(enterprise_id: int) -> list[int]:
+    rows = await User.select(User.id).where(
+        User.enterprise == enterprise_id, User.role == "merchant", User.active.eq(True)
+    )
+    return [row["id"] for row in rows]
+
+
+async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> set[int]:
+    found: set[int] = set()
+    agents = await _merchant_agents(case["enterprise"])
+    actor = data.get("actor")
+    for who in rule.recipients:
+        if who == CONSUMER:
+            found.add(case["consumer"])
+        elif who == MERCHANTS:
+            found.update(agents)
+        elif who == MEDIATOR and case["mediator"]:
+            found.add(case["mediator"])
+        elif who == OTHER_PARTY:
+            found.update(agents if actor == case["consumer"] else [case["consumer"]])
+        elif who == ASKED_PARTY:
+            found.update([case["consumer"]] if data.get("party") == "consumer" else agents)
+    found.discard(actor)
+    return found
+
+
+async def _message_recipients(case: dict[str, Any], channel: str, author: int) -> set[int]:
+    """Everyone who may read the channel, except its author (mediators only for the notes)."""
+    readers: set[int] = set()
+    if channel in ("joint", "caucus:consumer"):
+        readers.add(case["consumer"])
+    if channel in ("joint", "caucus:merchant"):
+        readers.update(await _merchant_agents(case["enterprise"]))
+    if case["mediator"]:
+        readers.add(case["mediator"])
+    readers.discard(author)
+    return readers
+
+
+async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, at: datetime, email: bool) -> None:
+    """Inbox items, and mails in each recipient's language, inside the caller's transaction."""
+    if not recipients:
+        return
+    people = await User.select(User.id, User.email, User.language, User.display_name).where(
+        User.id.is_in(sorted(recipients)), User.active.eq(True)
+    )
+    for person in people:
+        created = await Notification.insert(
+            Notification(recipient=person["id"], kind=kind, link=link, subject_ref=subject_ref, created_at=at)
+        ).returning(Notification.id)
+        if email:
+            await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at)
+
+
+async def _queue_mail(
+    person: dict[str, Any], notification_id: int, kind: str, link: str, subject_ref: str, at: datetime
+) -> None:
+    settings = get_settings()
+    token = i18n.use_language(person["language"])
+    try:
+        title = i18n.label("notification", kind)
+        context = {"title": title, "name": person["display_name"], "url": settings.base_url + link, "ref": subject_ref}
+        subject = f"[{subject_ref}] {title}"
+        text = _templates().get_template("notifications/mail.txt").render(context)
+        html = _templates().get_template("notifications/mail.html").render(context)
+    finally:
+        i18n.reset_language(token)
+    await OutboxMail.insert(
+        OutboxMail(
+            notification=notification_id,
+            recipient_email=person["email"],
+            language=person["language"],
+            subject=subject,
+            text_body=text,
+            html_body=html,
+            status="queued",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+    )
+
+
+async def on_event(event: events.DomainEvent) -> None:
+    """Transaction-phase subscriber: notices commit or roll back with the change they announce."""
+    if event.kind.startswith("case.") and event.case_id is not None:
+        await _on_case_event(event)
+    elif event.kind == "registry.transition" and event.data.get("action") == "notice":
+        await _on_registry_notice(event)
+
+
+async def _on_case_event(event: events.DomainEvent) -> None:
+    case = (
+        await Case.select(Case.consumer, Case.enterprise, Case.mediator, Case.reference)
+        .where(Case.id == event.case_id)
+        .first()
+    )
+    if case is None:
+        return
+    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else None
+    link = f"/cases/{case['reference']}"
+    if event.kind == "case.message":
+        rule = CASE_RULES["message"]
+        recipients = await _message_recipients(case, event.data["channel"], event.data["author"])
+    else:
+        action = "filed" if event.kind == "case.filed" else event.data.get("action", "")
+        rule = CASE_RULES.get(action) or CASE_RULES.get(f"to:{event.data.get('to')}")
+        if rule is None:
+            return
+        recipients = await _case_recipients(case, rule, event.data)
+    await notify(recipients, rule.kind, link, case["reference"], at or _now(), rule.email)
+
+
+async def _on_registry_notice(event: events.DomainEvent) -> None:
+    from integrity.tables import Listing
+
+    listing = await Listing.select(Listing.enterprise).where(Listing.id == event.data["listing"]).first()
+    if listing is None:
+        return
+    agents = set(await _merchant_agents(listing["enterprise"]))
+    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else _now()
+    await notify(
+        agents, "registry_notice", f"/registry/{event.data['listing']}", f"L-{event.data['listing']}", at, True
+    )
+
+
+def _now() -> datetime:
+    from accord.clock import SystemClock
+
+    return SystemClock().now()
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+async def inbox(viewer: Viewer, window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    query = Notification.select().where(Notification.recipient == viewer.id)
+    if window.after:
+        query = query.where(Notification.id < int(window.after[0]))  # type: ignore[call-overload]
+    rows = await query.order_by(Notification.id, ascending=False).limit(window.limit + 1)
+    return page_of(rows, window.limit, key=lambda row: [row["id"]])
+
+
+async def unread_count(viewer: Viewer) -> int:
+    return await Notification.count().where(Notification.recipient == viewer.id, Notification.read_at.is_null())
+
+
+async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
+    """Mark the viewer's notifications read (all, or up to and including an id); returns how many."""
+    from accord.db import write_transaction
+
+    query = Notification.update({Notification.read_at: at}).where(
+        Notification.recipient == viewer.id, Notification.read_at.is_null()
+    )
+    if up_to_id is not None:
+        query = query.where(Notification.id <= up_to_id)
+    async with write_transaction():
+        changed = await query.returning(Notification.id)
+    return len(changed)
+
+
+events.subscribe(on_event)

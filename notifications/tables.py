@@ -1,0 +1,35 @@
+"""In-app notifications and the e-mail outbox (written in the same transaction as the event)."""
+
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from accounts.tables import User
+
+
+class Notification(Table, tablename="notification"):
+    recipient = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=40)
+    link = Varchar(length=200)
+    subject_ref = Varchar(length=40)  # the case reference or listing number it is about
+    read_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class OutboxMail(Table, tablename="mail_outbox"):
+    """A mail to send. `status`: queued → sending (leased to one process) → sent, or back to queued with
+    a later `next_attempt_at` after a failure, or failed once the attempts are used up."""
+
+    notification = ForeignKey(references=Notification, null=True, on_delete=OnDelete.set_null)
+    recipient_email = Varchar(length=254)
+    language = Varchar(length=10)
+    subject = Varchar(length=300)
+    text_body = Text()
+    html_body = Text()
+    status = Varchar(length=20, default="queued", index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_error = Text(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
