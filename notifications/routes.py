@@ -7,17 +7,19 @@ from typing import Annotated, Any
 
 from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect
 from pydantic import BaseModel, Field
 
-from accord.auth import Viewer, signed_in_viewer
+from accord.auth import Viewer, require_role, signed_in_viewer
 from accord.clock import Clock
+from accord.errors import NotFound
+from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, window
 from accord.web import page
 from accounts.schemas import Strict
-from notifications import service
+from notifications import mailer, service
 
 DEPENDENCIES = {"viewer": Provide(signed_in_viewer)}
 
@@ -90,3 +92,56 @@ api_router = Router(
     path="/api/v1", route_handlers=[api_inbox, api_mark_read], dependencies=DEPENDENCIES, tags=["notifications"]
 )
 page_routes = [inbox_page, inbox_mark_read]
+
+
+# --- mail preferences and one-click unsubscribe --------------------------------------------------
+
+
+@get("/inbox/settings", dependencies=DEPENDENCIES)
+async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[bool] = False) -> Any:
+    return page("notifications/settings.html", choices=await service.mail_choices(viewer.id), saved=saved)
+
+
+@post("/inbox/settings", dependencies=DEPENDENCIES)
+async def save_mail_settings(
+    viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
+) -> Any:
+    wanted = {kind for kind in service.MAIL_KINDS if data.get(kind) == "yes"}
+    await service.set_mail_choices(viewer.id, wanted, clock.now())
+    return Redirect("/inbox/settings?saved=1")
+
+
+@get("/unsubscribe")
+async def unsubscribe_page(u: FromQuery[int], k: FromQuery[str], t: FromQuery[str]) -> Any:
+    if not service.token_valid(u, k, t):
+        raise NotFound(_("This unsubscribe link is not valid."))
+    return page("notifications/unsubscribe.html", user_id=u, kind=k, token=t, done=False)
+
+
+@post("/unsubscribe")
+async def unsubscribe(data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]) -> Any:
+    user_id, kind, token = str(data.get("u", "")), str(data.get("k", "")), str(data.get("t", ""))
+    if not user_id.isdigit() or not service.token_valid(int(user_id), kind, token):
+        raise NotFound(_("This unsubscribe link is not valid."))
+    await service.unsubscribe(int(user_id), kind, clock.now())
+    return page("notifications/unsubscribe.html", user_id=int(user_id), kind=kind, token=token, done=True)
+
+
+# --- registrar: the outbox -----------------------------------------------------------------------
+
+_admin = {"viewer": Provide(require_role("admin"))}
+
+
+@get("/admin/outbox", dependencies=_admin)
+async def outbox_page(viewer: NamedDependency[Viewer], status: FromQuery[str] = "") -> Any:
+    return page("notifications/outbox.html", mails=await service.outbox(status or None), shown=status)
+
+
+@post("/admin/outbox/{mail_id:int}/retry", dependencies=_admin)
+async def retry_mail(viewer: NamedDependency[Viewer], mail_id: FromPath[int], clock: NamedDependency[Clock]) -> Any:
+    if not await mailer.retry(mail_id, clock):
+        raise NotFound(_("There is no failed mail with this number."))
+    return Redirect("/admin/outbox?status=queued")
+
+
+page_routes += [mail_settings_page, save_mail_settings, unsubscribe_page, unsubscribe, outbox_page, retry_mail]

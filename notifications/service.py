@@ -6,6 +6,8 @@ rules below (data, not branches) say which kind of notice each event is and who 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,7 @@ from accord.settings import get_settings
 from accord.templating import create_environment
 from accounts.tables import User
 from cases.tables import Case
-from notifications.tables import Notification, OutboxMail
+from notifications.tables import MailOptOut, Notification, OutboxMail
 
 CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED_PARTY = "consumer", "merchants", "mediator", "other_party", "asked"
 
@@ -72,6 +74,10 @@ register_labels(
         "new_message": N_("New message"),
         "registry_notice": N_("Your enterprise has been notified of a proposed registry listing"),
     },
+)
+register_labels(
+    "mail_status",
+    {"all": N_("All"), "queued": N_("queued"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed")},
 )
 _mail_templates: Any = None
 
@@ -129,11 +135,12 @@ async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, a
     people = await User.select(User.id, User.email, User.language, User.display_name).where(
         User.id.is_in(sorted(recipients)), User.active.eq(True)
     )
+    no_mail = await opted_out([person["id"] for person in people], kind) if email else set()
     for person in people:
         created = await Notification.insert(
             Notification(recipient=person["id"], kind=kind, link=link, subject_ref=subject_ref, created_at=at)
         ).returning(Notification.id)
-        if email:
+        if email and person["id"] not in no_mail:
             await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at)
 
 
@@ -144,7 +151,16 @@ async def _queue_mail(
     token = i18n.use_language(person["language"])
     try:
         title = i18n.label("notification", kind)
-        context = {"title": title, "name": person["display_name"], "url": settings.base_url + link, "ref": subject_ref}
+        unsubscribe = (
+            f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={unsubscribe_token(person['id'], kind)}"
+        )
+        context = {
+            "title": title,
+            "name": person["display_name"],
+            "url": settings.base_url + link,
+            "ref": subject_ref,
+            "unsubscribe": unsubscribe,
+        }
         subject = f"[{subject_ref}] {title}"
         text = _templates().get_template("notifications/mail.txt").render(context)
         html = _templates().get_template("notifications/mail.html").render(context)
@@ -245,3 +261,65 @@ async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
 
 
 events.subscribe(on_event)
+
+
+# --- mail preferences ----------------------------------------------------------------------------
+
+MAIL_KINDS = tuple(sorted({rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice"}))
+
+
+def unsubscribe_token(user_id: int, kind: str) -> str:
+    """A signed token for one-click unsubscribe from one kind of mail (no sign-in needed)."""
+    secret = get_settings().secret_key.encode()
+    return hmac.new(secret, f"unsubscribe:{user_id}:{kind}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_valid(user_id: int, kind: str, token: str) -> bool:
+    return kind in MAIL_KINDS and hmac.compare_digest(unsubscribe_token(user_id, kind), token)
+
+
+async def opted_out(user_ids: list[int], kind: str) -> set[int]:
+    rows = await MailOptOut.select(MailOptOut.user).where(MailOptOut.user.is_in(user_ids), MailOptOut.kind == kind)
+    return {row["user"] for row in rows}
+
+
+async def mail_choices(user_id: int) -> dict[str, bool]:
+    """For each kind of mail: does the user get it?"""
+    off = {row["kind"] for row in await MailOptOut.select(MailOptOut.kind).where(MailOptOut.user == user_id)}
+    return {kind: kind not in off for kind in MAIL_KINDS}
+
+
+async def set_mail_choices(user_id: int, wanted: set[str], at: datetime) -> None:
+    from accord.db import write_transaction
+
+    async with write_transaction():
+        await MailOptOut.delete().where(MailOptOut.user == user_id)
+        refused = [kind for kind in MAIL_KINDS if kind not in wanted]
+        if refused:
+            await MailOptOut.insert(*(MailOptOut(user=user_id, kind=kind, created_at=at) for kind in refused))
+
+
+async def unsubscribe(user_id: int, kind: str, at: datetime) -> None:
+    from accord.db import write_transaction
+
+    async with write_transaction():
+        if not await MailOptOut.exists().where(MailOptOut.user == user_id, MailOptOut.kind == kind):
+            await MailOptOut.insert(MailOptOut(user=user_id, kind=kind, created_at=at))
+
+
+async def outbox(status: str | None, limit: int = 200) -> list[dict[str, Any]]:
+    """Recent mails for registrars: where each one stands, and why it failed."""
+    query = OutboxMail.select(
+        OutboxMail.id,
+        OutboxMail.recipient_email,
+        OutboxMail.subject,
+        OutboxMail.status,
+        OutboxMail.attempts,
+        OutboxMail.next_attempt_at,
+        OutboxMail.last_error,
+        OutboxMail.sent_at,
+        OutboxMail.created_at,
+    )
+    if status:
+        query = query.where(OutboxMail.status == status)
+    return await query.order_by(OutboxMail.id, ascending=False).limit(limit)

@@ -33,3 +33,11 @@ class OutboxMail(Table, tablename="mail_outbox"):
     last_error = Text(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+
+
+class MailOptOut(Table, tablename="mail_opt_out"):
+    """A kind of notice this user does not want by e-mail (they still see it in the inbox)."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=40)
+    created_at = Timestamptz()

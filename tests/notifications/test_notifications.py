@@ -147,3 +147,74 @@ async def test_registry_notice_reaches_the_enterprise(cast: Cast) -> None:
     items = (await cast.merchant.get("/api/v1/notifications")).json()["items"]
     assert any(i["kind"] == "registry_notice" and i["link"] == f"/registry/{created['id']}" for i in items)
     assert await Notification.exists().where(Notification.kind == "registry_notice")
+
+
+async def test_mail_preferences_and_one_click_unsubscribe(
+    cast: Cast, smtp: Any, clock: FrozenClock, new_client: Any
+) -> None:
+    from notifications import service
+
+    recorder, port = smtp
+    await deliver_all(port, clock)
+    me = (await cast.merchant.get("/api/v1/me")).json()
+    case = await file_case(cast)
+    await deliver_all(port, clock)
+    mail = next(m for m in mails_to(recorder, me["email"]) if case["reference"] in m["Subject"])
+    link = next(line for line in body(mail).splitlines() if "/unsubscribe?" in line).split()[-1]
+    path = link.replace("http://127.0.0.1:8000", "")
+    browser = new_client()
+    page = await browser.get(path)
+    assert page.status_code == 200
+    token = browser.cookies["accord_csrf"]
+    query = dict(part.split("=") for part in path.split("?")[1].split("&"))
+    done = await browser.post("/unsubscribe", data={**query, "_csrf_token": token})
+    assert done.status_code == 200
+    assert (await service.mail_choices(me["id"]))["case_filed"] is False
+    second = await file_case(cast)
+    await deliver_all(port, clock)
+    assert not [m for m in mails_to(recorder, me["email"]) if second["reference"] in m["Subject"]]
+    inbox = (await cast.merchant.get("/api/v1/notifications")).json()["items"]
+    assert any(item["subject_ref"] == second["reference"] for item in inbox)  # still in the inbox
+    forged = await new_client().get(path.replace(query["t"], "0" * 64))
+    assert forged.status_code == 404
+    await service.set_mail_choices(me["id"], set(service.MAIL_KINDS), clock.now())
+
+
+async def test_a_mail_left_half_sent_by_a_dead_process_is_sent_once_later(
+    cast: Cast, smtp: Any, clock: FrozenClock
+) -> None:
+    from notifications.mailer import LEASE
+
+    recorder, port = smtp
+    await deliver_all(port, clock)
+    case = await file_case(cast)
+    mail = await OutboxMail.select().where(OutboxMail.subject.like(f"[{case['reference']}]%")).first()
+    # A process leased it and died before sending: nobody else may touch it until the lease runs out.
+    await OutboxMail.update(
+        {OutboxMail.status: "sending", OutboxMail.attempts: 1, OutboxMail.next_attempt_at: clock.now() + LEASE}
+    ).where(OutboxMail.id == mail["id"])
+    await deliver_all(port, clock)
+    assert not [m for _r, m in recorder.messages if case["reference"] in m["Subject"]]
+    clock.advance(LEASE + timedelta(seconds=1))
+    await deliver_all(port, clock)
+    await deliver_all(port, clock)
+    assert len([m for _r, m in recorder.messages if case["reference"] in m["Subject"]]) == 1
+
+
+async def test_registrar_sees_the_outbox_and_retries_a_failed_mail(
+    cast: Cast, clock: FrozenClock, signed_in: Any
+) -> None:
+    from tests.conftest import post_form
+
+    case = await file_case(cast)
+    mail = await OutboxMail.select().where(OutboxMail.subject.like(f"[{case['reference']}]%")).first()
+    await OutboxMail.update(
+        {OutboxMail.status: "failed", OutboxMail.attempts: 8, OutboxMail.last_error: "550 no such user"}
+    ).where(OutboxMail.id == mail["id"])
+    admin, _me = await signed_in("admin")
+    page = await admin.get("/admin/outbox", params={"status": "failed"})
+    assert page.status_code == 200 and "550 no such user" in page.text
+    assert (await post_form(admin, f"/admin/outbox/{mail['id']}/retry", {})).status_code == 302
+    assert (await OutboxMail.select(OutboxMail.status).where(OutboxMail.id == mail["id"]).first())["status"] == "queued"
+    merchant, _user = await signed_in("merchant")
+    assert (await merchant.get("/admin/outbox")).status_code == 403
