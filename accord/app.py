@@ -128,6 +128,7 @@ def create_app(
                 "case_terms": terms_from(settings.deadline_overrides),
                 "listed_enterprises": integrity.service.publicly_listed,
                 "background_jobs": [integrity.service.expire_due, _mail_job(settings)],
+                "unread_counter": notifications.service.unread_count,
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -74,11 +74,25 @@ class ViewerMiddleware:
             i18n.from_accept_language(connection.headers.get("accept-language")),
         )
         scope.setdefault("state", {})["language"] = language
+        await self._count_unread(scope, viewer)
         token = i18n.use_language(language)
         try:
             await self.app(scope, receive, send)
         finally:
             i18n.reset_language(token)
+
+    @staticmethod
+    async def _count_unread(scope: Scope, viewer: Viewer | None) -> None:
+        """Pages show the unread badge; the count comes from whichever package installed a counter."""
+        counter = scope["app"].state.get("unread_counter")
+        if (
+            viewer
+            and counter
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and not scope["path"].startswith("/api/")
+        ):
+            scope["state"]["unread"] = await counter(viewer)
 
 
 class CookieCSRFMiddleware(CSRFMiddleware):

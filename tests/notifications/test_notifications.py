@@ -218,3 +218,17 @@ async def test_registrar_sees_the_outbox_and_retries_a_failed_mail(
     assert (await OutboxMail.select(OutboxMail.status).where(OutboxMail.id == mail["id"]).first())["status"] == "queued"
     merchant, _user = await signed_in("merchant")
     assert (await merchant.get("/admin/outbox")).status_code == 403
+
+
+async def test_pages_show_the_unread_count(cast: Cast, signed_in: Any, context: Any) -> None:
+    from accounts.service import act_as, get_user
+    from cases import service as cases
+    from tests.cases.conftest import filing
+
+    merchant_browser, merchant = await signed_in("merchant")
+    consumer = act_as(await get_user((await cast.consumer.get("/api/v1/me")).json()["id"]))
+    before = await merchant_browser.get("/profile")
+    assert 'id="unread-count"' not in before.text
+    await cases.file_case(consumer, filing(merchant["enterprise_id"]), context, context.clock.now().date())
+    after = await merchant_browser.get("/profile")
+    assert '<span class="badge warn" id="unread-count"' in after.text and ">1</span>" in after.text
