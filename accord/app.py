@@ -35,6 +35,7 @@ from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
 from notifications.mailer import send_due, transport_for
+from notifications.reminders import send_reminders
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -127,7 +128,7 @@ def create_app(
                 "file_store": FileStore(settings.data_dir / "evidence"),
                 "case_terms": terms_from(settings.deadline_overrides),
                 "listed_enterprises": integrity.service.publicly_listed,
-                "background_jobs": [integrity.service.expire_due, _mail_job(settings)],
+                "background_jobs": [integrity.service.expire_due, send_reminders, _mail_job(settings)],
                 "unread_counter": notifications.service.unread_count,
             }
         ),

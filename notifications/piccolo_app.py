@@ -2,11 +2,11 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from notifications.tables import MailOptOut, Notification, OutboxMail
+from notifications.tables import MailOptOut, Notification, OutboxMail, Reminder
 
 APP_CONFIG = AppConfig(
     app_name="notifications",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Notification, OutboxMail, MailOptOut],
-    migration_dependencies=["accounts.piccolo_app"],
+    table_classes=[Notification, OutboxMail, MailOptOut, Reminder],
+    migration_dependencies=["accounts.piccolo_app", "cases.piccolo_app"],
 )

@@ -6,6 +6,7 @@ from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Va
 from piccolo.table import Table
 
 from accounts.tables import User
+from cases.tables import Deadline
 
 
 class Notification(Table, tablename="notification"):
@@ -41,3 +42,10 @@ class MailOptOut(Table, tablename="mail_opt_out"):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=40)
     created_at = Timestamptz()
+
+
+class Reminder(Table, tablename="deadline_reminder"):
+    """One reminder per deadline, ever: the unique deadline id makes sending idempotent."""
+
+    deadline = ForeignKey(references=Deadline, unique=True, on_delete=OnDelete.cascade)
+    sent_at = Timestamptz()

@@ -232,3 +232,27 @@ async def test_pages_show_the_unread_count(cast: Cast, signed_in: Any, context: 
     await cases.file_case(consumer, filing(merchant["enterprise_id"]), context, context.clock.now().date())
     after = await merchant_browser.get("/profile")
     assert '<span class="badge warn" id="unread-count"' in after.text and ">1</span>" in after.text
+
+
+async def test_reminders_are_sent_once_each(cast: Cast, clock: FrozenClock) -> None:
+    import asyncio
+
+    from accord.clock import WeekdayCalendar
+    from notifications.reminders import send_reminders
+
+    calendar = WeekdayCalendar()
+    case = await file_case(cast)
+    assert await send_reminders(clock, calendar) >= 0
+    inbox = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
+    assert not any(i["kind"] == "response_due" and i["subject_ref"] == case["reference"] for i in inbox)
+    clock.set(calendar.add_working_days(clock.now(), 8))
+    await asyncio.gather(send_reminders(clock, calendar), send_reminders(clock, calendar))
+    await send_reminders(clock, calendar)
+    inbox = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
+    reminders = [i for i in inbox if i["kind"] == "response_due" and i["subject_ref"] == case["reference"]]
+    assert len(reminders) == 1
+    assert (
+        await OutboxMail.count().where(
+            OutboxMail.subject == f"[{case['reference']}] Your answer to a complaint is due in 2 working days"
+        )
+    ) >= 1
