@@ -214,3 +214,18 @@ def _numbered_to_lists(node: Any) -> Any:
     if node and all(key.isdigit() for key in node):
         return [node[key] for key in sorted(node, key=int)]
     return node
+
+
+def versioned(data: dict[str, Any], missing: str) -> tuple[int, dict[str, Any]]:
+    """Split an API action body into the version the client acts on and the action's payload."""
+    payload = dict(data)
+    version = payload.pop("version", None)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput.one("version", missing)
+    return version, payload
+
+
+def form_versioned(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The same for a form: a missing or garbled version can only be stale (-1 never matches)."""
+    version = str(payload.pop("version", ""))
+    return (int(version) if version.isdigit() else -1), payload

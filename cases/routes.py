@@ -19,7 +19,7 @@ from accord.i18n import label
 from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
-from accord.web import nest_form, page
+from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service
@@ -220,10 +220,7 @@ async def api_apply(
     data: JSONBody[dict[str, Any]],
     context: NamedDependency[Context],
 ) -> CaseOut:
-    payload = dict(data)
-    version = payload.pop("version", None)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise InvalidInput.one("version", _("Send the version of the case you are acting on."))
+    version, payload = versioned(data, _("Send the version of the case you are acting on."))
     await apply(reference, action, viewer, payload, context, expected_version=version)
     return case_out(await service.case_view(viewer, reference, context))
 
@@ -544,12 +541,9 @@ async def action_form(
     data: Form,
     context: NamedDependency[Context],
 ) -> Any:
-    payload = payload_from_form(nest_form(data))
-    version = payload.pop("version", "")
+    version, payload = form_versioned(payload_from_form(nest_form(data)))
     try:
-        await apply(
-            reference, action, viewer, payload, context, expected_version=int(version) if str(version).isdigit() else -1
-        )
+        await apply(reference, action, viewer, payload, context, expected_version=version)
     except InvalidInput as error:
         return await _case_page(
             viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action=action, form=data

@@ -20,7 +20,7 @@ from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, Unsupporte
 from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.validation import parse
-from accord.web import nest_form, page
+from accord.web import form_versioned, nest_form, page, versioned
 from cases.files import FileStore
 from cases.forms import payload_from_form
 from cases.routes import file_response, provide_file_store, single_file
@@ -149,10 +149,7 @@ async def api_act(
     data: JSONBody[dict[str, Any]],
     context: NamedDependency[RegistryContext],
 ) -> ListingOut:
-    payload = dict(data)
-    version = payload.pop("version", None)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise InvalidInput.one("version", _("Send the version of the listing you are acting on."))
+    version, payload = versioned(data, _("Send the version of the listing you are acting on."))
     await apply(listing_id, action, viewer, payload, context, expected_version=version)
     return listing_out(await service.listing_for(viewer, listing_id), viewer)
 
@@ -231,12 +228,9 @@ async def listing_action_form(
     data: URLEncodedBody[dict[str, Any]],
     context: NamedDependency[RegistryContext],
 ) -> Any:
-    payload = payload_from_form(nest_form(data))
-    version = str(payload.pop("version", ""))
+    version, payload = form_versioned(payload_from_form(nest_form(data)))
     try:
-        await apply(
-            listing_id, action, viewer, payload, context, expected_version=int(version) if version.isdigit() else -1
-        )
+        await apply(listing_id, action, viewer, payload, context, expected_version=version)
     except InvalidInput as error:
         return await _listing_page(request, viewer, listing_id, 422, errors={e.field: e.message for e in error.errors})
     except Conflict as error:
