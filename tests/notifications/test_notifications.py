@@ -256,3 +256,65 @@ async def test_reminders_are_sent_once_each(cast: Cast, clock: FrozenClock) -> N
             OutboxMail.subject == f"[{case['reference']}] Your answer to a complaint is due in 2 working days"
         )
     ) >= 1
+
+
+async def test_each_case_mail_kind_reaches_the_right_people(cast: Cast, smtp: Any, clock: FrozenClock) -> None:
+    from accord.i18n import label
+
+    recorder, port = smtp
+    await deliver_all(port, clock)
+    recorder.messages.clear()
+    emails = {
+        who: (await getattr(cast, who).get("/api/v1/me")).json()["email"]
+        for who in ("consumer", "merchant", "mediator")
+    }
+    case = await file_case(cast)
+    await act(cast.merchant, case, "respond", kind="question", text="Photo?")
+    await act(
+        cast.consumer,
+        case,
+        "counter_offer",
+        text="Refund please",
+        remedies=[{"type": "refund", "amount": {"amount": "10", "currency": "CNY"}}],
+    )
+    await act(cast.merchant, case, "request_mediation")
+    await act(cast.mediator, case, "claim")
+    await act(cast.mediator, case, "admit")
+    await act(cast.mediator, case, "request_info", party="merchant", question="Invoice?")
+    await act(cast.merchant, case, "provide_info", text="Attached.")
+    fulfil_by = (clock.now() + timedelta(days=9)).date().isoformat()
+    await act(
+        cast.mediator,
+        case,
+        "propose_settlement",
+        terms=[{"type": "refund", "amount": {"amount": "10", "currency": "CNY"}}],
+        fulfil_by=fulfil_by,
+    )
+    await act(cast.consumer, case, "accept_proposal")
+    await act(cast.merchant, case, "accept_proposal")
+    await act(cast.merchant, case, "mark_fulfilled", proof="Ref 1")
+    await act(cast.consumer, case, "dispute_fulfilment", reason="Nothing came.")
+    await deliver_all(port, clock)
+    expected = {
+        "case_filed": ["merchant"],
+        "merchant_responded": ["consumer"],
+        "new_offer": ["merchant"],
+        "mediation_requested": ["consumer"],
+        "case_claimed": ["consumer", "merchant"],
+        "case_admitted": ["consumer", "merchant"],
+        "info_requested": ["merchant"],
+        "proposal_posted": ["consumer", "merchant"],
+        "settled": ["consumer"],  # the merchant settled it by accepting last: no notice of their own act
+        "fulfilment_marked": ["consumer"],
+        "fulfilment_disputed": ["merchant", "mediator"],
+    }
+    link = f"http://127.0.0.1:8000/cases/{case['reference']}"
+    for kind, people in expected.items():
+        subject = f"[{case['reference']}] {label('notification', kind)}"
+        for who in people:
+            mails = [m for m in mails_to(recorder, emails[who]) if m["Subject"] == subject]
+            assert len(mails) >= 1, (kind, who)
+            assert link in body(mails[0])
+        others = {"consumer", "merchant", "mediator"} - set(people)
+        for who in others:
+            assert not [m for m in mails_to(recorder, emails[who]) if m["Subject"] == subject], (kind, who)
