@@ -34,6 +34,7 @@ from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
+from notifications.live import channels_plugin, notifications_socket
 from notifications.mailer import send_due, transport_for
 from notifications.reminders import send_reminders
 
@@ -99,6 +100,7 @@ def create_app(
         integrity.routes.page_router,
         *integrity.routes.open_data,
         notifications.routes.api_router,
+        notifications_socket,
         *notifications.routes.page_routes,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
@@ -142,4 +144,5 @@ def create_app(
         on_startup=[_open_database, install_calendar, start_background],
         on_shutdown=[stop_background, _close_database],
         request_max_body_size=MAX_BODY_BYTES,
+        plugins=[channels_plugin()],
     )

@@ -142,6 +142,7 @@ async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, a
         ).returning(Notification.id)
         if email and person["id"] not in no_mail:
             await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at)
+    await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
 
 
 async def _queue_mail(

@@ -1,0 +1,88 @@
+"""Live unread counts: a per-user WebSocket that hears a poke whenever that user gets a notification.
+
+The database stays the source of truth: a poke only says "count again" (channels keep no history), and
+the socket sends the fresh count. One process uses the memory channel backend; fanning out across
+processes is the live-messaging work's job (PostgreSQL LISTEN/NOTIFY or Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.exceptions import WebSocketDisconnect, WebSocketException
+
+from accord import events
+from accord.auth import Viewer
+from notifications.service import unread_count
+
+log = logging.getLogger("accord.live")
+_plugin: ChannelsPlugin | None = None
+
+
+def channels_plugin() -> ChannelsPlugin:
+    """The app's channels, created once per process and reachable from after-commit handlers."""
+    global _plugin
+    if _plugin is None:
+        _plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+    return _plugin
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+async def poke_recipients(event: events.DomainEvent) -> None:
+    """After commit: tell each recipient's open sockets to refresh their count."""
+    if event.kind != "notifications.created" or _plugin is None:
+        return
+    for user_id in event.data["recipients"]:
+        try:
+            _plugin.publish(b"changed", user_channel(user_id))
+        except RuntimeError:  # channels not started (no lifespan, e.g. a CLI process): nobody is listening
+            return
+
+
+def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+    """CSRF does not cover WebSockets: only pages of this site may open one with the user's cookie."""
+    origin = socket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == socket.headers.get("host")
+
+
+@websocket("/ws/notifications")
+async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    viewer: Viewer | None = socket.scope.get("user")
+    if not _same_origin(socket):
+        raise WebSocketException(detail="cross-site socket refused", code=4403)
+    if viewer is None:
+        raise WebSocketException(detail="sign in first", code=4401)
+    await socket.accept()
+    async with channels_plugin().start_subscription([user_channel(viewer.id)]) as subscriber:
+
+        async def forward_counts() -> None:
+            await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
+            async for _poke in subscriber.iter_events():
+                await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
+
+        forwarding = asyncio.create_task(forward_counts())
+        try:
+            await _until_closed(socket)
+        finally:
+            forwarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await forwarding
+
+
+async def _until_closed(socket: WebSocket[Any, Any, Any]) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_data(mode="text")
+
+
+events.subscribe(poke_recipients, "after_commit")
