@@ -34,6 +34,7 @@ from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
+from notifications.digest import send_digests
 from notifications.live import channels_plugin, notifications_socket
 from notifications.mailer import send_due, transport_for
 from notifications.reminders import send_reminders
@@ -130,7 +131,7 @@ def create_app(
                 "file_store": FileStore(settings.data_dir / "evidence"),
                 "case_terms": terms_from(settings.deadline_overrides),
                 "listed_enterprises": integrity.service.publicly_listed,
-                "background_jobs": [integrity.service.expire_due, send_reminders, _mail_job(settings)],
+                "background_jobs": [integrity.service.expire_due, send_reminders, send_digests, _mail_job(settings)],
                 "unread_counter": notifications.service.unread_count,
             }
         ),

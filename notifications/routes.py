@@ -19,7 +19,7 @@ from accord.i18n import label
 from accord.pagination import Page, window
 from accord.web import page
 from accounts.schemas import Strict
-from notifications import mailer, service
+from notifications import digest, mailer, service
 
 DEPENDENCIES = {"viewer": Provide(signed_in_viewer)}
 
@@ -99,7 +99,12 @@ page_routes = [inbox_page, inbox_mark_read]
 
 @get("/inbox/settings", dependencies=DEPENDENCIES)
 async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[bool] = False) -> Any:
-    return page("notifications/settings.html", choices=await service.mail_choices(viewer.id), saved=saved)
+    return page(
+        "notifications/settings.html",
+        choices=await service.mail_choices(viewer.id),
+        digest=await digest.wants_digest(viewer.id),
+        saved=saved,
+    )
 
 
 @post("/inbox/settings", dependencies=DEPENDENCIES)
@@ -108,6 +113,7 @@ async def save_mail_settings(
 ) -> Any:
     wanted = {kind for kind in service.MAIL_KINDS if data.get(kind) == "yes"}
     await service.set_mail_choices(viewer.id, wanted, clock.now())
+    await digest.set_digest(viewer.id, data.get("digest") == "yes", clock.now())
     return Redirect("/inbox/settings?saved=1")
 
 

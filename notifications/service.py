@@ -82,7 +82,7 @@ register_labels(
 _mail_templates: Any = None
 
 
-def _templates() -> Any:
+def mail_templates() -> Any:
     global _mail_templates
     if _mail_templates is None:
         _mail_templates = create_environment(get_settings())
@@ -135,7 +135,11 @@ async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, a
     people = await User.select(User.id, User.email, User.language, User.display_name).where(
         User.id.is_in(sorted(recipients)), User.active.eq(True)
     )
-    no_mail = await opted_out([person["id"] for person in people], kind) if email else set()
+    from notifications.digest import digest_users
+
+    ids = [person["id"] for person in people]
+    # Opted out of this kind, or taking the daily digest instead of single mails.
+    no_mail = (await opted_out(ids, kind) | await digest_users(ids)) if email else set()
     for person in people:
         created = await Notification.insert(
             Notification(recipient=person["id"], kind=kind, link=link, subject_ref=subject_ref, created_at=at)
@@ -163,8 +167,8 @@ async def _queue_mail(
             "unsubscribe": unsubscribe,
         }
         subject = f"[{subject_ref}] {title}"
-        text = _templates().get_template("notifications/mail.txt").render(context)
-        html = _templates().get_template("notifications/mail.html").render(context)
+        text = mail_templates().get_template("notifications/mail.txt").render(context)
+        html = mail_templates().get_template("notifications/mail.html").render(context)
     finally:
         i18n.reset_language(token)
     await OutboxMail.insert(

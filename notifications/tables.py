@@ -49,3 +49,11 @@ class Reminder(Table, tablename="deadline_reminder"):
 
     deadline = ForeignKey(references=Deadline, unique=True, on_delete=OnDelete.cascade)
     sent_at = Timestamptz()
+
+
+class DigestSubscription(Table, tablename="mail_digest"):
+    """Users (typically merchants with many cases) who get one summary a day instead of single mails."""
+
+    user = ForeignKey(references=User, unique=True, on_delete=OnDelete.cascade)
+    last_sent_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()

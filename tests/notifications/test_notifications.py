@@ -318,3 +318,33 @@ async def test_each_case_mail_kind_reaches_the_right_people(cast: Cast, smtp: An
         others = {"consumer", "merchant", "mediator"} - set(people)
         for who in others:
             assert not [m for m in mails_to(recorder, emails[who]) if m["Subject"] == subject], (kind, who)
+
+
+async def test_daily_digest_replaces_single_mails(cast: Cast, smtp: Any, clock: FrozenClock) -> None:
+    from accord.clock import WeekdayCalendar
+    from notifications.digest import send_digests, set_digest
+
+    recorder, port = smtp
+    await deliver_all(port, clock)
+    me = (await cast.merchant.get("/api/v1/me")).json()
+    await set_digest(me["id"], True, clock.now())
+    clock.advance(timedelta(seconds=1))
+    try:
+        first, second = await file_case(cast), await file_case(cast)
+        await deliver_all(port, clock)
+        singles = [
+            m
+            for m in mails_to(recorder, me["email"])
+            if first["reference"] in m["Subject"] or second["reference"] in m["Subject"]
+        ]
+        assert singles == []
+        assert await send_digests(clock, WeekdayCalendar()) == 0  # not a day yet
+        clock.advance(timedelta(days=1, minutes=1))
+        await send_digests(clock, WeekdayCalendar())
+        await send_digests(clock, WeekdayCalendar())  # once per day, however often it runs
+        await deliver_all(port, clock)
+        digests = [m for m in mails_to(recorder, me["email"]) if "updates today" in m["Subject"]]
+        assert len(digests) == 1
+        assert first["reference"] in body(digests[0]) and second["reference"] in body(digests[0])
+    finally:
+        await set_digest(me["id"], False, clock.now())
