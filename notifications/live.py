@@ -24,6 +24,13 @@ from notifications.service import unread_count
 
 log = logging.getLogger("accord.live")
 _plugin: ChannelsPlugin | None = None
+# Which pages each user has open right now (this process's sockets): a message to a case they are
+# looking at needs no notice.
+_viewing: dict[int, list[str]] = {}
+
+
+def is_viewing(user_id: int, path: str) -> bool:
+    return path in _viewing.get(user_id, [])
 
 
 def channels_plugin() -> ChannelsPlugin:
@@ -71,12 +78,21 @@ async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
 
         forwarding = asyncio.create_task(forward_counts())
+        page = _page_of(socket)
+        _viewing.setdefault(viewer.id, []).append(page)
         try:
             await _until_closed(socket)
         finally:
+            _viewing[viewer.id].remove(page)
             forwarding.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await forwarding
+
+
+def _page_of(socket: WebSocket[Any, Any, Any]) -> str:
+    """The page that opened the socket (`?page=` from the script, a local path)."""
+    page = socket.query_params.get("page", "")
+    return page if page.startswith("/") and not page.startswith("//") else ""
 
 
 async def _until_closed(socket: WebSocket[Any, Any, Any]) -> None:

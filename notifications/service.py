@@ -206,8 +206,11 @@ async def _on_case_event(event: events.DomainEvent) -> None:
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else None
     link = f"/cases/{case['reference']}"
     if event.kind == "case.message":
+        from notifications.live import is_viewing
+
         rule = CASE_RULES["message"]
-        recipients = await _message_recipients(case, event.data["channel"], event.data["author"])
+        readers = await _message_recipients(case, event.data["channel"], event.data["author"])
+        recipients = {reader for reader in readers if not is_viewing(reader, link)}  # they see it already
     else:
         action = "filed" if event.kind == "case.filed" else event.data.get("action", "")
         rule = CASE_RULES.get(action) or CASE_RULES.get(f"to:{event.data.get('to')}")

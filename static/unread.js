@@ -26,7 +26,8 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + path);
+    var page = encodeURIComponent(window.location.pathname);
+    var socket = new WebSocket(scheme + window.location.host + path + "?page=" + page);
     socket.onopen = function () { delay = 1000; };
     socket.onmessage = function (message) {
       var frame = JSON.parse(message.data);

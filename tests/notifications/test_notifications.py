@@ -348,3 +348,23 @@ async def test_daily_digest_replaces_single_mails(cast: Cast, smtp: Any, clock: 
         assert first["reference"] in body(digests[0]) and second["reference"] in body(digests[0])
     finally:
         await set_digest(me["id"], False, clock.now())
+
+
+async def test_no_message_notice_for_someone_looking_at_the_case(cast: Cast) -> None:
+    from notifications import live
+
+    case = await file_case(cast)
+    reference = case["reference"]
+    me = (await cast.merchant.get("/api/v1/me")).json()
+    live._viewing.setdefault(me["id"], []).append(f"/cases/{reference}")
+    try:
+        await cast.consumer.post(
+            f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "Are you there?"}
+        )
+    finally:
+        live._viewing[me["id"]].remove(f"/cases/{reference}")
+    items = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
+    assert not any(i["kind"] == "new_message" and i["subject_ref"] == reference for i in items)
+    await cast.consumer.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "Hello?"})
+    items = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
+    assert any(i["kind"] == "new_message" and i["subject_ref"] == reference for i in items)
