@@ -38,10 +38,12 @@ def live_server(app: object) -> Iterator[str]:
     """The app served by uvicorn in its own process, on the same database as the in-process app."""
     port = _free_port()
     accord = str(Path(sys.executable).with_name("accord"))
-    log = (ARTIFACTS / "live-server.log").open("w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
-    process = subprocess.Popen(
-        [accord, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
-    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "live-server.log").open("w")
+    # No background rounds: the server shares the test database, and its sweeper and mail sender would
+    # act on other tests' deadlines and mail (those are tested on their own, with their own clocks).
+    env = {**os.environ, "ACCORD_SWEEP_SECONDS": "0"}
+    process = subprocess.Popen([accord, "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
