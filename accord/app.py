@@ -34,6 +34,7 @@ from accord.web import EXCEPTION_HANDLERS, add_security_headers
 from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
+from notifications.conversation import case_socket
 from notifications.digest import send_digests
 from notifications.live import channels_plugin, notifications_socket
 from notifications.mailer import send_due, transport_for
@@ -102,6 +103,7 @@ def create_app(
         *integrity.routes.open_data,
         notifications.routes.api_router,
         notifications_socket,
+        case_socket,
         *notifications.routes.page_routes,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]

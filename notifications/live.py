@@ -56,7 +56,7 @@ async def poke_recipients(event: events.DomainEvent) -> None:
             return
 
 
-def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
+def same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
     """CSRF does not cover WebSockets: only pages of this site may open one with the user's cookie."""
     origin = socket.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == socket.headers.get("host")
@@ -65,7 +65,7 @@ def _same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
 @websocket("/ws/notifications")
 async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
     viewer: Viewer | None = socket.scope.get("user")
-    if not _same_origin(socket):
+    if not same_origin(socket):
         raise WebSocketException(detail="cross-site socket refused", code=4403)
     if viewer is None:
         raise WebSocketException(detail="sign in first", code=4401)

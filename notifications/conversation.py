@@ -1,0 +1,278 @@
+"""The live case conversation: `/ws/cases/{ref}?after=SEQ` (DESIGN §5).
+
+The database is the source of truth. After a change commits, the case's channel gets a small poke;
+each socket then reads the events after the last one it sent, filtered to what its viewer may see.
+Subscribing before replaying means nothing arriving during the replay is lost, and reading by sequence
+number means nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import deque
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.params import FromPath
+from pydantic import ValidationError
+
+from accord import events
+from accord.auth import Viewer
+from accord.errors import DomainError
+from cases import service
+from cases.access import readable_channels
+from cases.schemas import MessageIn
+from cases.tables import CaseEvent
+from cases.workflow import Context
+from notifications.live import channels_plugin, same_origin
+
+MESSAGES_PER_WINDOW, WINDOW_SECONDS = 20, 10.0
+KIND_OF = {
+    "message": "message",
+    "evidence": "evidence",
+    "respond": "offer",
+    "counter_offer": "offer",
+    "propose_settlement": "proposal",
+}
+_present: dict[int, dict[int, str]] = {}  # case id → {user id: name} of sockets in this process
+
+
+def case_channel(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+async def poke_case(event: events.DomainEvent) -> None:
+    """After commit: something new on the case (its sequence number rides along, for the curious)."""
+    if not event.kind.startswith("case.") or event.case_id is None:
+        return
+    _publish(event.case_id, {"type": "poke", "seq": event.data.get("seq")})
+
+
+def _publish(case_id: int, frame: dict[str, Any]) -> None:
+    # Channels do not run in every process (CLI, tests without lifespan): then no socket is listening here.
+    with contextlib.suppress(RuntimeError):
+        channels_plugin().publish(json.dumps(frame).encode(), case_channel(case_id))
+
+
+def event_frame(row: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+    frame = {
+        "type": "event",
+        "seq": row["seq"],
+        "kind": KIND_OF.get(row["type"], "state"),
+        "channel": row["channel"],
+        "author": row["actor"],
+        "at": row["at"].isoformat(),
+    }
+    if row["type"] == "message":
+        frame["text"] = data.get("text", "")
+    elif row["type"] == "evidence":
+        frame.update({key: data.get(key) for key in ("sha256", "media_type", "size", "description")})
+    else:
+        frame.update({"action": data.get("action"), "state": data.get("to")})
+    return frame
+
+
+class Session:
+    """One open socket: who, which case, and how far it has been sent."""
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        viewer: Viewer,
+        case: dict[str, Any],
+        related: frozenset[str],
+        after: int,
+    ) -> None:
+        self.socket, self.viewer, self.case, self.related = socket, viewer, case, related
+        self.readable = readable_channels(related)
+        self.sent = after
+        self.lock = asyncio.Lock()
+        self.recent: deque[float] = deque()
+
+    async def catch_up(self) -> None:
+        async with self.lock:  # one reader at a time, so sequence numbers go out in order, once
+            rows = (
+                await CaseEvent.select()
+                .where(
+                    CaseEvent.case == self.case["id"], CaseEvent.seq > self.sent, CaseEvent.channel.is_in(self.readable)
+                )
+                .order_by(CaseEvent.seq)
+            )
+            for row in rows:
+                await self.socket.send_json(event_frame(row))
+                self.sent = row["seq"]
+
+    def too_fast(self) -> bool:
+        now = time.monotonic()
+        while self.recent and now - self.recent[0] > WINDOW_SECONDS:
+            self.recent.popleft()
+        if len(self.recent) >= MESSAGES_PER_WINDOW:
+            return True
+        self.recent.append(now)
+        return False
+
+
+async def _error(socket: WebSocket[Any, Any, Any], code: str, detail: str) -> None:
+    await socket.send_json({"type": "error", "code": code, "detail": detail})
+
+
+async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
+    """The session cookie's viewer, or a bearer token in the first frame (API clients)."""
+    from accounts.credentials import viewer_from_token
+
+    viewer: Viewer | None = socket.scope.get("user")
+    if viewer is not None:
+        return viewer
+    await socket.accept()
+    try:
+        first = json.loads(await asyncio.wait_for(socket.receive_text(), timeout=10))
+    except (TimeoutError, ValueError, WebSocketDisconnect):
+        return None
+    if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
+        return None
+    return await viewer_from_token(first["token"], socket.app.state.clock)
+
+
+@websocket("/ws/cases/{reference:str}")
+async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]) -> None:
+    if not same_origin(socket):
+        raise WebSocketException(detail="cross-site socket refused", code=4403)
+    cookie_viewer = socket.scope.get("user")
+    viewer = await _authenticate(socket)
+    if viewer is None:
+        await _close_or_refuse(socket, cookie_viewer, 4401, "sign in first")
+        return
+    try:
+        case, related = await service.visible_case(viewer, reference)
+    except DomainError:
+        await _close_or_refuse(socket, cookie_viewer, 4403, "not allowed")
+        return
+    if cookie_viewer is not None:
+        await socket.accept()
+    after = socket.query_params.get("after", "0")
+    session = Session(socket, viewer, case, related, int(after) if after.isdigit() else 0)
+    await _serve(session)
+
+
+async def _close_or_refuse(
+    socket: WebSocket[Any, Any, Any], cookie_viewer: Viewer | None, code: int, detail: str
+) -> None:
+    """Refuse before any data: during the handshake for cookie sockets, right after the auth frame otherwise."""
+    if cookie_viewer is not None:
+        raise WebSocketException(detail=detail, code=code)
+    await socket.close(code=code, reason=detail)
+
+
+async def _serve(session: Session) -> None:
+    case_id, viewer = session.case["id"], session.viewer
+    async with channels_plugin().start_subscription([case_channel(case_id)]) as subscriber:
+        _present.setdefault(case_id, {})[viewer.id] = viewer.display_name
+        _publish(case_id, {"type": "presence"})
+
+        async def follow() -> None:
+            await session.catch_up()  # replay; pokes queued meanwhile trigger further catch-ups
+            async for raw in subscriber.iter_events():
+                await _relay(session, json.loads(raw))
+
+        following = asyncio.create_task(follow())
+        try:
+            await _listen(session)
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await following
+            _present.get(case_id, {}).pop(viewer.id, None)
+            _publish(case_id, {"type": "presence"})
+
+
+async def _relay(session: Session, frame: dict[str, Any]) -> None:
+    kind = frame.get("type")
+    if kind == "poke":
+        await session.catch_up()
+    elif kind == "presence":
+        await session.socket.send_json(
+            {"type": "presence", "users": sorted(_present.get(session.case["id"], {}).values())}
+        )
+    elif (
+        kind in ("typing", "read")
+        and frame.get("channel") in session.readable
+        and frame.get("user") != session.viewer.id
+    ):
+        await session.socket.send_json(
+            {key: value for key, value in frame.items() if key != "user"} | {"user": frame.get("name")}
+        )
+
+
+async def _listen(session: Session) -> None:
+    """Frames from the client until it goes away; bad frames get an error frame, the socket stays."""
+    socket = session.socket
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            raw = await socket.receive_text()
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                await _error(socket, "invalid_json", "Frames are JSON objects.")
+                continue
+            handler = _HANDLERS.get(frame.get("type")) if isinstance(frame, dict) else None
+            if handler is None:
+                await _error(socket, "unknown_type", "Unknown frame type.")
+                continue
+            await handler(session, frame)
+
+
+async def _send(session: Session, frame: dict[str, Any]) -> None:
+    if session.too_fast():
+        await _error(
+            session.socket, "rate_limited", f"At most {MESSAGES_PER_WINDOW} messages per {WINDOW_SECONDS:.0f} seconds."
+        )
+        return
+    try:
+        message = MessageIn.model_validate({k: frame.get(k) for k in ("channel", "text", "client_id") if k in frame})
+    except ValidationError as error:
+        await _error(session.socket, "invalid", error.errors()[0]["msg"])
+        return
+    state = session.socket.app.state
+    context = Context(clock=state.clock, calendar=state.calendar, terms=state.case_terms, zone=state.settings.timezone)
+    try:
+        stored = await service.post_message(session.viewer, session.case["reference"], message, context)
+    except DomainError as error:
+        await _error(session.socket, "forbidden", error.detail)
+        return
+    await session.socket.send_json({"type": "ack", "client_id": message.client_id, "seq": stored["seq"]})
+
+
+async def _typing(session: Session, frame: dict[str, Any]) -> None:
+    if frame.get("channel") in session.readable:
+        _publish(
+            session.case["id"],
+            {
+                "type": "typing",
+                "channel": frame["channel"],
+                "user": session.viewer.id,
+                "name": session.viewer.display_name,
+            },
+        )
+
+
+async def _read(session: Session, frame: dict[str, Any]) -> None:
+    if frame.get("channel") in session.readable and isinstance(frame.get("seq"), int):
+        _publish(
+            session.case["id"],
+            {
+                "type": "read",
+                "channel": frame["channel"],
+                "seq": frame["seq"],
+                "user": session.viewer.id,
+                "name": session.viewer.display_name,
+            },
+        )
+
+
+_HANDLERS = {"send": _send, "typing": _typing, "read": _read}
+events.subscribe(poke_case, "after_commit")
