@@ -44,6 +44,7 @@ class Settings:
     sweep_seconds: int  # how often each server process applies due deadlines; 0 turns the loop off
     auto_assign: bool  # hand waiting cases to the least loaded matching mediator
     deadline_overrides: dict[str, int]  # ACCORD_DEADLINE_<NAME>=<working days>, e.g. MERCHANT_RESPONSE
+    redis_url: str | None  # fan-out of live pokes between processes; PostgreSQL LISTEN/NOTIFY otherwise
     smtp_url: str | None  # smtp://user:pass@host:port (STARTTLS with ?starttls=true) or smtps://...; None: .eml files
     mail_from: str
 
@@ -111,6 +112,13 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     return key
 
 
+def _redis_url(env: dict[str, str]) -> str | None:
+    url = env.get("ACCORD_REDIS_URL", "").strip()
+    if url and urlsplit(url).scheme not in {"redis", "rediss"}:
+        raise SettingsError(f"ACCORD_REDIS_URL must look like redis://host:6379/0, got {url!r}")
+    return url or None
+
+
 def _smtp_url(env: dict[str, str]) -> str | None:
     url = env.get("ACCORD_SMTP_URL", "").strip()
     if not url:
@@ -153,6 +161,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_attempts_per_minute=_int(env, "ACCORD_LOGIN_ATTEMPTS_PER_MINUTE", 10),
         sweep_seconds=_int(env, "ACCORD_SWEEP_SECONDS", 30, minimum=0),
         auto_assign=_bool(env, "ACCORD_AUTO_ASSIGN", False),
+        redis_url=_redis_url(env),
         smtp_url=_smtp_url(env),
         mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <no-reply@accord.invalid>",
         deadline_overrides={

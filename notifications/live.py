@@ -20,6 +20,7 @@ from litestar.exceptions import WebSocketDisconnect, WebSocketException
 
 from accord import events
 from accord.auth import Viewer
+from accord.settings import get_settings
 from notifications.service import unread_count
 
 log = logging.getLogger("accord.live")
@@ -33,11 +34,26 @@ def is_viewing(user_id: int, path: str) -> bool:
     return path in _viewing.get(user_id, [])
 
 
+def _backend() -> Any:
+    """Redis when configured, PostgreSQL LISTEN/NOTIFY on PostgreSQL, in-process memory on SQLite."""
+    settings = get_settings()
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    if settings.database.engine == "postgres":
+        from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+
+        return AsyncPgChannelsBackend(dsn=settings.database.url)
+    return MemoryChannelsBackend()
+
+
 def channels_plugin() -> ChannelsPlugin:
     """The app's channels, created once per process and reachable from after-commit handlers."""
     global _plugin
     if _plugin is None:
-        _plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+        _plugin = ChannelsPlugin(backend=_backend(), arbitrary_channels_allowed=True)
     return _plugin
 
 
