@@ -66,6 +66,7 @@ def event_frame(row: dict[str, Any]) -> dict[str, Any]:
         "kind": KIND_OF.get(row["type"], "state"),
         "channel": row["channel"],
         "author": row["actor"],
+        "author_name": row.get("author_name"),
         "at": row["at"].isoformat(),
     }
     if row["type"] == "message":
@@ -97,7 +98,7 @@ class Session:
     async def catch_up(self) -> None:
         async with self.lock:  # one reader at a time, so sequence numbers go out in order, once
             rows = (
-                await CaseEvent.select()
+                await CaseEvent.select(*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("author_name"))
                 .where(
                     CaseEvent.case == self.case["id"], CaseEvent.seq > self.sent, CaseEvent.channel.is_in(self.readable)
                 )

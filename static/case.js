@@ -1,0 +1,124 @@
+// The case page, live: messages appear as they are sent, forms send over the socket with a client id
+// (so a retry never duplicates), typing and presence show, and a lost connection resumes from the last
+// sequence number it saw. Without JavaScript the page works with plain forms; this only upgrades it.
+(function () {
+  "use strict";
+  var section = document.getElementById("conversation");
+  if (!section || !("WebSocket" in window)) { return; }
+  var path = section.getAttribute("data-socket");
+  var after = parseInt(section.getAttribute("data-after"), 10) || 0;
+  var storeKey = "accord-unsent:" + path;
+  var pending = JSON.parse(window.sessionStorage.getItem(storeKey) || "[]");
+  var socket = null;
+  var delay = 1000;
+  var lastTyping = 0;
+
+  function channelBox(channel) {
+    return section.querySelector('.channel[data-channel="' + channel + '"]');
+  }
+
+  function remember() { window.sessionStorage.setItem(storeKey, JSON.stringify(pending)); }
+
+  function appendMessage(frame) {
+    var box = channelBox(frame.channel);
+    if (!box || box.querySelector('li[data-seq="' + frame.seq + '"]')) { return; }
+    var list = box.querySelector("ol.messages");
+    var empty = list.querySelector("li.empty");
+    if (empty) { empty.remove(); }
+    var item = document.createElement("li");
+    item.setAttribute("data-seq", String(frame.seq));
+    var meta = document.createElement("p");
+    meta.className = "meta";
+    var who = document.createElement("strong");
+    who.textContent = frame.author_name || "";
+    meta.appendChild(who);
+    meta.appendChild(document.createTextNode(" · " + new Date(frame.at).toLocaleString() + " · #" + frame.seq));
+    var text = document.createElement("div");
+    text.className = "text";
+    text.textContent = frame.text;  // user text is text, never HTML
+    item.appendChild(meta);
+    item.appendChild(text);
+    list.appendChild(item);
+  }
+
+  function announceChange() {
+    if (document.getElementById("case-changed")) { return; }
+    var note = document.createElement("div");
+    note.id = "case-changed";
+    note.className = "alert ok";
+    note.setAttribute("role", "status");
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = section.getAttribute("data-reload-text");
+    note.appendChild(document.createTextNode(section.getAttribute("data-changed-text") + " "));
+    note.appendChild(link);
+    section.parentNode.insertBefore(note, section.parentNode.firstChild);
+  }
+
+  function showTyping(frame) {
+    var box = channelBox(frame.channel);
+    if (!box) { return; }
+    var line = box.querySelector(".typing");
+    line.textContent = section.getAttribute("data-typing-text").replace("%(name)s", frame.user);
+    window.clearTimeout(line._timer);
+    line._timer = window.setTimeout(function () { line.textContent = ""; }, 4000);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "event") {
+      after = Math.max(after, frame.seq);
+      if (frame.kind === "message") { appendMessage(frame); } else if (frame.kind !== "evidence") { announceChange(); }
+    } else if (frame.type === "ack") {
+      pending = pending.filter(function (item) { return item.client_id !== frame.client_id; });
+      remember();
+    } else if (frame.type === "typing") {
+      showTyping(frame);
+    } else if (frame.type === "presence") {
+      var line = section.querySelector(".presence");
+      line.hidden = frame.users.length === 0;
+      line.textContent = frame.users.join(", ");
+    }
+  }
+
+  function flush() {
+    pending.forEach(function (item) {
+      socket.send(JSON.stringify({ type: "send", channel: item.channel, text: item.text, client_id: item.client_id }));
+    });
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + path + "?after=" + after);
+    socket.onopen = function () { delay = 1000; flush(); };
+    socket.onmessage = function (message) { onFrame(JSON.parse(message.data)); };
+    socket.onclose = function (closing) {
+      socket = null;
+      if (closing.code === 4401 || closing.code === 4403) { return; }
+      window.setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+
+  section.querySelectorAll("form.message-form").forEach(function (form) {
+    var area = form.querySelector("textarea");
+    form.addEventListener("submit", function (submit) {
+      var text = area.value.trim();
+      if (!text) { return; }
+      submit.preventDefault();
+      var id = (window.crypto && window.crypto.randomUUID) ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
+      pending.push({ channel: form.getAttribute("data-channel"), text: text, client_id: id });
+      remember();
+      area.value = "";
+      if (socket && socket.readyState === WebSocket.OPEN) { flush(); }
+    });
+    area.addEventListener("input", function () {
+      var now = Date.now();
+      if (socket && socket.readyState === WebSocket.OPEN && now - lastTyping > 2000) {
+        lastTyping = now;
+        socket.send(JSON.stringify({ type: "typing", channel: form.getAttribute("data-channel") }));
+      }
+    });
+  });
+
+  connect();
+})();

@@ -1,0 +1,54 @@
+"""Consumer and mediator, in two browsers, see each other's messages and typing live."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from playwright.async_api import Browser, expect
+
+from accord.clock import SystemClock, WeekdayCalendar
+from accounts.service import act_as
+from cases import service
+from cases.workflow import Context, apply
+from tests.cases.conftest import filing
+from tests.conftest import UserFactory
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_file_case import sign_in
+
+
+async def test_messages_and_typing_appear_live(live_server: str, browser: Browser, make_user: UserFactory) -> None:
+    consumer = await make_user("consumer", display_name="Cora Consumer")
+    merchant = await make_user("merchant")
+    mediator = await make_user("mediator", display_name="Mia Mediator")
+    context = Context(clock=SystemClock(), calendar=WeekdayCalendar())
+    reference = (
+        await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), context, date.today())
+    ).case["reference"]
+    await apply(reference, "respond", act_as(merchant), {"kind": "reject", "text": "No."}, context)
+    await apply(reference, "request_mediation", act_as(consumer), {}, context)
+    await apply(reference, "claim", act_as(mediator), {}, context)
+
+    pages = []
+    for person in (consumer, mediator):
+        browser_context = await browser.new_context(locale="en-US", base_url=live_server)
+        page = await browser_context.new_page()
+        await sign_in(page, person["email"])
+        await page.goto(f"/cases/{reference}")
+        pages.append(page)
+    consumer_page, mediator_page = pages
+    joint = 'div.channel[data-channel="joint"]'
+    await expect(consumer_page.locator("#conversation .presence")).to_contain_text("Mia Mediator")
+
+    await mediator_page.locator(f"{joint} textarea").press_sequentially("Hello both", delay=30)
+    await expect(consumer_page.locator(f"{joint} .typing")).to_contain_text("Mia Mediator is typing")
+    await mediator_page.locator(f"{joint} button[type=submit]").click()
+    await expect(consumer_page.locator(f"{joint} ol.messages")).to_contain_text("Hello both")
+    await expect(consumer_page.locator(f"{joint} ol.messages li").last).to_contain_text("Mia Mediator")
+
+    await consumer_page.locator(f"{joint} textarea").fill("Hi, thanks!")
+    await consumer_page.locator(f"{joint} button[type=submit]").click()
+    await expect(mediator_page.locator(f"{joint} ol.messages")).to_contain_text("Hi, thanks!")
+    await expect(consumer_page.locator(f"{joint} ol.messages li")).to_have_count(2)  # once, not twice
+    await consumer_page.screenshot(path=str(ARTIFACTS / "e2e-live-conversation.png"), full_page=True)
+    for page in pages:
+        await page.context.close()
