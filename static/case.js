@@ -120,5 +120,30 @@
     });
   });
 
+  // Tabs: one conversation at a time when there are several (all stay reachable without JavaScript).
+  var boxes = Array.prototype.slice.call(section.querySelectorAll(".channel"));
+  if (boxes.length > 1) {
+    var bar = document.createElement("div");
+    bar.className = "tabs";
+    bar.setAttribute("role", "tablist");
+    boxes.forEach(function (box, index) {
+      var tab = document.createElement("button");
+      tab.type = "button";
+      tab.className = "tab";
+      tab.setAttribute("role", "tab");
+      tab.textContent = box.querySelector("h3").textContent;
+      tab.addEventListener("click", function () { choose(index); });
+      bar.appendChild(tab);
+    });
+    boxes[0].parentNode.insertBefore(bar, boxes[0]);
+    var choose = function (chosen) {
+      boxes.forEach(function (box, index) { box.hidden = index !== chosen; });
+      bar.querySelectorAll(".tab").forEach(function (tab, index) {
+        tab.setAttribute("aria-selected", index === chosen ? "true" : "false");
+      });
+    };
+    choose(0);
+  }
+
   connect();
 })();

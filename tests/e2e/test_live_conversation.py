@@ -50,5 +50,8 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     await expect(mediator_page.locator(f"{joint} ol.messages")).to_contain_text("Hi, thanks!")
     await expect(consumer_page.locator(f"{joint} ol.messages li")).to_have_count(2)  # once, not twice
     await consumer_page.screenshot(path=str(ARTIFACTS / "e2e-live-conversation.png"), full_page=True)
+    await consumer_page.get_by_role("tab", name="Private with the consumer").click()  # one conversation at a time
+    await expect(consumer_page.locator('div.channel[data-channel="caucus:consumer"]')).to_be_visible()
+    await expect(consumer_page.locator(joint)).to_be_hidden()
     for page in pages:
         await page.context.close()
