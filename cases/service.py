@@ -374,6 +374,8 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
                     "seq": event["seq"],
                     "channel": message.channel,
                     "author": viewer.id,
+                    "author_name": viewer.display_name,
+                    "text": message.text,
                     "at": now.isoformat(),
                 },
             )

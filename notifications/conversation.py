@@ -45,17 +45,36 @@ def case_channel(case_id: int) -> str:
     return f"case:{case_id}"
 
 
+POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
+
+
 async def poke_case(event: events.DomainEvent) -> None:
-    """After commit: something new on the case (its sequence number rides along, for the curious)."""
+    """After commit: something new on the case. A message small enough rides along, so sockets that are
+    up to date need no query; anything else (or a gap) makes them read the record."""
     if not event.kind.startswith("case.") or event.case_id is None:
         return
-    _publish(event.case_id, {"type": "poke", "seq": event.data.get("seq")})
+    poke: dict[str, Any] = {"type": "poke", "seq": event.data.get("seq")}
+    if event.kind == "case.message":
+        data = event.data
+        poke["frame"] = {
+            "type": "event",
+            "seq": data["seq"],
+            "kind": "message",
+            "channel": data["channel"],
+            "author": data["author"],
+            "author_name": data["author_name"],
+            "at": data["at"],
+            "text": data["text"],
+        }
+        if len(json.dumps(poke, ensure_ascii=False).encode()) > POKE_LIMIT:
+            del poke["frame"]
+    _publish(event.case_id, poke)
 
 
 def _publish(case_id: int, frame: dict[str, Any]) -> None:
     # Channels do not run in every process (CLI, tests without lifespan): then no socket is listening here.
     with contextlib.suppress(RuntimeError):
-        channels_plugin().publish(json.dumps(frame).encode(), case_channel(case_id))
+        channels_plugin().publish(json.dumps(frame, ensure_ascii=False).encode(), case_channel(case_id))
 
 
 def event_frame(row: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +126,17 @@ class Session:
             for row in rows:
                 await self.socket.send_json(event_frame(row))
                 self.sent = row["seq"]
+
+    async def take(self, poke: dict[str, Any]) -> None:
+        """Use the event carried by a poke when it is the very next one; otherwise read the record."""
+        carried = poke.get("frame")
+        async with self.lock:
+            if carried is not None and carried["seq"] == self.sent + 1:
+                if carried["channel"] in self.readable:
+                    await self.socket.send_json(carried)
+                self.sent = carried["seq"]
+                return
+        await self.catch_up()
 
     def too_fast(self) -> bool:
         now = time.monotonic()
@@ -194,7 +224,7 @@ async def _serve(session: Session) -> None:
 async def _relay(session: Session, frame: dict[str, Any]) -> None:
     kind = frame.get("type")
     if kind == "poke":
-        await session.catch_up()
+        await session.take(frame)
     elif kind == "presence":
         await session.socket.send_json(
             {"type": "presence", "users": sorted(_present.get(session.case["id"], {}).values())}
