@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from decimal import Decimal
@@ -71,6 +73,16 @@ def use_language(language: str) -> Token[str]:
 
 def reset_language(token: Token[str]) -> None:
     _current_language.reset(token)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Translate and format in `language` for the duration (e.g. a mail to someone else)."""
+    token = use_language(language)
+    try:
+        yield
+    finally:
+        reset_language(token)
 
 
 def normalize_language(tag: str | None) -> str | None:

@@ -97,8 +97,13 @@ def _viewer_columns(user: Any) -> list[Any]:
 
 
 def _viewer(row: dict[str, Any], credential: str) -> Viewer:
+    return viewer_from(row, row["user_id"], credential, row["id"])
+
+
+def viewer_from(row: dict[str, Any], user_id: int, credential: str, credential_id: int) -> Viewer:
+    """A Viewer from a row holding the user's columns (and their enterprise's, aliased)."""
     return Viewer(
-        id=row["user_id"],
+        id=user_id,
         email=row["email"],
         display_name=row["display_name"],
         role=row["role"],
@@ -107,7 +112,7 @@ def _viewer(row: dict[str, Any], credential: str) -> Viewer:
         enterprise_name=row["enterprise_name"],
         enterprise_verified=bool(row["enterprise_verified"]),
         credential=credential,
-        credential_id=row["id"],
+        credential_id=credential_id,
     )
 
 

@@ -15,7 +15,7 @@ from accord.db import contains_text, is_unique_violation, write_transaction
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
-from accounts.credentials import end_all_sessions
+from accounts.credentials import end_all_sessions, viewer_from
 from accounts.passwords import hash_password, verify_password
 from accounts.schemas import EnterpriseIn, PasswordChangeIn, ProfileIn, RegistrationIn
 from accounts.tables import AdminAction, Enterprise, MediatorProfile, Role, User
@@ -207,18 +207,7 @@ async def active_mediators() -> list[dict[str, Any]]:
 
 def act_as(user: dict[str, Any]) -> Viewer:
     """A Viewer for a user row (USER_COLUMNS), for work done on their behalf outside a request (seeding)."""
-    return Viewer(
-        id=user["id"],
-        email=user["email"],
-        display_name=user["display_name"],
-        role=user["role"],
-        language=user["language"],
-        enterprise_id=user["enterprise_id"],
-        enterprise_name=user["enterprise_name"],
-        enterprise_verified=bool(user["enterprise_verified"]),
-        credential="internal",
-        credential_id=0,
-    )
+    return viewer_from(user, user["id"], "internal", 0)
 
 
 async def get_user(user_id: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from accord.clock import Calendar, Clock
 from accord.db import write_transaction
 from accord.settings import get_settings
 from accounts.tables import User
-from notifications.service import mail_templates
+from notifications.service import outbox_mail
 from notifications.tables import DigestSubscription, Notification, OutboxMail
 
 DIGEST_EVERY = timedelta(days=1)
@@ -78,8 +78,8 @@ async def _digest_for(subscription: dict[str, Any], now: datetime) -> int:
 
 def _digest_mail(person: dict[str, Any], news: list[dict[str, Any]], now: datetime) -> OutboxMail:
     settings = get_settings()
-    token = i18n.use_language(person["language"])
-    try:
+
+    def content() -> tuple[str, dict[str, Any]]:
         items = [
             {
                 "title": i18n.label("notification", item["kind"]),
@@ -88,22 +88,9 @@ def _digest_mail(person: dict[str, Any], news: list[dict[str, Any]], now: dateti
             }
             for item in news
         ]
-        context = {"name": person["display_name"], "items": items, "inbox": settings.base_url + "/inbox"}
         subject = i18n.ngettext("Accord: %(num)d update today", "Accord: %(num)d updates today", len(items)) % {
             "num": len(items)
         }
-        text = mail_templates().get_template("notifications/digest.txt").render(context)
-        html = mail_templates().get_template("notifications/digest.html").render(context)
-    finally:
-        i18n.reset_language(token)
-    return OutboxMail(
-        recipient_email=person["email"],
-        language=person["language"],
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        status="queued",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+        return subject, {"name": person["display_name"], "items": items, "inbox": settings.base_url + "/inbox"}
+
+    return outbox_mail(person, "notifications/digest", content, now)

@@ -153,12 +153,10 @@ async def _queue_mail(
     person: dict[str, Any], notification_id: int, kind: str, link: str, subject_ref: str, at: datetime
 ) -> None:
     settings = get_settings()
-    token = i18n.use_language(person["language"])
-    try:
+    unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={unsubscribe_token(person['id'], kind)}"
+
+    def content() -> tuple[str, dict[str, Any]]:
         title = i18n.label("notification", kind)
-        unsubscribe = (
-            f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={unsubscribe_token(person['id'], kind)}"
-        )
         context = {
             "title": title,
             "name": person["display_name"],
@@ -166,24 +164,31 @@ async def _queue_mail(
             "ref": subject_ref,
             "unsubscribe": unsubscribe,
         }
-        subject = f"[{subject_ref}] {title}"
-        text = mail_templates().get_template("notifications/mail.txt").render(context)
-        html = mail_templates().get_template("notifications/mail.html").render(context)
-    finally:
-        i18n.reset_language(token)
-    await OutboxMail.insert(
-        OutboxMail(
-            notification=notification_id,
-            recipient_email=person["email"],
-            language=person["language"],
-            subject=subject,
-            text_body=text,
-            html_body=html,
-            status="queued",
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-        )
+        return f"[{subject_ref}] {title}", context
+
+    await OutboxMail.insert(outbox_mail(person, "notifications/mail", content, at, notification_id))
+
+
+def outbox_mail(
+    person: dict[str, Any], template: str, content: Any, at: datetime, notification_id: int | None = None
+) -> OutboxMail:
+    """A queued mail rendered in the recipient's language: `content()` gives the subject and template
+    context (it runs in that language), `template` names the .txt/.html pair."""
+    with i18n.speaking(person["language"]):
+        subject, context = content()
+        text = mail_templates().get_template(f"{template}.txt").render(context)
+        html = mail_templates().get_template(f"{template}.html").render(context)
+    return OutboxMail(
+        notification=notification_id,
+        recipient_email=person["email"],
+        language=person["language"],
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        status="queued",
+        attempts=0,
+        next_attempt_at=at,
+        created_at=at,
     )
 
 
