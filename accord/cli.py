@@ -93,6 +93,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        # Socket frames are small JSON objects: compressing each one for each socket costs more CPU
+        # than the bytes it saves (bench/ws_fanout.py).
+        ws_per_message_deflate=False,
     )
 
 

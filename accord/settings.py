@@ -41,6 +41,7 @@ class Settings:
     session_idle_minutes: int
     session_max_hours: int
     login_attempts_per_minute: int
+    messages_per_10_seconds: int  # live messages one user may send on case sockets in any 10 seconds
     sweep_seconds: int  # how often each server process applies due deadlines; 0 turns the loop off
     auto_assign: bool  # hand waiting cases to the least loaded matching mediator
     deadline_overrides: dict[str, int]  # ACCORD_DEADLINE_<NAME>=<working days>, e.g. MERCHANT_RESPONSE
@@ -159,6 +160,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "ACCORD_SESSION_IDLE_MINUTES", 120),
         session_max_hours=_int(env, "ACCORD_SESSION_MAX_HOURS", 12),
         login_attempts_per_minute=_int(env, "ACCORD_LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        messages_per_10_seconds=_int(env, "ACCORD_MESSAGES_PER_10_SECONDS", 20),
         sweep_seconds=_int(env, "ACCORD_SWEEP_SECONDS", 30, minimum=0),
         auto_assign=_bool(env, "ACCORD_AUTO_ASSIGN", False),
         redis_url=_redis_url(env),

@@ -46,7 +46,16 @@ def chain_hash(prev_hash: str, event: dict[str, Any]) -> str:
 
 async def lock_case(case_id: int) -> dict[str, Any] | None:
     """The case row, locked for this write transaction (SQLite's writer lock already serialises)."""
-    query = Case.select().where(Case.id == case_id)
+    return await _locked(Case.id == case_id)
+
+
+async def lock_case_by_reference(reference: str, *columns: Any) -> dict[str, Any] | None:
+    """The case row (or just `columns`: building a 40-column select is a cost on hot paths), locked."""
+    return await _locked(Case.reference == reference, *columns)
+
+
+async def _locked(where: Any, *columns: Any) -> dict[str, Any] | None:
+    query = Case.select(*columns).where(where)
     if not is_sqlite():
         query = query.lock_rows()
     return await query.first()

@@ -230,9 +230,15 @@ async def api_messages(
     viewer: NamedDependency[Viewer],
     reference: FromPath[str],
     after: FromQuery[int] = 0,
+    cursor: FromQuery[str | None] = None,
     limit: FromQuery[int | None] = None,
 ) -> Page[MessageOut]:
+    """`next_cursor` is the last sequence number shown: pass it back as `cursor` (or as `after`)."""
     size = window(None, limit).limit
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise InvalidInput.one("cursor", _("This cursor is not valid; start again from the first page."))
+        after = int(cursor)
     rows = await service.messages(viewer, reference, after, size + 1)
     shown = rows[:size]
     next_cursor = str(shown[-1]["seq"]) if len(rows) > size else None

@@ -207,7 +207,11 @@ CASE_COLUMNS = (
 
 
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
-    case = await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first()
+    return _seen_by(viewer, await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first())
+
+
+def _seen_by(viewer: Viewer, case: dict[str, Any] | None) -> tuple[dict[str, Any], frozenset[str]]:
+    """The case and the viewer's relations to it; NotFound (not Forbidden) when they may not see it."""
     related = relations(case, viewer) if case else frozenset()
     if case is None or not can_see(related):
         raise NotFound(_("There is no such case."))
@@ -330,21 +334,32 @@ def _require_writable(related: frozenset[str], case: dict[str, Any], channel: st
         raise Forbidden(_("You cannot write in this conversation."))
 
 
+# What posting a message needs of its case: who is related, and the head of the record.
+MESSAGE_CASE_COLUMNS = (
+    Case.id,
+    Case.reference,
+    Case.consumer,
+    Case.enterprise,
+    Case.mediator,
+    Case.last_seq,
+    Case.last_hash,
+)
+
+
 async def post_message(viewer: Viewer, reference: str, message: MessageIn, context: Context) -> dict[str, Any]:
     """Store a message and its record event; a repeated client_id returns the first one unchanged."""
     async with events.atomic():
-        found, related = await visible_case(viewer, reference)
-        _require_writable(related, found, message.channel)
+        # The plain case row, locked, is all a message needs (the hot path of live conversations).
+        case, related = _seen_by(viewer, await record.lock_case_by_reference(reference, *MESSAGE_CASE_COLUMNS))
+        _require_writable(related, case, message.channel)
         if message.client_id:
             earlier = (
                 await Message.select()
-                .where(Message.case == found["id"], Message.author == viewer.id, Message.client_id == message.client_id)
+                .where(Message.case == case["id"], Message.author == viewer.id, Message.client_id == message.client_id)
                 .first()
             )
             if earlier:
                 return {**earlier, "author_name": viewer.display_name}
-        case = await record.lock_case(found["id"])
-        assert case is not None
         now = context.clock.now()
         event = await record.append(
             case,
@@ -377,6 +392,8 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
                     "author_name": viewer.display_name,
                     "text": message.text,
                     "at": now.isoformat(),
+                    # Messages are the busiest event: carry the parties so subscribers need no lookup.
+                    "parties": {key: case[key] for key in ("consumer", "enterprise", "mediator")},
                 },
             )
         )

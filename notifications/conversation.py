@@ -28,9 +28,9 @@ from cases.access import readable_channels
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
-from notifications.live import channels_plugin, same_origin
+from notifications.live import channels_plugin, same_origin, viewing
 
-MESSAGES_PER_WINDOW, WINDOW_SECONDS = 20, 10.0
+WINDOW_SECONDS = 10.0
 KIND_OF = {
     "message": "message",
     "evidence": "evidence",
@@ -38,7 +38,8 @@ KIND_OF = {
     "counter_offer": "offer",
     "propose_settlement": "proposal",
 }
-_present: dict[int, dict[int, str]] = {}  # case id → {user id: name} of sockets in this process
+_present: dict[int, list[tuple[int, str]]] = {}  # case id → (user id, name) per open socket in this process
+_recent_sends: dict[int, deque[float]] = {}  # user id → when their latest messages came, over all their sockets
 
 
 def case_channel(case_id: int) -> str:
@@ -112,7 +113,6 @@ class Session:
         self.readable = readable_channels(related)
         self.sent = after
         self.lock = asyncio.Lock()
-        self.recent: deque[float] = deque()
 
     async def catch_up(self) -> None:
         async with self.lock:  # one reader at a time, so sequence numbers go out in order, once
@@ -138,13 +138,15 @@ class Session:
                 return
         await self.catch_up()
 
-    def too_fast(self) -> bool:
+    def too_fast(self, limit: int) -> bool:
+        """Count this send against the user's window; True when they already sent `limit` in it."""
         now = time.monotonic()
-        while self.recent and now - self.recent[0] > WINDOW_SECONDS:
-            self.recent.popleft()
-        if len(self.recent) >= MESSAGES_PER_WINDOW:
+        recent = _recent_sends.setdefault(self.viewer.id, deque())
+        while recent and now - recent[0] > WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= limit:
             return True
-        self.recent.append(now)
+        recent.append(now)
         return False
 
 
@@ -202,7 +204,8 @@ async def _close_or_refuse(
 async def _serve(session: Session) -> None:
     case_id, viewer = session.case["id"], session.viewer
     async with channels_plugin().start_subscription([case_channel(case_id)]) as subscriber:
-        _present.setdefault(case_id, {})[viewer.id] = viewer.display_name
+        here = (viewer.id, viewer.display_name)
+        _present.setdefault(case_id, []).append(here)
         _publish(case_id, {"type": "presence"})
 
         async def follow() -> None:
@@ -212,12 +215,15 @@ async def _serve(session: Session) -> None:
 
         following = asyncio.create_task(follow())
         try:
-            await _listen(session)
+            with viewing(viewer.id, f"/cases/{session.case['reference']}"):  # no inbox notice for what they see
+                await _listen(session)
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await following
-            _present.get(case_id, {}).pop(viewer.id, None)
+            _present[case_id].remove(here)  # one socket closed: the user may have another tab open
+            if not _present[case_id]:
+                del _present[case_id]
             _publish(case_id, {"type": "presence"})
 
 
@@ -227,7 +233,7 @@ async def _relay(session: Session, frame: dict[str, Any]) -> None:
         await session.take(frame)
     elif kind == "presence":
         await session.socket.send_json(
-            {"type": "presence", "users": sorted(_present.get(session.case["id"], {}).values())}
+            {"type": "presence", "users": sorted({name for _id, name in _present.get(session.case["id"], [])})}
         )
     elif (
         kind in ("typing", "read")
@@ -258,17 +264,16 @@ async def _listen(session: Session) -> None:
 
 
 async def _send(session: Session, frame: dict[str, Any]) -> None:
-    if session.too_fast():
-        await _error(
-            session.socket, "rate_limited", f"At most {MESSAGES_PER_WINDOW} messages per {WINDOW_SECONDS:.0f} seconds."
-        )
+    state = session.socket.app.state
+    limit = state.settings.messages_per_10_seconds
+    if session.too_fast(limit):
+        await _error(session.socket, "rate_limited", f"At most {limit} messages per {WINDOW_SECONDS:.0f} seconds.")
         return
     try:
         message = MessageIn.model_validate({k: frame.get(k) for k in ("channel", "text", "client_id") if k in frame})
     except ValidationError as error:
         await _error(session.socket, "invalid", error.errors()[0]["msg"])
         return
-    state = session.socket.app.state
     context = Context(clock=state.clock, calendar=state.calendar, terms=state.case_terms, zone=state.settings.timezone)
     try:
         stored = await service.post_message(session.viewer, session.case["reference"], message, context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,18 @@ _viewing: dict[int, list[str]] = {}
 
 def is_viewing(user_id: int, path: str) -> bool:
     return path in _viewing.get(user_id, [])
+
+
+@contextlib.contextmanager
+def viewing(user_id: int, path: str) -> Iterator[None]:
+    """While a socket of this user is open on the page at `path` (they see its news as it comes)."""
+    _viewing.setdefault(user_id, []).append(path)
+    try:
+        yield
+    finally:
+        _viewing[user_id].remove(path)
+        if not _viewing[user_id]:
+            del _viewing[user_id]
 
 
 def _backend() -> Any:
@@ -94,12 +107,10 @@ async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
 
         forwarding = asyncio.create_task(forward_counts())
-        page = _page_of(socket)
-        _viewing.setdefault(viewer.id, []).append(page)
         try:
-            await _until_closed(socket)
+            with viewing(viewer.id, _page_of(socket)):
+                await _until_closed(socket)
         finally:
-            _viewing[viewer.id].remove(page)
             forwarding.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await forwarding

@@ -201,11 +201,14 @@ async def on_event(event: events.DomainEvent) -> None:
 
 
 async def _on_case_event(event: events.DomainEvent) -> None:
-    case = (
-        await Case.select(Case.consumer, Case.enterprise, Case.mediator, Case.reference)
-        .where(Case.id == event.case_id)
-        .first()
-    )
+    if "parties" in event.data:
+        case = {**event.data["parties"], "reference": event.data["reference"]}
+    else:
+        case = (
+            await Case.select(Case.consumer, Case.enterprise, Case.mediator, Case.reference)
+            .where(Case.id == event.case_id)
+            .first()
+        )
     if case is None:
         return
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else None

@@ -206,6 +206,20 @@ async def test_message_client_id_is_idempotent(cast: Cast) -> None:
     assert after == []
 
 
+async def test_message_pages_follow_next_cursor_as_cursor_or_after(cast: Cast) -> None:
+    case = await file_case(cast)
+    path = f"/api/v1/cases/{case['reference']}/messages"
+    for number in range(5):
+        await cast.consumer.post(path, json={"channel": "joint", "text": f"m{number}"})
+    first = (await cast.merchant.get(path, params={"limit": 2})).json()
+    assert [m["text"] for m in first["items"]] == ["m0", "m1"]
+    by_cursor = (await cast.merchant.get(path, params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    by_after = (await cast.merchant.get(path, params={"limit": 2, "after": first["next_cursor"]})).json()
+    assert [m["text"] for m in by_cursor["items"]] == [m["text"] for m in by_after["items"]] == ["m2", "m3"]
+    bad = await cast.merchant.get(path, params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
 # --- negotiation ---------------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import websockets
 
+from accord.settings import get_settings
 from tests.cases.conftest import filing
 from tests.conftest import PASSWORD, UserFactory
+from tests.e2e.listener import Listener, is_event
 
 
 async def token_for(base: str, email: str) -> str:
@@ -131,3 +133,168 @@ async def test_strangers_are_closed_with_4401_or_4403_before_any_data(live_serve
             raise AssertionError("data was sent")
         except websockets.exceptions.ConnectionClosed as closed:
             assert closed.rcvd is not None and closed.rcvd.code == code
+
+
+def acks(socket: Listener) -> list[dict[str, Any]]:
+    return [frame for frame in socket.frames if frame.get("type") == "ack"]
+
+
+def _api(base: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30)
+
+
+async def all_messages(api: httpx.AsyncClient, reference: str) -> list[dict[str, Any]]:
+    """Every message the caller may see, following the pages (`next_cursor` is the `after` of the next)."""
+    items: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        response = await api.get(f"/api/v1/cases/{reference}/messages", params={"after": after, "limit": 100})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        if page["next_cursor"] is None:
+            return items
+        after = int(page["next_cursor"])
+
+
+async def test_over_the_limit_a_user_is_refused_on_all_their_sockets_and_nothing_extra_is_stored(
+    live_server: str, make_user: UserFactory
+) -> None:
+    limit = get_settings().messages_per_10_seconds  # the live server runs with the same setting
+    reference, tokens = await setup_case(live_server, make_user)
+    sockets = await asyncio.gather(
+        Listener.open(live_server, reference, tokens["consumer"]),  # one user, two sockets (two tabs)
+        Listener.open(live_server, reference, tokens["consumer"]),
+        Listener.open(live_server, reference, tokens["merchant"]),
+    )
+    first, second, merchant = sockets
+    try:
+        await asyncio.gather(*(s.wait_for(lambda f: f.get("type") == "presence") for s in sockets))
+        texts = [f"within the limit {i}" for i in range(limit)]
+        for i, text in enumerate(texts):  # as fast as the frames go, alternating between the two sockets
+            await (first if i % 2 == 0 else second).send(type="send", channel="joint", text=text, client_id=f"ok{i}")
+        for socket, share in ((first, texts[0::2]), (second, texts[1::2])):
+            await socket.wait_until(lambda s=socket, n=len(share): len(acks(s)) == n)
+            assert not [f for f in socket.frames if f.get("type") == "error"]
+
+        for socket, client_id in ((first, "over-first"), (second, "over-second")):
+            since = len(socket.frames)
+            await socket.send(type="send", channel="joint", text=f"too many {client_id}", client_id=client_id)
+            answer = await socket.wait_for(lambda f: f.get("type") in ("ack", "error"), since=since)
+            assert answer["type"] == "error" and answer["code"] == "rate_limited", answer
+
+        # The limit is the user's: the other party still talks, and both refused sockets stay open and hear it.
+        await merchant.send(type="send", channel="joint", text="merchant still talks", client_id="m1")
+        merchant_seq = (await merchant.wait_for(lambda f: f.get("type") == "ack"))["seq"]
+        for socket in sockets:
+            await socket.wait_for(lambda f: is_event(f, seq=merchant_seq, text="merchant still talks"))
+            assert not socket.closed
+        everything = sorted([*texts, "merchant still talks"])  # sorted: the two sockets' sends interleave
+        assert sorted(f["text"] for f in merchant.events("message")) == everything
+        async with _api(live_server, tokens["merchant"]) as api:
+            stored = [m["text"] for m in await all_messages(api, reference)]
+        assert sorted(stored) == everything
+    finally:
+        await asyncio.gather(*(socket.close() for socket in sockets))
+
+
+async def test_a_client_killed_mid_burst_resumes_from_its_last_seq_with_exactly_the_missed_messages(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    async with _api(live_server, tokens["consumer"]) as api:
+        start = (await api.get(f"/api/v1/cases/{reference}/record")).json()["events"][-1]["seq"]
+    receiver = await Listener.open(live_server, reference, tokens["consumer"], after=start)
+    await receiver.wait_for(lambda f: f.get("type") == "presence")
+
+    async with _api(live_server, tokens["merchant"]) as sender:
+
+        async def post(i: int) -> tuple[int, str]:
+            text = f"burst {i}"
+            response = await sender.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": text})
+            assert response.status_code == 201, response.text
+            return response.json()["seq"], text
+
+        first_half = [asyncio.create_task(post(i)) for i in range(20)]
+        await receiver.wait_until(lambda: len(receiver.events("message")) >= 5)
+        receiver.abort()  # no close handshake: the client is simply gone
+        seen = [(f["seq"], f["text"]) for f in receiver.events("message")]  # what the client got to handle
+        # The rest of the burst goes out while the server may still be writing to the dead connection.
+        posted = await asyncio.gather(*first_half, *(post(i) for i in range(20, 40)))
+
+    everything = sorted(posted)
+    assert [seq for seq, _text in everything] == list(range(start + 1, start + 41))
+    assert 5 <= len(seen) < 40
+    resumed = await Listener.open(live_server, reference, tokens["consumer"], after=seen[-1][0])
+    try:
+        await resumed.wait_for(lambda f: is_event(f, seq=everything[-1][0]))
+        missed = [(f["seq"], f["text"]) for f in resumed.events()]
+        assert seen + missed == everything  # every message once, in order, nothing twice across the reconnect
+    finally:
+        await resumed.close()
+        await receiver.close()
+
+
+async def test_the_same_client_id_sent_at_once_is_stored_once_and_every_sender_gets_its_seq(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    body = {"channel": "joint", "text": "sent twice", "client_id": "retry-1"}
+    async with _api(live_server, tokens["consumer"]) as api:
+        responses = await asyncio.gather(
+            *(api.post(f"/api/v1/cases/{reference}/messages", json=body) for _ in range(10))
+        )
+        assert [response.status_code for response in responses] == [201] * 10
+        assert len({response.json()["seq"] for response in responses}) == 1
+        tabs = await asyncio.gather(*(Listener.open(live_server, reference, tokens["consumer"]) for _ in range(4)))
+        await asyncio.gather(*(tab.wait_for(lambda f: f.get("type") == "presence") for tab in tabs))
+        await asyncio.gather(*(tab.send(type="send", channel="joint", text="kept", client_id="kept-1") for tab in tabs))
+        answers = [await tab.wait_for(lambda f: f.get("type") in ("ack", "error")) for tab in tabs]
+        assert [answer["type"] for answer in answers] == ["ack"] * 4
+        assert len({answer["seq"] for answer in answers}) == 1
+        texts = [message["text"] for message in await all_messages(api, reference)]
+        assert texts.count("sent twice") == 1 and texts.count("kept") == 1
+    await asyncio.gather(*(tab.close() for tab in tabs))
+
+
+async def test_a_user_with_a_second_tab_open_stays_present_when_the_first_closes(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    merchant = await Listener.open(live_server, reference, tokens["merchant"])
+    await merchant.wait_for(lambda f: f.get("type") == "presence")
+    tab1 = await Listener.open(live_server, reference, tokens["consumer"])
+    tab2 = await Listener.open(live_server, reference, tokens["consumer"])
+    consumer_name = "Test Consumer"
+
+    def presence_frames() -> int:
+        return sum(1 for frame in merchant.frames if frame.get("type") == "presence")
+
+    # One presence frame per join (the merchant's own, then each tab), so the next one is tab1 leaving.
+    await merchant.wait_until(lambda: presence_frames() == 3)
+    since = len(merchant.frames)
+    await tab1.close()
+    after_close = await merchant.wait_for(lambda f: f.get("type") == "presence", since=since)
+    assert consumer_name in after_close["users"], after_close  # tab2 is still open
+    since = len(merchant.frames)
+    await tab2.close()
+    gone = await merchant.wait_for(lambda f: f.get("type") == "presence", since=since)
+    assert consumer_name not in gone["users"]
+    await merchant.close()
+
+
+async def test_no_inbox_notice_for_a_message_the_reader_sees_live_on_the_case_socket(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    async with _api(live_server, tokens["merchant"]) as merchant_api, _api(live_server, tokens["consumer"]) as api:
+        before = len((await merchant_api.get("/api/v1/notifications")).json()["items"])
+        merchant = await Listener.open(live_server, reference, tokens["merchant"])
+        await merchant.wait_for(lambda f: f.get("type") == "presence")
+        sent = await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "seen live"})
+        await merchant.wait_for(lambda f: is_event(f, seq=sent.json()["seq"]))
+        assert len((await merchant_api.get("/api/v1/notifications")).json()["items"]) == before
+        await merchant.close()
+        await merchant.wait_until(lambda: merchant.closed)
+        await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "while away"})
+        assert len((await merchant_api.get("/api/v1/notifications")).json()["items"]) == before + 1

@@ -8,7 +8,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.cases.test_api import PNG
 from tests.conftest import PASSWORD, UserFactory
-from tests.e2e.conftest import ARTIFACTS
+from tests.servers import ARTIFACTS
 
 
 async def sign_in(page: Page, email: str) -> None:

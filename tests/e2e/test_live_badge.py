@@ -7,8 +7,8 @@ from playwright.async_api import Browser, expect
 
 from tests.cases.conftest import filing
 from tests.conftest import PASSWORD, UserFactory
-from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_file_case import sign_in
+from tests.servers import ARTIFACTS
 
 
 async def test_unread_badge_increments_live(live_server: str, browser: Browser, make_user: UserFactory) -> None:

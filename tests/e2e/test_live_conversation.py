@@ -12,8 +12,8 @@ from cases import service
 from cases.workflow import Context, apply
 from tests.cases.conftest import filing
 from tests.conftest import UserFactory
-from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_file_case import sign_in
+from tests.servers import ARTIFACTS
 
 
 async def test_messages_and_typing_appear_live(live_server: str, browser: Browser, make_user: UserFactory) -> None:

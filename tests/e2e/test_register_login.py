@@ -6,7 +6,7 @@ from playwright.async_api import Browser, expect
 
 from accounts.tables import User
 from tests.conftest import PASSWORD, unique_email
-from tests.e2e.conftest import ARTIFACTS
+from tests.servers import ARTIFACTS
 
 
 async def test_register_in_chinese_log_out_log_in(live_server: str, browser: Browser) -> None:

@@ -6,51 +6,29 @@ On PostgreSQL the pokes travel by LISTEN/NOTIFY; on SQLite the servers use Redis
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from accord.settings import get_settings
 from tests.conftest import UserFactory
-from tests.e2e.conftest import _free_port
 from tests.e2e.test_case_socket import frames_until, open_socket, setup_case
-
-ACCORD = str(Path(sys.executable).with_name("accord"))
+from tests.servers import launch
 
 
 @pytest.fixture
 def two_servers() -> Iterator[tuple[str, str]]:
-    env = {**os.environ, "ACCORD_SWEEP_SECONDS": "0"}
+    env = {"ACCORD_SWEEP_SECONDS": "0"}
     if get_settings().database.engine != "postgres":
         env["ACCORD_REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    deadline = time.monotonic() + 60
-    for url in urls:
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "servers did not start"
-            time.sleep(0.2)
-    yield urls[0], urls[1]
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=20)
+    servers = [launch(env), launch(env)]
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers[0].url, servers[1].url
+    finally:
+        for server in servers:
+            server.stop()
 
 
 async def test_a_message_sent_on_one_server_reaches_a_socket_on_the_other(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
@@ -12,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.cases.conftest import cast, context, filed_case, parties  # noqa: F401 - fixtures, found by name
+from tests.servers import free_port
 
 
 class Recorder:
@@ -29,15 +29,9 @@ class Recorder:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), _free_port()
+    recorder, port = Recorder(), free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     yield recorder, port
