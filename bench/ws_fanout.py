@@ -7,20 +7,29 @@ skipped), registers a consumer and a merchant per case, opens the sockets (half 
 merchants), then sends messages at the given rate through one sender socket per case and measures, on
 every other socket of that case, the time from send to the message event. Prints p50/p99 latency,
 how many deliveries were expected and seen, and the server's resident memory.
+
+    .venv/bin/python bench/ws_fanout.py --postgres postgresql://postgres@127.0.0.1:5432/test
+
+runs the same on a fresh PostgreSQL database made for the run (dropped afterwards). The bench's
+senders are scripts, not people, so the server runs with the per-user message limit lifted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import websockets
@@ -30,13 +39,24 @@ ACCORD = str(Path(sys.executable).with_name("accord"))
 PASSWORD = "bench password 2026"
 
 
-def start_server(port: int) -> tuple[subprocess.Popen[bytes], str]:
+async def _postgres(server_url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def start_server(port: int, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     data = tempfile.mkdtemp(prefix="accord-bench-")
     env = {
         **os.environ,
         "ACCORD_DATA_DIR": data,
         "ACCORD_SWEEP_SECONDS": "0",
-        "DATABASE_URL": f"sqlite:///{data}/bench.sqlite3",
+        "ACCORD_MESSAGES_PER_10_SECONDS": "1000000",
+        "DATABASE_URL": database_url or f"sqlite:///{data}/bench.sqlite3",
     }
     subprocess.run([ACCORD, "migrate"], env=env, check=True, capture_output=True)
     server = subprocess.Popen(
@@ -128,61 +148,110 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def start_bare(port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The bare Litestar fan-out of bench/bare_fanout.py, served the way `accord serve` serves Accord."""
+    uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+    server = subprocess.Popen(
+        [uvicorn, "bench.bare_fanout:app", "--port", str(port), "--ws-per-message-deflate", "false", "--no-access-log"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, url
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit("bare server did not start")
+
+
+@dataclass
+class Result:
+    delivered: int
+    expected: int
+    p50_ms: float
+    p99_ms: float
+    rss_mib: float
+
+
+async def run_load(url: str, cases: list[tuple[str, str, str]], args: argparse.Namespace, pid: int) -> Result:
+    """Open the sockets, send `rate` messages a second for `seconds`, and time every delivery."""
+    ws_url = url.replace("http://", "ws://")
+    listeners = [
+        await connect(ws_url, cases[i % len(cases)][0], cases[i % len(cases)][1 + (i // len(cases)) % 2])
+        for i in range(args.clients)
+    ]
+    senders = [await connect(ws_url, reference, consumer) for reference, consumer, _merchant in cases]
+    latencies: list[float] = []
+    stop = asyncio.Event()
+    receivers = [asyncio.create_task(receive(socket, latencies, stop)) for socket in listeners]
+    drains = [asyncio.create_task(receive(socket, [], stop)) for socket in senders]
+    await asyncio.sleep(1)
+    total = int(args.rate * args.seconds)
+    started = time.perf_counter()
+    for number in range(total):
+        await asyncio.sleep(max(0.0, started + number / args.rate - time.perf_counter()))
+        text = f"{time.perf_counter()} #{number}"  # the receivers time the delivery from this
+        frame = {"type": "send", "channel": "joint", "text": text, "client_id": f"b{number}"}
+        await senders[number % len(senders)].send(json.dumps(frame))
+    await asyncio.sleep(3)
+    stop.set()
+    await asyncio.gather(*receivers, *drains)
+    rss = rss_mib(pid)
+    for open_socket in listeners + senders:
+        await open_socket.close()
+    per_case = [sum(1 for i in range(args.clients) if i % len(cases) == case) for case in range(len(cases))]
+    ordered = sorted(latencies)
+    return Result(
+        delivered=len(latencies),
+        expected=sum(per_case[number % len(cases)] for number in range(total)),
+        p50_ms=statistics.median(ordered) * 1000 if ordered else float("nan"),
+        p99_ms=ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000 if ordered else float("nan"),
+        rss_mib=rss,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--rate", type=float, default=200.0, help="messages per second, all cases together")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--port", type=int, default=8077)
+    parser.add_argument("--port", type=int, default=8077, help="Accord's port; the bare baseline uses the next one")
+    parser.add_argument("--postgres", default="", help="a PostgreSQL server URL; a fresh database is made for the run")
     args = parser.parse_args()
 
-    server, url = start_server(args.port)
+    bare, bare_url = start_bare(args.port + 1)
     try:
-        cases = await setup_cases(url, args.cases)
-        ws_url = url.replace("http://", "ws://")
-        listeners = [
-            await connect(ws_url, cases[i % len(cases)][0], cases[i % len(cases)][1 + (i // len(cases)) % 2])
-            for i in range(args.clients)
-        ]
-        senders = [await connect(ws_url, reference, consumer) for reference, consumer, _merchant in cases]
-        latencies: list[float] = []
-        stop = asyncio.Event()
-        receivers = [asyncio.create_task(receive(socket, latencies, stop)) for socket in listeners]
-        drains = [asyncio.create_task(receive(socket, [], stop)) for socket in senders]
-        await asyncio.sleep(1)
-        total = int(args.rate * args.seconds)
-        started = time.perf_counter()
-        for number in range(total):
-            target = started + number / args.rate
-            await asyncio.sleep(max(0.0, target - time.perf_counter()))
-            await senders[number % len(senders)].send(
-                json.dumps(
-                    {
-                        "type": "send",
-                        "channel": "joint",
-                        "text": f"{time.perf_counter()} #{number}",
-                        "client_id": f"b{number}",
-                    }
-                )
-            )
-        await asyncio.sleep(3)
-        stop.set()
-        await asyncio.gather(*receivers, *drains)
-        expected = sum(
-            sum(1 for i in range(args.clients) if i % len(cases) == number % len(cases)) for number in range(total)
-        )
-        ordered = sorted(latencies)
-        p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
-        p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000 if ordered else float("nan")
-        print(f"clients={args.clients} cases={len(cases)} rate={args.rate}/s seconds={args.seconds}")
-        print(f"deliveries: {len(latencies)} of {expected} expected")
-        print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; server RSS {rss_mib(server.pid):.0f} MiB")
-        for socket in listeners + senders:
-            await socket.close()
+        fake_cases = [(f"BARE-{number}", "token", "token") for number in range(args.cases)]
+        baseline = await run_load(bare_url, fake_cases, args, bare.pid)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=20)
+
+    database_url, database = "", ""
+    if args.postgres:
+        database = f"accord_bench_{os.getpid()}"
+        await _postgres(args.postgres, f'CREATE DATABASE "{database}"')
+        database_url = urlunsplit(urlsplit(args.postgres)._replace(path=f"/{database}"))
+    server, url = start_server(args.port, database_url)
+    try:
+        accord = await run_load(url, await setup_cases(url, args.cases), args, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if database:
+            await _postgres(args.postgres, f'DROP DATABASE "{database}"')
+
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"clients={args.clients} cases={args.cases} rate={args.rate:g}/s seconds={args.seconds:g} ({engine})")
+    print(f"{'':>22} {'delivered':>16} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8}")
+    for name, result in (("bare Litestar fan-out", baseline), ("Accord", accord)):
+        delivered = f"{result.delivered}/{result.expected}"
+        print(f"{name:>22} {delivered:>16} {result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.rss_mib:>8.0f}")
+    print(f"Accord p99 / bare p99: {accord.p99_ms / baseline.p99_ms:.1f}x")
 
 
 if __name__ == "__main__":

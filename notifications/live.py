@@ -1,8 +1,8 @@
 """Live unread counts: a per-user WebSocket that hears a poke whenever that user gets a notification.
 
 The database stays the source of truth: a poke only says "count again" (channels keep no history), and
-the socket sends the fresh count. One process uses the memory channel backend; fanning out across
-processes is the live-messaging work's job (PostgreSQL LISTEN/NOTIFY or Redis).
+the socket sends the fresh count. The channels behind it (and behind the case conversation) are the
+memory backend in one process, or PostgreSQL LISTEN/NOTIFY or Redis across processes.
 """
 
 from __future__ import annotations
@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from piccolo.querystring import QueryString
 
 from accord import events
 from accord.auth import Viewer
+from accord.db import engine
 from accord.settings import get_settings
 from notifications.service import unread_count
 
@@ -56,10 +59,21 @@ def _backend() -> Any:
 
         return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
     if settings.database.engine == "postgres":
-        from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
-
-        return AsyncPgChannelsBackend(dsn=settings.database.url)
+        return PooledNotifyBackend(dsn=settings.database.url)
     return MemoryChannelsBackend()
+
+
+class PooledNotifyBackend(AsyncPgChannelsBackend):
+    """Litestar's LISTEN/NOTIFY backend, publishing through the app's connection pool.
+
+    The stock backend opens (and negotiates TLS on) a new connection for every publish; at 200
+    messages a second that was most of the server's time (bench/ws_fanout.py --postgres).
+    """
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        payload = data.decode()
+        for channel in channels:
+            await engine().run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
 
 
 def channels_plugin() -> ChannelsPlugin:
