@@ -1,6 +1,6 @@
 // The case page, live: messages appear as they are sent, forms send over the socket with a client id
-// (so a retry never duplicates), typing and presence show, and a lost connection resumes from the last
-// sequence number it saw. Without JavaScript the page works with plain forms; this only upgrades it.
+// (so a retry never duplicates), typing, presence and "seen by" show, and a lost connection resumes from
+// the last sequence number it saw. Without JavaScript the page works with plain forms; this only upgrades it.
 (function () {
   "use strict";
   var section = document.getElementById("conversation");
@@ -12,6 +12,8 @@
   var socket = null;
   var delay = 1000;
   var lastTyping = 0;
+  var readSent = {};  // channel → the last seq this page told the others it has seen
+  var readBy = {};  // channel → {name: seq} the others have seen (receipts are not stored: live only)
 
   function channelBox(channel) {
     return section.querySelector('.channel[data-channel="' + channel + '"]');
@@ -55,6 +57,35 @@
     section.parentNode.insertBefore(note, section.parentNode.firstChild);
   }
 
+  function lastSeq(box) {
+    var items = box.querySelectorAll("ol.messages li[data-seq]");
+    return items.length ? parseInt(items[items.length - 1].getAttribute("data-seq"), 10) : 0;
+  }
+
+  // Tell the others what this page shows: the newest message of each conversation in view.
+  function markRead() {
+    if (!socket || socket.readyState !== WebSocket.OPEN || document.hidden) { return; }
+    section.querySelectorAll(".channel").forEach(function (box) {
+      var channel = box.getAttribute("data-channel");
+      var seq = lastSeq(box);
+      if (box.hidden || seq <= (readSent[channel] || 0)) { return; }
+      readSent[channel] = seq;
+      socket.send(JSON.stringify({ type: "read", channel: channel, seq: seq }));
+    });
+  }
+
+  // "Seen by": who has seen the newest message of the conversation.
+  function showSeen(channel) {
+    var box = channelBox(channel);
+    if (!box) { return; }
+    var newest = lastSeq(box);
+    var seen = readBy[channel] || {};
+    var names = Object.keys(seen).filter(function (name) { return newest && seen[name] >= newest; });
+    box.querySelector(".seen").textContent = names.length
+      ? section.getAttribute("data-seen-text").replace("%(names)s", names.sort().join(", "))
+      : "";
+  }
+
   function showTyping(frame) {
     var box = channelBox(frame.channel);
     if (!box) { return; }
@@ -67,10 +98,18 @@
   function onFrame(frame) {
     if (frame.type === "event") {
       after = Math.max(after, frame.seq);
-      if (frame.kind === "message") { appendMessage(frame); } else if (frame.kind !== "evidence") { announceChange(); }
+      if (frame.kind === "message") {
+        appendMessage(frame);
+        showSeen(frame.channel);
+        markRead();
+      } else if (frame.kind !== "evidence") { announceChange(); }
     } else if (frame.type === "ack") {
       pending = pending.filter(function (item) { return item.client_id !== frame.client_id; });
       remember();
+    } else if (frame.type === "read") {
+      readBy[frame.channel] = readBy[frame.channel] || {};
+      readBy[frame.channel][frame.user] = Math.max(readBy[frame.channel][frame.user] || 0, frame.seq);
+      showSeen(frame.channel);
     } else if (frame.type === "typing") {
       showTyping(frame);
     } else if (frame.type === "presence") {
@@ -89,7 +128,7 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + path + "?after=" + after);
-    socket.onopen = function () { delay = 1000; flush(); };
+    socket.onopen = function () { delay = 1000; readSent = {}; flush(); markRead(); };
     socket.onmessage = function (message) { onFrame(JSON.parse(message.data)); };
     socket.onclose = function (closing) {
       socket = null;
@@ -141,9 +180,11 @@
       bar.querySelectorAll(".tab").forEach(function (tab, index) {
         tab.setAttribute("aria-selected", index === chosen ? "true" : "false");
       });
+      markRead();
     };
     choose(0);
   }
 
+  document.addEventListener("visibilitychange", markRead);
   connect();
 })();

@@ -1,4 +1,4 @@
-"""Consumer and mediator, in two browsers, see each other's messages and typing live."""
+"""Consumer and mediator, in two browsers, see each other's messages, typing and read receipts live."""
 
 from __future__ import annotations
 
@@ -50,8 +50,18 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     await expect(mediator_page.locator(f"{joint} ol.messages")).to_contain_text("Hi, thanks!")
     await expect(consumer_page.locator(f"{joint} ol.messages li")).to_have_count(2)  # once, not twice
     await consumer_page.screenshot(path=str(ARTIFACTS / "e2e-live-conversation.png"), full_page=True)
+    await expect(consumer_page.locator(f"{joint} .seen")).to_have_text("Seen by Mia Mediator")  # joint is in view
+
+    caucus = 'div.channel[data-channel="caucus:consumer"]'
     await consumer_page.get_by_role("tab", name="Private with the consumer").click()  # one conversation at a time
-    await expect(consumer_page.locator('div.channel[data-channel="caucus:consumer"]')).to_be_visible()
+    await expect(consumer_page.locator(caucus)).to_be_visible()
     await expect(consumer_page.locator(joint)).to_be_hidden()
+    await consumer_page.locator(f"{caucus} textarea").fill("Just between us")
+    await consumer_page.locator(f"{caucus} button[type=submit]").click()
+    await expect(mediator_page.locator(f"{caucus} ol.messages")).to_contain_text("Just between us")
+    # The mediator's page has the message but shows the joint tab: not seen until they open the caucus.
+    await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("")
+    await mediator_page.get_by_role("tab", name="Private with the consumer").click()
+    await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("Seen by Mia Mediator")
     for page in pages:
         await page.context.close()
