@@ -16,7 +16,7 @@ from collections import deque
 from typing import Any
 
 from litestar import WebSocket, websocket
-from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 from pydantic import ValidationError
 
@@ -28,7 +28,7 @@ from cases.access import readable_channels
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
-from notifications.live import channels_plugin, same_origin, viewing
+from notifications.live import channels_plugin, refuse, same_origin, viewing
 
 WINDOW_SECONDS = 10.0
 KIND_OF = {
@@ -174,31 +174,22 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
 @websocket("/ws/cases/{reference:str}")
 async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]) -> None:
     if not same_origin(socket):
-        raise WebSocketException(detail="cross-site socket refused", code=4403)
-    cookie_viewer = socket.scope.get("user")
+        await refuse(socket, 4403, "cross-site socket refused")
+        return
     viewer = await _authenticate(socket)
     if viewer is None:
-        await _close_or_refuse(socket, cookie_viewer, 4401, "sign in first")
+        await refuse(socket, 4401, "sign in first")
         return
     try:
         case, related = await service.visible_case(viewer, reference)
     except DomainError:
-        await _close_or_refuse(socket, cookie_viewer, 4403, "not allowed")
+        await refuse(socket, 4403, "not allowed")
         return
-    if cookie_viewer is not None:
+    if socket.connection_state == "init":
         await socket.accept()
     after = socket.query_params.get("after", "0")
     session = Session(socket, viewer, case, related, int(after) if after.isdigit() else 0)
     await _serve(session)
-
-
-async def _close_or_refuse(
-    socket: WebSocket[Any, Any, Any], cookie_viewer: Viewer | None, code: int, detail: str
-) -> None:
-    """Refuse before any data: during the handshake for cookie sockets, right after the auth frame otherwise."""
-    if cookie_viewer is not None:
-        raise WebSocketException(detail=detail, code=code)
-    await socket.close(code=code, reason=detail)
 
 
 async def _serve(session: Session) -> None:

@@ -18,7 +18,7 @@ from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.exceptions import WebSocketDisconnect
 from piccolo.querystring import QueryString
 
 from accord import events
@@ -105,13 +105,26 @@ def same_origin(socket: WebSocket[Any, Any, Any]) -> bool:
     return origin is None or urlsplit(origin).netloc == socket.headers.get("host")
 
 
+async def refuse(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
+    """Close with 4401 (sign in) or 4403 (not allowed) before sending any data.
+
+    Refusing during the handshake would reach clients as a bare HTTP 403 (browsers see code 1006 and
+    would keep reconnecting), so the socket is accepted and at once closed with the code.
+    """
+    if socket.connection_state == "init":
+        await socket.accept()
+    await socket.close(code=code, reason=reason)
+
+
 @websocket("/ws/notifications")
 async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
     viewer: Viewer | None = socket.scope.get("user")
     if not same_origin(socket):
-        raise WebSocketException(detail="cross-site socket refused", code=4403)
+        await refuse(socket, 4403, "cross-site socket refused")
+        return
     if viewer is None:
-        raise WebSocketException(detail="sign in first", code=4401)
+        await refuse(socket, 4401, "sign in first")
+        return
     await socket.accept()
     async with channels_plugin().start_subscription([user_channel(viewer.id)]) as subscriber:
 

@@ -206,6 +206,15 @@ async def test_message_client_id_is_idempotent(cast: Cast) -> None:
     assert after == []
 
 
+async def test_messages_hold_at_most_5000_characters(cast: Cast) -> None:
+    case = await file_case(cast)
+    path = f"/api/v1/cases/{case['reference']}/messages"
+    too_long = await cast.consumer.post(path, json={"channel": "joint", "text": "x" * 5001})
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "text"
+    assert (await cast.consumer.post(path, json={"channel": "joint", "text": "y" * 5000})).status_code == 201
+    assert [len(m["text"]) for m in (await cast.merchant.get(path)).json()["items"]] == [5000]
+
+
 async def test_message_pages_follow_next_cursor_as_cursor_or_after(cast: Cast) -> None:
     case = await file_case(cast)
     path = f"/api/v1/cases/{case['reference']}/messages"

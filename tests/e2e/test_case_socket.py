@@ -20,6 +20,29 @@ async def token_for(base: str, email: str) -> str:
         return (await api.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})).json()["token"]
 
 
+async def session_cookie(base: str, email: str) -> str:
+    """Sign in through the login form like a browser; the Cookie header of that session."""
+    async with httpx.AsyncClient(base_url=base) as browser:
+        await browser.get("/login")
+        response = await browser.post(
+            "/login",
+            data={"email": email, "password": PASSWORD, "next": "/", "_csrf_token": browser.cookies["accord_csrf"]},
+        )
+        assert response.status_code == 302
+        return f"accord_session={browser.cookies['accord_session']}"
+
+
+async def refused_code(url: str, headers: dict[str, str]) -> int:
+    """The close code of a socket the server must refuse before sending anything (4401/4403)."""
+    try:
+        async with websockets.connect(url, additional_headers=headers) as socket:
+            await socket.recv()
+    except websockets.exceptions.ConnectionClosed as closed:
+        assert closed.rcvd is not None, "closed without a close frame"
+        return closed.rcvd.code
+    raise AssertionError("the socket was accepted and sent data")
+
+
 async def open_socket(base: str, reference: str, token: str, after: int = 0) -> Any:
     socket = await websockets.connect(base.replace("http://", "ws://") + f"/ws/cases/{reference}?after={after}")
     await socket.send(json.dumps({"type": "auth", "token": token}))
@@ -73,6 +96,11 @@ async def test_messages_are_acked_after_commit_and_reach_the_other_party(
         assert error[-1]["code"] == "invalid_json"
         await consumer.send(json.dumps({"type": "dance"}))
         assert (await frames_until(consumer, lambda f: f.get("type") == "error"))[-1]["code"] == "unknown_type"
+        await consumer.send(json.dumps({"type": "send", "channel": "joint", "text": "x" * 5001, "client_id": "long"}))
+        assert (await frames_until(consumer, lambda f: f.get("type") == "error"))[-1]["code"] == "invalid"
+        await consumer.send(json.dumps({"type": "send", "channel": "joint", "text": "y" * 5000, "client_id": "full"}))
+        longest = await frames_until(consumer, lambda f: f.get("type") in ("ack", "error"))
+        assert longest[-1] == {"type": "ack", "client_id": "full", "seq": seq + 1}  # the socket stayed open
     finally:
         await consumer.close()
         await merchant.close()
@@ -298,3 +326,17 @@ async def test_no_inbox_notice_for_a_message_the_reader_sees_live_on_the_case_so
         await merchant.wait_until(lambda: merchant.closed)
         await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "while away"})
         assert len((await merchant_api.get("/api/v1/notifications")).json()["items"]) == before + 1
+
+
+async def test_browser_sessions_open_the_socket_but_strangers_and_other_sites_are_refused(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    url = live_server.replace("http://", "ws://") + f"/ws/cases/{reference}"
+    stranger = await session_cookie(live_server, (await make_user("consumer"))["email"])
+    assert await refused_code(url, {"Cookie": stranger}) == 4403
+    async with _api(live_server, tokens["merchant"]) as api:
+        merchant = await session_cookie(live_server, (await api.get("/api/v1/me")).json()["email"])
+    assert await refused_code(url, {"Cookie": merchant, "Origin": "https://evil.example"}) == 4403
+    async with websockets.connect(url, additional_headers={"Cookie": merchant}) as socket:
+        assert json.loads(await socket.recv())["type"] in ("event", "presence")

@@ -7,6 +7,7 @@ from playwright.async_api import Browser, expect
 
 from tests.cases.conftest import filing
 from tests.conftest import PASSWORD, UserFactory
+from tests.e2e.test_case_socket import refused_code, session_cookie
 from tests.e2e.test_file_case import sign_in
 from tests.servers import ARTIFACTS
 
@@ -36,38 +37,8 @@ async def test_socket_refuses_strangers_and_other_sites(live_server: str, make_u
     import websockets
 
     url = live_server.replace("http://", "ws://") + "/ws/notifications"
-    try:
-        async with websockets.connect(url) as socket:
-            await socket.recv()
-        raise AssertionError("an anonymous socket was accepted")
-    except websockets.exceptions.ConnectionClosed as closed:
-        assert closed.rcvd is not None and closed.rcvd.code == 4401
-    except websockets.exceptions.InvalidStatus:
-        pass  # refused during the handshake: also before any data
-
-    merchant = await make_user("merchant")
-    async with httpx.AsyncClient(base_url=live_server) as browser:
-        await browser.get("/login")
-        response = await browser.post(
-            "/login",
-            data={
-                "email": merchant["email"],
-                "password": PASSWORD,
-                "next": "/",
-                "_csrf_token": browser.cookies["accord_csrf"],
-            },
-        )
-        assert response.status_code == 302
-        cookie = f"accord_session={browser.cookies['accord_session']}"
+    assert await refused_code(url, {}) == 4401
+    cookie = await session_cookie(live_server, (await make_user("merchant"))["email"])
     async with websockets.connect(url, additional_headers={"Cookie": cookie}) as socket:
         assert '"unread"' in await socket.recv()
-    try:
-        async with websockets.connect(
-            url, additional_headers={"Cookie": cookie, "Origin": "https://evil.example"}
-        ) as socket:
-            await socket.recv()
-        raise AssertionError("a cross-site socket was accepted")
-    except websockets.exceptions.ConnectionClosed as closed:
-        assert closed.rcvd is not None and closed.rcvd.code == 4403
-    except websockets.exceptions.InvalidStatus:
-        pass
+    assert await refused_code(url, {"Cookie": cookie, "Origin": "https://evil.example"}) == 4403
