@@ -28,7 +28,7 @@ from cases.access import readable_channels
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
-from notifications.live import channels_plugin, refuse, same_origin, viewing
+from notifications.live import channels_plugin, refuse, same_origin, shard_channel, viewing
 
 WINDOW_SECONDS = 10.0
 KIND_OF = {
@@ -43,7 +43,7 @@ _recent_sends: dict[int, deque[float]] = {}  # user id → when their latest mes
 
 
 def case_channel(case_id: int) -> str:
-    return f"case:{case_id}"
+    return shard_channel("cases", case_id)
 
 
 POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
@@ -74,8 +74,9 @@ async def poke_case(event: events.DomainEvent) -> None:
 
 def _publish(case_id: int, frame: dict[str, Any]) -> None:
     # Channels do not run in every process (CLI, tests without lifespan): then no socket is listening here.
+    payload = json.dumps({**frame, "case": case_id}, ensure_ascii=False).encode()
     with contextlib.suppress(RuntimeError):
-        channels_plugin().publish(json.dumps(frame, ensure_ascii=False).encode(), case_channel(case_id))
+        channels_plugin().publish(payload, case_channel(case_id))
 
 
 def event_frame(row: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +203,9 @@ async def _serve(session: Session) -> None:
         async def follow() -> None:
             await session.catch_up()  # replay; pokes queued meanwhile trigger further catch-ups
             async for raw in subscriber.iter_events():
-                await _relay(session, json.loads(raw))
+                frame = json.loads(raw)
+                if frame["case"] == case_id:  # the channel is shared with other cases
+                    await _relay(session, frame)
 
         following = asyncio.create_task(follow())
         try:
@@ -232,7 +235,7 @@ async def _relay(session: Session, frame: dict[str, Any]) -> None:
         and frame.get("user") != session.viewer.id
     ):
         await session.socket.send_json(
-            {key: value for key, value in frame.items() if key != "user"} | {"user": frame.get("name")}
+            {key: value for key, value in frame.items() if key not in ("user", "case")} | {"user": frame.get("name")}
         )
 
 

@@ -84,8 +84,17 @@ def channels_plugin() -> ChannelsPlugin:
     return _plugin
 
 
+# Litestar's channels plugin never forgets a channel name once used (litestar#4867), and unsubscribing
+# scans them all: so sockets share a fixed set of channels and each one skips what is not its own.
+SHARDS = 64
+
+
+def shard_channel(kind: str, key: int) -> str:
+    return f"{kind}:{key % SHARDS}"
+
+
 def user_channel(user_id: int) -> str:
-    return f"user:{user_id}"
+    return shard_channel("users", user_id)
 
 
 async def poke_recipients(event: events.DomainEvent) -> None:
@@ -94,7 +103,7 @@ async def poke_recipients(event: events.DomainEvent) -> None:
         return
     for user_id in event.data["recipients"]:
         try:
-            _plugin.publish(b"changed", user_channel(user_id))
+            _plugin.publish(str(user_id).encode(), user_channel(user_id))
         except RuntimeError:  # channels not started (no lifespan, e.g. a CLI process): nobody is listening
             return
 
@@ -130,8 +139,9 @@ async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
 
         async def forward_counts() -> None:
             await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
-            async for _poke in subscriber.iter_events():
-                await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
+            async for poke in subscriber.iter_events():
+                if int(poke) == viewer.id:  # the channel is shared with other users
+                    await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
 
         forwarding = asyncio.create_task(forward_counts())
         try:

@@ -340,3 +340,33 @@ async def test_browser_sessions_open_the_socket_but_strangers_and_other_sites_ar
     assert await refused_code(url, {"Cookie": merchant, "Origin": "https://evil.example"}) == 4403
     async with websockets.connect(url, additional_headers={"Cookie": merchant}) as socket:
         assert json.loads(await socket.recv())["type"] in ("event", "presence")
+
+
+async def test_cases_sharing_a_channel_shard_never_see_each_others_frames(
+    live_server: str, make_user: UserFactory
+) -> None:
+    from cases.tables import Case
+    from notifications.live import SHARDS
+
+    first, tokens = await setup_case(live_server, make_user)
+    first_id = (await Case.select(Case.id).where(Case.reference == first).first())["id"]
+    async with _api(live_server, tokens["consumer"]) as api:
+        merchant_enterprise = (await Case.select(Case.enterprise).where(Case.id == first_id).first())["enterprise"]
+        body = filing(merchant_enterprise).model_dump(mode="json", exclude_none=True)
+        while True:  # file until a case lands on the same shard (case ids are sequential)
+            other = (await api.post("/api/v1/cases", json=body)).json()["reference"]
+            other_id = (await Case.select(Case.id).where(Case.reference == other).first())["id"]
+            if other_id % SHARDS == first_id % SHARDS:
+                break
+        watcher = await Listener.open(live_server, first, tokens["merchant"])
+        await watcher.wait_for(lambda f: f.get("type") == "presence")
+        neighbour = await Listener.open(live_server, other, tokens["consumer"])
+        await neighbour.wait_for(lambda f: f.get("type") == "presence")
+        await neighbour.send(type="typing", channel="joint")
+        await api.post(f"/api/v1/cases/{other}/messages", json={"channel": "joint", "text": "other case"})
+        sent = await api.post(f"/api/v1/cases/{first}/messages", json={"channel": "joint", "text": "this case"})
+        await watcher.wait_for(lambda f: is_event(f, seq=sent.json()["seq"]))
+    assert not [f for f in watcher.frames if f.get("type") == "typing" or "other case" in json.dumps(f)]
+    assert all(set(f.get("users", [])) <= {"Test Merchant"} for f in watcher.frames if f.get("type") == "presence")
+    await watcher.close()
+    await neighbour.close()
