@@ -28,7 +28,7 @@ from cases.access import readable_channels
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
-from notifications.live import channels_plugin, refuse, same_origin, shard_channel, viewing
+from notifications.live import RESYNC, channels_plugin, refuse, same_origin, shard_channel, viewing
 
 WINDOW_SECONDS = 10.0
 KIND_OF = {
@@ -203,6 +203,9 @@ async def _serve(session: Session) -> None:
         async def follow() -> None:
             await session.catch_up()  # replay; pokes queued meanwhile trigger further catch-ups
             async for raw in subscriber.iter_events():
+                if raw == RESYNC:
+                    await session.catch_up()
+                    continue
                 frame = json.loads(raw)
                 if frame["case"] == case_id:  # the channel is shared with other cases
                     await _relay(session, frame)

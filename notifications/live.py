@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.exceptions import WebSocketDisconnect
 from piccolo.querystring import QueryString
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accord import events
 from accord.auth import Viewer
@@ -54,26 +58,86 @@ def _backend() -> Any:
     """Redis when configured, PostgreSQL LISTEN/NOTIFY on PostgreSQL, in-process memory on SQLite."""
     settings = get_settings()
     if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        return ReconnectingRedisBackend(redis=Redis.from_url(settings.redis_url))
     if settings.database.engine == "postgres":
         return PooledNotifyBackend(dsn=settings.database.url)
     return MemoryChannelsBackend()
 
 
+# What a backend hands every channel after it reconnected: pokes published meanwhile are lost, so each
+# socket reads what it missed from the database.
+RESYNC = b"resync"
+MAX_RECONNECT_DELAY = 30.0
+
+
+class ReconnectingRedisBackend(RedisChannelsPubSubBackend):
+    """Redis pub/sub that outlives a lost connection (Litestar's event stream ends at the first error)."""
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        delay = 0.5
+        while True:
+            try:
+                async for event in super().stream_events():
+                    delay = 0.5
+                    yield event
+            except RedisConnectionError as error:
+                log.warning("redis pub/sub connection lost (%s); reconnecting in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+                with contextlib.suppress(RedisConnectionError):
+                    await self._pub_sub.connect()  # subscribes to the same channels again
+                    for channel in list(self._pub_sub.channels):
+                        yield channel.decode(), RESYNC
+
+
 class PooledNotifyBackend(AsyncPgChannelsBackend):
-    """Litestar's LISTEN/NOTIFY backend, publishing through the app's connection pool.
+    """Litestar's LISTEN/NOTIFY backend, publishing through the app's pool and listening again after
+    its connection is lost.
 
     The stock backend opens (and negotiates TLS on) a new connection for every publish; at 200
-    messages a second that was most of the server's time (bench/ws_fanout.py --postgres).
+    messages a second that was most of the server's time (bench/ws_fanout.py --postgres). It also
+    never notices a dead LISTEN connection: live updates would stop until a restart.
     """
+
+    _closing = False
+    _relistening: asyncio.Task[None] | None = None
+
+    async def on_startup(self) -> None:
+        await super().on_startup()
+        self._listener_conn.add_termination_listener(self._lost)
+
+    async def on_shutdown(self) -> None:
+        self._closing = True
+        await super().on_shutdown()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
         payload = data.decode()
         for channel in channels:
             await engine().run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
+
+    def _lost(self, _connection: Any) -> None:
+        if not self._closing:
+            self._relistening = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        delay = 0.5
+        while not self._closing:
+            try:
+                async with self._listener_lock:
+                    connection = await self._connect()
+                    for channel in self._subscribed_channels:
+                        await connection.add_listener(channel, self._listener)  # type: ignore[arg-type]
+                    connection.add_termination_listener(self._lost)
+                    self._listener_conn = connection
+            except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+                log.warning("LISTEN connection lost (%s); reconnecting in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+                continue
+            assert self._queue is not None
+            for channel in self._subscribed_channels:
+                self._queue.put_nowait((channel, RESYNC))
+            return
 
 
 def channels_plugin() -> ChannelsPlugin:
@@ -140,7 +204,7 @@ async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
         async def forward_counts() -> None:
             await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
             async for poke in subscriber.iter_events():
-                if int(poke) == viewer.id:  # the channel is shared with other users
+                if poke == RESYNC or int(poke) == viewer.id:  # the channel is shared with other users
                     await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
 
         forwarding = asyncio.create_task(forward_counts())

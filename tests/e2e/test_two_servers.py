@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from accord.settings import get_settings
@@ -51,3 +52,41 @@ async def test_a_message_sent_on_one_server_reaches_a_socket_on_the_other(
     finally:
         await sender.close()
         await listener.close()
+
+
+async def _drop_pubsub_connections() -> None:
+    """Cut the servers' listening connections the way a database or Redis restart would."""
+    if get_settings().database.engine == "postgres":
+        from piccolo.querystring import QueryString
+
+        from accord.db import engine
+
+        sql = "SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+        assert await engine().run_querystring(QueryString(sql)), "no LISTEN connection found"
+    else:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url("redis://127.0.0.1:6379/0")
+        try:
+            assert await redis.client_kill_filter(_type="pubsub") >= 1
+        finally:
+            await redis.aclose()
+
+
+async def test_fan_out_recovers_when_the_listening_connection_is_cut(
+    two_servers: tuple[str, str], make_user: UserFactory
+) -> None:
+    first, second = two_servers
+    reference, tokens = await setup_case(first, make_user)
+    listener = await open_socket(second, reference, tokens["merchant"])
+    await frames_until(listener, lambda f: f.get("type") == "event" and f["seq"] == 1)
+    await _drop_pubsub_connections()
+    async with httpx.AsyncClient(base_url=first, headers={"authorization": f"Bearer {tokens['consumer']}"}) as api:
+        sent = await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "after the cut"})
+        # Delivered by the reconnected listener: either this poke or the catch-up after reconnecting.
+        got = await frames_until(listener, lambda f: f.get("type") == "event" and f.get("text") == "after the cut", 15)
+        assert got[-1]["seq"] == sent.json()["seq"]
+        again = await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "and later"})
+        got = await frames_until(listener, lambda f: f.get("type") == "event" and f.get("text") == "and later", 15)
+        assert got[-1]["seq"] == again.json()["seq"]
+    await listener.close()
