@@ -48,7 +48,7 @@ import pytest  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
 from accord.app import _close_database, _open_database, create_app  # noqa: E402
-from accord.clock import FrozenClock  # noqa: E402
+from accord.clock import Clock, FrozenClock  # noqa: E402
 from accord.db import migrate  # noqa: E402
 from accounts import service  # noqa: E402
 from accounts.schemas import EnterpriseIn  # noqa: E402
@@ -142,24 +142,31 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 UserFactory = Callable[..., Awaitable[dict[str, Any]]]
 
 
+async def create_person(
+    role: str, clock: Clock, *, enterprise_uscc: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A user of any role (merchants get a fresh enterprise unless one is given), password PASSWORD."""
+    if role == "merchant" and enterprise_uscc is None:
+        enterprise_uscc = random_uscc()
+        await service.create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=enterprise_uscc), clock)
+    user = await service.create_user(
+        email=fields.pop("email", None) or unique_email(role),
+        password=fields.pop("password", PASSWORD),
+        role=Role(role),
+        display_name=fields.pop("display_name", f"Test {role.title()}"),
+        language=fields.pop("language", "en"),
+        enterprise_uscc=enterprise_uscc,
+        clock=clock,
+    )
+    return {**user, "password": PASSWORD}
+
+
 @pytest.fixture
 def make_user(clock: FrozenClock) -> UserFactory:
-    """Creates a user of any role (merchants get a fresh enterprise unless one is given)."""
+    """Creates a user of any role (see `create_person`) on the test's clock."""
 
-    async def make(role: str = "consumer", *, enterprise_uscc: str | None = None, **fields: Any) -> dict[str, Any]:
-        if role == "merchant" and enterprise_uscc is None:
-            enterprise_uscc = random_uscc()
-            await service.create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=enterprise_uscc), clock)
-        user = await service.create_user(
-            email=fields.pop("email", None) or unique_email(role),
-            password=fields.pop("password", PASSWORD),
-            role=Role(role),
-            display_name=fields.pop("display_name", f"Test {role.title()}"),
-            language=fields.pop("language", "en"),
-            enterprise_uscc=enterprise_uscc,
-            clock=clock,
-        )
-        return {**user, "password": PASSWORD}
+    async def make(role: str = "consumer", **fields: Any) -> dict[str, Any]:
+        return await create_person(role, clock, **fields)
 
     return make
 

@@ -13,14 +13,12 @@ import pytest
 from accord.auth import Viewer
 from accord.clock import FrozenClock, SystemClock, WeekdayCalendar
 from accounts.credentials import issue_token
-from accounts.schemas import EnterpriseIn
-from accounts.service import act_as, create_enterprise, create_user
-from accounts.tables import Role
+from accounts.service import act_as
 from cases import service
 from cases.schemas import CaseFilingIn
 from cases.tables import Case
 from cases.workflow import Context
-from tests.conftest import BASE_TIME, PASSWORD, random_uscc, unique, unique_email
+from tests.conftest import BASE_TIME, create_person
 
 viewer_of = act_as
 
@@ -52,19 +50,7 @@ async def parties(app: Any) -> Parties:
     clock = FrozenClock(BASE_TIME)
 
     async def make(role: str) -> Viewer:
-        uscc = None
-        if role == "merchant":
-            uscc = random_uscc()
-            await create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=uscc), clock)
-        user = await create_user(
-            email=unique_email(role),
-            password=PASSWORD,
-            role=Role(role),
-            display_name=f"Case {role}",
-            clock=clock,
-            enterprise_uscc=uscc,
-        )
-        return viewer_of(user)
+        return viewer_of(await create_person(role, clock, display_name=f"Case {role}"))
 
     return Parties(
         consumer=await make("consumer"),

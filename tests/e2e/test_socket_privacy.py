@@ -20,12 +20,9 @@ import pytest
 
 from accord.clock import SystemClock
 from accounts.credentials import issue_token
-from accounts.schemas import EnterpriseIn
-from accounts.service import create_enterprise, create_user
-from accounts.tables import Role
 from tests.cases.conftest import act, filing
 from tests.cases.test_api import PNG
-from tests.conftest import PASSWORD, random_uscc, unique, unique_email
+from tests.conftest import create_person, unique_email
 from tests.e2e.listener import Listener, is_event
 
 JOINT, CAUCUS_CONSUMER, CAUCUS_MERCHANT, INTERNAL = "joint", "caucus:consumer", "caucus:merchant", "internal"
@@ -119,18 +116,9 @@ class Scenario:
 
 async def _make_person(person: str, role: str, run: str) -> dict[str, Any]:
     """A user with a name unique to this run and an API token; merchants get an enterprise of their own."""
-    clock, uscc = SystemClock(), None
-    if role == "merchant":
-        uscc = random_uscc()
-        await create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=uscc), clock)
-    user = await create_user(
-        email=unique_email(person),
-        password=PASSWORD,
-        role=Role(role),
-        display_name=f"{person} {run}",  # typing and read frames name people by display name
-        clock=clock,
-        enterprise_uscc=uscc,
-    )
+    clock = SystemClock()
+    # Typing and read frames name people by display name: unique to this run.
+    user = await create_person(role, clock, email=unique_email(person), display_name=f"{person} {run}")
     return {**user, "token": await issue_token(user["id"], "tests", clock)}
 
 
