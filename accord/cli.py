@@ -75,6 +75,11 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     print("accord: demo data created" if seeded else "accord: database already has data; demo seed skipped")
 
 
+# The largest frame a client needs is a message of 5,000 characters, JSON-escaped; bigger ones close the
+# socket (1009) before anything reads them.
+MAX_FRAME_BYTES = 64 * 1024
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -96,6 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         # Socket frames are small JSON objects: compressing each one for each socket costs more CPU
         # than the bytes it saves (bench/ws_fanout.py).
         ws_per_message_deflate=False,
+        ws_max_size=MAX_FRAME_BYTES,
     )
 
 

@@ -370,3 +370,17 @@ async def test_cases_sharing_a_channel_shard_never_see_each_others_frames(
     assert all(set(f.get("users", [])) <= {"Test Merchant"} for f in watcher.frames if f.get("type") == "presence")
     await watcher.close()
     await neighbour.close()
+
+
+async def test_oversized_frames_close_the_socket_before_they_are_read(live_server: str, make_user: UserFactory) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    socket = await Listener.open(live_server, reference, tokens["consumer"])
+    await socket.wait_for(lambda f: f.get("type") == "presence")
+    # The longest message, escaped to the full: still a frame the server takes.
+    await socket.send(type="send", channel="joint", text="\u00e9" * 5000, client_id="widest")
+    await socket.wait_for(lambda f: f.get("type") == "ack")
+    await socket.socket.send(json.dumps({"type": "send", "channel": "joint", "text": "x" * 100_000}))
+    await socket.wait_until(lambda: socket.closed)
+    assert socket.close_code == 1009  # message too big
+    async with _api(live_server, tokens["consumer"]) as api:
+        assert [len(m["text"]) for m in await all_messages(api, reference)] == [5000]
