@@ -20,64 +20,20 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import websockets
+from accord_server import PASSWORD, accord_server, fresh_database, uscc
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCORD = str(Path(sys.executable).with_name("accord"))
-PASSWORD = "bench password 2026"
-
-
-async def _postgres(server_url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(server_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def start_server(port: int, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    data = tempfile.mkdtemp(prefix="accord-bench-")
-    env = {
-        **os.environ,
-        "ACCORD_DATA_DIR": data,
-        "ACCORD_SWEEP_SECONDS": "0",
-        "ACCORD_MESSAGES_PER_10_SECONDS": "1000000",
-        "DATABASE_URL": database_url or f"sqlite:///{data}/bench.sqlite3",
-    }
-    subprocess.run([ACCORD, "migrate"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [ACCORD, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("server did not start")
-
-
-def uscc(number: int) -> str:
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = f"91330100{number:09d}"
-    total = sum(alphabet.index(c) * pow(3, i, 31) for i, c in enumerate(body))
-    return body + alphabet[(31 - total % 31) % 31]
+UNLIMITED = {"ACCORD_MESSAGES_PER_10_SECONDS": "1000000"}  # the senders are scripts, not people
 
 
 async def setup_cases(url: str, cases: int) -> list[tuple[str, str, str]]:
@@ -213,7 +169,11 @@ async def run_load(url: str, cases: list[tuple[str, str, str]], args: argparse.N
     )
 
 
-async def main() -> None:
+async def _accord_load(url: str, args: argparse.Namespace, pid: int) -> Result:
+    return await run_load(url, await setup_cases(url, args.cases), args, pid)
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--cases", type=int, default=100)
@@ -226,24 +186,15 @@ async def main() -> None:
     bare, bare_url = start_bare(args.port + 1)
     try:
         fake_cases = [(f"BARE-{number}", "token", "token") for number in range(args.cases)]
-        baseline = await run_load(bare_url, fake_cases, args, bare.pid)
+        baseline = asyncio.run(run_load(bare_url, fake_cases, args, bare.pid))
     finally:
         bare.terminate()
         bare.wait(timeout=20)
 
-    database_url, database = "", ""
-    if args.postgres:
-        database = f"accord_bench_{os.getpid()}"
-        await _postgres(args.postgres, f'CREATE DATABASE "{database}"')
-        database_url = urlunsplit(urlsplit(args.postgres)._replace(path=f"/{database}"))
-    server, url = start_server(args.port, database_url)
-    try:
-        accord = await run_load(url, await setup_cases(url, args.cases), args, server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        if database:
-            await _postgres(args.postgres, f'DROP DATABASE "{database}"')
+    port = args.port
+    with fresh_database(args.postgres) as database_url, accord_server(port, database_url, UNLIMITED) as server:
+        url = f"http://127.0.0.1:{port}"
+        accord = asyncio.run(_accord_load(url, args, server.pid))
 
     engine = "PostgreSQL" if args.postgres else "SQLite"
     print(f"clients={args.clients} cases={args.cases} rate={args.rate:g}/s seconds={args.seconds:g} ({engine})")
@@ -255,4 +206,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
