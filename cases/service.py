@@ -206,6 +206,18 @@ CASE_COLUMNS = (
 )
 
 
+# Built once (columns through foreign keys are costly to build): what the case page lists.
+MESSAGE_COLUMNS = (
+    Message.seq,
+    Message.channel,
+    Message.text,
+    Message.created_at,
+    Message.author,
+    Message.author.display_name.as_alias("author_name"),
+)
+UPLOADER_NAME = Evidence.uploaded_by.display_name.as_alias("uploaded_by_name")
+
+
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
     return _seen_by(viewer, await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first())
 
@@ -417,14 +429,7 @@ async def messages_in(
 ) -> list[dict[str, Any]]:
     """Messages of an already visible case, in the channels the viewer may read."""
     return await (
-        Message.select(
-            Message.seq,
-            Message.channel,
-            Message.text,
-            Message.created_at,
-            Message.author,
-            Message.author.display_name.as_alias("author_name"),
-        )
+        Message.select(*MESSAGE_COLUMNS)
         .where(Message.case == case["id"], Message.seq > after, Message.channel.is_in(readable_channels(related)))
         .order_by(Message.seq)
         .limit(limit)
@@ -523,7 +528,7 @@ async def evidence_in(case: dict[str, Any], related: frozenset[str]) -> list[dic
             Evidence.description,
             Evidence.created_at,
             Evidence.seq,
-            Evidence.uploaded_by.display_name.as_alias("uploaded_by_name"),
+            UPLOADER_NAME,
         )
         .where(Evidence.case == case["id"], Evidence.channel.is_in(readable_channels(related)))
         .order_by(Evidence.seq)

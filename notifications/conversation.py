@@ -46,6 +46,7 @@ def case_channel(case_id: int) -> str:
     return shard_channel("cases", case_id)
 
 
+EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("author_name"))  # built once
 POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
 
 
@@ -118,7 +119,7 @@ class Session:
     async def catch_up(self) -> None:
         async with self.lock:  # one reader at a time, so sequence numbers go out in order, once
             rows = (
-                await CaseEvent.select(*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("author_name"))
+                await CaseEvent.select(*EVENT_COLUMNS)
                 .where(
                     CaseEvent.case == self.case["id"], CaseEvent.seq > self.sent, CaseEvent.channel.is_in(self.readable)
                 )
