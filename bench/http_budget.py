@@ -154,7 +154,7 @@ def main() -> None:
             f"(budget >= {budget}x: {verdict})"
         )
     print(
-        f"case page vs helpdesk ticket page: {page.rps / peers['hd_view']:.0f}x; "
+        f"case page vs helpdesk ticket page ({peers['hd_view']:.1f} req/s): {page.rps / peers['hd_view']:.0f}x; "
         f"p99 at 32 connections: case page {page.p99_ms:.0f} ms, filing {filing.p99_ms:.0f} ms"
     )
 
