@@ -152,8 +152,12 @@ class Session:
         return False
 
 
-async def _error(socket: WebSocket[Any, Any, Any], code: str, detail: str) -> None:
-    await socket.send_json({"type": "error", "code": code, "detail": detail})
+async def _error(socket: WebSocket[Any, Any, Any], code: str, detail: str, client_id: Any = None) -> None:
+    """An error frame; a refused `send` names its client_id, so the client knows which message failed."""
+    frame = {"type": "error", "code": code, "detail": detail}
+    if isinstance(client_id, str):
+        frame["client_id"] = client_id
+    await socket.send_json(frame)
 
 
 async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
@@ -264,19 +268,21 @@ async def _listen(session: Session) -> None:
 async def _send(session: Session, frame: dict[str, Any]) -> None:
     state = session.socket.app.state
     limit = state.settings.messages_per_10_seconds
+    client_id = frame.get("client_id")
     if session.too_fast(limit):
-        await _error(session.socket, "rate_limited", f"At most {limit} messages per {WINDOW_SECONDS:.0f} seconds.")
+        detail = f"At most {limit} messages per {WINDOW_SECONDS:.0f} seconds."
+        await _error(session.socket, "rate_limited", detail, client_id)
         return
     try:
         message = MessageIn.model_validate({k: frame.get(k) for k in ("channel", "text", "client_id") if k in frame})
     except ValidationError as error:
-        await _error(session.socket, "invalid", error.errors()[0]["msg"])
+        await _error(session.socket, "invalid", error.errors()[0]["msg"], client_id)
         return
     context = Context(clock=state.clock, calendar=state.calendar, terms=state.case_terms, zone=state.settings.timezone)
     try:
         stored = await service.post_message(session.viewer, session.case["reference"], message, context)
     except DomainError as error:
-        await _error(session.socket, "forbidden", error.detail)
+        await _error(session.socket, "forbidden", error.detail, client_id)
         return
     await session.socket.send_json({"type": "ack", "client_id": message.client_id, "seq": stored["seq"]})
 

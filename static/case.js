@@ -13,6 +13,7 @@
   var delay = 1000;
   var lastTyping = 0;
   var readSent = {};  // channel → the last seq this page told the others it has seen
+  var retryTimer = null;
   var readBy = {};  // channel → {name: seq} the others have seen (receipts are not stored: live only)
 
   function channelBox(channel) {
@@ -106,6 +107,8 @@
     } else if (frame.type === "ack") {
       pending = pending.filter(function (item) { return item.client_id !== frame.client_id; });
       remember();
+    } else if (frame.type === "error" && frame.client_id) {
+      refused(frame);
     } else if (frame.type === "read") {
       readBy[frame.channel] = readBy[frame.channel] || {};
       readBy[frame.channel][frame.user] = Math.max(readBy[frame.channel][frame.user] || 0, frame.seq);
@@ -117,6 +120,22 @@
       line.hidden = frame.users.length === 0;
       line.textContent = frame.users.join(", ");
     }
+  }
+
+  // A message the server would not take: too many at once waits and goes again; anything else is shown
+  // under its conversation and dropped (sending it again would fail the same way).
+  function refused(frame) {
+    var item = pending.filter(function (kept) { return kept.client_id === frame.client_id; })[0];
+    if (!item) { return; }
+    if (frame.code === "rate_limited") {
+      window.clearTimeout(retryTimer);
+      retryTimer = window.setTimeout(function () { if (socket && socket.readyState === WebSocket.OPEN) { flush(); } }, 10000);
+      return;
+    }
+    pending = pending.filter(function (kept) { return kept !== item; });
+    remember();
+    var box = channelBox(item.channel);
+    if (box) { box.querySelector(".send-error").textContent = frame.detail; }
   }
 
   function flush() {

@@ -63,5 +63,12 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("")
     await mediator_page.get_by_role("tab", name="Private with the consumer").click()
     await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("Seen by Mia Mediator")
+
+    # The mediator lets the case go: caucus closes while the consumer's page still shows its form.
+    await apply(reference, "release", act_as(mediator), {}, context)
+    await consumer_page.locator(f"{caucus} textarea").fill("Are you still there?")
+    await consumer_page.locator(f"{caucus} button[type=submit]").click()
+    await expect(consumer_page.locator(f"{caucus} .send-error")).to_have_text("You cannot write in this conversation.")
+    await expect(consumer_page.locator(f"{caucus} ol.messages")).not_to_contain_text("Are you still there?")
     for page in pages:
         await page.context.close()
