@@ -21,7 +21,7 @@ from litestar.params import FromPath
 from pydantic import ValidationError
 
 from accord import events
-from accord.auth import Viewer
+from accord.auth import SESSION_COOKIE, Viewer, bearer_token
 from accord.errors import DomainError
 from cases import service
 from cases.access import readable_channels
@@ -31,6 +31,7 @@ from cases.workflow import Context
 from notifications.live import RESYNC, channels_plugin, refuse, same_origin, shard_channel, viewing
 
 WINDOW_SECONDS = 10.0
+AUTH_FRAME_SECONDS = 3.0  # a client without a cookie or header sends its auth frame right after opening
 KIND_OF = {
     "message": "message",
     "evidence": "evidence",
@@ -161,15 +162,16 @@ async def _error(socket: WebSocket[Any, Any, Any], code: str, detail: str, clien
 
 
 async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
-    """The session cookie's viewer, or a bearer token in the first frame (API clients)."""
+    """The viewer of the session cookie or `Authorization: Bearer` header, or of a bearer token in the
+    first frame (API clients that cannot set headers); None for credentials that do not hold."""
     from accounts.credentials import viewer_from_token
 
     viewer: Viewer | None = socket.scope.get("user")
-    if viewer is not None:
+    if viewer is not None or bearer_token(socket) or socket.cookies.get(SESSION_COOKIE):
         return viewer
     await socket.accept()
     try:
-        first = json.loads(await asyncio.wait_for(socket.receive_text(), timeout=10))
+        first = json.loads(await asyncio.wait_for(socket.receive_text(), timeout=AUTH_FRAME_SECONDS))
     except (TimeoutError, ValueError, WebSocketDisconnect):
         return None
     if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):

@@ -385,3 +385,16 @@ async def test_oversized_frames_close_the_socket_before_they_are_read(live_serve
     assert socket.close_code == 1009  # message too big
     async with _api(live_server, tokens["consumer"]) as api:
         assert [len(m["text"]) for m in await all_messages(api, reference)] == [5000]
+
+
+async def test_bearer_header_sockets_and_unauthenticated_ones_are_answered_promptly(
+    live_server: str, make_user: UserFactory
+) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    url = live_server.replace("http://", "ws://") + f"/ws/cases/{reference}"
+    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {tokens['merchant']}"}) as socket:
+        assert json.loads(await socket.recv())["type"] in ("event", "presence")  # no auth frame needed
+    async with asyncio.timeout(5):  # refused at once, or (silent, no credentials) after the auth-frame wait
+        assert await refused_code(url, {"Authorization": "Bearer acc_not-a-token"}) == 4401
+        assert await refused_code(url, {"Cookie": "accord_session=expired"}) == 4401
+        assert await refused_code(url, {}) == 4401
