@@ -6,7 +6,9 @@ On PostgreSQL the pokes travel by LISTEN/NOTIFY; on SQLite the servers use Redis
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -32,26 +34,39 @@ def two_servers() -> Iterator[tuple[str, str]]:
             server.stop()
 
 
-async def test_a_message_sent_on_one_server_reaches_a_socket_on_the_other(
-    two_servers: tuple[str, str], make_user: UserFactory
-) -> None:
+@dataclass
+class CaseAcross:
+    """A case filed through the first server, watched by its merchant through the second."""
+
+    first: str
+    reference: str
+    tokens: dict[str, str]
+    listener: Any
+
+
+@pytest.fixture
+async def case_across(two_servers: tuple[str, str], make_user: UserFactory) -> AsyncIterator[CaseAcross]:
     first, second = two_servers
     reference, tokens = await setup_case(first, make_user)
     listener = await open_socket(second, reference, tokens["merchant"])
-    sender = await open_socket(first, reference, tokens["consumer"])
+    await frames_until(listener, lambda f: f.get("type") == "event" and f["seq"] == 1)
+    yield CaseAcross(first, reference, tokens, listener)
+    await listener.close()
+
+
+async def test_a_message_sent_on_one_server_reaches_a_socket_on_the_other(case_across: CaseAcross) -> None:
+    sender = await open_socket(case_across.first, case_across.reference, case_across.tokens["consumer"])
     try:
-        await frames_until(listener, lambda f: f.get("type") == "event" and f["seq"] == 1)
         await frames_until(sender, lambda f: f.get("type") == "event" and f["seq"] == 1)
         await sender.send(
             json.dumps({"type": "send", "channel": "joint", "text": "across processes", "client_id": "a"})
         )
         got = await frames_until(
-            listener, lambda f: f.get("type") == "event" and f.get("text") == "across processes", limit=10
+            case_across.listener, lambda f: f.get("type") == "event" and f.get("text") == "across processes", limit=10
         )
         assert got[-1]["kind"] == "message"
     finally:
         await sender.close()
-        await listener.close()
 
 
 async def _drop_pubsub_connections() -> None:
@@ -73,20 +88,15 @@ async def _drop_pubsub_connections() -> None:
             await redis.aclose()
 
 
-async def test_fan_out_recovers_when_the_listening_connection_is_cut(
-    two_servers: tuple[str, str], make_user: UserFactory
-) -> None:
-    first, second = two_servers
-    reference, tokens = await setup_case(first, make_user)
-    listener = await open_socket(second, reference, tokens["merchant"])
-    await frames_until(listener, lambda f: f.get("type") == "event" and f["seq"] == 1)
+async def test_fan_out_recovers_when_the_listening_connection_is_cut(case_across: CaseAcross) -> None:
     await _drop_pubsub_connections()
-    async with httpx.AsyncClient(base_url=first, headers={"authorization": f"Bearer {tokens['consumer']}"}) as api:
-        sent = await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "after the cut"})
-        # Delivered by the reconnected listener: either this poke or the catch-up after reconnecting.
-        got = await frames_until(listener, lambda f: f.get("type") == "event" and f.get("text") == "after the cut", 15)
-        assert got[-1]["seq"] == sent.json()["seq"]
-        again = await api.post(f"/api/v1/cases/{reference}/messages", json={"channel": "joint", "text": "and later"})
-        got = await frames_until(listener, lambda f: f.get("type") == "event" and f.get("text") == "and later", 15)
-        assert got[-1]["seq"] == again.json()["seq"]
-    await listener.close()
+    headers = {"authorization": f"Bearer {case_across.tokens['consumer']}"}
+    path = f"/api/v1/cases/{case_across.reference}/messages"
+    async with httpx.AsyncClient(base_url=case_across.first, headers=headers) as api:
+        for text in ("after the cut", "and later"):
+            # The first is delivered by the reconnected listener: its poke, or the catch-up after reconnecting.
+            sent = await api.post(path, json={"channel": "joint", "text": text})
+            got = await frames_until(
+                case_across.listener, lambda f, text=text: f.get("type") == "event" and f.get("text") == text, 15
+            )
+            assert got[-1]["seq"] == sent.json()["seq"]
