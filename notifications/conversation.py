@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from accord import events
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
 from accord.errors import DomainError
+from accord.i18n import gettext as _
 from cases import service
 from cases.access import readable_channels
 from cases.schemas import MessageIn
@@ -258,11 +259,11 @@ async def _listen(session: Session) -> None:
             try:
                 frame = json.loads(raw)
             except ValueError:
-                await _error(socket, "invalid_json", "Frames are JSON objects.")
+                await _error(socket, "invalid_json", _("Frames are JSON objects."))
                 continue
             handler = _HANDLERS.get(frame.get("type")) if isinstance(frame, dict) else None
             if handler is None:
-                await _error(socket, "unknown_type", "Unknown frame type.")
+                await _error(socket, "unknown_type", _("Unknown frame type."))
                 continue
             await handler(session, frame)
 
@@ -272,7 +273,10 @@ async def _send(session: Session, frame: dict[str, Any]) -> None:
     limit = state.settings.messages_per_10_seconds
     client_id = frame.get("client_id")
     if session.too_fast(limit):
-        detail = f"At most {limit} messages per {WINDOW_SECONDS:.0f} seconds."
+        detail = _("At most %(limit)d messages in %(seconds)d seconds; wait a moment.") % {
+            "limit": limit,
+            "seconds": WINDOW_SECONDS,
+        }
         await _error(session.socket, "rate_limited", detail, client_id)
         return
     try:

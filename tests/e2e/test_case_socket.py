@@ -398,3 +398,12 @@ async def test_bearer_header_sockets_and_unauthenticated_ones_are_answered_promp
         assert await refused_code(url, {"Authorization": "Bearer acc_not-a-token"}) == 4401
         assert await refused_code(url, {"Cookie": "accord_session=expired"}) == 4401
         assert await refused_code(url, {}) == 4401
+
+
+async def test_error_frames_speak_the_users_language(live_server: str, make_user: UserFactory) -> None:
+    reference, tokens = await setup_case(live_server, make_user)
+    url = live_server.replace("http://", "ws://") + f"/ws/cases/{reference}?lang=zh-Hans"
+    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {tokens['consumer']}"}) as socket:
+        await socket.send("not json")
+        error = await frames_until(socket, lambda f: f.get("type") == "error")
+        assert error[-1] == {"type": "error", "code": "invalid_json", "detail": "每一帧都必须是 JSON 对象。"}
