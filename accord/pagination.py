@@ -50,8 +50,23 @@ def window(cursor: str | None, limit: int | None) -> Window:
     except (ValueError, TypeError):
         after = None
     if not isinstance(after, list) or not after:
-        raise InvalidInput.one("cursor", _("This cursor is not valid; start again from the first page."))
+        raise _invalid_cursor()
     return Window(after=after, limit=limit)
+
+
+def after_seq(cursor: str | None, after: int) -> int:
+    """Lists in record order (messages) page by sequence number: their cursor is the last seq shown."""
+    if cursor is None:
+        return after
+    if not cursor.isdigit():
+        raise _invalid_cursor()
+    return int(cursor)
+
+
+def _invalid_cursor() -> InvalidInput:
+    from accord.i18n import gettext as _
+
+    return InvalidInput.one("cursor", _("This cursor is not valid; start again from the first page."))
 
 
 def page_of(rows: list[T], limit: int, key: Callable[[T], list[object]]) -> tuple[list[T], str | None]:

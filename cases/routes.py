@@ -16,7 +16,7 @@ from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, TooLarge, UnsupportedMedia
 from accord.i18n import gettext as _
 from accord.i18n import label
-from accord.pagination import Page, window
+from accord.pagination import Page, after_seq, window
 from accord.settings import Settings
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
@@ -235,11 +235,7 @@ async def api_messages(
 ) -> Page[MessageOut]:
     """`next_cursor` is the last sequence number shown: pass it back as `cursor` (or as `after`)."""
     size = window(None, limit).limit
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise InvalidInput.one("cursor", _("This cursor is not valid; start again from the first page."))
-        after = int(cursor)
-    rows = await service.messages(viewer, reference, after, size + 1)
+    rows = await service.messages(viewer, reference, after_seq(cursor, after), size + 1)
     shown = rows[:size]
     next_cursor = str(shown[-1]["seq"]) if len(rows) > size else None
     return Page[MessageOut](items=[message_out(row) for row in shown], next_cursor=next_cursor)

@@ -129,7 +129,7 @@
     if (!item) { return; }
     if (frame.code === "rate_limited") {
       window.clearTimeout(retryTimer);
-      retryTimer = window.setTimeout(function () { if (socket && socket.readyState === WebSocket.OPEN) { flush(); } }, 10000);
+      retryTimer = window.setTimeout(flush, 10000);
       return;
     }
     pending = pending.filter(function (kept) { return kept !== item; });
@@ -138,7 +138,9 @@
     if (box) { box.querySelector(".send-error").textContent = frame.detail; }
   }
 
+  // Send every kept message (once the socket is open: otherwise they wait for the next connection).
   function flush() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
     pending.forEach(function (item) {
       socket.send(JSON.stringify({ type: "send", channel: item.channel, text: item.text, client_id: item.client_id }));
     });
@@ -167,7 +169,7 @@
       pending.push({ channel: form.getAttribute("data-channel"), text: text, client_id: id });
       remember();
       area.value = "";
-      if (socket && socket.readyState === WebSocket.OPEN) { flush(); }
+      flush();
     });
     area.addEventListener("input", function () {
       var now = Date.now();
