@@ -13,7 +13,7 @@ from cases.workflow import Context, apply
 from tests.cases.conftest import filing
 from tests.conftest import UserFactory
 from tests.e2e.test_file_case import sign_in
-from tests.servers import ARTIFACTS
+from tests.servers import ARTIFACTS, start_server
 
 
 async def test_messages_and_typing_appear_live(live_server: str, browser: Browser, make_user: UserFactory) -> None:
@@ -72,3 +72,31 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     await expect(consumer_page.locator(f"{caucus} ol.messages")).not_to_contain_text("Are you still there?")
     for page in pages:
         await page.context.close()
+
+
+async def test_a_rate_limited_message_waits_and_goes_out_later(browser: Browser, make_user: UserFactory) -> None:
+    consumer, merchant = await make_user("consumer"), await make_user("merchant")
+    context = Context(clock=SystemClock(), calendar=WeekdayCalendar())
+    reference = (
+        await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), context, date.today())
+    ).case["reference"]
+    server = start_server({"ACCORD_SWEEP_SECONDS": "0", "ACCORD_MESSAGES_PER_10_SECONDS": "1"})
+    try:
+        browser_context = await browser.new_context(locale="en-US", base_url=server.url)
+        page = await browser_context.new_page()
+        await sign_in(page, consumer["email"])
+        await page.goto(f"/cases/{reference}")
+        joint = 'div.channel[data-channel="joint"]'
+        await expect(page.locator("#conversation .presence")).to_be_visible()  # the socket is open
+        for text in ("first", "second"):
+            await page.locator(f"{joint} textarea").fill(text)
+            await page.locator(f"{joint} button[type=submit]").click()
+        await expect(page.locator(f"{joint} ol.messages")).to_contain_text("first")
+        await page.wait_for_timeout(2000)  # the second was refused for now: nothing shown, no error
+        await expect(page.locator(f"{joint} ol.messages")).not_to_contain_text("second")
+        await expect(page.locator(f"{joint} .send-error")).to_have_text("")
+        await expect(page.locator(f"{joint} ol.messages")).to_contain_text("second", timeout=15000)  # retried
+        await expect(page.locator(f"{joint} ol.messages li")).to_have_count(2)
+        await browser_context.close()
+    finally:
+        server.stop()
