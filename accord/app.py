@@ -28,10 +28,10 @@ from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
 from accord.db import engine, prepare_database
+from accord.files import FileStore
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
-from cases.files import FileStore
 from cases.workflow import terms_from
 from mediation.runtime import install_calendar, start_background, stop_background
 from notifications.conversation import case_socket

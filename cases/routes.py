@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, TooLarge, UnsupportedMedia
+from accord.files import FileStore, FileTooLarge, UnsupportedFile, download_disposition, sniff
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, after_seq, window
@@ -23,7 +24,6 @@ from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service
-from cases.files import FileStore, FileTooLarge, UnsupportedFile, download_disposition, sniff
 from cases.forms import ACTION_FORMS, payload_from_form
 from cases.schemas import (
     CaseFilingIn,

@@ -13,7 +13,8 @@ from typing import Any
 
 from accord import events
 from accord.auth import Viewer
-from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from accord.files import FileStore, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.service import find_or_create_enterprise
@@ -26,7 +27,6 @@ from cases.access import (
     relations,
     writable_channels,
 )
-from cases.files import FileStore, FileTooLarge, StoredFile, UnsupportedFile
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn, MessageIn
 from cases.tables import (
@@ -439,16 +439,6 @@ async def messages_in(
 # --- evidence ------------------------------------------------------------------------------------
 
 
-def store_file(store: FileStore, content: bytes) -> StoredFile:
-    """Store an upload, turning the file module's refusals into 413/415 domain errors."""
-    try:
-        return store.put(content)
-    except FileTooLarge as error:
-        raise TooLarge(str(error)) from None
-    except UnsupportedFile as error:
-        raise UnsupportedMedia(str(error)) from None
-
-
 async def add_evidence(
     viewer: Viewer,
     reference: str,
@@ -462,7 +452,7 @@ async def add_evidence(
     found, related = await visible_case(viewer, reference)
     _require_writable(related, found, channel)
     description = " ".join(description.split())[:300]
-    stored = store_file(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
+    stored = store_upload(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
     async with events.atomic():
         case = await record.lock_case(found["id"])
         assert case is not None

@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
 from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from accord.files import FileStore
 from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
-from cases.files import FileStore
 from cases.forms import payload_from_form
 from cases.routes import file_response, provide_file_store, single_file
 from integrity import log, reports, service

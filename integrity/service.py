@@ -13,6 +13,7 @@ from accord.auth import Viewer
 from accord.clock import Clock, FrozenClock
 from accord.db import contains_text
 from accord.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from accord.files import store_upload
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.schemas import Strict
@@ -268,8 +269,6 @@ async def add_evidence(
     viewer: Viewer, listing_id: int, kind: str, content: bytes, description: str, clock: Clock, store: Any
 ) -> dict[str, Any]:
     """Attach a file to a listing (sniffed, size-limited, content-addressed like case evidence)."""
-    from cases.service import store_file
-
     listing = await listing_for(viewer, listing_id)
     roles = _roles_on(listing, viewer)
     if not roles:
@@ -281,7 +280,7 @@ async def add_evidence(
         raise Forbidden(_("You cannot add this kind of file to the listing."))
     if listing["state"] not in allowed_states:
         raise Conflict(_("Files of this kind cannot be added at this stage."))
-    stored = store_file(store, content)
+    stored = store_upload(store, content)
     async with events.atomic():
         created = await ListingEvidence.insert(
             ListingEvidence(

@@ -1,4 +1,5 @@
-"""Evidence files: content sniffing and content-addressed storage on disk.
+"""Uploaded files (case evidence, registry files, agents' proof documents): content sniffing and
+content-addressed storage on disk.
 
 What a file is comes from its bytes alone; a filename or a client-declared type is whatever the uploader
 chose to say, so neither is ever consulted. Files are stored under their SHA-256, which deduplicates
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import filetype
 
+from accord.errors import TooLarge, UnsupportedMedia
 from accord.i18n import gettext as _
 
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -31,7 +33,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class UnsupportedFile(ValueError):
-    """The content is not one of the accepted evidence types."""
+    """The content is not one of the accepted file types."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -75,15 +77,15 @@ def _checked_sha256(sha256: str) -> str:
     return sha256
 
 
-def download_disposition(media_type: str, sha256: str) -> str:
+def download_disposition(media_type: str, sha256: str, prefix: str = "evidence") -> str:
     """Content-Disposition for serving a stored file; the name is derived from the digest only."""
     sha256 = _checked_sha256(sha256)
     if media_type in INLINE_MEDIA_TYPES:
         return "inline"
     if media_type == "application/pdf":
         # PDFs are downloaded rather than rendered in our origin, where embedded scripts could run.
-        return f'attachment; filename="evidence-{sha256[:12]}.pdf"'
-    raise ValueError(f"not an evidence media type: {media_type!r}")
+        return f'attachment; filename="{prefix}-{sha256[:12]}.pdf"'
+    raise ValueError(f"not an accepted media type: {media_type!r}")
 
 
 def _make_directory(path: Path) -> None:
@@ -123,7 +125,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 
 class FileStore:
-    """Evidence files under `root`, sharded as `root/ab/cd/abcd…` to keep directories small."""
+    """Stored files under `root`, sharded as `root/ab/cd/abcd…` to keep directories small."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -152,3 +154,13 @@ class FileStore:
         self.root.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         _make_directory(shard.parent)
         _make_directory(shard)
+
+
+def store_upload(store: FileStore, content: bytes) -> StoredFile:
+    """Store an upload, turning the refusals above into 413/415 domain errors."""
+    try:
+        return store.put(content)
+    except FileTooLarge as error:
+        raise TooLarge(str(error)) from None
+    except UnsupportedFile as error:
+        raise UnsupportedMedia(str(error)) from None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.files import (
+from accord.files import (
     MAX_FILE_BYTES,
     EmptyFile,
     FileStore,
