@@ -72,9 +72,17 @@ async def publish_committed() -> None:
 
 @asynccontextmanager
 async def atomic() -> AsyncIterator[None]:
-    """One write transaction whose events reach after-commit handlers only once it has committed."""
-    from accord.db import write_transaction
+    """One write transaction whose events reach after-commit handlers only once it has committed.
 
+    Inside another write transaction it joins that one and publishes nothing itself: the outermost
+    `atomic()` publishes once everything has committed (and a rollback there discards what was emitted
+    here too).
+    """
+    from accord.db import engine, write_transaction
+
+    if engine().current_transaction.get() is not None:
+        yield
+        return
     discard_pending()
     try:
         async with write_transaction():

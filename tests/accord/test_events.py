@@ -56,3 +56,27 @@ async def test_a_failing_after_commit_handler_does_not_undo_the_change(caplog: A
     finally:
         events.unsubscribe(broken, "after_commit")
     assert "after-commit handler failed for test.poke" in caplog.text
+
+
+async def test_a_nested_atomic_block_publishes_only_when_the_outermost_commits() -> None:
+    published: list[str] = []
+
+    async def after_commit(event: events.DomainEvent) -> None:
+        published.append(event.kind)
+
+    events.subscribe(after_commit, "after_commit")
+    try:
+        async with events.atomic():
+            await events.emit(events.DomainEvent("test.outer"))
+            async with events.atomic():
+                await events.emit(events.DomainEvent("test.inner"))
+            assert published == []  # the inner block neither published nor dropped the outer's event
+        assert published == ["test.outer", "test.inner"]
+        with pytest.raises(RuntimeError):
+            async with events.atomic():
+                async with events.atomic():
+                    await events.emit(events.DomainEvent("test.inner_rolled_back"))
+                raise RuntimeError("abort")
+        assert published == ["test.outer", "test.inner"]
+    finally:
+        events.unsubscribe(after_commit, "after_commit")
