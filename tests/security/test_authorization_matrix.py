@@ -23,7 +23,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -770,6 +770,19 @@ async def test_route(world: World, route: tuple[str, str], role: str) -> None:
     assert not failures, "\n".join(failures)
 
 
+PATHS = sorted({path for _method, path in ROUTES})
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_options_answers_with_the_methods_only(world: World, path: str) -> None:
+    """Litestar answers OPTIONS on every path itself: the same for everyone, with nothing of the object."""
+    probe = next(probe for (_method, other), probes in ROUTES.items() if other == path for probe in probes)
+    url = _url(world, path, replace(probe, query=""))
+    for role in ROLES:
+        response = await world.people[role].browser.options(url)
+        assert (response.status_code, response.content) == (204, b""), role
+
+
 # --- sockets: the case's replay and the unread badge, on a real server ------------------------------
 
 
@@ -846,3 +859,40 @@ async def test_queued_mail_carries_nothing_the_recipient_may_not_read(world: Wor
     dumped = json.dumps(mails, ensure_ascii=False)
     leaked = [marker for marker in world.hidden_from(role, "") if marker in dumped]
     assert not leaked, f"mail to {role} carries what they may not read: {leaked}"
+
+
+# --- writes with a valid body: who may speak in which channel -----------------------------------------
+
+# Everyone who reads a channel may not write in it: earlier mediators and registrars only read.
+WRITERS = {
+    JOINT: {CONSUMER, MERCHANT, MEDIATOR},
+    CAUCUS_CONSUMER: {CONSUMER, MEDIATOR},
+    CAUCUS_MERCHANT: {MERCHANT, MEDIATOR},
+    INTERNAL: {MEDIATOR},
+}
+
+
+def write_status(role: str, channel: str, created: int) -> int:
+    if role == ANONYMOUS:
+        return 401
+    if role in WRITERS[channel]:
+        return created
+    return 403 if channel in READS[role] else 404  # a channel one may not read is not there at all
+
+
+WRITE_CELLS = [(kind, channel, role) for kind in ("messages", "evidence") for channel in CHANNELS for role in ROLES]
+
+
+@pytest.mark.parametrize(
+    ("kind", "channel", "role"), WRITE_CELLS, ids=[f"{kind} in {c} by {role}" for kind, c, role in WRITE_CELLS]
+)
+async def test_writing_in_a_channel(world: World, kind: str, channel: str, role: str) -> None:
+    """A message or a file in each channel, from each role: only the channel's writers succeed."""
+    text = f"probe-{kind}-{channel}-{role}-{world.objects['run']}"
+    path = f"/api/v1/cases/{world.objects['reference']}/{kind}"
+    if kind == "messages":
+        request: dict[str, Any] = {"json": {"channel": channel, "text": text}}
+    else:
+        request = {"files": {"file": ("p.png", PNG + text.encode(), "image/png")}, "data": {"channel": channel}}
+    response = await world.people[role].api.post(path, **request)
+    assert response.status_code == write_status(role, channel, 201), response.text[:200]
