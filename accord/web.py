@@ -170,12 +170,24 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 }
 
 
+HSTS = ("strict-transport-security", "max-age=31536000; includeSubDomains")
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """`before_send` hook: CSP and friends on every HTTP response, error pages and static files included."""
+    """`before_send` hook: CSP and friends on every HTTP response, error pages and static files included.
+
+    Everything but static files is `no-store` (unless its handler chose a cache policy): pages and API
+    answers carry cases, names and CSRF tokens that no shared or back-button cache may keep.
+    """
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS:
             headers.add(name, value)
+        if not scope["path"].startswith("/static/") and "cache-control" not in headers:
+            headers.add("cache-control", "no-store")
+        settings = scope["app"].state.get("settings")
+        if settings is not None and settings.base_url.startswith("https://"):
+            headers.add(*HSTS)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

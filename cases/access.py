@@ -7,10 +7,11 @@ from typing import Any
 from accord.auth import Viewer
 from cases.tables import Channel
 
-CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
+CONSUMER, MERCHANT, MEDIATOR, FORMER_MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
     "consumer",
     "merchant",
     "mediator",
+    "former_mediator",
     "any_mediator",
     "admin",
     "system",
@@ -18,7 +19,8 @@ CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
 
 
 def relations(case: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
-    """The viewer's relations to the case: consumer, merchant, mediator (assigned), any_mediator, admin.
+    """The viewer's relations to the case: consumer, merchant, mediator (assigned), former_mediator (held it
+    before), any_mediator, admin.
 
     `None` is the system (timeouts).
     """
@@ -33,6 +35,8 @@ def relations(case: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
         found.add(ANY_MEDIATOR)
         if viewer.id == case["mediator"]:
             found.add(MEDIATOR)
+        elif viewer.id in (case.get("former_mediators") or ()):
+            found.add(FORMER_MEDIATOR)
     if viewer.role == "admin":
         found.add(ADMIN)
     return frozenset(found)
@@ -42,18 +46,21 @@ def can_see(related: frozenset[str]) -> bool:
     return bool(related & {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM})
 
 
+# Need to know: any mediator may read what the queue needs (the joint thread, transitions), but a party's
+# private words and the notes only reach those who hold or held the case, and registrars (SECURITY.md).
+_CASE_HOLDERS = {MEDIATOR, FORMER_MEDIATOR, ADMIN}
 _READERS = {
     Channel.parties: {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM},
     Channel.joint: {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM},
-    Channel.caucus_consumer: {CONSUMER, ANY_MEDIATOR, ADMIN, SYSTEM},
-    Channel.caucus_merchant: {MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM},
-    Channel.internal: {ANY_MEDIATOR},  # mediators' notes: nobody else, registrars included
+    Channel.caucus_consumer: {CONSUMER, SYSTEM, *_CASE_HOLDERS},
+    Channel.caucus_merchant: {MERCHANT, SYSTEM, *_CASE_HOLDERS},
+    Channel.internal: _CASE_HOLDERS,
 }
 _WRITERS = {
     Channel.joint: {CONSUMER, MERCHANT, MEDIATOR},
     Channel.caucus_consumer: {CONSUMER, MEDIATOR},
     Channel.caucus_merchant: {MERCHANT, MEDIATOR},
-    Channel.internal: {ANY_MEDIATOR},
+    Channel.internal: {MEDIATOR},
 }
 
 
@@ -67,3 +74,10 @@ def writable_channels(related: frozenset[str], case: dict[str, Any]) -> list[str
     if case["mediator"] is None:
         channels = [c for c in channels if c not in (Channel.caucus_consumer, Channel.caucus_merchant)]
     return channels
+
+
+def conflicted(case: dict[str, Any], mediator_id: int, mediator_enterprise_id: int | None) -> bool:
+    """A mediator who is a party to the case, or an agent of its enterprise, may never mediate it."""
+    return mediator_id == case["consumer"] or (
+        mediator_enterprise_id is not None and mediator_enterprise_id == case["enterprise"]
+    )

@@ -26,6 +26,7 @@ from accounts.service import active_mediators, get_enterprise, search_enterprise
 from cases import service
 from cases.forms import ACTION_FORMS, payload_from_form
 from cases.schemas import (
+    AuthorOut,
     CaseFilingIn,
     CaseOut,
     CaseSummaryOut,
@@ -87,6 +88,7 @@ def offer_out(offer: dict[str, Any] | None) -> OfferOut | None:
     return OfferOut(
         id=offer["id"],
         by=offer["by_role"],
+        author=AuthorOut(id=offer["author"], display_name=offer["author_name"], role=offer["by_role"]),
         remedies=[
             RemedyOut(type=r["type"], amount=money_out(r["amount"], r["currency"]), description=r["description"])
             for r in offer["remedies"]
@@ -145,7 +147,7 @@ def message_out(row: dict[str, Any]) -> MessageOut:
         seq=row["seq"],
         channel=row["channel"],
         text=row["text"],
-        author=PartyOut(id=row["author"], display_name=row["author_name"]),
+        author=AuthorOut(id=row["author"], display_name=row["author_name"], role=row["author_role"]),
         at=row["created_at"],
     )
 

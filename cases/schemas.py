@@ -241,6 +241,15 @@ class PartyOut(BaseModel):
     display_name: str
 
 
+class AuthorOut(BaseModel):
+    """Who wrote or did something, with their part in the case: consumer, merchant, mediator, admin
+    (registrar) or system (deadlines)."""
+
+    id: int | None
+    display_name: str
+    role: str
+
+
 class TraceOut(BaseModel):
     gtin: str | None
     batch: str | None
@@ -257,6 +266,7 @@ class RemedyOut(BaseModel):
 class OfferOut(BaseModel):
     id: int
     by: str
+    author: AuthorOut
     remedies: list[RemedyOut]
     text: str
     fulfil_by: date | None
@@ -319,7 +329,7 @@ class MessageOut(BaseModel):
     seq: int
     channel: str
     text: str
-    author: PartyOut
+    author: AuthorOut
     at: datetime
 
 

@@ -213,9 +213,11 @@ MESSAGE_COLUMNS = (
     Message.text,
     Message.created_at,
     Message.author,
+    Message.author_role,
     Message.author.display_name.as_alias("author_name"),
 )
 UPLOADER_NAME = Evidence.uploaded_by.display_name.as_alias("uploaded_by_name")
+OFFER_COLUMNS = (*Offer.all_columns(), Offer.author.display_name.as_alias("author_name"))
 
 
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
@@ -255,7 +257,7 @@ class CaseView:
 
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
     case, related = await visible_case(viewer, reference)
-    offers = await Offer.select().where(Offer.case == case["id"]).order_by(Offer.id)
+    offers = await Offer.select(*OFFER_COLUMNS).where(Offer.case == case["id"]).order_by(Offer.id)
     for offer in offers:
         offer["remedies"] = _remedies(offer["remedies"])
     deadlines = await Deadline.select(Deadline.name, Deadline.due_at).where(
@@ -373,12 +375,13 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
             if earlier:
                 return {**earlier, "author_name": viewer.display_name}
         now = context.clock.now()
+        role = _role_in_case(related)
         event = await record.append(
             case,
             type="message",
             channel=message.channel,
             actor_id=viewer.id,
-            actor_role=_role_in_case(related),
+            actor_role=role,
             at=now,
             data={"text": message.text},
         )
@@ -387,6 +390,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
             "seq": event["seq"],
             "channel": message.channel,
             "author": viewer.id,
+            "author_role": role,
             "text": message.text,
             "client_id": message.client_id,
             "created_at": now,
@@ -402,6 +406,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
                     "channel": message.channel,
                     "author": viewer.id,
                     "author_name": viewer.display_name,
+                    "author_role": role,
                     "text": message.text,
                     "at": now.isoformat(),
                     # Messages are the busiest event: carry the parties so subscribers need no lookup.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from piccolo.columns import (
+    Array,
     BigInt,
     Boolean,
     Date,
@@ -123,6 +124,18 @@ register_labels(
         RemedyType.other: N_("Other remedy"),
     },
 )
+# Who spoke or acted on a case, as pages name them next to the person ("Zhang Min (merchant · …)").
+register_labels(
+    "speaker",
+    {
+        "consumer": N_("consumer"),
+        "merchant": N_("merchant"),
+        "mediator": N_("mediator"),
+        "any_mediator": N_("mediator"),
+        "admin": N_("registrar"),
+        "system": N_("Accord, automatically"),
+    },
+)
 register_labels(
     "channel",
     {
@@ -159,6 +172,7 @@ class Case(Table, tablename="dispute_case"):
     enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
     mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict, index=True)
     previous_mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
+    former_mediators = Array(base_column=Integer())  # user ids of everyone who held the case before (need to know)
     state = Varchar(length=30, index=True)
     version = Integer(default=1)
     category = Varchar(length=30)
@@ -227,6 +241,7 @@ class Message(Table, tablename="case_message"):
     seq = Integer()
     channel = Varchar(length=20)
     author = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    author_role = Varchar(length=20)  # consumer | merchant | mediator: their part in the case when they wrote
     text = Text()
     client_id = Varchar(length=64, null=True, default=None)  # sender's idempotency key
     created_at = Timestamptz()

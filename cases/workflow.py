@@ -25,7 +25,7 @@ from accord.i18n import label
 from accord.validation import parse
 from accounts.tables import User
 from cases import record
-from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, relations
+from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, conflicted, relations
 from cases.schemas import (
     DeclineIn,
     InfoIn,
@@ -168,7 +168,15 @@ async def unclaimed(step: Step) -> str | None:
         return _("%(name)s has already claimed this case.") % {"name": holder["display_name"] if holder else "?"}
     if step.case["is_appeal"] and step.viewer and step.viewer.id == step.case["previous_mediator"]:
         return _("An appeal must go to a different mediator than the one who handled the case.")
+    if step.viewer and await _party_to(step.case, step.viewer.id):
+        return _("You are a party to this case, or an agent of its enterprise: another mediator must take it.")
     return None
+
+
+async def _party_to(case: dict[str, Any], mediator_id: int) -> bool:
+    """Whether this mediator is a party to the case (as its consumer, or through their enterprise)."""
+    person = await User.select(User.enterprise).where(User.id == mediator_id).first()
+    return conflicted(case, mediator_id, person["enterprise"] if person else None)
 
 
 async def no_open_question(step: Step) -> str | None:
@@ -316,22 +324,35 @@ async def claim(step: Step) -> None:
     step.details["mediator"] = step.viewer.id
 
 
+def _step_down(step: Step) -> None:
+    """The case's holder hands it on; as an earlier mediator they keep reading its caucus and notes."""
+    holder = step.case["mediator"]
+    if holder is not None and holder not in step.case["former_mediators"]:
+        step.updates[Case.former_mediators] = [*step.case["former_mediators"], holder]
+
+
 async def release(step: Step) -> None:
+    _step_down(step)
     step.updates[Case.mediator] = None
 
 
 async def reassign(step: Step) -> None:
     target = (
-        await User.select(User.id)
+        await User.select(User.id, User.enterprise)
         .where(User.id == step.payload.mediator_id, User.role == "mediator", User.active.eq(True))
         .first()
     )
     if target is None:
         raise InvalidInput.one("mediator_id", _("Choose an active mediator."))
+    if conflicted(step.case, target["id"], target["enterprise"]):
+        raise InvalidInput.one(
+            "mediator_id", _("This mediator is a party to the case, or an agent of its enterprise: choose another.")
+        )
     if step.case["is_appeal"] and target["id"] == step.case["previous_mediator"]:
         raise InvalidInput.one(
             "mediator_id", _("An appeal must go to a different mediator than the one who handled the case.")
         )
+    _step_down(step)
     step.updates[Case.mediator] = target["id"]
     step.details["mediator"] = target["id"]
 
@@ -385,6 +406,7 @@ async def mark_fulfilled(step: Step) -> None:
 
 
 async def appeal(step: Step) -> None:
+    _step_down(step)
     step.updates.update(
         {
             Case.is_appeal: True,

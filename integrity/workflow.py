@@ -232,9 +232,15 @@ def can_see(listing: dict[str, Any], viewer: Viewer | None) -> bool:
     related = relations(listing, viewer)
     return bool(
         ADMIN in related
-        or (ENTERPRISE in related and listing["state"] != L.proposed.value)
+        or (ENTERPRISE in related and was_noticed(listing))
         or viewer.id == listing["proposed_by"]
     )
+
+
+def was_noticed(listing: dict[str, Any]) -> bool:
+    """The enterprise was told of the listing (a notice opens the objection window). One withdrawn before
+    any notice stays between the registrar and its proposer: the enterprise never learns of it."""
+    return listing["objection_until"] is not None
 
 
 def is_public(listing: dict[str, Any]) -> bool:

@@ -21,6 +21,7 @@ from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.service import USER_COLUMNS, act_as, record_admin_action, require_admin
 from accounts.tables import MediatorProfile, User
+from cases.access import conflicted
 from cases.tables import TERMINAL_STATES, Case, CaseState
 from cases.workflow import Context, apply
 from mediation.calendar import add_override, load_overrides, remove_override
@@ -89,6 +90,10 @@ async def queue(
         query = query.where(Case.mediator == viewer.id, Case.state.not_in([state.value for state in TERMINAL_STATES]))
     else:
         query = query.where(Case.state.is_in(list(QUEUE_STATES)))
+        if viewer.has_role("mediator"):  # nobody is offered a case they are a party to (they may not claim it)
+            query = query.where(Case.consumer != viewer.id)
+            if viewer.enterprise_id is not None:
+                query = query.where(Case.enterprise != viewer.enterprise_id)
     query = _filtered(query, wanted, now)
     if window.after:
         query = query.where(_after(window.after))
@@ -147,10 +152,12 @@ async def _open_load() -> dict[int, int]:
 async def choose_mediator(case: dict[str, Any], load: dict[int, int]) -> int | None:
     """The least loaded active mediator who speaks the case's language, takes its category and has room.
 
-    An appeal never goes back to the mediator who handled the case.
+    An appeal never goes back to the mediator who handled the case, and nobody mediates a case they are a
+    party to.
     """
     profiles = await MediatorProfile.select(
         MediatorProfile.user,
+        MediatorProfile.user.enterprise.as_alias("enterprise"),
         MediatorProfile.languages,
         MediatorProfile.categories,
         MediatorProfile.max_active_cases,
@@ -162,6 +169,7 @@ async def choose_mediator(case: dict[str, Any], load: dict[int, int]) -> int | N
         and (not profile["categories"] or case["category"] in profile["categories"])
         and load.get(profile["user"], 0) < profile["max_active_cases"]
         and profile["user"] != case["previous_mediator"]
+        and not conflicted(case, profile["user"], profile["enterprise"])
     ]
     return min(candidates, key=lambda user: (load.get(user, 0), user)) if candidates else None
 
@@ -169,7 +177,9 @@ async def choose_mediator(case: dict[str, Any], load: dict[int, int]) -> int | N
 async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
     """Claim unclaimed waiting cases on behalf of matching mediators (ACCORD_AUTO_ASSIGN)."""
     waiting = (
-        await Case.select(Case.reference, Case.language, Case.category, Case.previous_mediator)
+        await Case.select(
+            Case.reference, Case.language, Case.category, Case.previous_mediator, Case.consumer, Case.enterprise
+        )
         .where(Case.state == CaseState.awaiting_mediator.value, Case.mediator.is_null())
         .order_by(Case.next_due_at, Case.id)
         .limit(limit)

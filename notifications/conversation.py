@@ -24,6 +24,7 @@ from accord import events
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
 from accord.errors import DomainError
 from accord.i18n import gettext as _
+from accord.i18n import label
 from cases import service
 from cases.access import readable_channels
 from cases.schemas import MessageIn
@@ -40,8 +41,9 @@ KIND_OF = {
     "counter_offer": "offer",
     "propose_settlement": "proposal",
 }
-_present: dict[int, list[tuple[int, str]]] = {}  # case id → (user id, name) per open socket in this process
-_recent_sends: dict[int, deque[float]] = {}  # user id → when their latest messages came, over all their sockets
+_present: dict[int, list[tuple[int, str, str | None]]] = {}  # case id → (user id, name, staff role) per socket here
+# user id → when their latest frames of a kind came, over all their sockets: messages, and typing/read signals
+_recent: dict[str, dict[int, deque[float]]] = {"send": {}, "signal": {}}
 
 
 def case_channel(case_id: int) -> str:
@@ -49,6 +51,11 @@ def case_channel(case_id: int) -> str:
 
 
 EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("author_name"))  # built once
+
+
+def author(user_id: int | None, name: str | None, role: str) -> dict[str, Any]:
+    """Who wrote or did it, with their part in the case (DESIGN §5 frames, like the API's `author`)."""
+    return {"id": user_id, "display_name": name or "", "role": "mediator" if role == "any_mediator" else role}
 POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
 
 
@@ -65,8 +72,7 @@ async def poke_case(event: events.DomainEvent) -> None:
             "seq": data["seq"],
             "kind": "message",
             "channel": data["channel"],
-            "author": data["author"],
-            "author_name": data["author_name"],
+            "author": author(data["author"], data["author_name"], data["author_role"]),
             "at": data["at"],
             "text": data["text"],
         }
@@ -89,8 +95,7 @@ def event_frame(row: dict[str, Any]) -> dict[str, Any]:
         "seq": row["seq"],
         "kind": KIND_OF.get(row["type"], "state"),
         "channel": row["channel"],
-        "author": row["actor"],
-        "author_name": row.get("author_name"),
+        "author": author(row["actor"], row.get("author_name"), row["actor_role"]),
         "at": row["at"].isoformat(),
     }
     if row["type"] == "message":
@@ -115,6 +120,8 @@ class Session:
     ) -> None:
         self.socket, self.viewer, self.case, self.related = socket, viewer, case, related
         self.readable = readable_channels(related)
+        # "admin" or "mediator" for staff (parties see this role instead of their name in presence), else None
+        self.staff = next((role for role in ("admin", "mediator", "any_mediator") if role in related), None)
         self.sent = after
         self.lock = asyncio.Lock()
 
@@ -142,10 +149,10 @@ class Session:
                 return
         await self.catch_up()
 
-    def too_fast(self, limit: int) -> bool:
-        """Count this send against the user's window; True when they already sent `limit` in it."""
+    def too_fast(self, kind: str, limit: int) -> bool:
+        """Count this frame against the user's window for its kind; True when they already sent `limit`."""
         now = time.monotonic()
-        recent = _recent_sends.setdefault(self.viewer.id, deque())
+        recent = _recent[kind].setdefault(self.viewer.id, deque())
         while recent and now - recent[0] > WINDOW_SECONDS:
             recent.popleft()
         if len(recent) >= limit:
@@ -204,7 +211,7 @@ async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]
 async def _serve(session: Session) -> None:
     case_id, viewer = session.case["id"], session.viewer
     async with channels_plugin().start_subscription([case_channel(case_id)]) as subscriber:
-        here = (viewer.id, viewer.display_name)
+        here = (viewer.id, viewer.display_name, session.staff)
         _present.setdefault(case_id, []).append(here)
         _publish(case_id, {"type": "presence"})
 
@@ -237,17 +244,24 @@ async def _relay(session: Session, frame: dict[str, Any]) -> None:
     if kind == "poke":
         await session.take(frame)
     elif kind == "presence":
-        await session.socket.send_json(
-            {"type": "presence", "users": sorted({name for _id, name in _present.get(session.case["id"], [])})}
-        )
+        present = _present.get(session.case["id"], [])
+        names = {_shown_name(session, name, staff) for _id, name, staff in present}
+        await session.socket.send_json({"type": "presence", "users": sorted(names)})
     elif (
         kind in ("typing", "read")
         and frame.get("channel") in session.readable
         and frame.get("user") != session.viewer.id
     ):
+        name = _shown_name(session, frame.get("name", ""), frame.get("staff"))
         await session.socket.send_json(
-            {key: value for key, value in frame.items() if key not in ("user", "case")} | {"user": frame.get("name")}
+            {key: value for key, value in frame.items() if key not in ("user", "case", "name", "staff")}
+            | {"user": name}
         )
+
+
+def _shown_name(session: Session, name: str, staff: str | None) -> str:
+    """Parties see that a mediator (or registrar) is here or typing, not which staff member."""
+    return label("speaker", staff) if staff and not session.staff else name
 
 
 async def _listen(session: Session) -> None:
@@ -272,12 +286,8 @@ async def _send(session: Session, frame: dict[str, Any]) -> None:
     state = session.socket.app.state
     limit = state.settings.messages_per_10_seconds
     client_id = frame.get("client_id")
-    if session.too_fast(limit):
-        detail = _("At most %(limit)d messages in %(seconds)d seconds; wait a moment.") % {
-            "limit": limit,
-            "seconds": WINDOW_SECONDS,
-        }
-        await _error(session.socket, "rate_limited", detail, client_id)
+    if session.too_fast("send", limit):
+        await _error(session.socket, "rate_limited", _too_fast_detail(limit), client_id)
         return
     try:
         message = MessageIn.model_validate({k: frame.get(k) for k in ("channel", "text", "client_id") if k in frame})
@@ -293,31 +303,41 @@ async def _send(session: Session, frame: dict[str, Any]) -> None:
     await session.socket.send_json({"type": "ack", "client_id": message.client_id, "seq": stored["seq"]})
 
 
+def _too_fast_detail(limit: int) -> str:
+    return _("At most %(limit)d messages in %(seconds)d seconds; wait a moment.") % {
+        "limit": limit,
+        "seconds": WINDOW_SECONDS,
+    }
+
+
+async def _signal(session: Session, frame: dict[str, Any], **fields: Any) -> None:
+    """Typing and read receipts: live only, for those who read the channel, and rate-limited like messages
+    (their own budget, so a chatty typist never blocks their messages)."""
+    limit = session.socket.app.state.settings.messages_per_10_seconds
+    if session.too_fast("signal", limit):
+        await _error(session.socket, "rate_limited", _too_fast_detail(limit))
+        return
+    _publish(
+        session.case["id"],
+        {
+            "type": frame["type"],
+            "channel": frame["channel"],
+            **fields,
+            "user": session.viewer.id,
+            "name": session.viewer.display_name,
+            "staff": session.staff,
+        },
+    )
+
+
 async def _typing(session: Session, frame: dict[str, Any]) -> None:
     if frame.get("channel") in session.readable:
-        _publish(
-            session.case["id"],
-            {
-                "type": "typing",
-                "channel": frame["channel"],
-                "user": session.viewer.id,
-                "name": session.viewer.display_name,
-            },
-        )
+        await _signal(session, frame)
 
 
 async def _read(session: Session, frame: dict[str, Any]) -> None:
     if frame.get("channel") in session.readable and isinstance(frame.get("seq"), int):
-        _publish(
-            session.case["id"],
-            {
-                "type": "read",
-                "channel": frame["channel"],
-                "seq": frame["seq"],
-                "user": session.viewer.id,
-                "name": session.viewer.display_name,
-            },
-        )
+        await _signal(session, frame, seq=frame["seq"])
 
 
 _HANDLERS = {"send": _send, "typing": _typing, "read": _read}

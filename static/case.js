@@ -22,6 +22,16 @@
 
   function remember() { window.sessionStorage.setItem(storeKey, JSON.stringify(pending)); }
 
+  // "(merchant · Enterprise)", "(mediator)": the author's part in the case, as the page renders it.
+  function speakerRole(role) {
+    var part = document.createElement("span");
+    part.className = "role";
+    var name = section.getAttribute("data-role-" + role) || role;
+    if (role === "merchant") { name += " · " + section.getAttribute("data-enterprise"); }
+    part.textContent = "(" + name + ")";
+    return part;
+  }
+
   function appendMessage(frame) {
     var box = channelBox(frame.channel);
     if (!box || box.querySelector('li[data-seq="' + frame.seq + '"]')) { return; }
@@ -33,8 +43,10 @@
     var meta = document.createElement("p");
     meta.className = "meta";
     var who = document.createElement("strong");
-    who.textContent = frame.author_name || "";
+    who.textContent = frame.author.display_name;
     meta.appendChild(who);
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(speakerRole(frame.author.role));
     meta.appendChild(document.createTextNode(" · " + new Date(frame.at).toLocaleString() + " · #" + frame.seq));
     var text = document.createElement("div");
     text.className = "text";

@@ -147,11 +147,13 @@ async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
         consumer=await client_for(parties.consumer),
         merchant=await client_for(parties.merchant),
         mediator=await client_for(parties.mediator),
+        other_mediator=await client_for(parties.other_mediator),
         admin=await client_for(parties.admin),
         other_consumer=await client_for(parties.stranger_consumer),
         other_merchant=await client_for(parties.stranger_merchant),
         enterprise_id=parties.merchant.enterprise_id,
         mediator_id=parties.mediator.id,
+        other_mediator_id=parties.other_mediator.id,
     )
     for client in clients:
         await client.aclose()
