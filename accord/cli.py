@@ -178,7 +178,7 @@ def cmd_verify_case(settings: Settings, args: argparse.Namespace) -> None:
     if result.verified:
         print(f"accord: {args.reference}: record verified ({result.events} events)")
         return
-    print(f"accord: {args.reference}: record BROKEN at seq {result.first_bad_seq}", file=sys.stderr)
+    print(f"accord: {args.reference}: record BROKEN at seq {result.first_bad_seq}: {result.problem}", file=sys.stderr)
     raise SystemExit(1)
 
 

@@ -1,21 +1,51 @@
-"""The tamper-evident case record (DESIGN §3).
+"""The tamper-evident case record (DESIGN §3), which keeps each channel's secrets.
 
-Each event's hash is sha256(prev_hash + canonical_json(event)); the first event chains from 64 zeros.
-Changing, removing or reordering any stored event breaks every hash after it, which `verify()` finds.
+Every event is a salted commitment, and the commitments are chained:
+
+    commitment = sha256(canonical_json({"seq", "type", "channel", "actor", "actor_role", "at",
+                                        "data", "writes", "salt"}))
+    hash       = sha256(prev_hash + commitment)
+
+Hashes are lowercase hex and `prev_hash + commitment` is the two hex strings joined (128 characters,
+UTF-8); the first event's prev_hash is 64 zeros. `canonical_json` sorts keys, uses "," and ":" without
+spaces and keeps non-ASCII text as it is; `at` is UTC ISO 8601 with microseconds
+("2026-11-30T08:15:00.000000+00:00"). `salt` is 16 random bytes from `secrets` (32 hex digits), stored
+with the event and disclosed only together with its content.
+
+Whoever may read an event gets all of it (salt included) and can recompute its commitment and hash.
+Whoever may not gets only `seq`, `prev_hash`, `commitment` and `hash`: enough to check that link of the
+chain, but without the salt no guessed text can be confirmed against the commitment.
+
+`writes` names the rows the event changed besides itself, as the record keeps them: `{"case": {column:
+value}, "offers": {"<id>": {column: value}}}` (filing writes the whole case row; each transition the
+columns it set; offers their whole row when made, then each change). Message and evidence rows are the
+event itself. `verify()` folds the writes over the record and compares the stored case, offer, message
+and evidence rows with the events that made them (one query per table), so editing any of those rows in
+the database breaks verification just as editing an event does. Bookkeeping the record cannot hold is
+left out: the case's id, its chain head (last_seq, last_hash, checked against the chain) and next_due_at
+(a cache of the deadlines for the queue).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import secrets
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+from piccolo.columns import Column
+
 from accord.db import is_sqlite
-from cases.tables import Case, CaseEvent
+from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 
 GENESIS_HASH = "0" * 64
+SALT_BYTES = 16
+UNRECORDED_CASE_COLUMNS = frozenset({"id", "last_seq", "last_hash", "next_due_at"})
+JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: recorded and compared as that JSON
 
 
 def canonical_json(value: Any) -> str:
@@ -26,9 +56,12 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def hashed_content(event: dict[str, Any]) -> dict[str, Any]:
-    """What the hash covers: everything about the event except the hashes themselves."""
-    data = event["data"]
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def committed_content(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What the commitment covers: everything about the event except the hashes."""
     return {
         "seq": event["seq"],
         "type": event["type"],
@@ -36,12 +69,68 @@ def hashed_content(event: dict[str, Any]) -> dict[str, Any]:
         "actor": event["actor"],
         "actor_role": event["actor_role"],
         "at": _timestamp(event["at"]),
-        "data": json.loads(data) if isinstance(data, str) else data,
+        "data": _parsed(event["data"]),
+        "writes": _parsed(event["writes"]) or {},
+        "salt": event["salt"],
     }
 
 
-def chain_hash(prev_hash: str, event: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(hashed_content(event))).encode()).hexdigest()
+def commitment(event: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(committed_content(event)).encode()).hexdigest()
+
+
+def link(prev_hash: str, committed: str) -> str:
+    return hashlib.sha256((prev_hash + committed).encode()).hexdigest()
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def recorded_value(column: str, value: Any) -> Any:
+    """A column's value as the record keeps it (JSON), for rows read back from either database too."""
+    if isinstance(value, datetime):
+        return _timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if column in JSON_TEXT_COLUMNS and isinstance(value, str):
+        return json.loads(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _recorded(values: Mapping[Column | str, Any]) -> dict[str, Any]:
+    named = {(key if isinstance(key, str) else key._meta.name): value for key, value in values.items()}
+    return {name: recorded_value(name, value) for name, value in named.items()}
+
+
+@dataclass
+class Writes:
+    """The rows one event writes besides its own: columns of the case and of offers."""
+
+    case: dict[str, Any] = field(default_factory=dict)
+    offers: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def set_case(self, values: Mapping[Column | str, Any]) -> None:
+        self.case.update(_recorded(values))
+
+    def set_offer(self, offer_id: int, values: Mapping[Column | str, Any]) -> None:
+        self.offers.setdefault(offer_id, {}).update(_recorded(values))
+
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.case:
+            found["case"] = self.case
+        if self.offers:
+            found["offers"] = {str(offer_id): values for offer_id, values in self.offers.items()}
+        return found
+
+
+def filed(case: Mapping[str, Any]) -> Writes:
+    """A new case's row as filing writes it: every column but bookkeeping."""
+    writes = Writes()
+    writes.set_case({name: value for name, value in case.items() if name not in UNRECORDED_CASE_COLUMNS})
+    return writes
 
 
 async def lock_case(case_id: int) -> dict[str, Any] | None:
@@ -70,6 +159,7 @@ async def append(
     actor_role: str,
     at: datetime,
     data: dict[str, Any],
+    writes: Writes | None = None,
 ) -> dict[str, Any]:
     """Append one event to a locked case's record; updates `case` (last_seq, last_hash) in place."""
     event = {
@@ -81,13 +171,36 @@ async def append(
         "actor_role": actor_role,
         "at": at,
         "data": canonical_json(data),
+        "writes": canonical_json(writes.as_json() if writes else {}),
+        "salt": secrets.token_hex(SALT_BYTES),
         "prev_hash": case["last_hash"],
     }
-    event["hash"] = chain_hash(case["last_hash"], event)
+    event["hash"] = link(case["last_hash"], commitment(event))
     await CaseEvent.insert(CaseEvent(**event))
     await Case.update({Case.last_seq: event["seq"], Case.last_hash: event["hash"]}).where(Case.id == case["id"])
     case["last_seq"], case["last_hash"] = event["seq"], event["hash"]
     return event
+
+
+# --- what a viewer sees --------------------------------------------------------------------------
+
+SEALED = {"type", "channel", "actor", "actor_role", "at", "data", "writes", "salt"}
+
+
+def as_seen(events: list[dict[str, Any]], readable: set[str]) -> list[dict[str, Any]]:
+    """Verified events as a viewer may see them: in channels they cannot read, only seq and the hashes
+    (prev_hash, commitment, hash) are left, and everything else is None."""
+    seen = []
+    for event in events:
+        if event["channel"] in readable:
+            seen.append({**event, "sealed": False, "data": _parsed(event["data"]), "writes": _parsed(event["writes"])})
+        else:
+            kept = {key: event[key] for key in ("seq", "prev_hash", "commitment", "hash")}
+            seen.append({**kept, **dict.fromkeys(SEALED), "sealed": True})
+    return seen
+
+
+# --- verifying -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -95,26 +208,152 @@ class Verification:
     verified: bool
     events: int
     first_bad_seq: int | None = None
+    problem: str | None = None  # what does not fit there, for the operator
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """The rows pages and the API show beside the record, as stored: the record must account for each."""
+
+    case: Mapping[str, Any] | None
+    offers: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+
+
+async def stored_rows(case_id: int, case: Mapping[str, Any] | None = None) -> StoredRows:
+    """Everything of a case the record vouches for, one query per table (the case row may be given)."""
+    if case is None:
+        case = await Case.select().where(Case.id == case_id).first()
+    return StoredRows(
+        case=case,
+        offers=await Offer.select().where(Offer.case == case_id),
+        messages=await Message.select().where(Message.case == case_id),
+        evidence=await Evidence.select().where(Evidence.case == case_id),
+    )
+
+
+async def events_of(case_id: int) -> list[dict[str, Any]]:
+    return await CaseEvent.select().where(CaseEvent.case == case_id).order_by(CaseEvent.seq)
 
 
 async def verify(case_id: int) -> Verification:
-    """Recompute the chain from the stored events; name the first event that does not fit."""
-    events = await CaseEvent.select().where(CaseEvent.case == case_id).order_by(CaseEvent.seq)
-    head = await Case.select(Case.last_seq, Case.last_hash).where(Case.id == case_id).first()
-    return verify_rows(events, head)
+    """Recompute the chain from the stored events and check the rows they made; name the first bad event."""
+    return verify_rows(await events_of(case_id), await stored_rows(case_id))
 
 
-def verify_rows(events: list[dict[str, Any]], head: dict[str, Any] | None) -> Verification:
-    """Check stored events (in seq order) against each other and the case's recorded head."""
+Problems = list[tuple[int, str]]
+
+
+def verify_rows(events: list[dict[str, Any]], stored: StoredRows) -> Verification:
+    """Check stored events (in seq order) against each other, the case's head and the rows they made.
+
+    Sets each event's "commitment" (what a viewer who cannot read it needs to check its link)."""
+    problems: Problems = []
+    _check_chain(events, stored.case, problems)
+    _check_writes(events, stored, problems)
+    for kind, rows in (("message", stored.messages), ("evidence", stored.evidence)):
+        _check_own_rows(events, kind, rows, problems)
+    if not problems:
+        return Verification(verified=True, events=len(events))
+    seq, problem = min(problems)
+    return Verification(verified=False, events=len(events), first_bad_seq=seq, problem=problem)
+
+
+def _check_chain(events: list[dict[str, Any]], case: Mapping[str, Any] | None, problems: Problems) -> None:
+    for event in events:
+        event["commitment"] = commitment(event)
     prev_hash = GENESIS_HASH
     for expected_seq, event in enumerate(events, start=1):
-        if (
-            event["seq"] != expected_seq
-            or event["prev_hash"] != prev_hash
-            or chain_hash(prev_hash, event) != event["hash"]
-        ):
-            return Verification(verified=False, events=len(events), first_bad_seq=expected_seq)
+        if event["seq"] != expected_seq or event["prev_hash"] != prev_hash:
+            problems.append((expected_seq, "the event does not follow the one before it"))
+            return
+        if link(prev_hash, event["commitment"]) != event["hash"]:
+            problems.append((expected_seq, "the event's hash does not match its content"))
+            return
         prev_hash = event["hash"]
-    if head and (head["last_seq"] != len(events) or head["last_hash"] != prev_hash):
-        return Verification(verified=False, events=len(events), first_bad_seq=len(events) + 1)
-    return Verification(verified=True, events=len(events))
+    if case and (case["last_seq"] != len(events) or case["last_hash"] != prev_hash):
+        problems.append((len(events) + 1, "the case's head does not match its last event"))
+
+
+Expected = dict[str, tuple[Any, int]]  # column → (value, seq of the event that wrote it last)
+
+
+def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Problems) -> None:
+    """Fold every event's writes, then compare the case row and each offer with what they add up to."""
+    case: Expected = {}
+    offers: dict[int, Expected] = {}
+    for event in events:
+        writes = _parsed(event["writes"]) or {}
+        case.update({column: (value, event["seq"]) for column, value in writes.get("case", {}).items()})
+        for offer_id, values in writes.get("offers", {}).items():
+            offer = offers.setdefault(int(offer_id), {})
+            offer.update({column: (value, event["seq"]) for column, value in values.items()})
+    if stored.case is not None:
+        _compare("the case row", stored.case, case, problems)
+    rows = {row["id"]: row for row in stored.offers}
+    for offer_id, expected in offers.items():
+        row = rows.pop(offer_id, None)
+        if row is None:
+            problems.append((min(seq for _value, seq in expected.values()), f"offer {offer_id} is missing"))
+        else:
+            _compare(f"offer {offer_id}", row, expected, problems)
+    problems.extend((len(events) + 1, f"offer {offer_id} was made by no event") for offer_id in rows)
+
+
+def _compare(what: str, row: Mapping[str, Any], expected: Expected, problems: Problems) -> None:
+    """Columns the row holds that differ from the record (a row read with fewer columns is checked on those)."""
+    differing = {
+        column: seq
+        for column, (value, seq) in expected.items()
+        if column in row and recorded_value(column, row[column]) != value
+    }
+    if differing:
+        columns = ", ".join(sorted(differing))
+        problems.append((min(differing.values()), f"{what} differs from the record ({columns})"))
+
+
+def _message_row(event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": event["channel"],
+        "author": event["actor"],
+        "author_role": event["actor_role"],
+        "text": data.get("text"),
+        "created_at": _timestamp(event["at"]),
+    }
+
+
+def _evidence_row(event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": event["channel"],
+        "uploaded_by": event["actor"],
+        "created_at": _timestamp(event["at"]),
+        **{key: data.get(key) for key in ("sha256", "media_type", "size", "description")},
+    }
+
+
+# Rows that are an event themselves, stored a second time for pages: what each must hold.
+ROW_OF_EVENT: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]] = {
+    "message": _message_row,
+    "evidence": _evidence_row,
+}
+
+
+def _check_own_rows(events: list[dict[str, Any]], kind: str, rows: list[dict[str, Any]], problems: Problems) -> None:
+    by_seq = {row["seq"]: row for row in rows}
+    made = set()
+    for event in events:
+        if event["type"] != kind:
+            continue
+        made.add(event["seq"])
+        row = by_seq.get(event["seq"])
+        if row is None:
+            problems.append((event["seq"], f"the {kind} row of this event is missing"))
+            continue
+        expected = ROW_OF_EVENT[kind](event, _parsed(event["data"]))
+        _compare(f"the {kind} row", row, {name: (value, event["seq"]) for name, value in expected.items()}, problems)
+    doubled = [seq for seq, count in Counter(row["seq"] for row in rows).items() if count > 1]
+    unmade = [seq for seq in by_seq if seq not in made]
+    last = len(events) + 1
+    problems.extend((min(max(seq, 1), last), f"more than one {kind} row claims this event") for seq in doubled)
+    problems.extend((min(max(seq, 1), last), f"a {kind} row was made by no event") for seq in unmade)

@@ -38,6 +38,7 @@ from cases.schemas import (
     RecordEventOut,
     RecordOut,
     RemedyOut,
+    SealedEventOut,
     TraceOut,
     money_out,
 )
@@ -293,6 +294,12 @@ def file_response(row: dict[str, Any], content: bytes) -> Response[bytes]:
     )
 
 
+def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
+    if row["sealed"]:
+        return SealedEventOut(**{name: row[name] for name in SealedEventOut.model_fields})
+    return RecordEventOut(**{name: row[name] for name in RecordEventOut.model_fields})
+
+
 @get("/cases/{reference:str}/evidence/{evidence_id:int}", summary="Download one evidence file")
 async def api_evidence_file(
     viewer: NamedDependency[Viewer],
@@ -307,20 +314,7 @@ async def api_evidence_file(
 async def api_record(viewer: NamedDependency[Viewer], reference: FromPath[str]) -> RecordOut:
     rows, verification = await service.case_record(viewer, reference)
     return RecordOut(
-        events=[
-            RecordEventOut(
-                seq=row["seq"],
-                type=row["type"],
-                at=row["at"],
-                actor=row["actor"],
-                actor_role=row["actor_role"],
-                channel=row["channel"],
-                data=row["data"],
-                prev_hash=row["prev_hash"],
-                hash=row["hash"],
-            )
-            for row in rows
-        ],
+        events=[record_event_out(row) for row in rows],
         verified=verification.verified,
         first_bad_seq=verification.first_bad_seq,
     )
@@ -364,9 +358,7 @@ async def _case_page(
     notice: str | None = None,
 ) -> Any:
     view = await service.case_view(viewer, reference, context)
-    conversation = await service.messages_in(view.case, view.related)
-    evidence = await service.evidence_in(view.case, view.related)
-    rows, verification = await service.record_of(view.case, view.related)
+    contents = await service.case_contents(view)
     case = view.case
     return page(
         "cases/case.html",
@@ -380,10 +372,10 @@ async def _case_page(
             "serial": case["trace_serial"],
             "expiry": case["trace_expiry"],
         },
-        conversation=conversation,
-        evidence=evidence,
-        record=rows,
-        verification=verification,
+        conversation=contents.messages,
+        evidence=contents.evidence,
+        record=contents.record,
+        verification=contents.verification,
         action_forms=ACTION_FORMS,
         errors=errors or {},
         failed_action=failed_action,
@@ -393,7 +385,7 @@ async def _case_page(
         old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
         mediators=await active_mediators() if "reassign" in view.allowed_actions else [],
         decline_note=next(
-            (e["data"].get("note") for e in reversed(rows) if e["type"] == "decline" and e["data"]), None
+            (e["data"].get("note") for e in reversed(contents.record) if e["type"] == "decline" and e["data"]), None
         ),
     )
 
@@ -612,16 +604,16 @@ async def print_page(
     viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
 ) -> Any:
     view = await service.case_view(viewer, reference, context)
-    rows, verification = await service.record_of(view.case, view.related)
+    contents = await service.case_contents(view)
     return page(
         "cases/print.html",
         exported_at=context.clock.now(),
         view=view,
         case=view.case,
-        conversation=await service.messages_in(view.case, view.related),
-        evidence=await service.evidence_in(view.case, view.related),
-        record=rows,
-        verification=verification,
+        conversation=contents.messages,
+        evidence=contents.evidence,
+        record=contents.record,
+        verification=contents.verification,
     )
 
 

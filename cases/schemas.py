@@ -16,6 +16,7 @@ from cases.tables import MONEY_REMEDIES, Category, DeclineReason, RemedyType
 
 CURRENCIES = frozenset(list_currencies())
 MAX_MINOR_UNITS = 10**13  # far above any consumer purchase, well inside BIGINT
+MAX_AMOUNT_DIGITS = 15  # decimal orders of magnitude an amount may span either side of the point
 
 
 def _currency(value: str) -> str:
@@ -46,12 +47,21 @@ class MoneyIn(Strict):
     @field_validator("amount")
     @classmethod
     def decimal_amount(cls, amount: str) -> str:
+        text = amount.strip().replace(",", "")
         try:
-            value = Decimal(amount.strip().replace(",", ""))
+            value = Decimal(text) if text.isascii() else None  # Decimal() would also read "٣" as 3
         except InvalidOperation:
-            raise PydanticCustomError("amount", _("Enter an amount like 199.00.")) from None
+            value = None
+        if value is None:
+            raise PydanticCustomError("amount", _("Enter an amount like 199.00."))
         if not value.is_finite() or value <= 0:
             raise PydanticCustomError("amount", _("Enter an amount greater than zero."))
+        # Exponents like "1e999999" would overflow (or "1e-999999" vanish to zero) once scaled to minor
+        # units; no purchase is within 15 orders of magnitude of either.
+        if value.adjusted() > MAX_AMOUNT_DIGITS:
+            raise PydanticCustomError("amount", _("This amount is too large."))
+        if value.adjusted() < -MAX_AMOUNT_DIGITS:
+            raise PydanticCustomError("amount", _("Enter an amount like 199.00."))
         return str(value)
 
     def minor_units(self) -> int:
@@ -343,18 +353,32 @@ class EvidenceOut(BaseModel):
 
 
 class RecordEventOut(BaseModel):
+    """An event the caller may read, with all that its commitment covers (cases/record.py)."""
+
     seq: int
     type: str
     at: datetime
     actor: int | None
     actor_role: str
     channel: str
-    data: dict[str, Any] | None
+    data: dict[str, Any]
+    writes: dict[str, Any]
+    salt: str
+    commitment: str
     prev_hash: str
     hash: str
 
 
+class SealedEventOut(BaseModel):
+    """An event in a channel the caller may not read: enough to check its link of the chain, nothing more."""
+
+    seq: int
+    prev_hash: str
+    commitment: str
+    hash: str
+
+
 class RecordOut(BaseModel):
-    events: list[RecordEventOut]
+    events: list[RecordEventOut | SealedEventOut]
     verified: bool
     first_bad_seq: int | None = None

@@ -31,7 +31,6 @@ from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn, MessageIn
 from cases.tables import (
     Case,
-    CaseEvent,
     CaseState,
     Channel,
     Deadline,
@@ -179,6 +178,7 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
             data={"action": "file", "to": CaseState.filed.value, **_filing_record(data, gtin, trace)},
         )
         for name in ("merchant_response", "negotiation_limit"):
+            writes=record.filed(case),
             due = context.calendar.add_working_days(now, getattr(context.terms, name))
             await start_deadline(case["id"], name, due)
         await refresh_next_due(case["id"])
@@ -219,6 +219,19 @@ MESSAGE_COLUMNS = (
 UPLOADER_NAME = Evidence.uploaded_by.display_name.as_alias("uploaded_by_name")
 OFFER_COLUMNS = (*Offer.all_columns(), Offer.author.display_name.as_alias("author_name"))
 
+EVIDENCE_COLUMNS = (
+    Evidence.id,
+    Evidence.sha256,
+    Evidence.media_type,
+    Evidence.size,
+    Evidence.channel,
+    Evidence.description,
+    Evidence.created_at,
+    Evidence.seq,
+    Evidence.uploaded_by,
+    UPLOADER_NAME,
+)
+MESSAGES_SHOWN = 500  # the most a page or a request lists at once
 
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
     return _seen_by(viewer, await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first())
@@ -424,13 +437,15 @@ def _role_in_case(related: frozenset[str]) -> str:
     return "unknown"
 
 
-async def messages(viewer: Viewer, reference: str, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+async def messages(
+    viewer: Viewer, reference: str, after: int = 0, limit: int = MESSAGES_SHOWN
+) -> list[dict[str, Any]]:
     case, related = await visible_case(viewer, reference)
     return await messages_in(case, related, after, limit)
 
 
 async def messages_in(
-    case: dict[str, Any], related: frozenset[str], after: int = 0, limit: int = 500
+    case: dict[str, Any], related: frozenset[str], after: int = 0, limit: int = MESSAGES_SHOWN
 ) -> list[dict[str, Any]]:
     """Messages of an already visible case, in the channels the viewer may read."""
     return await (
@@ -514,17 +529,7 @@ async def evidence_list(viewer: Viewer, reference: str) -> list[dict[str, Any]]:
 async def evidence_in(case: dict[str, Any], related: frozenset[str]) -> list[dict[str, Any]]:
     """Evidence of an already visible case, in the channels the viewer may read."""
     return await (
-        Evidence.select(
-            Evidence.id,
-            Evidence.sha256,
-            Evidence.media_type,
-            Evidence.size,
-            Evidence.channel,
-            Evidence.description,
-            Evidence.created_at,
-            Evidence.seq,
-            UPLOADER_NAME,
-        )
+        Evidence.select(*EVIDENCE_COLUMNS)
         .where(Evidence.case == case["id"], Evidence.channel.is_in(readable_channels(related)))
         .order_by(Evidence.seq)
     )
@@ -550,19 +555,40 @@ async def evidence_file(
 
 
 async def case_record(viewer: Viewer, reference: str) -> tuple[list[dict[str, Any]], record.Verification]:
-    """All events with their hashes; the content of events in channels the viewer cannot read is withheld."""
+    """All events, verified with the rows they made; events in channels the viewer cannot read keep
+    only their sequence number and hashes (record.as_seen)."""
     case, related = await visible_case(viewer, reference)
-    return await record_of(case, related)
+    events = await record.events_of(case["id"])
+    verification = record.verify_rows(events, await record.stored_rows(case["id"], case))
+    return record.as_seen(events, set(readable_channels(related))), verification
 
 
-async def record_of(case: dict[str, Any], related: frozenset[str]) -> tuple[list[dict[str, Any]], record.Verification]:
-    """The record of an already visible case, with content withheld where the viewer may not read."""
-    readable = set(readable_channels(related))
-    rows = await CaseEvent.select().where(CaseEvent.case == case["id"]).order_by(CaseEvent.seq)
-    verification = record.verify_rows(rows, case)
-    for row in rows:
-        row["data"] = json.loads(row["data"]) if row["channel"] in readable else None
-    return rows, verification
+@dataclass(frozen=True)
+class CaseContents:
+    """What a case page or the printable record shows below the case itself."""
+
+    messages: list[dict[str, Any]]  # in the channels the viewer may read
+    evidence: list[dict[str, Any]]  # likewise
+    record: list[dict[str, Any]]  # every event as the viewer may see it
+    verification: record.Verification
+
+
+async def case_contents(view: CaseView) -> CaseContents:
+    """Messages, evidence and record of a visible case. All messages and evidence are read (one query
+    each, as before) so that the record vouches for every row, then narrowed to what the viewer may read."""
+    case_id, readable = view.case["id"], set(view.readable_channels)
+    messages = await Message.select(*MESSAGE_COLUMNS).where(Message.case == case_id).order_by(Message.seq)
+    evidence = await Evidence.select(*EVIDENCE_COLUMNS).where(Evidence.case == case_id).order_by(Evidence.seq)
+    events = await record.events_of(case_id)
+    verification = record.verify_rows(
+        events, record.StoredRows(view.case, view.offers + view.proposals, messages, evidence)
+    )
+    return CaseContents(
+        messages=[row for row in messages if row["channel"] in readable][:MESSAGES_SHOWN],
+        evidence=[row for row in evidence if row["channel"] in readable],
+        record=record.as_seen(events, readable),
+        verification=verification,
+    )
 
 
 async def verify_reference(reference: str) -> record.Verification:

@@ -269,5 +269,7 @@ class CaseEvent(Table, tablename="case_event"):
     actor_role = Varchar(length=20)
     at = Timestamptz()
     data = Text()  # canonical JSON
+    writes = Text(default="{}")  # canonical JSON: the case and offer columns this event set (cases/record.py)
+    salt = Varchar(length=64, default="")  # hex; makes the hash a commitment nobody can test guesses against
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64)

@@ -112,6 +112,7 @@ class Step:
     next_state: CaseState | None = None
     details: dict[str, Any] = field(default_factory=dict)
     deadline_at: dict[str, datetime] = field(default_factory=dict)
+    writes: record.Writes = field(default_factory=record.Writes)  # case and offer columns set, for the record
 
     @property
     def actor_role(self) -> str:
@@ -251,24 +252,33 @@ async def _supersede_open_offers(step: Step, by_role: str | None = None) -> None
         query = query.where(Offer.by_role == "mediator")
     else:
         query = query.where(Offer.by_role != "mediator")
-    await query
+    for superseded in await query.returning(Offer.id):
+        step.writes.set_offer(superseded["id"], {Offer.status: "superseded"})
+
+
+async def _update_offer(step: Step, offer_id: int, values: dict[Any, Any]) -> None:
+    """Every change to an offer goes into the record with the event that makes it."""
+    await Offer.update(values).where(Offer.id == offer_id)
+    step.writes.set_offer(offer_id, values)
 
 
 async def _create_offer(step: Step, by_role: str, remedies: list[Any], text: str, fulfil_by: date | None) -> None:
     await _supersede_open_offers(step, by_role)
     stored = [remedy.stored() for remedy in remedies]
-    created = await Offer.insert(
-        Offer(
-            case=step.case["id"],
-            by_role=by_role,
-            author=step.viewer.id if step.viewer else None,
-            remedies=json.dumps(stored),
-            text=text,
-            fulfil_by=fulfil_by,
-            status="open",
-            created_at=step.now,
-        )
-    ).returning(Offer.id)
+    row = {
+        "case": step.case["id"],
+        "by_role": by_role,
+        "author": step.viewer.id if step.viewer else None,
+        "remedies": json.dumps(stored),
+        "text": text,
+        "fulfil_by": fulfil_by,
+        "status": "open",
+        "consumer_accepted_at": None,
+        "merchant_accepted_at": None,
+        "created_at": step.now,
+    }
+    created = await Offer.insert(Offer(**row)).returning(Offer.id)
+    step.writes.set_offer(created[0]["id"], row)
     step.details.update({"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by)})
 
 
@@ -294,7 +304,7 @@ async def counter_offer(step: Step) -> None:
 
 async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
     """The case is settled on this offer or proposal; fulfilment is due by its date (or the default)."""
-    await Offer.update({Offer.status: "accepted"}).where(Offer.id == offer["id"])
+    await _update_offer(step, offer["id"], {Offer.status: "accepted"})
     step.updates[Case.settlement] = offer["id"]
     step.updates[Case.fulfilment_marked_at] = None
     if offer["fulfil_by"]:
@@ -307,14 +317,14 @@ async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
 async def accept_offer(step: Step) -> None:
     offer = step.details.pop("offer")
     stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
-    await Offer.update({stamp: step.now}).where(Offer.id == offer["id"])
+    await _update_offer(step, offer["id"], {stamp: step.now})
     await _settle_on(step, offer)
     step.details["offer_id"] = offer["id"]
 
 
 async def reject_offer(step: Step) -> None:
     offer = step.details.pop("offer")
-    await Offer.update({Offer.status: "rejected"}).where(Offer.id == offer["id"])
+    await _update_offer(step, offer["id"], {Offer.status: "rejected"})
     step.details.update({"offer_id": offer["id"], "reason": step.payload.reason})
 
 
@@ -384,7 +394,7 @@ async def propose_settlement(step: Step) -> None:
 async def accept_proposal(step: Step) -> None:
     proposal = step.details.pop("proposal")
     stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
-    await Offer.update({stamp: step.now}).where(Offer.id == proposal["id"])
+    await _update_offer(step, proposal["id"], {stamp: step.now})
     other = "merchant" if step.actor_role == CONSUMER else "consumer"
     step.details["proposal_id"] = proposal["id"]
     if proposal[f"{other}_accepted_at"] is not None:
@@ -396,7 +406,7 @@ async def reject_proposal(step: Step) -> None:
     proposal = await _current_proposal(step.case["id"])
     if proposal is None:
         raise Conflict(_("There is no settlement proposal to answer."))
-    await Offer.update({Offer.status: "rejected"}).where(Offer.id == proposal["id"])
+    await _update_offer(step, proposal["id"], {Offer.status: "rejected"})
     step.details.update({"proposal_id": proposal["id"], "reason": step.payload.reason})
 
 
@@ -696,6 +706,7 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
         case[column._meta.name] = value
     await _move_deadlines(step, row, next_state)
     data = {"action": step.action, "from": previous_state, "to": next_state.value, **step.details}
+    step.writes.set_case(updates)
     await record.append(
         case,
         type=step.action,
@@ -704,6 +715,7 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
         actor_role=step.actor_role,
         at=now,
         data=data,
+        writes=step.writes,
     )
     await events.emit(
         events.DomainEvent(

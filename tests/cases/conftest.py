@@ -170,3 +170,15 @@ async def act(client: httpx.AsyncClient, case: dict[str, Any], action: str, **pa
     return await client.post(
         f"/api/v1/cases/{case['reference']}/actions/{action}", json={"version": current["version"], **payload}
     )
+
+
+async def to_mediation(cast: Cast, **filing: Any) -> dict[str, Any]:
+    """A case filed, answered, sent to mediation and admitted by the cast's mediator, all through the workflow
+    (the record vouches for the case row, so tests that check it must not write state directly)."""
+    case = await file_case(cast, **filing)
+    await act(cast.merchant, case, "respond", kind="reject", text="The product was fine when shipped.")
+    await act(cast.consumer, case, "request_mediation")
+    for action in ("claim", "admit"):
+        response = await act(cast.mediator, case, action)
+        assert response.status_code == 200, response.text
+    return case

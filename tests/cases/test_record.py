@@ -1,0 +1,235 @@
+"""The record keeps secrets (issue 11 item 3): salted commitments, sealed events, rows the chain vouches for,
+and records made before the salts that still verify after the migration."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.clock import FrozenClock
+from accounts.seed import ensure_demo_accounts
+from cases import record
+from cases.seed import seed_demo_cases
+from cases.tables import Case, CaseEvent, Evidence, Message, Offer
+from tests.cases.conftest import Cast, act, file_case, to_mediation
+from tests.conftest import BASE_TIME
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SEALED_KEYS = {"seq", "prev_hash", "commitment", "hash"}
+RECHAIN = importlib.import_module("cases.piccolo_migrations.cases_2026_11_30t01_00_01_000000")
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_chain_as_documented(events: list[dict[str, Any]]) -> None:
+    """What any viewer can do with the record they get, following the formula in cases/record.py."""
+    prev_hash = "0" * 64
+    for event in events:
+        assert event["prev_hash"] == prev_hash, event["seq"]
+        if "salt" in event:
+            at = datetime.fromisoformat(event["at"]).astimezone(UTC).isoformat(timespec="microseconds")
+            content = {key: event[key] for key in ("seq", "type", "channel", "actor", "actor_role", "data", "writes")}
+            assert sha256(record.canonical_json({**content, "at": at, "salt": event["salt"]})) == event["commitment"]
+        assert sha256(prev_hash + event["commitment"]) == event["hash"], event["seq"]
+        prev_hash = event["hash"]
+
+
+async def case_id(case: dict[str, Any]) -> int:
+    found = await Case.select(Case.id).where(Case.reference == case["reference"]).first()
+    assert found is not None
+    return int(found["id"])
+
+
+async def post(client: Any, reference: str, channel: str, text: str) -> int:
+    response = await client.post(f"/api/v1/cases/{reference}/messages", json={"channel": channel, "text": text})
+    assert response.status_code == 201, response.text
+    return response.json()["seq"]
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+
+async def test_a_party_cannot_confirm_a_guessed_caucus_or_internal_text(cast: Cast) -> None:
+    case = await to_mediation(cast)
+    reference = case["reference"]
+    hidden = {
+        await post(cast.mediator, reference, "caucus:merchant", "The merchant would refund 60 if pushed"),
+        await post(cast.mediator, reference, "internal", "Consumer seems credible; press the merchant"),
+    }
+    own = await post(cast.consumer, reference, "caucus:consumer", "I would settle for 50")
+    got = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()
+    assert got["verified"] is True
+    events = {event["seq"]: event for event in got["events"]}
+    for seq in hidden:
+        assert set(events[seq]) == SEALED_KEYS  # no actor, role, channel, type, time or data
+    assert "refund 60" not in json.dumps(got) and "credible" not in json.dumps(got)
+    check_chain_as_documented(got["events"])  # every link checks out, sealed ones included
+
+    stored = {row["seq"]: row for row in await CaseEvent.select().where(CaseEvent.case == await case_id(case))}
+    assert events[own]["salt"] == stored[own]["salt"] and len(bytes.fromhex(stored[own]["salt"])) >= 16
+    for seq in hidden:
+        # The best possible guess: the exact stored content, everything but the salt.
+        guess = {**record.committed_content(stored[seq]), "salt": ""}
+        unsalted = {key: value for key, value in guess.items() if key != "salt"}
+        old_scheme = {key: value for key, value in unsalted.items() if key != "writes"}
+        candidates = {
+            sha256(record.canonical_json(content))
+            for content in (guess, unsalted, old_scheme)
+        } | {sha256(events[seq]["prev_hash"] + record.canonical_json(content)) for content in (unsalted, old_scheme)}
+        candidates |= {sha256(events[seq]["prev_hash"] + commitment) for commitment in set(candidates)}
+        assert events[seq]["hash"] not in candidates and events[seq]["commitment"] not in candidates
+
+
+async def test_print_page_and_api_disclose_salts_only_with_what_the_viewer_may_read(cast: Cast) -> None:
+    case = await to_mediation(cast)
+    reference = case["reference"]
+    merchant_only = await post(cast.mediator, reference, "caucus:merchant", "Between us: the lid was recalled")
+    joint = await post(cast.consumer, reference, "joint", "Photos attached")
+    salts = {
+        row["seq"]: row["salt"]
+        for row in await CaseEvent.select(CaseEvent.seq, CaseEvent.salt).where(CaseEvent.case == await case_id(case))
+    }
+    consumer_print = (await cast.consumer.get(f"/cases/{reference}/print")).text
+    merchant_print = (await cast.merchant.get(f"/cases/{reference}/print")).text
+    assert salts[joint] in consumer_print and salts[joint] in merchant_print
+    assert salts[merchant_only] not in consumer_print and "the lid was recalled" not in consumer_print
+    assert salts[merchant_only] in merchant_print and "the lid was recalled" in merchant_print
+    assert consumer_print.count("not visible to you") == 1
+    assert all(salt in consumer_print for seq, salt in salts.items() if seq != merchant_only)
+
+    api = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()["events"]
+    assert [("salt" in event) for event in api] == [seq != merchant_only for seq in sorted(salts)]
+    assert all(event["salt"] == salts[event["seq"]] for event in api if "salt" in event)
+
+
+# --- rows the record vouches for -----------------------------------------------------------------
+
+
+def verify_case_cli(reference: str) -> subprocess.CompletedProcess[str]:
+    accord = str(Path(sys.executable).with_name("accord"))
+    return subprocess.run([accord, "verify-case", reference], capture_output=True, text=True, env=os.environ.copy())
+
+
+async def negotiated_case(cast: Cast) -> tuple[dict[str, Any], dict[str, int]]:
+    """A case with an offer, a file and a message; returns it and the seq of the event behind each."""
+    case = await file_case(cast)
+    reference = case["reference"]
+    offer = {"kind": "offer", "text": "A full refund on return.", "remedies": [{"type": "return_and_refund"}]}
+    offer["remedies"][0]["amount"] = {"amount": "199.00", "currency": "CNY"}
+    responded = await act(cast.merchant, case, "respond", **offer)
+    assert responded.status_code == 200, responded.text
+    uploaded = await cast.consumer.post(
+        f"/api/v1/cases/{reference}/evidence",
+        files={"file": ("p.pdf", PDF + reference.encode(), "application/pdf")},
+        data={"channel": "joint", "description": "The receipt"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    seqs = {"file": 1, "offer": 2, "evidence": 3}
+    seqs["message"] = await post(cast.consumer, reference, "joint", "Fine by me once it is back.")
+    return case, seqs
+
+
+EDITS = {
+    "message text": (Message, Message.text, "I never said that", "message"),
+    "message author role": (Message, Message.author_role, "mediator", "message"),
+    "evidence description": (Evidence, Evidence.description, "A forged receipt", "evidence"),
+    "evidence hash": (Evidence, Evidence.sha256, "0" * 64, "evidence"),
+    "offer text": (Offer, Offer.text, "Nothing at all.", "offer"),
+    "offer status": (Offer, Offer.status, "accepted", "offer"),
+    "filed description": (Case, Case.description, "It was all fine really.", "file"),
+    "filed amount": (Case, Case.amount_paid, 1, "file"),
+    "case state": (Case, Case.state, "resolved", "offer"),  # respond moved the case to negotiating
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+async def test_editing_a_row_the_pages_show_breaks_verification_at_its_event(cast: Cast, edit: str) -> None:
+    table, column, value, made_by = EDITS[edit]
+    case, seqs = await negotiated_case(cast)
+    reference = case["reference"]
+    found = await case_id(case)
+    assert (await record.verify(found)).verified
+    await table.update({column: value}).where((table.id if table is Case else table.case) == found)
+
+    broken = verify_case_cli(reference)
+    assert broken.returncode == 1 and f"BROKEN at seq {seqs[made_by]}:" in broken.stderr, broken.stderr
+    assert column._meta.name in broken.stderr
+    api = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()
+    assert api["verified"] is False and api["first_bad_seq"] == seqs[made_by]
+    page = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert f"record damaged at event {seqs[made_by]}" in page and "record verified" not in page
+
+
+async def test_a_row_no_event_made_breaks_verification(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    smuggled = {"case": await case_id(case), "channel": "joint", "author": cast.mediator_id, "author_role": "consumer"}
+    await Message.insert(Message(**smuggled, seq=seqs["message"] + 1, text="Added later", created_at=BASE_TIME))
+    verification = await record.verify(await case_id(case))
+    assert not verification.verified and verification.first_bad_seq == seqs["message"] + 1
+    assert "made by no event" in (verification.problem or "")
+
+
+# --- records from before the salts ---------------------------------------------------------------
+
+
+async def to_pre_salt_record(case_id: int) -> None:
+    """Rewrite a case's record as the code before the migration made it: no salt, no writes, old hashes."""
+    prev_hash = record.GENESIS_HASH
+    for event in await record.events_of(case_id):
+        content = record.committed_content(event)
+        del content["writes"], content["salt"]
+        event_hash = sha256(prev_hash + record.canonical_json(content))
+        await CaseEvent.update(
+            {CaseEvent.salt: "", CaseEvent.writes: "{}", CaseEvent.prev_hash: prev_hash, CaseEvent.hash: event_hash}
+        ).where(CaseEvent.id == event["id"])
+        prev_hash = event_hash
+    await Case.update({Case.last_hash: prev_hash}).where(Case.id == case_id)
+
+
+async def test_records_from_before_the_salts_verify_after_the_migration(app: Any, cast: Cast) -> None:
+    first_new = ((await Case.select(Case.id).order_by(Case.id, ascending=False).first()) or {"id": 0})["id"] + 1
+    clock = FrozenClock(BASE_TIME)
+    await ensure_demo_accounts(clock)
+    await seed_demo_cases(clock)  # every state, offers, proposals, an appeal: the old workflow's full range
+    demo = await Case.select(Case.id, Case.reference).where(Case.id >= first_new).order_by(Case.id)
+    assert len(demo) >= 10
+    damaged, later_edited = [
+        {"id": await case_id(case), "reference": case["reference"]}
+        for case, _seqs in [await negotiated_case(cast), await negotiated_case(cast)]
+    ]
+    cases = [*demo, damaged, later_edited]
+    before = {}
+    for case in cases:
+        await to_pre_salt_record(case["id"])
+        assert not (await record.verify(case["id"])).verified  # the old scheme does not pass for the new one
+        before[case["id"]] = await CaseEvent.select(CaseEvent.seq, CaseEvent.data).where(
+            CaseEvent.case == case["id"]
+        ).order_by(CaseEvent.seq)
+    await CaseEvent.update({CaseEvent.data: '{"text":"edited before the migration"}'}).where(
+        CaseEvent.case == damaged["id"], CaseEvent.seq == 3
+    )
+
+    await RECHAIN._rechain()
+
+    for case in [*demo, later_edited]:
+        verification = await record.verify(case["id"])
+        assert verification.verified, (case["reference"], verification)
+        events = await record.events_of(case["id"])
+        assert all(len(event["salt"]) == 32 for event in events)
+        assert [(e["seq"], e["data"]) for e in events] == [(e["seq"], e["data"]) for e in before[case["id"]]]
+    still_damaged = await record.verify(damaged["id"])  # re-chained up to the damage, not past it
+    assert not still_damaged.verified and still_damaged.first_bad_seq == 3
+    # Once migrated, the rows are vouched for too.
+    await Case.update({Case.product_name: "Something else"}).where(Case.id == later_edited["id"])
+    assert (await record.verify(later_edited["id"])).first_bad_seq == 1
