@@ -17,6 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+import accounts.agency_routes
 import accounts.routes
 import cases.routes
 import integrity.routes
@@ -93,9 +94,11 @@ def create_app(
     route_handlers: list[Any] = [
         *shell_routes.routes,
         *accounts.routes.page_routes,
+        *accounts.agency_routes.page_routes,
         *cases.routes.page_routes,
         *mediation.routes.page_routes,
         accounts.routes.api_router,
+        accounts.agency_routes.api_router,
         cases.routes.api_router,
         mediation.routes.api_router,
         integrity.routes.api_router,

@@ -36,9 +36,17 @@ class Viewer:
     enterprise_verified: bool
     credential: str  # "session" | "token"
     credential_id: int
+    # Merchant agents: "pending" | "approved" | "rejected". The enterprise fields above are set only once
+    # the agent is approved, so every check against `enterprise_id` keeps unapproved agents out.
+    agent_status: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    @property
+    def awaits_approval(self) -> bool:
+        """A merchant agent whose enterprise has not vouched for them (pending or rejected)."""
+        return self.role == "merchant" and self.agent_status != "approved"
 
 
 ViewerResolver = Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[Viewer | None]]

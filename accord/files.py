@@ -17,10 +17,13 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import filetype
+from litestar import Response
+from litestar.datastructures import UploadFile
 
-from accord.errors import TooLarge, UnsupportedMedia
+from accord.errors import InvalidInput, TooLarge, UnsupportedMedia
 from accord.i18n import gettext as _
 
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -164,3 +167,27 @@ def store_upload(store: FileStore, content: bytes) -> StoredFile:
         raise TooLarge(str(error)) from None
     except UnsupportedFile as error:
         raise UnsupportedMedia(str(error)) from None
+
+
+def single_file(form: dict[str, Any]) -> UploadFile:
+    """The one file of a multipart form's `file` field."""
+    upload = form.get("file")
+    if isinstance(upload, list):
+        upload = upload[0] if upload else None
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput.one("file", _("Choose a file to upload."))
+    return upload
+
+
+def file_response(
+    row: dict[str, Any], content: bytes, prefix: str = "evidence", cache_control: str = "private, max-age=3600"
+) -> Response[bytes]:
+    """A stored file with its sniffed type (`row` has `media_type`, `sha256`); never a name the uploader chose."""
+    return Response(
+        content,
+        media_type=row["media_type"],
+        headers={
+            "Content-Disposition": download_disposition(row["media_type"], row["sha256"], prefix),
+            "Cache-Control": cache_control,
+        },
+    )

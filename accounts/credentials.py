@@ -93,6 +93,7 @@ def _viewer_columns(user: Any) -> list[Any]:
         user.enterprise.id.as_alias("enterprise_id"),
         user.enterprise.name.as_alias("enterprise_name"),
         user.enterprise.verified.as_alias("enterprise_verified"),
+        user.agent_status.as_alias("agent_status"),
     ]
 
 
@@ -106,18 +107,24 @@ def _viewer(row: dict[str, Any], credential: str) -> Viewer:
 
 
 def viewer_from(row: dict[str, Any], user_id: int, credential: str, credential_id: int) -> Viewer:
-    """A Viewer from a row holding the user's columns (and their enterprise's, aliased)."""
+    """A Viewer from a row holding the user's columns (and their enterprise's, aliased).
+
+    A merchant agent the enterprise has not vouched for gets no enterprise at all: every access check
+    compares `enterprise_id`, so withholding it here keeps them out of its cases, listings and sockets.
+    """
+    speaks_for_enterprise = row["role"] != "merchant" or row["agent_status"] == "approved"
     return Viewer(
         id=user_id,
         email=row["email"],
         display_name=row["display_name"],
         role=row["role"],
         language=row["language"],
-        enterprise_id=row["enterprise_id"],
-        enterprise_name=row["enterprise_name"],
-        enterprise_verified=bool(row["enterprise_verified"]),
+        enterprise_id=row["enterprise_id"] if speaks_for_enterprise else None,
+        enterprise_name=row["enterprise_name"] if speaks_for_enterprise else None,
+        enterprise_verified=speaks_for_enterprise and bool(row["enterprise_verified"]),
         credential=credential,
         credential_id=credential_id,
+        agent_status=row["agent_status"],
     )
 
 

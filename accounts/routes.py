@@ -16,7 +16,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from accord.auth import SESSION_COOKIE, Viewer, ViewerResolver, bearer_token, require_role, signed_in_viewer
+from accord.auth import (
+    SESSION_COOKIE,
+    Viewer,
+    ViewerResolver,
+    bearer_token,
+    optional_viewer,
+    require_role,
+    signed_in_viewer,
+)
 from accord.clock import Clock
 from accord.errors import FieldError, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from accord.i18n import gettext as _
@@ -24,7 +32,7 @@ from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
 from accord.web import nest_form, page, safe_next
-from accounts import credentials, service
+from accounts import credentials, invitations, service
 from accounts.schemas import (
     ActiveChangeIn,
     AdminUserOut,
@@ -142,9 +150,22 @@ async def logout(request: Request[Any, Any, Any], settings: NamedDependency[Sett
 # --- registration --------------------------------------------------------------------------------
 
 
+async def _register_page(
+    form: dict[str, Any], clock: Clock, status: int = 200, errors: dict[str, str] | None = None
+) -> Any:
+    """The form; with a colleague's invitation it names the enterprise joined, or says the link is spent."""
+    token = str(form.get("invitation") or "")
+    invited = await invitations.preview(token, clock) if token else None
+    return page("accounts/register.html", status=status, form=form, invited=invited, errors=errors or {})
+
+
 @get("/register")
-async def register_page(role: FromQuery[str] = "consumer") -> Any:
-    return page("accounts/register.html", form={"role": "merchant" if role == "merchant" else "consumer"}, errors={})
+async def register_page(
+    clock: NamedDependency[Clock], role: FromQuery[str] = "consumer", invitation: FromQuery[str | None] = None
+) -> Any:
+    if invitation:
+        return await _register_page({"role": "merchant", "invitation": invitation[:100]}, clock)
+    return await _register_page({"role": "merchant" if role == "merchant" else "consumer"}, clock)
 
 
 @post("/register")
@@ -166,9 +187,10 @@ async def register(
         user = await service.register(registration, clock)
     except InvalidInput as error:
         form = {key: value for key, value in data.items() if "password" not in key}
-        return page("accounts/register.html", status=422, form=form, errors=_by_field(error.errors))
+        return await _register_page(form, clock, status=422, errors=_by_field(error.errors))
     session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
-    response = Redirect("/profile?welcome=1")
+    # A new agent's next step is their enterprise page: waiting for approval, or their colleagues.
+    response = Redirect("/agency?done=registered" if user["role"] == Role.merchant else "/profile?welcome=1")
     response.set_cookie(_session_cookie(session_id, settings))
     return response
 
@@ -303,7 +325,7 @@ async def admin_set_active(
 async def admin_enterprises(
     viewer: NamedDependency[Viewer], q: FromQuery[str] = "", cursor: FromQuery[str | None] = None
 ) -> Any:
-    rows, next_cursor = await service.search_enterprises(q, window(cursor, 50))
+    rows, next_cursor = await service.search_enterprises(q, window(cursor, 50), include_unverified=True)
     return page("admin/enterprises.html", enterprises=rows, q=q, next_cursor=next_cursor)
 
 
@@ -359,13 +381,19 @@ async def api_me(viewer: NamedDependency[Viewer]) -> UserOut:
     return user_out(await service.get_user(viewer.id))
 
 
-@get("/enterprises", summary="Search enterprises by name or USCC")
+@get(
+    "/enterprises",
+    dependencies={"viewer": Provide(optional_viewer)},
+    summary="Search enterprises by name or USCC (verified ones; registrars see all)",
+)
 async def api_enterprises(
+    viewer: NamedDependency[Viewer | None],
     q: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int | None] = None,
 ) -> Page[EnterpriseOut]:
-    rows, next_cursor = await service.search_enterprises(q, window(cursor, limit))
+    everyone = service.sees_unverified_enterprises(viewer)
+    rows, next_cursor = await service.search_enterprises(q, window(cursor, limit), include_unverified=everyone)
     return Page[EnterpriseOut](items=[_enterprise_out(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -94,6 +94,8 @@ class RegistrationIn(Strict):
     display_name: DisplayName
     language: LanguageCode = "en"
     role: SelfServiceRole = "consumer"
+    # A colleague's invitation link (merchants): joins the inviting enterprise, approved at once.
+    invitation: Annotated[str | None, Field(max_length=100)] = None
     enterprise: Annotated[EnterpriseIn | None, Field(validate_default=True)] = None
 
     @field_validator("password")
@@ -107,11 +109,23 @@ class RegistrationIn(Strict):
     @classmethod
     def merchants_bring_enterprise(cls, enterprise: EnterpriseIn | None, info: ValidationInfo) -> EnterpriseIn | None:
         role = info.data.get("role")
-        if role == "merchant" and enterprise is None:
+        invited = bool(info.data.get("invitation"))
+        if role == "merchant" and enterprise is None and not invited:
             raise PydanticCustomError("enterprise_required", _("Merchants register together with their enterprise."))
+        if role == "merchant" and enterprise is not None and invited:
+            raise PydanticCustomError(
+                "enterprise_forbidden", _("An invitation joins the enterprise that sent it: leave the enterprise out.")
+            )
         if role == "consumer" and enterprise is not None:
             raise PydanticCustomError("enterprise_forbidden", _("Consumers do not register an enterprise."))
         return enterprise
+
+    @field_validator("invitation")
+    @classmethod
+    def invitations_are_for_merchants(cls, invitation: str | None, info: ValidationInfo) -> str | None:
+        if invitation and info.data.get("role") != "merchant":
+            raise PydanticCustomError("invitation", _("Invitations are for merchant agents."))
+        return invitation or None
 
 
 class TokenRequest(Strict):
@@ -135,6 +149,15 @@ class EnterpriseBrief(BaseModel):
     verified: bool
 
 
+class AgencyOut(BaseModel):
+    """A merchant agent's standing: until `approved`, `enterprise` stays null and nothing of it is shown."""
+
+    status: Literal["pending", "approved", "rejected"]
+    enterprise_uscc: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
 class UserOut(BaseModel):
     id: int
     email: str
@@ -142,6 +165,7 @@ class UserOut(BaseModel):
     role: AnyRole
     language: LanguageCode
     enterprise: EnterpriseBrief | None
+    agency: AgencyOut | None = None
 
 
 class AdminUserOut(UserOut):
@@ -184,17 +208,30 @@ class RoleChangeIn(Strict):
 
 
 def user_out(row: dict) -> UserOut:  # type: ignore[type-arg]
-    """A user row from `accounts.service.USER_COLUMNS` as the API shows it."""
-    return UserOut(**_user_fields(row))
+    """A user row from `accounts.service.USER_COLUMNS` as the API shows it (to that user)."""
+    return UserOut(**_user_fields(row, show_enterprise=row["role"] != "merchant" or row["agent_status"] == "approved"))
 
 
 def admin_user_out(row: dict) -> AdminUserOut:  # type: ignore[type-arg]
-    return AdminUserOut(**_user_fields(row), active=row["active"], created_at=row["created_at"])
+    return AdminUserOut(
+        **_user_fields(row, show_enterprise=True), active=row["active"], created_at=row["created_at"]
+    )
 
 
-def _user_fields(row: dict) -> dict:  # type: ignore[type-arg]
+def _agency(row: dict) -> AgencyOut | None:  # type: ignore[type-arg]
+    if row["role"] != "merchant" or row["agent_status"] is None:
+        return None
+    return AgencyOut(
+        status=row["agent_status"],
+        enterprise_uscc=row["enterprise_uscc"],
+        decided_at=row["agent_decided_at"],
+        note=row["agent_note"],
+    )
+
+
+def _user_fields(row: dict, *, show_enterprise: bool) -> dict:  # type: ignore[type-arg]
     enterprise = None
-    if row["enterprise_id"] is not None:
+    if row["enterprise_id"] is not None and show_enterprise:
         enterprise = EnterpriseBrief(
             id=row["enterprise_id"],
             name=row["enterprise_name"],
@@ -208,4 +245,114 @@ def _user_fields(row: dict) -> dict:  # type: ignore[type-arg]
         "role": row["role"],
         "language": row["language"],
         "enterprise": enterprise,
+        "agency": _agency(row),
     }
+
+
+# --- enterprise ownership (accounts.agency, accounts.invitations) ---------------------------------
+
+
+class ProofOut(BaseModel):
+    """A document an agent gave the registrars; the file itself is for registrars only."""
+
+    id: int
+    sha256: str
+    media_type: str
+    size: int
+    uploaded_at: datetime
+
+
+class AgentOut(BaseModel):
+    """An agent (or would-be agent) of the caller's enterprise."""
+
+    id: int
+    display_name: str
+    email: str
+    status: Literal["pending", "approved", "rejected"]
+    active: bool
+    decided_at: datetime | None
+
+
+class InvitationIn(Strict):
+    note: Annotated[str, Field(max_length=100)] = ""
+
+
+class InvitationOut(BaseModel):
+    id: int
+    note: str
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class NewInvitationOut(InvitationOut):
+    """Shown once: only a hash of the token is kept, so a lost link cannot be shown again."""
+
+    token: str
+    url: str
+
+
+class AgentApplicationOut(BaseModel):
+    """A merchant agent's request as registrars decide it: who, for which enterprise, on what proof."""
+
+    user: AdminUserOut
+    status: Literal["pending", "approved", "rejected"]
+    enterprise: EnterpriseOut
+    proofs: list[ProofOut]
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+
+
+def proof_out(row: dict) -> ProofOut:  # type: ignore[type-arg]
+    return ProofOut(**{key: row[key] for key in ProofOut.model_fields})
+
+
+def agent_out(row: dict) -> AgentOut:  # type: ignore[type-arg]
+    return AgentOut(
+        id=row["id"],
+        display_name=row["display_name"],
+        email=row["email"],
+        status=row["agent_status"],
+        active=row["active"],
+        decided_at=row["agent_decided_at"],
+    )
+
+
+def invitation_out(row: dict) -> InvitationOut:  # type: ignore[type-arg]
+    return InvitationOut(
+        id=row["id"],
+        note=row["note"],
+        invited_by=row["invited_by_name"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+def application_out(row: dict) -> AgentApplicationOut:  # type: ignore[type-arg]
+    """A row of `accounts.agency.APPLICATION_COLUMNS` (with its proofs attached)."""
+    return AgentApplicationOut(
+        user=AdminUserOut(
+            id=row["id"],
+            email=row["email"],
+            display_name=row["display_name"],
+            role="merchant",
+            language=row["language"],
+            enterprise=None,
+            agency=None,
+            active=row["active"],
+            created_at=row["created_at"],
+        ),
+        status=row["agent_status"],
+        enterprise=EnterpriseOut(
+            id=row["enterprise_id"],
+            name=row["enterprise_name"],
+            uscc=row["enterprise_uscc"],
+            verified=bool(row["enterprise_verified"]),
+            country=row["enterprise_country"],
+        ),
+        proofs=[proof_out(proof) for proof in row["proofs"]],
+        decided_at=row["agent_decided_at"],
+        decided_by=row["decided_by_name"],
+        note=row["agent_note"],
+    )

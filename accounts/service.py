@@ -15,10 +15,12 @@ from accord.db import contains_text, is_unique_violation, write_transaction
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
+from accounts import invitations
 from accounts.credentials import end_all_sessions, viewer_from
+from accounts.invitations import Agency
 from accounts.passwords import hash_password, verify_password
 from accounts.schemas import EnterpriseIn, PasswordChangeIn, ProfileIn, RegistrationIn
-from accounts.tables import AdminAction, Enterprise, MediatorProfile, Role, User
+from accounts.tables import AdminAction, AgentStatus, Enterprise, MediatorProfile, Role, User
 
 USER_COLUMNS = (
     User.id,
@@ -32,6 +34,9 @@ USER_COLUMNS = (
     User.enterprise.name.as_alias("enterprise_name"),
     User.enterprise.uscc.as_alias("enterprise_uscc"),
     User.enterprise.verified.as_alias("enterprise_verified"),
+    User.agent_status,
+    User.agent_decided_at,
+    User.agent_note,
 )
 ENTERPRISE_COLUMNS = (
     Enterprise.id,
@@ -49,23 +54,17 @@ def _duplicate_email() -> InvalidInput:
     return InvalidInput.one("email", _("An account with this email address already exists. Sign in instead."))
 
 
-async def _enterprise_for_new_agent(enterprise: EnterpriseIn, clock: Clock) -> int:
-    """The enterprise a self-registering merchant agent will represent (created unverified).
+async def _agency_for_new_agent(data: RegistrationIn, clock: Clock) -> Agency:
+    """The enterprise a self-registering merchant agent asks to act for, and where that request stands.
 
-    An enterprise that consumers already named in cases but that has no agents yet may be taken up;
-    one that already has agents may only be joined through an administrator, or anyone who knows a
-    (public) USCC could read that enterprise's cases.
+    Anyone may claim an enterprise (a USCC is public), so a claim alone gives nothing: the agent waits
+    until a registrar approves them against a proof document. An invitation from an approved agent is
+    the enterprise vouching for them, so it approves them at once, for that enterprise only.
     """
-    if enterprise.uscc:
-        existing = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == enterprise.uscc).first()
-        if existing:
-            if await User.exists().where(User.enterprise == existing["id"]):
-                raise InvalidInput.one(
-                    "enterprise.uscc",
-                    _("This enterprise already has an account. Ask its administrator or Accord support to add you."),
-                )
-            return existing["id"]
-    return await _insert_enterprise(enterprise, clock, verified=False)
+    if data.invitation:
+        return await invitations.accept(data.invitation, clock)
+    assert data.enterprise is not None
+    return Agency(await find_or_create_enterprise(data.enterprise, clock), AgentStatus.pending)
 
 
 async def _insert_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool) -> int:
@@ -91,12 +90,14 @@ async def _insert_user(
     language: str,
     password_hash: str,
     role: str,
-    enterprise_id: int | None,
+    agency: Agency | None,
     clock: Clock,
 ) -> int:
     """Insert a user inside the caller's write transaction; the email must be free."""
     if await User.exists().where(User.email == email):
         raise _duplicate_email()
+    now = clock.now()
+    decided = agency is not None and agency.status is not AgentStatus.pending
     created = await User.insert(
         User(
             email=email,
@@ -105,28 +106,33 @@ async def _insert_user(
             password_hash=password_hash,
             role=role,
             active=True,
-            enterprise=enterprise_id,
-            created_at=clock.now(),
+            enterprise=agency.enterprise_id if agency else None,
+            created_at=now,
+            agent_status=agency.status.value if agency else None,
+            agent_decided_by=agency.decided_by if agency else None,
+            agent_decided_at=now if decided else None,
         )
     ).returning(User.id)
     return int(created[0]["id"])
 
 
 async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
-    """Self-registration of a consumer, or of a merchant agent with their enterprise (unverified)."""
+    """Self-registration of a consumer, or of a merchant agent (waiting for approval unless invited)."""
     password_hash = await asyncio.to_thread(hash_password, data.password)
     try:
         async with write_transaction():
-            enterprise_id = await _enterprise_for_new_agent(data.enterprise, clock) if data.enterprise else None
+            agency_of_agent = await _agency_for_new_agent(data, clock) if data.role == Role.merchant else None
             user_id = await _insert_user(
                 email=data.email,
                 display_name=data.display_name,
                 language=data.language,
                 password_hash=password_hash,
                 role=data.role,
-                enterprise_id=enterprise_id,
+                agency=agency_of_agent,
                 clock=clock,
             )
+            if agency_of_agent and agency_of_agent.invitation_id:
+                await invitations.mark_used_by(agency_of_agent.invitation_id, user_id)
     except Exception as error:
         if is_unique_violation(error):
             raise _duplicate_email() from None
@@ -144,7 +150,10 @@ async def create_user(
     language: str = "en",
     enterprise_uscc: str | None = None,
 ) -> dict[str, Any]:
-    """Create any kind of user (CLI and seeding): mediators and admins cannot self-register."""
+    """Create any kind of user (CLI and seeding): mediators and admins cannot self-register.
+
+    Whoever runs the command vouches for a merchant agent, so they are approved at once.
+    """
     enterprise_id = None
     if role is Role.merchant:
         if not enterprise_uscc:
@@ -161,7 +170,7 @@ async def create_user(
             language=language,
             password_hash=password_hash,
             role=role.value,
-            enterprise_id=enterprise_id,
+            agency=Agency(enterprise_id, AgentStatus.approved) if enterprise_id else None,
             clock=clock,
         )
         if role is Role.mediator:
@@ -217,16 +226,31 @@ async def get_user(user_id: int) -> dict[str, Any]:
     return row
 
 
-async def get_enterprise(enterprise_id: int) -> dict[str, Any]:
-    row = await Enterprise.select(*ENTERPRISE_COLUMNS).where(Enterprise.id == enterprise_id).first()
+async def get_enterprise(enterprise_id: int, *, verified_only: bool = False) -> dict[str, Any]:
+    query = Enterprise.select(*ENTERPRISE_COLUMNS).where(Enterprise.id == enterprise_id)
+    if verified_only:
+        query = query.where(Enterprise.verified.eq(True))
+    row = await query.first()
     if row is None:
         raise NotFound(_("There is no such enterprise."))
     return row
 
 
-async def search_enterprises(query: str, window: Window) -> tuple[list[dict[str, Any]], str | None]:
-    """Enterprises whose name contains `query` or whose USCC starts with it, by name then id."""
+def sees_unverified_enterprises(viewer: Viewer | None) -> bool:
+    """Names of unverified enterprises are what some consumer typed: only registrars list them."""
+    return viewer is not None and viewer.has_role(Role.admin.value)
+
+
+async def search_enterprises(
+    query: str, window: Window, *, include_unverified: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Enterprises whose name contains `query` or whose USCC starts with it, by name then id.
+
+    Unless `include_unverified`, only enterprises a registrar verified by their USCC are listed.
+    """
     select = Enterprise.select(*ENTERPRISE_COLUMNS)
+    if not include_unverified:
+        select = select.where(Enterprise.verified.eq(True))
     query = query.strip()
     code_prefix = "".join(char for char in query.upper() if char.isalnum())
     if query:
@@ -300,10 +324,21 @@ async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> 
             raise InvalidInput.one("role", _("Only users linked to an enterprise can be merchant agents."))
         if role is Role.mediator:
             await _ensure_mediator_profile(user_id, user["language"])
-        await User.update({User.role: role.value}).where(User.id == user_id)
-        await record_admin_action(
-            actor, "change_role", f"user:{user_id}", {"role": user["role"]}, {"role": role.value}, clock
-        )
+        changes: dict[Any, Any] = {User.role: role.value}
+        after: dict[str, Any] = {"role": role.value}
+        if role is Role.merchant and user["role"] != Role.merchant:
+            # A registrar who makes someone an agent of their enterprise vouches for them. (An agent
+            # already waiting is decided in the approval queue, against their proof document.)
+            changes.update(
+                {
+                    User.agent_status: AgentStatus.approved.value,
+                    User.agent_decided_by: actor.id,
+                    User.agent_decided_at: clock.now(),
+                }
+            )
+            after["agent_status"] = AgentStatus.approved.value
+        await User.update(changes).where(User.id == user_id)
+        await record_admin_action(actor, "change_role", f"user:{user_id}", {"role": user["role"]}, after, clock)
         await end_all_sessions(user_id)
 
 

@@ -37,6 +37,24 @@ register_labels(
 )
 
 
+class AgentStatus(StrEnum):
+    """Whether a merchant agent may act for their enterprise: only `approved` agents see its cases."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+register_labels(
+    "agent_status",
+    {
+        AgentStatus.pending: N_("waiting for approval"),
+        AgentStatus.approved: N_("approved"),
+        AgentStatus.rejected: N_("rejected"),
+    },
+)
+
+
 class Enterprise(Table, tablename="enterprise"):
     """A merchant business. Chinese enterprises carry a USCC; foreign ones may not have one."""
 
@@ -58,6 +76,38 @@ class User(Table, tablename="users"):
     active = Boolean(default=True)
     enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
+    # Merchant agents only (null for other roles): who vouched for them, when, and the registrar's note.
+    agent_status = Varchar(length=10, null=True, default=None, choices=AgentStatus, index=True)
+    agent_decided_by = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.restrict)
+    agent_decided_at = Timestamptz(null=True, default=None)
+    agent_note = Varchar(length=500, null=True, default=None)
+
+
+class AgencyProof(Table, tablename="agency_proof"):
+    """A document (business licence, letter of authority) a pending agent gives the registrars.
+
+    The file is content-addressed on disk like case evidence; only registrars may open it.
+    """
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    sha256 = Varchar(length=64)
+    media_type = Varchar(length=50)
+    size = Integer()
+    uploaded_at = Timestamptz()
+
+
+class AgentInvitation(Table, tablename="agent_invitation"):
+    """An approved agent vouches in advance for a colleague: a one-use link, stored hashed, that expires."""
+
+    enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
+    invited_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    token_hash = Varchar(length=64, unique=True)
+    note = Varchar(length=100, default="")
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    used_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class MediatorProfile(Table, tablename="mediator_profile"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,8 +14,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
 from accord.auth import Viewer, signed_in_viewer
-from accord.errors import Conflict, Forbidden, InvalidInput, TooLarge, UnsupportedMedia
-from accord.files import FileStore, FileTooLarge, UnsupportedFile, download_disposition, sniff
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from accord.files import FileStore, FileTooLarge, UnsupportedFile, file_response, single_file, sniff
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, after_seq, window
@@ -157,15 +158,6 @@ def evidence_out(row: dict[str, Any]) -> EvidenceOut:
     return EvidenceOut(**{key: row[key] for key in EvidenceOut.model_fields})
 
 
-def single_file(data: dict[str, Any]) -> UploadFile:
-    upload = data.get("file")
-    if isinstance(upload, list):
-        upload = upload[0] if upload else None
-    if not isinstance(upload, UploadFile):
-        raise InvalidInput.one("file", _("Choose a file to upload."))
-    return upload
-
-
 # --- API -----------------------------------------------------------------------------------------
 
 
@@ -282,18 +274,6 @@ async def _evidence_response(viewer: Viewer, reference: str, evidence_id: int, s
     return file_response(row, content)
 
 
-def file_response(row: dict[str, Any], content: bytes) -> Response[bytes]:
-    """A stored evidence file with its sniffed type; never a name the uploader chose."""
-    return Response(
-        content,
-        media_type=row["media_type"],
-        headers={
-            "Content-Disposition": download_disposition(row["media_type"], row["sha256"]),
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
-
-
 def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
     if row["sealed"]:
         return SealedEventOut(**{name: row[name] for name in SealedEventOut.model_fields})
@@ -402,6 +382,8 @@ async def cases_page(
     due_soon: FromQuery[bool] = False,
     cursor: FromQuery[str | None] = None,
 ) -> Any:
+    if viewer.awaits_approval:
+        return Redirect("/agency")  # their waiting page says why there is nothing to see yet
     due_before = due_soon_cutoff(context, due_soon)
     rows, next_cursor = await service.list_cases(viewer, window(cursor, 25), state_filter or None, due_before)
     return page(
@@ -430,7 +412,8 @@ async def _filing_page(
         matches, _cursor = await search_enterprises(q, window(None, 10))
     chosen = (form or {}).get("enterprise_id")
     if chosen and chosen.isdigit() and not any(str(m["id"]) == chosen for m in matches):
-        matches = [await get_enterprise(int(chosen))] + matches
+        with contextlib.suppress(NotFound):  # unknown or unverified: the form asks to choose again
+            matches = [await get_enterprise(int(chosen), verified_only=True)] + matches
     # The registry (another package) tells which of these merchants are publicly listed, if it is installed.
     listed = await request.app.state.get("listed_enterprises", _none_listed)([m["id"] for m in matches])
     return page(

@@ -100,7 +100,9 @@ async def _next_reference(year: int) -> str:
 
 async def _enterprise_id(data: CaseFilingIn, context: Context) -> int:
     if data.enterprise_id is not None:
-        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id):
+        # Consumers choose from the public list, which holds verified enterprises only: an unverified
+        # one's name is what another consumer typed, and choosing it by id would show that name.
+        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id, Enterprise.verified.eq(True)):
             raise InvalidInput.one(
                 "enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise.")
             )
@@ -303,6 +305,8 @@ async def list_cases(
     viewer: Viewer, window: Window, state: str | None = None, due_before: datetime | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The viewer's cases, most recently changed first: their own, their enterprise's, or assigned to them."""
+    if viewer.role == "merchant" and viewer.enterprise_id is None:
+        return [], None  # an agent the enterprise has not vouched for sees none of its cases
     query = Case.select(
         Case.id,
         Case.reference,
@@ -368,6 +372,7 @@ MESSAGE_CASE_COLUMNS = (
     Case.consumer,
     Case.enterprise,
     Case.mediator,
+    Case.former_mediators,
     Case.last_seq,
     Case.last_hash,
 )

@@ -17,13 +17,13 @@ from pydantic import BaseModel
 from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
 from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
-from accord.files import FileStore
+from accord.files import FileStore, file_response, single_file
 from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
 from cases.forms import payload_from_form
-from cases.routes import file_response, provide_file_store, single_file
+from cases.routes import provide_file_store
 from integrity import log, reports, service
 from integrity.tables import Tier, Violation
 from integrity.workflow import TRANSITIONS, RegistryContext, apply, is_public, relations
@@ -240,7 +240,7 @@ async def listing_action_form(
 
 @get("/enterprises/{enterprise_id:int}")
 async def enterprise_page(viewer: NamedDependency[Viewer | None], enterprise_id: FromPath[int]) -> Any:
-    profile = await service.enterprise_profile(enterprise_id)
+    profile = await service.enterprise_profile(enterprise_id, viewer)
     listings = await service.listings_of(viewer, enterprise_id)
     return page("integrity/enterprise.html", enterprise=profile, listings=listings)
 

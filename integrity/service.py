@@ -149,7 +149,12 @@ async def search_public(query: str, window: Window) -> tuple[list[dict[str, Any]
         Listing.enterprise,
         Listing.enterprise.name.as_alias("enterprise_name"),
         Listing.enterprise.uscc.as_alias("enterprise_uscc"),
-    ).where(Listing.state == ListingState.published.value, Listing.tier != Tier.minor.value)
+    ).where(
+        Listing.state == ListingState.published.value,
+        Listing.tier != Tier.minor.value,
+        # Publishing needs a verified enterprise; one whose verification was withdrawn leaves the search.
+        Listing.enterprise.verified.eq(True),
+    )
     query = query.strip()
     if query:
         code = "".join(char for char in query.upper() if char.isalnum())
@@ -182,8 +187,16 @@ async def publicly_listed(enterprise_ids: list[int]) -> set[int]:
     return {row["enterprise"] for row in rows}
 
 
-async def enterprise_profile(enterprise_id: int) -> dict[str, Any]:
-    """Public facts about an enterprise: who it is and how its cases went (counts only)."""
+def sees_name_of(enterprise: dict[str, Any], viewer: Viewer | None) -> bool:
+    """An unverified enterprise's name is what a consumer typed: only registrars and its own approved
+    agents see it until a registrar has checked the USCC; everyone else sees the counts alone."""
+    if enterprise["verified"] or viewer is None:
+        return bool(enterprise["verified"])
+    return viewer.role == "admin" or (viewer.role == "merchant" and viewer.enterprise_id == enterprise["id"])
+
+
+async def enterprise_profile(enterprise_id: int, viewer: Viewer | None) -> dict[str, Any]:
+    """Public facts about an enterprise: who it is (once verified) and how its cases went (counts only)."""
     enterprise = (
         await Enterprise.select(
             Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.country, Enterprise.verified
@@ -197,6 +210,8 @@ async def enterprise_profile(enterprise_id: int) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for row in states:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
+    if not sees_name_of(enterprise, viewer):
+        enterprise = {**enterprise, "name": None, "uscc": None}
     return {**enterprise, "case_counts": counts, "cases": len(states)}
 
 

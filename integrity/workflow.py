@@ -24,6 +24,7 @@ from accord.i18n import N_, label, register_labels
 from accord.i18n import gettext as _
 from accord.validation import parse
 from accounts.schemas import Strict
+from accounts.tables import Enterprise
 from cases.record import canonical_json
 from cases.schemas import LongText
 from integrity import log
@@ -97,7 +98,10 @@ async def objection_window_open(step: Step) -> str | None:
 
 
 async def may_publish(step: Step) -> str | None:
-    """Nothing is published before the objection window closes, unless an objection is being decided."""
+    """Nothing is published before the objection window closes, unless an objection is being decided;
+    and only about an enterprise a registrar verified: the registry names no one on a consumer's say-so."""
+    if not await Enterprise.exists().where(Enterprise.id == step.listing["enterprise"], Enterprise.verified.eq(True)):
+        return _("Verify the enterprise's USCC first: the public registry names verified enterprises only.")
     if step.listing["objection"] is None and step.now <= step.listing["objection_until"]:
         return _("The enterprise may still object until %(until)s.") % {
             "until": step.listing["objection_until"].isoformat()

@@ -73,6 +73,8 @@ register_labels(
         "appealed": N_("The consumer appealed"),
         "new_message": N_("New message"),
         "registry_notice": N_("Your enterprise has been notified of a proposed registry listing"),
+        "agent_approved": N_("You may now act for your enterprise"),
+        "agent_rejected": N_("Your request to act for an enterprise was not approved"),
     },
 )
 register_labels(
@@ -90,8 +92,12 @@ def mail_templates() -> Any:
 
 
 async def _merchant_agents(enterprise_id: int) -> list[int]:
+    """The agents who speak for the enterprise: one still waiting for approval hears nothing of its cases."""
     rows = await User.select(User.id).where(
-        User.enterprise == enterprise_id, User.role == "merchant", User.active.eq(True)
+        User.enterprise == enterprise_id,
+        User.role == "merchant",
+        User.agent_status == "approved",
+        User.active.eq(True),
     )
     return [row["id"] for row in rows]
 
@@ -163,6 +169,7 @@ async def _queue_mail(
             "url": settings.base_url + link,
             "ref": subject_ref,
             "unsubscribe": unsubscribe,
+            "about_account": kind in ACCOUNT_KINDS,
         }
         return f"[{subject_ref}] {title}", context
 
@@ -198,6 +205,8 @@ async def on_event(event: events.DomainEvent) -> None:
         await _on_case_event(event)
     elif event.kind == "registry.transition" and event.data.get("action") == "notice":
         await _on_registry_notice(event)
+    elif event.kind == "accounts.agent_decided":
+        await _on_agent_decided(event)
 
 
 async def _on_case_event(event: events.DomainEvent) -> None:
@@ -241,6 +250,12 @@ async def _on_registry_notice(event: events.DomainEvent) -> None:
     )
 
 
+async def _on_agent_decided(event: events.DomainEvent) -> None:
+    """A registrar decided on a waiting merchant agent: tell them (their waiting page has the details)."""
+    kind = f"agent_{event.data['status']}"
+    await notify({event.data["user"]}, kind, "/agency", "Accord", datetime.fromisoformat(event.data["at"]), True)
+
+
 def _now() -> datetime:
     from accord.clock import SystemClock
 
@@ -281,7 +296,11 @@ events.subscribe(on_event)
 
 # --- mail preferences ----------------------------------------------------------------------------
 
-MAIL_KINDS = tuple(sorted({rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice"}))
+# Decisions on an agent's own request are mailed too (they wait for them), but are no case business.
+ACCOUNT_KINDS = ("agent_approved", "agent_rejected")
+MAIL_KINDS = tuple(
+    sorted({rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice", *ACCOUNT_KINDS})
+)
 
 
 def unsubscribe_token(user_id: int, kind: str) -> str:

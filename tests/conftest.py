@@ -143,12 +143,19 @@ UserFactory = Callable[..., Awaitable[dict[str, Any]]]
 
 
 async def create_person(
-    role: str, clock: Clock, *, enterprise_uscc: str | None = None, **fields: Any
+    role: str,
+    clock: Clock,
+    *,
+    enterprise_uscc: str | None = None,
+    enterprise_verified: bool = True,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """A user of any role (merchants get a fresh enterprise unless one is given), password PASSWORD."""
+    """A user of any role, password PASSWORD. Merchants are approved agents of a fresh enterprise (verified
+    unless `enterprise_verified=False`) or of the one given, as `accord create-user` makes them."""
     if role == "merchant" and enterprise_uscc is None:
         enterprise_uscc = random_uscc()
-        await service.create_enterprise(EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=enterprise_uscc), clock)
+        fresh = EnterpriseIn(name=f"Enterprise {unique('e')}", uscc=enterprise_uscc)
+        await service.create_enterprise(fresh, clock, verified=enterprise_verified)
     user = await service.create_user(
         email=fields.pop("email", None) or unique_email(role),
         password=fields.pop("password", PASSWORD),

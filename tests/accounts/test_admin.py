@@ -102,7 +102,7 @@ async def test_admin_verifies_an_enterprise(
     signed_in: SignedIn, make_user: UserFactory, client: httpx.AsyncClient
 ) -> None:
     admin, _me = await signed_in("admin")
-    merchant_browser, merchant = await signed_in("merchant")
+    merchant_browser, merchant = await signed_in("merchant", enterprise_verified=False)
     assert "unverified" in (await merchant_browser.get("/profile")).text
     listing = await admin.get("/admin/enterprises", params={"q": merchant["enterprise_uscc"]})
     assert merchant["enterprise_name"] in listing.text

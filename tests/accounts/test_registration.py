@@ -61,26 +61,29 @@ async def test_consumer_registers_on_the_page_and_is_signed_in(client: httpx.Asy
     assert user["password_hash"].startswith("$argon2id$") and PASSWORD not in user["password_hash"]
 
 
-async def test_merchant_registration_creates_an_unverified_enterprise(client: httpx.AsyncClient) -> None:
+async def test_merchant_registration_creates_an_unverified_enterprise_and_waits(client: httpx.AsyncClient) -> None:
     body = merchant_json(shop_urls=["https://ningbo-harbour.example/shop"])
     response = await client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.text
     user = response.json()
     assert user["role"] == "merchant"
     assert user["language"] == "zh-Hans"
-    assert user["enterprise"]["uscc"] == body["enterprise"]["uscc"]
-    assert user["enterprise"]["verified"] is False
+    assert user["enterprise"] is None  # nothing of the enterprise until a registrar approves the agent
+    assert user["agency"]["status"] == "pending" and user["agency"]["enterprise_uscc"] == body["enterprise"]["uscc"]
     stored = await Enterprise.select().where(Enterprise.uscc == body["enterprise"]["uscc"]).first()
     assert stored["shop_urls"] == ["https://ningbo-harbour.example/shop"] and not stored["verified"]
+    agent = await User.select(User.enterprise, User.agent_status).where(User.id == user["id"]).first()
+    assert agent == {"enterprise": stored["id"], "agent_status": "pending"}
 
 
-async def test_signed_in_unverified_merchant_is_labelled(client: httpx.AsyncClient) -> None:
+async def test_signed_in_waiting_agent_is_labelled(client: httpx.AsyncClient) -> None:
     body = merchant_json()
     assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
     response = await post_form(client, "/login", {"email": body["email"], "password": PASSWORD, "next": "/profile"})
     assert response.status_code == 302
     profile = await client.get("/profile")
-    assert "未认证" in profile.text  # this merchant chose Chinese
+    assert "等待批准" in profile.text and 'href="/agency"' in profile.text  # this merchant chose Chinese
+    assert body["enterprise"]["name"] not in profile.text
 
 
 @pytest.mark.parametrize(
@@ -192,18 +195,19 @@ async def test_unknown_fields_are_rejected_so_nothing_can_be_mass_assigned(clien
     assert {"active", "verified"} <= {error["field"] for error in response.json()["errors"]}
 
 
-async def test_enterprise_with_agents_cannot_be_joined_by_self_registration(client: httpx.AsyncClient) -> None:
+async def test_a_second_claim_on_an_enterprise_waits_too_and_copies_nothing(client: httpx.AsyncClient) -> None:
     first = merchant_json()
     assert (await client.post("/api/v1/auth/register", json=first)).status_code == 201
-    second = merchant_json(uscc=first["enterprise"]["uscc"])
-    before = await counts()
+    second = merchant_json(uscc=first["enterprise"]["uscc"], name="Another Name For It Ltd")
+    users, enterprises = await counts()
     response = await client.post("/api/v1/auth/register", json=second)
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "enterprise.uscc"
-    assert await counts() == before
+    assert response.status_code == 201 and response.json()["agency"]["status"] == "pending"
+    assert await counts() == (users + 1, enterprises)
+    claimed = await User.select(User.enterprise).where(User.email.is_in([first["email"], second["email"]]))
+    assert len({row["enterprise"] for row in claimed}) == 1
 
 
-async def test_agentless_enterprise_named_in_cases_can_be_taken_up(client: httpx.AsyncClient, clock: Any) -> None:
+async def test_an_enterprise_consumers_named_is_claimed_not_taken(client: httpx.AsyncClient, clock: Any) -> None:
     from accounts import service
     from accounts.schemas import EnterpriseIn
 
@@ -211,4 +215,7 @@ async def test_agentless_enterprise_named_in_cases_can_be_taken_up(client: httpx
     existing = await service.create_enterprise(EnterpriseIn(name="Named By A Consumer Ltd", uscc=uscc), clock)
     response = await client.post("/api/v1/auth/register", json=merchant_json(uscc=uscc))
     assert response.status_code == 201
-    assert response.json()["enterprise"]["id"] == existing["id"]
+    assert response.json()["enterprise"] is None and response.json()["agency"]["status"] == "pending"
+    assert "Named By A Consumer" not in response.text
+    claimed = await User.select(User.enterprise).where(User.id == response.json()["id"]).first()
+    assert claimed == {"enterprise": existing["id"]}

@@ -186,7 +186,13 @@ async def test_api_token_lifecycle(
             "id": user["enterprise_id"],
             "name": user["enterprise_name"],
             "uscc": user["enterprise_uscc"],
-            "verified": False,
+            "verified": True,
+        },
+        "agency": {
+            "status": "approved",
+            "enterprise_uscc": user["enterprise_uscc"],
+            "decided_at": user["agent_decided_at"].isoformat().replace("+00:00", "Z"),
+            "note": None,
         },
     }
     assert (await ApiToken.select(ApiToken.last_used_at).first())["last_used_at"] is not None

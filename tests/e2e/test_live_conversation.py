@@ -37,20 +37,22 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
         pages.append(page)
     consumer_page, mediator_page = pages
     joint = 'div.channel[data-channel="joint"]'
-    await expect(consumer_page.locator("#conversation .presence")).to_contain_text("Mia Mediator")
+    # Parties see that a mediator is here, not which staff member; the mediator sees the consumer's name.
+    await expect(consumer_page.locator("#conversation .presence")).to_have_text("Cora Consumer, mediator")
+    await expect(mediator_page.locator("#conversation .presence")).to_contain_text("Cora Consumer")
 
     await mediator_page.locator(f"{joint} textarea").press_sequentially("Hello both", delay=30)
-    await expect(consumer_page.locator(f"{joint} .typing")).to_contain_text("Mia Mediator is typing")
+    await expect(consumer_page.locator(f"{joint} .typing")).to_contain_text("mediator is typing")
     await mediator_page.locator(f"{joint} button[type=submit]").click()
     await expect(consumer_page.locator(f"{joint} ol.messages")).to_contain_text("Hello both")
-    await expect(consumer_page.locator(f"{joint} ol.messages li").last).to_contain_text("Mia Mediator")
+    await expect(consumer_page.locator(f"{joint} ol.messages li").last).to_contain_text("Mia Mediator (mediator)")
 
     await consumer_page.locator(f"{joint} textarea").fill("Hi, thanks!")
     await consumer_page.locator(f"{joint} button[type=submit]").click()
     await expect(mediator_page.locator(f"{joint} ol.messages")).to_contain_text("Hi, thanks!")
     await expect(consumer_page.locator(f"{joint} ol.messages li")).to_have_count(2)  # once, not twice
     await consumer_page.screenshot(path=str(ARTIFACTS / "e2e-live-conversation.png"), full_page=True)
-    await expect(consumer_page.locator(f"{joint} .seen")).to_have_text("Seen by Mia Mediator")  # joint is in view
+    await expect(consumer_page.locator(f"{joint} .seen")).to_have_text("Seen by mediator")  # joint is in view
 
     caucus = 'div.channel[data-channel="caucus:consumer"]'
     await consumer_page.get_by_role("tab", name="Private with the consumer").click()  # one conversation at a time
@@ -62,7 +64,7 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     # The mediator's page has the message but shows the joint tab: not seen until they open the caucus.
     await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("")
     await mediator_page.get_by_role("tab", name="Private with the consumer").click()
-    await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("Seen by Mia Mediator")
+    await expect(consumer_page.locator(f"{caucus} .seen")).to_have_text("Seen by mediator")
 
     # The mediator lets the case go: caucus closes while the consumer's page still shows its form.
     await apply(reference, "release", act_as(mediator), {}, context)

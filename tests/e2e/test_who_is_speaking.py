@@ -58,7 +58,7 @@ async def test_typing_and_read_frames_are_rate_limited_like_messages(live_server
     chatty = await Listener.open(live_server, reference, tokens["consumer"])
     other = await Listener.open(live_server, reference, tokens["merchant"])
     try:
-        await chatty.wait_for(lambda f: f.get("type") == "presence")
+        await other.wait_until(lambda: any(len(f.get("users", ())) == 2 for f in other.frames))  # both subscribed
         for index in range(limit + 5):
             await chatty.send(type="typing" if index % 2 else "read", channel="joint", seq=1)
         refused = await chatty.wait_for(lambda f: f.get("type") == "error")

@@ -118,7 +118,7 @@ async def test_auto_assign_prefers_the_least_loaded_matching_mediator(cast: Cast
         await MediatorProfile.update(
             {MediatorProfile.languages: languages, MediatorProfile.categories: [], MediatorProfile.max_active_cases: 3}
         ).where(MediatorProfile.user == user["id"])
-    case = {"language": "en", "category": "defective", "previous_mediator": None}
+    case = {"language": "en", "category": "defective", "previous_mediator": None, "consumer": -1, "enterprise": -1}
     assert await choose_mediator(case, {busy["id"]: 2}) == idle["id"]
     assert await choose_mediator({**case, "previous_mediator": idle["id"]}, {busy["id"]: 2}) == busy["id"]
     assert await choose_mediator(case, {busy["id"]: 3, idle["id"]: 3}) is None  # everyone is full
