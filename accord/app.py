@@ -40,6 +40,7 @@ from notifications.digest import send_digests
 from notifications.live import channels_plugin, notifications_socket
 from notifications.mailer import send_due, transport_for
 from notifications.reminders import send_reminders
+from notifications.sign_out import SocketsEndWithCredential
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -118,6 +119,7 @@ def create_app(
                 resolver=accounts.routes.viewer_resolver(settings),
                 skip_prefixes=("/static/", "/healthz", "/schema"),
             ),
+            SocketsEndWithCredential,  # a socket closes (4401) once its viewer's credential has ended
             DefineMiddleware(CookieCSRFMiddleware, config=csrf),
         ],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),

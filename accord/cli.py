@@ -96,7 +96,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # Client addresses come from accord.network, which believes X-Forwarded-For only from the
+        # proxies in ACCORD_TRUSTED_PROXIES (uvicorn's own rewrite trusts any local peer).
+        proxy_headers=False,
         log_level="info",
         # Socket frames are small JSON objects: compressing each one for each socket costs more CPU
         # than the bytes it saves (bench/ws_fanout.py).

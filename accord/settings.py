@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from accord.network import TrustedProxies
+
 DEADLINE_PREFIX = "ACCORD_DEADLINE_"
 
 
@@ -48,6 +50,7 @@ class Settings:
     redis_url: str | None  # fan-out of live pokes between processes; PostgreSQL LISTEN/NOTIFY otherwise
     smtp_url: str | None  # smtp://user:pass@host:port (STARTTLS with ?starttls=true) or smtps://...; None: .eml files
     mail_from: str
+    trusted_proxies: TrustedProxies = TrustedProxies()  # peers whose X-Forwarded-For names the client
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -134,6 +137,13 @@ def _smtp_url(env: dict[str, str]) -> str | None:
     return url
 
 
+def _trusted_proxies(env: dict[str, str]) -> TrustedProxies:
+    try:
+        return TrustedProxies.parse(env.get("ACCORD_TRUSTED_PROXIES", ""))
+    except ValueError as error:
+        raise SettingsError(f"ACCORD_TRUSTED_PROXIES: {error}; give IPs or CIDRs separated by commas") from None
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("ACCORD_DATA_DIR") or "data").resolve()
@@ -166,6 +176,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         redis_url=_redis_url(env),
         smtp_url=_smtp_url(env),
         mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <no-reply@accord.invalid>",
+        trusted_proxies=_trusted_proxies(env),
         deadline_overrides={
             name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
             for name in sorted(env)

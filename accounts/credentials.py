@@ -1,79 +1,59 @@
-"""Signing in: password checks with rate limiting, browser sessions and API tokens.
+"""Signing in: password checks with growing delays, browser sessions and API tokens.
 
 Session ids and tokens are random secrets handed to the client once; only their SHA-256 is stored,
 so a leaked database does not leak live credentials.
+
+When a credential ends (sign-out, revocation, expiry, or everything of a user at once), a
+`credentials.ended` event is published after commit; `notifications` closes the sockets it opened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from piccolo.columns.combination import Where
+
+from accord import events
 from accord.auth import Viewer
 from accord.clock import Clock
 from accord.db import write_transaction
-from accord.errors import NotAuthenticated, NotFound, RateLimited
+from accord.errors import NotAuthenticated, NotFound
 from accord.i18n import gettext as _
+from accounts import throttle
 from accounts.passwords import hash_password, needs_rehash, verify_password
-from accounts.tables import ApiToken, LoginFailure, User, UserSession
+from accounts.tables import ApiToken, User, UserSession
+from accounts.throttle import Attempt
 
-RATE_WINDOW = timedelta(minutes=1)
-# Failures from one account across all addresses may reach this multiple of the per-address limit.
-ACCOUNT_LIMIT_FACTOR = 5
 # Last-seen / last-used stamps are refreshed at most this often, so reads do not become writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
+ENDED = "credentials.ended"
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _failure_keys(ip: str, email: str, per_minute: int) -> list[tuple[str, int]]:
-    return [
-        (digest(f"ip+account|{ip}|{email}"), per_minute),
-        (digest(f"account|{email}"), per_minute * ACCOUNT_LIMIT_FACTOR),
-    ]
+async def authenticate(email: str, password: str, attempt: Attempt, clock: Clock, per_address: int) -> dict[str, Any]:
+    """The active user with these credentials; the same error whether the email or password is wrong.
 
-
-async def _check_not_throttled(keys: list[tuple[str, int]], clock: Clock) -> None:
-    now = clock.now()
-    for key_hash, limit in keys:
-        stamps = (
-            await LoginFailure.select(LoginFailure.at)
-            .where(LoginFailure.key_hash == key_hash, LoginFailure.at > now - RATE_WINDOW)
-            .order_by(LoginFailure.at)
-            .limit(limit)
-        )
-        if len(stamps) >= limit:
-            wait = RATE_WINDOW - (now - stamps[0]["at"])
-            raise RateLimited(
-                _("Too many failed sign-in attempts. Wait a minute and try again."),
-                retry_after=max(1, math.ceil(wait.total_seconds())),
-            )
-
-
-async def _record_failure(keys: list[tuple[str, int]], clock: Clock) -> None:
-    now = clock.now()
-    async with write_transaction():
-        await LoginFailure.delete().where(LoginFailure.at < now - RATE_WINDOW * 60)
-        await LoginFailure.insert(*(LoginFailure(key_hash=key_hash, at=now) for key_hash, _limit in keys))
-
-
-async def authenticate(email: str, password: str, ip: str, clock: Clock, per_minute: int) -> dict[str, Any]:
-    """The active user with these credentials; the same error whether the email or password is wrong."""
+    Wrong passwords make further attempts wait (accounts.throttle); the profile's current-password
+    check comes through here too, so it is no side door for guessing.
+    """
     email = email.strip().lower()
-    keys = _failure_keys(ip, email, per_minute)
-    await _check_not_throttled(keys, clock)
+    throttles = throttle.throttles_for(email, attempt, per_address)
+    own_failures = await throttle.check(throttles, clock)
     user = await User.select().where(User.email == email).first()
     stored_hash = user["password_hash"] if user else None
     valid = await asyncio.to_thread(verify_password, stored_hash, password)
     if not valid or user is None or not user["active"]:
-        await _record_failure(keys, clock)
+        await throttle.record_failure(throttles, clock)
         raise NotAuthenticated(_("The email or password is not correct."))
+    if own_failures:
+        await throttle.forget_failures(throttles[0])
     if needs_rehash(user["password_hash"]):
         new_hash = await asyncio.to_thread(hash_password, password)
         async with write_transaction():
@@ -132,24 +112,70 @@ async def start_session(user_id: int, clock: Clock, replacing: str | None = None
     """A new session id for the user; the session it replaces (if any) ends, so ids rotate at login."""
     raw = secrets.token_urlsafe(32)
     now = clock.now()
-    async with write_transaction():
+    async with events.atomic():
         if replacing:
-            await UserSession.delete().where(UserSession.id_hash == digest(replacing))
+            await _end_sessions(UserSession.id_hash == digest(replacing))
         await UserSession.insert(UserSession(id_hash=digest(raw), user=user_id, created_at=now, last_seen_at=now))
     return raw
 
 
+async def _announce_end(
+    user_id: int, *, only: tuple[str, int] | None = None, keeping: tuple[str, int] | None = None
+) -> None:
+    """After commit, sockets opened with the ended credential(s) close (see `ends_socket_of`).
+
+    `only`: the one credential ("session" | "token", id) that ended; else all of the user's ended but
+    `keeping` (or all of them)."""
+    data: dict[str, Any] = {"user": user_id}
+    if only is not None:
+        data["only"] = list(only)
+    if keeping is not None:
+        data["keeping"] = list(keeping)
+    await events.emit(events.DomainEvent(ENDED, data=data))
+
+
+def ends_socket_of(viewer: Viewer, ended: dict[str, Any]) -> bool:
+    """Whether a `credentials.ended` event ends what `viewer` holds: their one credential that ended,
+    or any of theirs when all ended but the one kept (a socket carries the role and rights its user
+    had when it opened, so even a token that stays valid needs a fresh socket)."""
+    held = [viewer.credential, viewer.credential_id]
+    if ended["user"] != viewer.id:
+        return False
+    if "only" in ended:
+        return bool(ended["only"] == held)
+    return ended.get("keeping") != held
+
+
+async def _end_sessions(which: Where) -> None:
+    """Delete the sessions `which` selects and announce each (inside the caller's `events.atomic()`)."""
+    ended = await UserSession.delete().where(which).returning(UserSession.id, UserSession.user)
+    for row in ended:
+        await _announce_end(row["user"], only=("session", row["id"]))
+
+
 async def end_session(raw: str) -> None:
-    async with write_transaction():
-        await UserSession.delete().where(UserSession.id_hash == digest(raw))
+    async with events.atomic():
+        await _end_sessions(UserSession.id_hash == digest(raw))
 
 
-async def end_all_sessions(user_id: int, keep_session_id: int | None = None) -> None:
-    query = UserSession.delete().where(UserSession.user == user_id)
-    if keep_session_id is not None:
-        query = query.where(UserSession.id != keep_session_id)
-    async with write_transaction():
-        await query
+async def sign_out_everywhere(
+    user_id: int, clock: Clock, *, keeping: Viewer | None = None, revoke_tokens: bool = False
+) -> None:
+    """End every session of the user but the one `keeping` holds, and with `revoke_tokens` their API
+    tokens too (but the one `keeping` holds); every socket of theirs but `keeping`'s closes after commit."""
+    sessions = UserSession.delete().where(UserSession.user == user_id)
+    tokens = ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
+        ApiToken.user == user_id, ApiToken.revoked_at.is_null()
+    )
+    if keeping is not None and keeping.credential == "session":
+        sessions = sessions.where(UserSession.id != keeping.credential_id)
+    if keeping is not None and keeping.credential == "token":
+        tokens = tokens.where(ApiToken.id != keeping.credential_id)
+    async with events.atomic():
+        await sessions
+        if revoke_tokens:
+            await tokens
+        await _announce_end(user_id, keeping=(keeping.credential, keeping.credential_id) if keeping else None)
 
 
 async def viewer_from_session(raw: str, clock: Clock, idle: timedelta, lifetime: timedelta) -> Viewer | None:
@@ -163,7 +189,7 @@ async def viewer_from_session(raw: str, clock: Clock, idle: timedelta, lifetime:
     if row is None:
         return None
     now = clock.now()
-    if not row["active"] or now - row["last_seen_at"] > idle or now - row["created_at"] > lifetime:
+    if not row["active"] or _expired(row["created_at"], row["last_seen_at"], now, idle, lifetime):
         await end_session(raw)
         return None
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
@@ -196,6 +222,63 @@ async def viewer_from_token(raw: str, clock: Clock) -> Viewer | None:
     return _viewer(row, "token")
 
 
+def _expired(created_at: datetime, last_seen_at: datetime, now: datetime, idle: timedelta, lifetime: timedelta) -> bool:
+    return now - last_seen_at > idle or now - created_at > lifetime
+
+
+async def still_holds(
+    viewer: Viewer, clock: Clock, idle: timedelta, lifetime: timedelta, active_at: datetime | None = None
+) -> bool:
+    """Whether the credential a long-lived socket opened with still holds: not ended, revoked or
+    expired, and its user still active in the role the socket was opened with.
+
+    `active_at`: when the socket's client last sent a frame, which counts as activity for the session's
+    idle limit like a page request. A session found expired is ended (its other sockets close too).
+    """
+    if viewer.credential == "session":
+        return await _session_holds(viewer, clock, idle, lifetime, active_at)
+    row = (
+        await ApiToken.select(ApiToken.user.active.as_alias("active"), ApiToken.user.role.as_alias("role"))
+        .where(ApiToken.id == viewer.credential_id, ApiToken.revoked_at.is_null())
+        .first()
+    )
+    return _same_standing(row, viewer)
+
+
+async def _session_holds(
+    viewer: Viewer, clock: Clock, idle: timedelta, lifetime: timedelta, active_at: datetime | None
+) -> bool:
+    row = (
+        await UserSession.select(
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.user.active.as_alias("active"),
+            UserSession.user.role.as_alias("role"),
+        )
+        .where(UserSession.id == viewer.credential_id)
+        .first()
+    )
+    if row is None:
+        return False
+    now = clock.now()
+    last_seen = row["last_seen_at"]
+    if active_at is not None and min(active_at, now) - last_seen > TOUCH_INTERVAL:
+        last_seen = min(active_at, now)
+        async with write_transaction():
+            await UserSession.update({UserSession.last_seen_at: last_seen}).where(
+                UserSession.id == viewer.credential_id
+            )
+    if _expired(row["created_at"], last_seen, now, idle, lifetime):
+        async with events.atomic():
+            await _end_sessions(UserSession.id == viewer.credential_id)
+        return False
+    return _same_standing(row, viewer)
+
+
+def _same_standing(row: dict[str, Any] | None, viewer: Viewer) -> bool:
+    return row is not None and bool(row["active"]) and row["role"] == viewer.role
+
+
 async def list_tokens(viewer: Viewer) -> list[dict[str, Any]]:
     return (
         await ApiToken.select(ApiToken.id, ApiToken.label, ApiToken.created_at, ApiToken.last_used_at)
@@ -206,11 +289,13 @@ async def list_tokens(viewer: Viewer) -> list[dict[str, Any]]:
 
 async def revoke_token(viewer: Viewer, token_id: int, clock: Clock) -> None:
     """Revoke one of the viewer's own tokens; anyone else's is 'not found'."""
-    async with write_transaction():
+    async with events.atomic():
         revoked = (
             await ApiToken.update({ApiToken.revoked_at: clock.now()})
             .where(ApiToken.id == token_id, ApiToken.user == viewer.id, ApiToken.revoked_at.is_null())
             .returning(ApiToken.id)
         )
+        if revoked:
+            await _announce_end(viewer.id, only=("token", token_id))
     if not revoked:
         raise NotFound(_("There is no such token."))

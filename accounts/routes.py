@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request, Router, delete, get, post
+from litestar import Request, Response, Router, delete, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
@@ -28,11 +28,12 @@ from accord.auth import (
 from accord.clock import Clock
 from accord.errors import FieldError, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from accord.i18n import gettext as _
+from accord.network import client_address
 from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
 from accord.web import nest_form, page, safe_next
-from accounts import credentials, invitations, service
+from accounts import credentials, invitations, service, throttle
 from accounts.schemas import (
     ActiveChangeIn,
     AdminUserOut,
@@ -53,8 +54,23 @@ from accounts.tables import Role
 Form = URLEncodedBody[dict[str, Any]]
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def _attempt(request: Request[Any, Any, Any], email: str, settings: Settings) -> throttle.Attempt:
+    """Who is trying a password: their address, and their device if it signed in to this account before."""
+    device = throttle.known_device(request.cookies.get(throttle.DEVICE_COOKIE), email, settings.secret_key)
+    return throttle.Attempt(client_address(request), device)
+
+
+def _device_cookie(email: str, settings: Settings) -> Cookie:
+    """Marks this browser as one that signed in to the account: strangers' wrong guesses never slow it."""
+    return Cookie(
+        key=throttle.DEVICE_COOKIE,
+        value=throttle.new_device_cookie(email, settings.secret_key),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+        max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+    )
 
 
 def _session_cookie(value: str, settings: NamedDependency[Settings]) -> Cookie:
@@ -117,9 +133,10 @@ async def login(
 ) -> Any:
     next_path = safe_next(data.get("next"))
     email = str(data.get("email", ""))
+    attempt = _attempt(request, email, settings)
     try:
         user = await credentials.authenticate(
-            email, str(data.get("password", "")), _client_ip(request), clock, settings.login_attempts_per_minute
+            email, str(data.get("password", "")), attempt, clock, settings.login_attempts_per_minute
         )
     except RateLimited as error:
         response = page("accounts/login.html", status=429, next=next_path, form={"email": email}, failure=error.detail)
@@ -130,6 +147,7 @@ async def login(
     session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
     response = Redirect(next_path)
     response.set_cookie(_session_cookie(session_id, settings))
+    response.set_cookie(_device_cookie(user["email"], settings))
     return response
 
 
@@ -192,6 +210,7 @@ async def register(
     # A new agent's next step is their enterprise page: waiting for approval, or their colleagues.
     response = Redirect("/agency?done=registered" if user["role"] == Role.merchant else "/profile?welcome=1")
     response.set_cookie(_session_cookie(session_id, settings))
+    response.set_cookie(_device_cookie(user["email"], settings))
     return response
 
 
@@ -229,11 +248,23 @@ async def update_profile(viewer: NamedDependency[Viewer], data: Form, settings: 
 
 
 @post("/profile/password", dependencies={"viewer": Provide(signed_in_viewer)})
-async def change_password(viewer: NamedDependency[Viewer], data: Form) -> Any:
+async def change_password(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    data: Form,
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> Any:
+    attempt = _attempt(request, viewer.email, settings)
     try:
-        await service.change_password(viewer, parse(PasswordChangeIn, nest_form(data)))
+        change = parse(PasswordChangeIn, nest_form(data))
+        await service.change_password(viewer, change, attempt, clock, settings.login_attempts_per_minute)
     except InvalidInput as error:
         return await _profile_page(viewer, status=422, errors=_by_field(error.errors))
+    except RateLimited as error:
+        response = await _profile_page(viewer, status=429, errors={"current_password": error.detail})
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return Redirect("/profile?saved=1")
 
 
@@ -356,12 +387,12 @@ async def api_token(
     data: JSONBody[TokenRequest],
     clock: NamedDependency[Clock],
     settings: NamedDependency[Settings],
-) -> TokenOut:
-    user = await credentials.authenticate(
-        data.email, data.password, _client_ip(request), clock, settings.login_attempts_per_minute
-    )
+) -> Response[TokenOut]:
+    attempt = _attempt(request, data.email, settings)
+    user = await credentials.authenticate(data.email, data.password, attempt, clock, settings.login_attempts_per_minute)
     token = await credentials.issue_token(user["id"], data.label, clock)
-    return TokenOut(token=token, user=user_out(await service.get_user(user["id"])))
+    body = TokenOut(token=token, user=user_out(await service.get_user(user["id"])))
+    return Response(body, status_code=HTTP_201_CREATED, cookies=[_device_cookie(user["email"], settings)])
 
 
 @delete(
@@ -374,6 +405,23 @@ async def api_revoke_token(viewer: NamedDependency[Viewer], clock: NamedDependen
     if viewer.credential != "token":
         raise NotFound(_("This request was not made with a token."))
     await credentials.revoke_token(viewer, viewer.credential_id, clock)
+
+
+@post(
+    "/me/password",
+    status_code=HTTP_204_NO_CONTENT,
+    dependencies={"viewer": Provide(signed_in_viewer)},
+    summary="Change your password (signs out your other sessions and revokes your other tokens)",
+)
+async def api_change_password(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    data: JSONBody[PasswordChangeIn],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> None:
+    attempt = _attempt(request, viewer.email, settings)
+    await service.change_password(viewer, data, attempt, clock, settings.login_attempts_per_minute)
 
 
 @get("/me", dependencies={"viewer": Provide(signed_in_viewer)}, summary="The signed-in user")
@@ -470,6 +518,7 @@ api_router = Router(
         api_register,
         api_token,
         api_revoke_token,
+        api_change_password,
         api_me,
         api_enterprises,
         api_admin_users,

@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from accord import events
 from accord.auth import Viewer
 from accord.clock import Clock
 from accord.db import contains_text, is_unique_violation, write_transaction
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts import invitations
-from accounts.credentials import end_all_sessions, viewer_from
+from accounts.credentials import Attempt, authenticate, sign_out_everywhere, viewer_from
 from accounts.invitations import Agency
-from accounts.passwords import hash_password, verify_password
+from accounts.passwords import hash_password
 from accounts.schemas import EnterpriseIn, PasswordChangeIn, ProfileIn, RegistrationIn
 from accounts.tables import AdminAction, AgentStatus, Enterprise, MediatorProfile, Role, User
 
@@ -286,17 +287,22 @@ async def update_profile(viewer: Viewer, data: ProfileIn) -> None:
         )
 
 
-async def change_password(viewer: Viewer, data: PasswordChangeIn) -> None:
-    """Change the viewer's password and sign out their other browsers."""
-    row = await User.select(User.password_hash).where(User.id == viewer.id).first()
-    assert row is not None
-    if not await asyncio.to_thread(verify_password, row["password_hash"], data.current_password):
-        raise InvalidInput.one("current_password", _("Your current password is not correct."))
+async def change_password(
+    viewer: Viewer, data: PasswordChangeIn, attempt: Attempt, clock: Clock, per_address: int
+) -> None:
+    """Change the viewer's password. Their other browsers are signed out and their API tokens revoked
+    (all but the credential making the change), so whoever knew the old password is out everywhere.
+
+    The current password is checked like a sign-in, wrong ones making the next try wait (RateLimited).
+    """
+    try:
+        await authenticate(viewer.email, data.current_password, attempt, clock, per_address)
+    except NotAuthenticated:
+        raise InvalidInput.one("current_password", _("Your current password is not correct.")) from None
     new_hash = await asyncio.to_thread(hash_password, data.new_password)
-    async with write_transaction():
+    async with events.atomic():
         await User.update({User.password_hash: new_hash}).where(User.id == viewer.id)
-        keep = viewer.credential_id if viewer.credential == "session" else None
-        await end_all_sessions(viewer.id, keep_session_id=keep)
+        await sign_out_everywhere(viewer.id, clock, keeping=viewer, revoke_tokens=True)
 
 
 def require_admin(actor: Viewer) -> None:
@@ -318,7 +324,7 @@ async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> 
     require_admin(actor)
     if user_id == actor.id:
         raise Forbidden(_("You cannot change your own role; ask another registrar."))
-    async with write_transaction():
+    async with events.atomic():  # sockets opened in the old role close after the commit
         user = await get_user(user_id)
         if role is Role.merchant and user["enterprise_id"] is None:
             raise InvalidInput.one("role", _("Only users linked to an enterprise can be merchant agents."))
@@ -339,7 +345,7 @@ async def change_role(actor: Viewer, user_id: int, role: Role, clock: Clock) -> 
             after["agent_status"] = AgentStatus.approved.value
         await User.update(changes).where(User.id == user_id)
         await record_admin_action(actor, "change_role", f"user:{user_id}", {"role": user["role"]}, after, clock)
-        await end_all_sessions(user_id)
+        await sign_out_everywhere(user_id, clock)
 
 
 async def set_active(actor: Viewer, user_id: int, active: bool, clock: Clock) -> None:
@@ -347,14 +353,14 @@ async def set_active(actor: Viewer, user_id: int, active: bool, clock: Clock) ->
     require_admin(actor)
     if user_id == actor.id:
         raise Forbidden(_("You cannot deactivate your own account."))
-    async with write_transaction():
+    async with events.atomic():
         user = await get_user(user_id)
         await User.update({User.active: active}).where(User.id == user_id)
         await record_admin_action(
             actor, "set_active", f"user:{user_id}", {"active": user["active"]}, {"active": active}, clock
         )
         if not active:
-            await end_all_sessions(user_id)
+            await sign_out_everywhere(user_id, clock)
 
 
 async def verify_enterprise(actor: Viewer, enterprise_id: int, verified: bool, clock: Clock) -> None:

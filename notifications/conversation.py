@@ -184,7 +184,9 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
         return None
     if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
         return None
-    return await viewer_from_token(first["token"], socket.app.state.clock)
+    viewer = await viewer_from_token(first["token"], socket.app.state.clock)
+    socket.scope["user"] = viewer  # whose socket it is, as with a header: it closes when they sign out
+    return viewer
 
 
 @websocket("/ws/cases/{reference:str}")

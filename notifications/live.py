@@ -204,7 +204,8 @@ async def notifications_socket(socket: WebSocket[Any, Any, Any]) -> None:
         async def forward_counts() -> None:
             await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
             async for poke in subscriber.iter_events():
-                if poke == RESYNC or int(poke) == viewer.id:  # the channel is shared with other users
+                # The channel is shared with other users, and carries their sign-outs too (sign_out.py).
+                if poke in (RESYNC, str(viewer.id).encode()):
                     await socket.send_json({"type": "unread", "count": await unread_count(viewer)})
 
         forwarding = asyncio.create_task(forward_counts())

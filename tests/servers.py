@@ -74,6 +74,17 @@ class Server:
         return f"; see {self.log}" if self.log else ""
 
 
+def fan_out_env() -> dict[str, str]:
+    """For several servers on the test database: pokes between them over PostgreSQL LISTEN/NOTIFY, or
+    Redis on SQLite; no background rounds (they would act on other tests' deadlines and mail)."""
+    from accord.settings import get_settings
+
+    env = {"ACCORD_SWEEP_SECONDS": "0"}
+    if get_settings().database.engine != "postgres":
+        env["ACCORD_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    return env
+
+
 def launch(env: dict[str, str] | None = None, port: int | None = None, log_name: str | None = None) -> Server:
     """Start `accord serve` without waiting for it (start several, then `wait_ready` each)."""
     port = port or free_port()

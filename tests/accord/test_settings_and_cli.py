@@ -77,11 +77,21 @@ def test_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
         ("ACCORD_TIMEZONE", "Mars/Base"),
         ("ACCORD_SECURE_COOKIES", "maybe"),
         ("ACCORD_BASE_URL", "ftp://x"),
+        ("ACCORD_TRUSTED_PROXIES", "10.0.0.1, proxy.internal"),
+        ("ACCORD_TRUSTED_PROXIES", "10.0.0.0/33"),
     ],
 )
 def test_other_bad_settings_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({"ACCORD_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_trusted_proxies_are_addresses_and_networks(tmp_path: Path) -> None:
+    env = {"ACCORD_DATA_DIR": str(tmp_path), "ACCORD_TRUSTED_PROXIES": " 10.0.0.7 , 172.16.0.0/12,::1,"}
+    settings = load_settings(env)
+    assert [str(network) for network in settings.trusted_proxies.networks] == ["10.0.0.7/32", "172.16.0.0/12", "::1/128"]
+    assert "172.31.255.1" in settings.trusted_proxies and "10.0.0.8" not in settings.trusted_proxies
+    assert load_settings({"ACCORD_DATA_DIR": str(tmp_path)}).trusted_proxies.networks == ()
 
 
 def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:

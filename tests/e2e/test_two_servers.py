@@ -16,15 +16,12 @@ import pytest
 from accord.settings import get_settings
 from tests.conftest import UserFactory
 from tests.e2e.test_case_socket import frames_until, open_socket, setup_case
-from tests.servers import launch
+from tests.servers import fan_out_env, launch
 
 
 @pytest.fixture
 def two_servers() -> Iterator[tuple[str, str]]:
-    env = {"ACCORD_SWEEP_SECONDS": "0"}
-    if get_settings().database.engine != "postgres":
-        env["ACCORD_REDIS_URL"] = "redis://127.0.0.1:6379/0"
-    servers = [launch(env), launch(env)]
+    servers = [launch(fan_out_env()), launch(fan_out_env())]
     try:
         for server in servers:
             server.wait_ready()
