@@ -81,3 +81,8 @@ def conflicted(case: dict[str, Any], mediator_id: int, mediator_enterprise_id: i
     return mediator_id == case["consumer"] or (
         mediator_enterprise_id is not None and mediator_enterprise_id == case["enterprise"]
     )
+
+
+def speaker_role(relation: str) -> str:
+    """The part an actor is shown with (API `author.role`, socket frames): any mediator acting is a mediator."""
+    return MEDIATOR if relation == ANY_MEDIATOR else relation

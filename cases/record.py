@@ -184,7 +184,7 @@ async def append(
 
 # --- what a viewer sees --------------------------------------------------------------------------
 
-SEALED = {"type", "channel", "actor", "actor_role", "at", "data", "writes", "salt"}
+SEALED = {"type", "channel", "actor", "actor_name", "actor_role", "at", "data", "writes", "salt"}
 
 
 def as_seen(events: list[dict[str, Any]], readable: set[str]) -> list[dict[str, Any]]:
@@ -233,8 +233,12 @@ async def stored_rows(case_id: int, case: Mapping[str, Any] | None = None) -> St
     )
 
 
+# Built once; the actor's name is for showing who did what (it is not part of what the hash covers).
+EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("actor_name"))
+
+
 async def events_of(case_id: int) -> list[dict[str, Any]]:
-    return await CaseEvent.select().where(CaseEvent.case == case_id).order_by(CaseEvent.seq)
+    return await CaseEvent.select(*EVENT_COLUMNS).where(CaseEvent.case == case_id).order_by(CaseEvent.seq)
 
 
 async def verify(case_id: int) -> Verification:

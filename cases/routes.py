@@ -25,6 +25,7 @@ from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service
+from cases.access import speaker_role
 from cases.forms import ACTION_FORMS, payload_from_form
 from cases.schemas import (
     AuthorOut,
@@ -38,8 +39,8 @@ from cases.schemas import (
     PartyOut,
     RecordEventOut,
     RecordOut,
-    RemedyOut,
     SealedEventOut,
+    RemedyOut,
     TraceOut,
     money_out,
 )
@@ -274,12 +275,6 @@ async def _evidence_response(viewer: Viewer, reference: str, evidence_id: int, s
     return file_response(row, content)
 
 
-def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
-    if row["sealed"]:
-        return SealedEventOut(**{name: row[name] for name in SealedEventOut.model_fields})
-    return RecordEventOut(**{name: row[name] for name in RecordEventOut.model_fields})
-
-
 @get("/cases/{reference:str}/evidence/{evidence_id:int}", summary="Download one evidence file")
 async def api_evidence_file(
     viewer: NamedDependency[Viewer],
@@ -298,6 +293,13 @@ async def api_record(viewer: NamedDependency[Viewer], reference: FromPath[str]) 
         verified=verification.verified,
         first_bad_seq=verification.first_bad_seq,
     )
+
+
+def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
+    if row["sealed"]:
+        return SealedEventOut(**{name: row[name] for name in SealedEventOut.model_fields})
+    author = AuthorOut(id=row["actor"], display_name=row["actor_name"] or "", role=speaker_role(row["actor_role"]))
+    return RecordEventOut(author=author, **{name: row[name] for name in RecordEventOut.model_fields if name != "author"})
 
 
 api_router = Router(

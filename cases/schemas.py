@@ -360,6 +360,7 @@ class RecordEventOut(BaseModel):
     at: datetime
     actor: int | None
     actor_role: str
+    author: AuthorOut  # the actor with their name and part in the case, as messages name theirs
     channel: str
     data: dict[str, Any]
     writes: dict[str, Any]

@@ -26,7 +26,7 @@ from accord.errors import DomainError
 from accord.i18n import gettext as _
 from accord.i18n import label
 from cases import service
-from cases.access import readable_channels
+from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
@@ -55,7 +55,7 @@ EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias
 
 def author(user_id: int | None, name: str | None, role: str) -> dict[str, Any]:
     """Who wrote or did it, with their part in the case (DESIGN §5 frames, like the API's `author`)."""
-    return {"id": user_id, "display_name": name or "", "role": "mediator" if role == "any_mediator" else role}
+    return {"id": user_id, "display_name": name or "", "role": speaker_role(role)}
 POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
 
 

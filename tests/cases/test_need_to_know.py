@@ -117,6 +117,17 @@ async def test_messages_and_offers_name_their_author_with_their_part_in_the_case
     enterprise = (await cast.consumer.get(f"/api/v1/cases/{reference}")).json()["enterprise"]["name"]
     assert '<strong>Case consumer</strong> <span class="role">(consumer)</span>' in page
     assert f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span>' in page
+    timeline = page.split('id="timeline"')[1]
+    assert f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span> · ' in timeline
+
+    events = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()["events"]
+    by_type = {event.get("type"): event for event in events}
+    assert by_type["respond"]["author"] == {"id": offer_author["id"], "display_name": "Case merchant", "role": "merchant"}
+    assert by_type["file"]["author"]["role"] == "consumer"
+    sealed = [event for event in events if "type" not in event]  # the caucus with the merchant, the notes
+    assert len(sealed) == 2 and all(set(event) == {"seq", "prev_hash", "commitment", "hash"} for event in sealed)
+    printed = (await cast.consumer.get(f"/cases/{reference}/print")).text
+    assert f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span>' in printed
 
 
 async def test_private_answers_are_not_stored_by_caches(cast: Cast, new_client: Any) -> None:
