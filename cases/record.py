@@ -188,12 +188,13 @@ SEALED = {"type", "channel", "actor", "actor_name", "actor_role", "at", "data", 
 
 
 def as_seen(events: list[dict[str, Any]], readable: set[str]) -> list[dict[str, Any]]:
-    """Verified events as a viewer may see them: in channels they cannot read, only seq and the hashes
-    (prev_hash, commitment, hash) are left, and everything else is None."""
+    """Events after verify_rows() (which parsed them and set their commitments) as a viewer may see them:
+    in channels they cannot read, only seq and the hashes (prev_hash, commitment, hash) are left, and
+    everything else is None."""
     seen = []
     for event in events:
         if event["channel"] in readable:
-            seen.append({**event, "sealed": False, "data": _parsed(event["data"]), "writes": _parsed(event["writes"])})
+            seen.append({**event, "sealed": False})
         else:
             kept = {key: event[key] for key in ("seq", "prev_hash", "commitment", "hash")}
             seen.append({**kept, **dict.fromkeys(SEALED), "sealed": True})
@@ -252,7 +253,11 @@ Problems = list[tuple[int, str]]
 def verify_rows(events: list[dict[str, Any]], stored: StoredRows) -> Verification:
     """Check stored events (in seq order) against each other, the case's head and the rows they made.
 
-    Sets each event's "commitment" (what a viewer who cannot read it needs to check its link)."""
+    Parses each event's data and writes in place (once: this runs on every case page) and sets its
+    "commitment" (what a viewer who cannot read the event needs to check its link)."""
+    for event in events:
+        event["data"], event["writes"] = _parsed(event["data"]), _parsed(event["writes"]) or {}
+        event["commitment"] = commitment(event)
     problems: Problems = []
     _check_chain(events, stored.case, problems)
     _check_writes(events, stored, problems)
@@ -265,8 +270,6 @@ def verify_rows(events: list[dict[str, Any]], stored: StoredRows) -> Verificatio
 
 
 def _check_chain(events: list[dict[str, Any]], case: Mapping[str, Any] | None, problems: Problems) -> None:
-    for event in events:
-        event["commitment"] = commitment(event)
     prev_hash = GENESIS_HASH
     for expected_seq, event in enumerate(events, start=1):
         if event["seq"] != expected_seq or event["prev_hash"] != prev_hash:
@@ -288,7 +291,7 @@ def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Pr
     case: Expected = {}
     offers: dict[int, Expected] = {}
     for event in events:
-        writes = _parsed(event["writes"]) or {}
+        writes = event["writes"]
         case.update({column: (value, event["seq"]) for column, value in writes.get("case", {}).items()})
         for offer_id, values in writes.get("offers", {}).items():
             offer = offers.setdefault(int(offer_id), {})
@@ -305,12 +308,15 @@ def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Pr
     problems.extend((len(events) + 1, f"offer {offer_id} was made by no event") for offer_id in rows)
 
 
-def _compare(what: str, row: Mapping[str, Any], expected: Expected, problems: Problems) -> None:
-    """Columns the row holds that differ from the record (a row read with fewer columns is checked on those)."""
+def _compare(
+    what: str, row: Mapping[str, Any], expected: Expected, problems: Problems, as_recorded: bool = True
+) -> None:
+    """Columns the row holds that differ from the record (a row read with fewer columns is checked on those).
+    Values from writes are JSON, so the row's are turned into JSON first; the others compare as they are."""
     differing = {
         column: seq
         for column, (value, seq) in expected.items()
-        if column in row and recorded_value(column, row[column]) != value
+        if column in row and (recorded_value(column, row[column]) if as_recorded else row[column]) != value
     }
     if differing:
         columns = ", ".join(sorted(differing))
@@ -323,7 +329,7 @@ def _message_row(event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str,
         "author": event["actor"],
         "author_role": event["actor_role"],
         "text": data.get("text"),
-        "created_at": _timestamp(event["at"]),
+        "created_at": event["at"],
     }
 
 
@@ -331,7 +337,7 @@ def _evidence_row(event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str
     return {
         "channel": event["channel"],
         "uploaded_by": event["actor"],
-        "created_at": _timestamp(event["at"]),
+        "created_at": event["at"],
         **{key: data.get(key) for key in ("sha256", "media_type", "size", "description")},
     }
 
@@ -354,8 +360,8 @@ def _check_own_rows(events: list[dict[str, Any]], kind: str, rows: list[dict[str
         if row is None:
             problems.append((event["seq"], f"the {kind} row of this event is missing"))
             continue
-        expected = ROW_OF_EVENT[kind](event, _parsed(event["data"]))
-        _compare(f"the {kind} row", row, {name: (value, event["seq"]) for name, value in expected.items()}, problems)
+        expected = {name: (value, event["seq"]) for name, value in ROW_OF_EVENT[kind](event, event["data"]).items()}
+        _compare(f"the {kind} row", row, expected, problems, as_recorded=False)
     doubled = [seq for seq, count in Counter(row["seq"] for row in rows).items() if count > 1]
     unmade = [seq for seq in by_seq if seq not in made]
     last = len(events) + 1
