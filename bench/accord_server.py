@@ -17,6 +17,8 @@ import httpx
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 PASSWORD = "bench password 2026"
+REGISTRAR = {"email": "registrar@bench.test", "password": PASSWORD}
+PROOF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
@@ -76,7 +78,28 @@ def accord_server(
                 time.sleep(0.2)
         else:
             raise SystemExit("accord serve did not start")
+        registrar = ["create-user", "--email", REGISTRAR["email"], "--role", "admin", "--password", PASSWORD]
+        subprocess.run([ACCORD, *registrar], env=full_env, check=True, stdout=subprocess.DEVNULL)
         yield server
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+_registrar_tokens: dict[str, str] = {}
+
+
+def approve_merchant(base: str, merchant_token: str) -> None:
+    """A registered merchant waits for approval: they send a proof document and the bench's registrar
+    approves them, verifying their enterprise (so consumers may choose it by id)."""
+    with httpx.Client(base_url=base, timeout=60) as api:
+        agent = {"authorization": f"Bearer {merchant_token}"}
+        proof = {"file": ("licence.pdf", PROOF, "application/pdf")}
+        assert api.post("/api/v1/agency/proofs", files=proof, headers=agent).status_code == 201
+        agent_id = api.get("/api/v1/me", headers=agent).json()["id"]
+        if base not in _registrar_tokens:
+            _registrar_tokens[base] = api.post("/api/v1/auth/token", json=REGISTRAR).json()["token"]
+        registrar = {"authorization": f"Bearer {_registrar_tokens[base]}"}
+        decision = {"verify_enterprise": True}
+        approved = api.post(f"/api/v1/admin/agents/{agent_id}/approve", json=decision, headers=registrar)
+        assert approved.status_code == 200, approved.text

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from accord_server import PASSWORD, accord_server, fresh_database, uscc
+from accord_server import PASSWORD, accord_server, approve_merchant, fresh_database, uscc
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER_BENCH = ROOT.parent / "shared" / "peer-bench"
@@ -96,6 +96,8 @@ def seed(base: str) -> dict[str, str]:
             assert api.post("/api/v1/auth/register", json=person).status_code == 201
             token = api.post("/api/v1/auth/token", json={"email": person["email"], "password": PASSWORD})
             people[role] = {"authorization": f"Bearer {token.json()['token']}"}
+            if role == "merchant":
+                approve_merchant(base, token.json()["token"])
         enterprise = api.get("/api/v1/me", headers=people["merchant"]).json()["enterprise"]["id"]
         filing = {
             "enterprise_id": enterprise,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from accord_server import PASSWORD, accord_server, fresh_database, uscc
+from accord_server import PASSWORD, accord_server, approve_merchant, fresh_database, uscc
 
 ROOT = Path(__file__).resolve().parents[1]
 UNLIMITED = {"ACCORD_MESSAGES_PER_10_SECONDS": "1000000"}  # the senders are scripts, not people
@@ -63,6 +63,7 @@ async def setup_cases(url: str, cases: int) -> list[tuple[str, str, str]]:
                         await api.post("/api/v1/auth/token", json={"email": person["email"], "password": PASSWORD})
                     ).json()["token"]
                 )
+            approve_merchant(url, tokens[1])
             me = (await api.get("/api/v1/me", headers={"authorization": f"Bearer {tokens[1]}"})).json()
             filing = {
                 "enterprise_id": me["enterprise"]["id"],
