@@ -7,6 +7,7 @@ and raises domain errors; nothing here knows about HTTP.
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from typing import Any
 
 from accord import events
@@ -117,8 +118,28 @@ async def _insert_user(
     return int(created[0]["id"])
 
 
+# Names that would pass for Accord's own people in a conversation (every message shows its author's name).
+STAFF_WORDS = frozenset(
+    {"mediator", "registrar", "admin", "administrator", "accord", "system", "调解员", "登记员", "管理员", "客服"}
+)
+
+
+def _name_key(name: str) -> str:
+    """How alike two names look to a reader: width, case and spacing make no difference."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+async def _require_own_name(display_name: str, user_id: int | None = None) -> None:
+    """A consumer or merchant agent may not take a staff member's name, nor pass for staff."""
+    key = _name_key(display_name)
+    staff = await User.select(User.id, User.display_name).where(User.role.is_in([Role.mediator, Role.admin]))
+    if key in STAFF_WORDS or any(_name_key(person["display_name"]) == key for person in staff if person["id"] != user_id):
+        raise InvalidInput.one("display_name", _("This name is taken by Accord's staff. Choose another name."))
+
+
 async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
     """Self-registration of a consumer, or of a merchant agent (waiting for approval unless invited)."""
+    await _require_own_name(data.display_name)
     password_hash = await asyncio.to_thread(hash_password, data.password)
     try:
         async with write_transaction():
@@ -281,6 +302,8 @@ async def search_users(query: str, role: str | None, window: Window) -> tuple[li
 
 
 async def update_profile(viewer: Viewer, data: ProfileIn) -> None:
+    if not viewer.has_role(Role.mediator, Role.admin) and data.display_name != viewer.display_name:
+        await _require_own_name(data.display_name, viewer.id)
     async with write_transaction():
         await User.update({User.display_name: data.display_name, User.language: data.language}).where(
             User.id == viewer.id

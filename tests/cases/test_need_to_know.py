@@ -4,6 +4,7 @@ case and registrars; nobody mediates their own case; authors carry their role; p
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from cases.tables import Case
 from integrity.tables import Listing
 from mediation.service import choose_mediator
 from tests.cases.conftest import MONEY, Cast, act, file_case, filing_body, force_state
-from tests.conftest import SignedIn
+from tests.conftest import PASSWORD, SignedIn, post_form, unique_email
 from tests.integrity.test_registry import listing_act
 
 PRIVATE = ("caucus:consumer", "caucus:merchant", "internal")
@@ -166,3 +167,34 @@ async def test_a_listing_withdrawn_before_notice_is_never_shown_to_the_enterpris
     assert (await cast.merchant.get(f"/api/v1/registry/listings/{listing['id']}")).status_code == 404
     assert "Proposed in error" not in (await cast.merchant.get(f"/enterprises/{cast.enterprise_id}")).text
     assert (await cast.admin.get(f"/api/v1/registry/listings/{listing['id']}")).status_code == 200
+
+
+async def test_nobody_registers_or_renames_themselves_as_staff(
+    new_client: Any, make_user: Any, signed_in: SignedIn
+) -> None:
+    staff = await make_user("mediator", display_name=f"Mediator Qian {uuid.uuid4().hex[:6]}")
+    lookalike = "  " + staff["display_name"].upper().replace(" ", "  ") + " "  # case and spacing do not matter
+    for name in (lookalike, "Mediator", "调解员", "ＡＤＭＩＮ"):
+        before = await User.count()
+        response = await new_client().post(
+            "/api/v1/auth/register",
+            json={
+                "email": unique_email("lookalike"),
+                "password": PASSWORD,
+                "display_name": name,
+                "language": "en",
+                "role": "consumer",
+            },
+        )
+        assert response.status_code == 422, (name, response.text)
+        assert response.json()["errors"][0]["field"] == "display_name"
+        assert await User.count() == before
+
+    browser, consumer = await signed_in("consumer")
+    renamed = await post_form(browser, "/profile", {"display_name": staff["display_name"], "language": "en"})
+    assert renamed.status_code == 422 and "taken by Accord" in renamed.text
+    assert (await User.select(User.display_name).where(User.id == consumer["id"]).first())["display_name"] != staff[
+        "display_name"
+    ]
+    fine = await post_form(browser, "/profile", {"display_name": "Qian the shopper", "language": "en"})
+    assert fine.status_code in (200, 302)
