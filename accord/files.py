@@ -179,15 +179,15 @@ def single_file(form: dict[str, Any]) -> UploadFile:
     return upload
 
 
-def file_response(
-    row: dict[str, Any], content: bytes, prefix: str = "evidence", cache_control: str = "private, max-age=3600"
-) -> Response[bytes]:
-    """A stored file with its sniffed type (`row` has `media_type`, `sha256`); never a name the uploader chose."""
+def file_response(row: dict[str, Any], content: bytes, prefix: str = "evidence") -> Response[bytes]:
+    """A stored file with its sniffed type (`row` has `media_type`, `sha256`); never a name the uploader chose.
+
+    Evidence and proofs are private: no cache keeps them (a shared computer's next user, a proxy)."""
     return Response(
         content,
         media_type=row["media_type"],
         headers={
             "Content-Disposition": download_disposition(row["media_type"], row["sha256"], prefix),
-            "Cache-Control": cache_control,
+            "Cache-Control": "no-store",
         },
     )

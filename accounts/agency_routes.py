@@ -222,7 +222,7 @@ async def reject_form(
 
 async def _proof_response(viewer: Viewer, user_id: int, proof_id: int, store: FileStore) -> Response[bytes]:
     row, content = await agency.proof_file(viewer, user_id, proof_id, store)
-    return file_response(row, content, prefix=PROOF_FILE_PREFIX, cache_control="no-store")
+    return file_response(row, content, prefix=PROOF_FILE_PREFIX)
 
 
 # --- JSON API ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from accounts.tables import MediatorProfile, User
 from cases.tables import Case
 from integrity.tables import Listing
 from mediation.service import choose_mediator
+from tests.cases.test_api import PDF
 from tests.cases.conftest import MONEY, Cast, act, file_case, filing_body, force_state
 from tests.conftest import PASSWORD, SignedIn, post_form, unique_email
 from tests.integrity.test_registry import listing_act
@@ -133,9 +134,17 @@ async def test_messages_and_offers_name_their_author_with_their_part_in_the_case
 
 async def test_private_answers_are_not_stored_by_caches(cast: Cast, new_client: Any) -> None:
     case = await file_case(cast)
+    uploaded = await cast.consumer.post(
+        f"/api/v1/cases/{case['reference']}/evidence",
+        files={"file": ("receipt.pdf", PDF, "application/pdf")},
+        data={"channel": "joint"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
     for response in (
         await cast.consumer.get(f"/api/v1/cases/{case['reference']}"),
         await cast.consumer.get(f"/cases/{case['reference']}"),
+        await cast.consumer.get(f"/api/v1/cases/{case['reference']}/evidence/{uploaded.json()['id']}"),
+        await cast.consumer.get(f"/cases/{case['reference']}/evidence/{uploaded.json()['id']}"),
         await new_client().get("/login"),
     ):
         assert response.headers["cache-control"] == "no-store", response.url
