@@ -46,7 +46,15 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """Wrong state or stale version."""
+    """Wrong state or stale version.
+
+    `detail` names the current state and version for API clients; `reason` is only why it was refused, in
+    words, for pages, which explain the change in their own words (no state codes or version numbers).
+    """
+
+    def __init__(self, detail: str, reason: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason or detail
 
 
 class UnsupportedMedia(DomainError):

@@ -229,8 +229,11 @@ async def listing_grounds(step: Step) -> str | None:
 
 
 async def due_date_ahead(step: Step) -> str | None:
-    if step.payload.fulfil_by <= step.now.date():
-        return _("The fulfilment date must be in the future.")
+    """A date to carry a settlement out by lies after today where the service runs. A past one is a
+    mistake in a field (422 on `fulfil_by`, so the form comes back with it), not a refusal of the action."""
+    fulfil_by = step.payload.fulfil_by
+    if fulfil_by is not None and fulfil_by <= step.now.astimezone(step.zone).date():
+        raise InvalidInput.one("fulfil_by", _("The fulfilment date must be in the future."))
     return None
 
 
@@ -452,9 +455,14 @@ def _rows(
 PARTIES = frozenset({CONSUMER, MERCHANT})
 TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     (S.filed, "respond"): Transition(
-        frozenset({MERCHANT}), S.negotiating, RespondIn, effect=respond, stops=("merchant_response",)
+        frozenset({MERCHANT}),
+        S.negotiating,
+        RespondIn,
+        guard=due_date_ahead,
+        effect=respond,
+        stops=("merchant_response",),
     ),
-    (S.negotiating, "counter_offer"): Transition(PARTIES, payload=OfferIn, effect=counter_offer),
+    (S.negotiating, "counter_offer"): Transition(PARTIES, payload=OfferIn, guard=due_date_ahead, effect=counter_offer),
     (S.negotiating, "accept_offer"): Transition(
         PARTIES, S.settled, OfferChoiceIn, guard=offer_from_other_party, effect=accept_offer, starts=("fulfilment_due",)
     ),
@@ -595,7 +603,8 @@ def _conflict(case: dict[str, Any], message: str) -> Conflict:
         message
         + " "
         + _("The case is now “%(label)s” (%(state)s, version %(version)d).")
-        % {"label": label("state", case["state"]), "state": case["state"], "version": case["version"]}
+        % {"label": label("state", case["state"]), "state": case["state"], "version": case["version"]},
+        reason=message,
     )
 
 
