@@ -61,3 +61,12 @@ class WeekdayCalendar:
             day += timedelta(days=1)
             count += day.weekday() < 5
         return count
+
+
+def working_days_left(calendar: Calendar, now: datetime, due: datetime | None) -> int | None:
+    """Whole working days until `due` (0: due today); negative once it has passed."""
+    if due is None:
+        return None
+    if due >= now:
+        return calendar.working_days_between(now, due)
+    return -calendar.working_days_between(due, now)

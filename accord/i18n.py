@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
+from babel.dates import get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision
@@ -142,6 +143,37 @@ def format_datetime(value: datetime | None, tz: ZoneInfo, style: str = "medium")
 def _formatted_datetime(value: datetime, tz: ZoneInfo, style: str, language: str) -> str:
     # Babel takes ~60 µs a date and a case page shows dozens; the same ones come back on every reload.
     return _format_datetime(value.astimezone(tz), format=style, locale=_BABEL_LOCALE[language])
+
+
+def viewer_zone(viewer: object, default: tzinfo) -> tzinfo:
+    """The time zone a person sees times in: the one they chose on their profile (a `timezone` on the
+    viewer, once profiles have it), else the deployment's (ACCORD_TIMEZONE). The one place that decides."""
+    chosen = getattr(viewer, "timezone", None)
+    if isinstance(chosen, tzinfo):
+        return chosen
+    if isinstance(chosen, str) and chosen:
+        return _known_zone(chosen) or default
+    return default
+
+
+@lru_cache(maxsize=64)
+def _known_zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError; malformed names a ValueError
+        return None
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The zone as people name it, in the request's language: "China Time", "中国时间", "UTC"."""
+    return _zone_name(zone, _current_language.get())
+
+
+@lru_cache(maxsize=256)
+def _zone_name(zone: tzinfo, language: str) -> str:
+    if zone == UTC or str(zone) in ("UTC", "Etc/UTC"):
+        return "UTC"  # Babel would say "Unknown Region (UTC) Time"
+    return str(get_timezone_name(zone, width="long", locale=_BABEL_LOCALE[language]))
 
 
 def format_date(value: date | None, style: str = "medium") -> str:

@@ -30,5 +30,6 @@ def create_environment(settings: Settings) -> Environment:
     env.filters["money"] = i18n.format_money
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["label"] = i18n.label
+    env.globals["format_datetime"] = i18n.format_datetime  # in a zone of its own (the viewer's, cases/_next.html)
     env.globals["current_language"] = i18n.current_language
     return env

@@ -139,6 +139,7 @@ def case_out(view: service.CaseView, warnings: list[str] | None = None) -> CaseO
         settlement=offer_out(view.settlement),
         rating=case["rating"],
         allowed_actions=view.allowed_actions,
+        next=view.next.as_json(),  # type: ignore[arg-type]  # validated into NextOut
         filed_at=case["filed_at"],
         updated_at=case["updated_at"],
         warnings=warnings or [],

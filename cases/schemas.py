@@ -286,6 +286,29 @@ class OfferOut(BaseModel):
     created_at: datetime
 
 
+class TimeoutOut(BaseModel):
+    """What happens by itself when the deadline runs out."""
+
+    action: str | None  # the system's timeout action (None: nothing happens, the case shows as overdue)
+    state: str | None  # where that action takes the case
+    summary: str
+
+
+class NextOut(BaseModel):
+    """What happens next on the case, told to the caller: who must act, what, by when."""
+
+    situation: str  # the state refined by what is open on the case, e.g. "negotiating.merchant_offer"
+    actor_roles: list[str]  # consumer, merchant, mediator (the one holding it), any_mediator (from the queue)
+    you_act: bool
+    summary: str
+    deadline: str | None  # a deadline's name, or "appeal_window"
+    due_at: datetime | None  # in the caller's time zone
+    time_zone: str
+    working_days_left: int | None  # 0: due today; negative: overdue
+    overdue: bool
+    on_timeout: TimeoutOut | None
+
+
 class CaseOut(BaseModel):
     reference: str
     state: str
@@ -313,6 +336,7 @@ class CaseOut(BaseModel):
     settlement: OfferOut | None
     rating: int | None
     allowed_actions: list[str]
+    next: NextOut
     filed_at: datetime
     updated_at: datetime
     warnings: list[str] = []

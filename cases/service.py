@@ -28,6 +28,7 @@ from cases.access import (
     writable_channels,
 )
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
+from cases.next_steps import NextStep, next_step
 from cases.schemas import CaseFilingIn, MessageIn
 from cases.tables import (
     Case,
@@ -268,6 +269,7 @@ class CaseView:
     allowed_actions: list[str]
     readable_channels: list[str]
     writable_channels: list[str]
+    next: NextStep  # what happens next, told to this viewer
 
 
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
@@ -275,9 +277,10 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
     offers = await Offer.select(*OFFER_COLUMNS).where(Offer.case == case["id"]).order_by(Offer.id)
     for offer in offers:
         offer["remedies"] = _remedies(offer["remedies"])
-    deadlines = await Deadline.select(Deadline.name, Deadline.due_at).where(
+    deadlines = await Deadline.select(Deadline.name, Deadline.due_at, Deadline.paused_at).where(
         Deadline.case == case["id"], Deadline.closed_at.is_null()
     )
+    running = {row["name"]: row["due_at"] for row in deadlines if row["paused_at"] is None}
     proposals = [offer for offer in offers if offer["by_role"] == "mediator" and offer["status"] == "open"]
     return CaseView(
         case=case,
@@ -295,9 +298,10 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
         proposal=proposals[-1] if proposals else None,
         settlement=next((offer for offer in offers if offer["id"] == case["settlement"]), None),
         deadlines={row["name"]: row["due_at"] for row in deadlines},
-        allowed_actions=await allowed_actions(case, viewer, context.clock, context.terms),
+        allowed_actions=await allowed_actions(case, viewer, context, offers),
         readable_channels=readable_channels(related),
         writable_channels=writable_channels(related, case),
+        next=next_step(case, related, offers, running, context, viewer),
     )
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from accord import events
 from accord.auth import Viewer
-from accord.clock import Calendar, Clock, WeekdayCalendar
+from accord.clock import Calendar, Clock
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.i18n import label
@@ -49,6 +49,7 @@ from cases.tables import TERMINAL_STATES, Case, CaseState, Channel, Deadline, Of
 S = CaseState
 BEFORE_SETTLEMENT = (S.filed, S.negotiating, S.awaiting_mediator, S.in_mediation)
 APPEALABLE = (S.resolved, S.unresolved, S.declined)
+CLAIMABLE_STATES = (S.awaiting_mediator, S.breached)  # on the mediators' queue until one of them claims it
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class Step:
     details: dict[str, Any] = field(default_factory=dict)
     deadline_at: dict[str, datetime] = field(default_factory=dict)
     writes: record.Writes = field(default_factory=record.Writes)  # case and offer columns set, for the record
+    # The case's offers when the caller has them already (the case page): availability checks then
+    # read them instead of asking the database again. apply() leaves it None and reads under the lock.
+    known_offers: list[dict[str, Any]] | None = None
 
     @property
     def actor_role(self) -> str:
@@ -131,9 +135,14 @@ Effect = Callable[[Step], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Transition:
+    """`available` looks at the case alone: it decides whether the action is offered at all (allowed_actions)
+    and apply() checks it again. `guard` also looks at what was filled in (the payload), so only apply()
+    can check it."""
+
     roles: frozenset[str]
     next_state: CaseState | None = None  # None: the case stays where it is
     payload: type[BaseModel] = NoPayload
+    available: Guard | None = None
     guard: Guard | None = None
     effect: Effect | None = None
     starts: tuple[str, ...] = ()
@@ -145,17 +154,30 @@ class Transition:
 # --- guards --------------------------------------------------------------------------------------
 
 
-async def _open_offer(step: Step, offer_id: int) -> dict[str, Any] | None:
-    return (
-        await Offer.select()
-        .where(Offer.id == offer_id, Offer.case == step.case["id"], Offer.status == "open", Offer.by_role != "mediator")
-        .first()
-    )
+async def _offers_of(step: Step) -> list[dict[str, Any]]:
+    if step.known_offers is not None:
+        return step.known_offers
+    return await Offer.select().where(Offer.case == step.case["id"]).order_by(Offer.id)
+
+
+async def _open_offers_from_others(step: Step) -> list[dict[str, Any]]:
+    """Open offers of the other party (a mediator's proposal is not an offer)."""
+    return [
+        offer
+        for offer in await _offers_of(step)
+        if offer["status"] == "open" and offer["by_role"] not in ("mediator", step.actor_role)
+    ]
+
+
+async def open_offer_from_other_party(step: Step) -> str | None:
+    if not await _open_offers_from_others(step):
+        return _("The other party has no open offer to answer.")
+    return None
 
 
 async def offer_from_other_party(step: Step) -> str | None:
-    offer = await _open_offer(step, step.payload.offer_id)
-    if offer is None:
+    offer = next((o for o in await _offers_of(step) if o["id"] == step.payload.offer_id), None)
+    if offer is None or offer["status"] != "open" or offer["by_role"] == "mediator":
         return _("There is no open offer with this number on the case.")
     if offer["by_role"] == step.actor_role:
         return _("You cannot answer your own offer.")
@@ -191,7 +213,7 @@ async def asked_this_party(step: Step) -> str | None:
 
 
 async def proposal_open_for_party(step: Step) -> str | None:
-    proposal = await _current_proposal(step.case["id"])
+    proposal = await _current_proposal(step)
     if proposal is None:
         return _("There is no settlement proposal to answer.")
     if proposal[f"{step.actor_role}_accepted_at"] is not None:
@@ -208,11 +230,18 @@ async def fulfilment_marked(step: Step) -> str | None:
     return None if step.case["fulfilment_marked_at"] else _("The merchant has not reported fulfilment yet.")
 
 
+def appeal_window_end(case: dict[str, Any], terms: CaseTerms) -> datetime | None:
+    """Until when the consumer may appeal this ended case; None if it can never be appealed (again)."""
+    if case["is_appeal"] or case["appealed"] or case["terminal_at"] is None:
+        return None
+    return case["terminal_at"] + timedelta(days=terms.appeal_window_days)
+
+
 async def appeal_allowed(step: Step) -> str | None:
     if step.case["is_appeal"] or step.case["appealed"]:
         return _("A case can be appealed only once.")
-    ended = step.case["terminal_at"]
-    if ended is None or step.now - ended > timedelta(days=step.terms.appeal_window_days):
+    until = appeal_window_end(step.case, step.terms)
+    if until is None or step.now > until:
         return _("The %(days)d days for an appeal have passed.") % {"days": step.terms.appeal_window_days}
     return None
 
@@ -240,13 +269,10 @@ async def due_date_ahead(step: Step) -> str | None:
 # --- effects -------------------------------------------------------------------------------------
 
 
-async def _current_proposal(case_id: int) -> dict[str, Any] | None:
-    return (
-        await Offer.select()
-        .where(Offer.case == case_id, Offer.by_role == "mediator", Offer.status == "open")
-        .order_by(Offer.id, ascending=False)
-        .first()
-    )
+async def _current_proposal(step: Step) -> dict[str, Any] | None:
+    """The mediator's open settlement proposal (the latest, should there ever be more)."""
+    open_proposals = [o for o in await _offers_of(step) if o["by_role"] == "mediator" and o["status"] == "open"]
+    return open_proposals[-1] if open_proposals else None
 
 
 async def _supersede_open_offers(step: Step, by_role: str | None = None) -> None:
@@ -406,9 +432,7 @@ async def accept_proposal(step: Step) -> None:
 
 
 async def reject_proposal(step: Step) -> None:
-    proposal = await _current_proposal(step.case["id"])
-    if proposal is None:
-        raise Conflict(_("There is no settlement proposal to answer."))
+    proposal = step.details.pop("proposal")
     await _update_offer(step, proposal["id"], {Offer.status: "rejected"})
     step.details.update({"proposal_id": proposal["id"], "reason": step.payload.reason})
 
@@ -464,10 +488,20 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     ),
     (S.negotiating, "counter_offer"): Transition(PARTIES, payload=OfferIn, guard=due_date_ahead, effect=counter_offer),
     (S.negotiating, "accept_offer"): Transition(
-        PARTIES, S.settled, OfferChoiceIn, guard=offer_from_other_party, effect=accept_offer, starts=("fulfilment_due",)
+        PARTIES,
+        S.settled,
+        OfferChoiceIn,
+        available=open_offer_from_other_party,
+        guard=offer_from_other_party,
+        effect=accept_offer,
+        starts=("fulfilment_due",),
     ),
     (S.negotiating, "reject_offer"): Transition(
-        PARTIES, payload=OfferRejectionIn, guard=offer_from_other_party, effect=reject_offer
+        PARTIES,
+        payload=OfferRejectionIn,
+        available=open_offer_from_other_party,
+        guard=offer_from_other_party,
+        effect=reject_offer,
     ),
     (S.negotiating, "request_mediation"): Transition(
         PARTIES, S.awaiting_mediator, OptionalReasonIn, effect=record_payload, starts=("admissibility",)
@@ -483,8 +517,13 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
         "negotiation_timeout",
         Transition(frozenset({SYSTEM}), S.awaiting_mediator, starts=("admissibility",)),
     ),
-    (S.awaiting_mediator, "claim"): Transition(frozenset({ANY_MEDIATOR}), guard=unclaimed, effect=claim),
-    (S.awaiting_mediator, "release"): Transition(frozenset({MEDIATOR}), effect=release),
+    # A breached settlement reached in negotiation has no mediator yet: it waits in the queue like a new case.
+    **_rows(
+        CLAIMABLE_STATES,
+        "claim",
+        Transition(frozenset({ANY_MEDIATOR}), available=unclaimed, effect=claim),
+    ),
+    **_rows(CLAIMABLE_STATES, "release", Transition(frozenset({MEDIATOR}), effect=release)),
     **_rows(
         (S.awaiting_mediator, S.in_mediation, S.breached),
         "reassign",
@@ -495,7 +534,7 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     (S.in_mediation, "request_info"): Transition(
         frozenset({MEDIATOR}),
         payload=InfoRequestIn,
-        guard=no_open_question,
+        available=no_open_question,
         effect=request_info,
         starts=("information_due",),
         pauses=("mediation_limit",),
@@ -503,7 +542,7 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     (S.in_mediation, "provide_info"): Transition(
         PARTIES,
         payload=InfoIn,
-        guard=asked_this_party,
+        available=asked_this_party,
         effect=provide_info,
         stops=("information_due",),
         resumes=("mediation_limit",),
@@ -515,9 +554,11 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
         frozenset({MEDIATOR}), payload=ProposalIn, guard=due_date_ahead, effect=propose_settlement
     ),
     (S.in_mediation, "accept_proposal"): Transition(
-        PARTIES, guard=proposal_open_for_party, effect=accept_proposal, starts=("fulfilment_due",)
+        PARTIES, available=proposal_open_for_party, effect=accept_proposal, starts=("fulfilment_due",)
     ),
-    (S.in_mediation, "reject_proposal"): Transition(PARTIES, payload=OptionalReasonIn, effect=reject_proposal),
+    (S.in_mediation, "reject_proposal"): Transition(
+        PARTIES, payload=OptionalReasonIn, available=proposal_open_for_party, effect=reject_proposal
+    ),
     (S.in_mediation, "refuse_mediation"): Transition(PARTIES, S.unresolved, OptionalReasonIn, effect=record_payload),
     **_rows(
         (S.in_mediation, S.breached),
@@ -528,24 +569,24 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     (S.settled, "mark_fulfilled"): Transition(
         frozenset({MERCHANT}),
         payload=ProofIn,
-        guard=fulfilment_not_marked,
+        available=fulfilment_not_marked,
         effect=mark_fulfilled,
         stops=("fulfilment_due",),
         starts=("confirmation_due",),
     ),
-    (S.settled, "confirm_fulfilment"): Transition(frozenset({CONSUMER}), S.resolved, guard=fulfilment_marked),
+    (S.settled, "confirm_fulfilment"): Transition(frozenset({CONSUMER}), S.resolved, available=fulfilment_marked),
     (S.settled, "dispute_fulfilment"): Transition(
         frozenset({CONSUMER}),
         S.breached,
         ReasonIn,
-        guard=fulfilment_marked,
+        available=fulfilment_marked,
         effect=record_payload,
         starts=("breach_review",),
     ),
     (S.settled, "fulfilment_timeout"): Transition(
-        frozenset({SYSTEM}), S.breached, guard=fulfilment_not_marked, starts=("breach_review",)
+        frozenset({SYSTEM}), S.breached, available=fulfilment_not_marked, starts=("breach_review",)
     ),
-    (S.settled, "confirmation_timeout"): Transition(frozenset({SYSTEM}), S.resolved, guard=fulfilment_marked),
+    (S.settled, "confirmation_timeout"): Transition(frozenset({SYSTEM}), S.resolved, available=fulfilment_marked),
     (S.breached, "resettle"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
     **_rows(
         (S.breached, S.unresolved),
@@ -559,7 +600,7 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
             frozenset({CONSUMER}),
             S.awaiting_mediator,
             ReasonIn,
-            guard=appeal_allowed,
+            available=appeal_allowed,
             effect=appeal,
             starts=("admissibility",),
         ),
@@ -567,7 +608,7 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     **_rows(
         tuple(TERMINAL_STATES),
         "rate",
-        Transition(frozenset({CONSUMER}), payload=RatingIn, guard=not_rated, effect=rate),
+        Transition(frozenset({CONSUMER}), payload=RatingIn, available=not_rated, effect=rate),
     ),
 }
 ACTIONS = frozenset(action for _state, action in TRANSITIONS)
@@ -691,8 +732,9 @@ async def apply(
             context.terms,
             context.zone,
         )
-        if row.guard and (problem := await row.guard(step)):
-            raise _conflict(case, problem)
+        for check in (row.available, row.guard):
+            if check and (problem := await check(step)):
+                raise _conflict(case, problem)
         if row.effect:
             await row.effect(step)
         next_state = step.next_state or row.next_state or CaseState(case["state"])
@@ -742,30 +784,24 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
 
 
 async def allowed_actions(
-    case: dict[str, Any], viewer: Viewer, clock: Clock, terms: CaseTerms = CaseTerms()
+    case: dict[str, Any],
+    viewer: Viewer | None,
+    context: Context,
+    offers: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """Actions the viewer could apply now (role and guard), for buttons and the API."""
+    """Actions the viewer could apply now, for buttons and the API: their role, and every check apply() makes
+    before a form is filled (`available`), on the same clock and calendar. `None` asks for the system's
+    timeouts that would apply if their deadline ran out now. `offers`: the case's offers, if already loaded."""
     related = relations(case, viewer)
+    now = context.clock.now()
     allowed = []
     for (state, action), row in TRANSITIONS.items():
-        if state != case["state"] or not related & row.roles or SYSTEM in row.roles:
+        if state != case["state"] or not related & row.roles:
             continue
-        if row.guard in _PAYLOAD_FREE_GUARDS:
-            step = Step(case, action, viewer, related, None, clock.now(), WeekdayCalendar(), terms)
-            if await row.guard(step):  # type: ignore[misc]
+        if row.available:
+            step = Step(case, action, viewer, related, None, now, context.calendar, context.terms, context.zone)
+            step.known_offers = offers
+            if await row.available(step):
                 continue
         allowed.append(action)
     return allowed
-
-
-# Guards that only look at the case (not the payload) can be evaluated before the viewer fills a form.
-_PAYLOAD_FREE_GUARDS = {
-    unclaimed,
-    no_open_question,
-    asked_this_party,
-    proposal_open_for_party,
-    fulfilment_not_marked,
-    fulfilment_marked,
-    appeal_allowed,
-    not_rated,
-}

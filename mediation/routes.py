@@ -46,6 +46,7 @@ class QueueItemOut(BaseModel):
     due_at: datetime | None
     working_days_left: int | None
     overdue: bool
+    claimable: bool  # nobody holds it and the caller, a mediator, may claim it
 
 
 def _filter(category: str, language: str, band: str, appeal: str, overdue: bool, mine: bool) -> QueueFilter:
@@ -89,6 +90,7 @@ async def api_queue(
             due_at=row["next_due_at"],
             working_days_left=row["working_days_left"],
             overdue=row["overdue"],
+            claimable=row["claimable"],
         )
         for row in rows
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from piccolo.query import OrderByRaw
 
 from accord.auth import Viewer
-from accord.clock import Calendar, Clock
+from accord.clock import Calendar, Clock, working_days_left
 from accord.db import write_transaction
 from accord.errors import DomainError, Forbidden
 from accord.i18n import N_, register_labels
@@ -22,11 +22,12 @@ from accord.pagination import Window, page_of
 from accounts.service import USER_COLUMNS, act_as, record_admin_action, require_admin
 from accounts.tables import MediatorProfile, User
 from cases.access import conflicted
-from cases.tables import TERMINAL_STATES, Case, CaseState
-from cases.workflow import Context, apply
+from cases.tables import TERMINAL_STATES, Case
+from cases.workflow import CLAIMABLE_STATES, Context, apply
 from mediation.calendar import add_override, load_overrides, remove_override
 
-QUEUE_STATES = (CaseState.awaiting_mediator.value, CaseState.breached.value)
+# The queue holds every case a mediator may claim (a new or appealed case, a broken settlement), claimed or not.
+QUEUE_STATES = tuple(state.value for state in CLAIMABLE_STATES)
 # Amount bands in minor units (cents, fen): a rough size of the claim whatever the currency.
 AMOUNT_BANDS: dict[str, tuple[int | None, int | None]] = {
     "small": (None, 50_000),
@@ -54,15 +55,6 @@ class QueueFilter:
 def _require_desk(viewer: Viewer) -> None:
     if not viewer.has_role("mediator", "admin"):
         raise Forbidden(_("Only mediators and registrars use the mediation desk."))
-
-
-def working_days_left(calendar: Calendar, now: datetime, due: datetime | None) -> int | None:
-    """Whole working days until `due`; negative once it has passed."""
-    if due is None:
-        return None
-    if due >= now:
-        return calendar.working_days_between(now, due)
-    return -calendar.working_days_between(due, now)
 
 
 async def queue(
@@ -103,7 +95,13 @@ async def queue(
     for row in shown:
         row["working_days_left"] = working_days_left(calendar, now, row["next_due_at"])
         row["overdue"] = row["next_due_at"] is not None and row["next_due_at"] < now
+        row["claimable"] = _claimable(viewer, row)
     return shown, cursor
+
+
+def _claimable(viewer: Viewer, row: dict[str, Any]) -> bool:
+    """Nobody holds it yet and a mediator may take it (conflicted cases never reach their queue)."""
+    return viewer.has_role("mediator") and row["mediator"] is None and row["state"] in QUEUE_STATES
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -175,12 +173,12 @@ async def choose_mediator(case: dict[str, Any], load: dict[int, int]) -> int | N
 
 
 async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
-    """Claim unclaimed waiting cases on behalf of matching mediators (ACCORD_AUTO_ASSIGN)."""
+    """Claim unclaimed cases of the queue on behalf of matching mediators (ACCORD_AUTO_ASSIGN)."""
     waiting = (
         await Case.select(
             Case.reference, Case.language, Case.category, Case.previous_mediator, Case.consumer, Case.enterprise
         )
-        .where(Case.state == CaseState.awaiting_mediator.value, Case.mediator.is_null())
+        .where(Case.state.is_in(list(QUEUE_STATES)), Case.mediator.is_null())
         .order_by(Case.next_due_at, Case.id)
         .limit(limit)
     )
