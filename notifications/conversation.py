@@ -13,6 +13,7 @@ import contextlib
 import json
 import time
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -20,7 +21,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 from pydantic import ValidationError
 
-from accord import events
+from accord import events, i18n, validation
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
 from accord.errors import DomainError
 from accord.i18n import gettext as _
@@ -33,6 +34,7 @@ from cases.workflow import Context
 from notifications.live import RESYNC, channels_plugin, refuse, same_origin, shard_channel, viewing
 
 WINDOW_SECONDS = 10.0
+MESSAGE_TIME_STYLE = "short"  # templates/cases/case.html prints message times with |datetime("short")
 AUTH_FRAME_SECONDS = 3.0  # a client without a cookie or header sends its auth frame right after opening
 KIND_OF = {
     "message": "message",
@@ -135,7 +137,7 @@ class Session:
                 .order_by(CaseEvent.seq)
             )
             for row in rows:
-                await self.socket.send_json(event_frame(row))
+                await self.socket.send_json(self.shown(event_frame(row)))
                 self.sent = row["seq"]
 
     async def take(self, poke: dict[str, Any]) -> None:
@@ -144,10 +146,17 @@ class Session:
         async with self.lock:
             if carried is not None and carried["seq"] == self.sent + 1:
                 if carried["channel"] in self.readable:
-                    await self.socket.send_json(carried)
+                    await self.socket.send_json(self.shown(carried))
                 self.sent = carried["seq"]
                 return
         await self.catch_up()
+
+    def shown(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """The frame with its time as the case page prints it (`shown_at`: same format, language and time
+        zone), so a message appended live reads exactly like the ones the server drew."""
+        zone = i18n.viewer_zone(self.viewer, self.socket.app.state.settings.timezone)
+        at = datetime.fromisoformat(frame["at"])
+        return {**frame, "shown_at": i18n.format_datetime(at, zone, MESSAGE_TIME_STYLE)}  # type: ignore[arg-type]
 
     def too_fast(self, kind: str, limit: int) -> bool:
         """Count this frame against the user's window for its kind; True when they already sent `limit`."""
@@ -186,6 +195,8 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
         return None
     viewer = await viewer_from_token(first["token"], socket.app.state.clock)
     socket.scope["user"] = viewer  # whose socket it is, as with a header: it closes when they sign out
+    if viewer is not None and not socket.query_params.get("lang"):
+        i18n.use_language(viewer.language)  # known only now: error frames and times in the user's language
     return viewer
 
 
@@ -293,8 +304,8 @@ async def _send(session: Session, frame: dict[str, Any]) -> None:
         return
     try:
         message = MessageIn.model_validate({k: frame.get(k) for k in ("channel", "text", "client_id") if k in frame})
-    except ValidationError as error:
-        await _error(session.socket, "invalid", error.errors()[0]["msg"], client_id)
+    except ValidationError as error:  # in the socket's language, like a form's field errors
+        await _error(session.socket, "invalid", validation.field_errors(error)[0].message, client_id)
         return
     context = Context(clock=state.clock, calendar=state.calendar, terms=state.case_terms, zone=state.settings.timezone)
     try:

@@ -303,6 +303,7 @@ async def test_each_case_mail_kind_reaches_the_right_people(cast: Cast, smtp: An
         "case_claimed": ["consumer", "merchant"],
         "case_admitted": ["consumer", "merchant"],
         "info_requested": ["merchant"],
+        "info_provided": ["mediator"],  # the mediator hears that their question was answered
         "proposal_posted": ["consumer", "merchant"],
         "settled": ["consumer"],  # the merchant settled it by accepting last: no notice of their own act
         "fulfilment_marked": ["consumer"],
