@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,20 @@ from litestar import Response
 from litestar.datastructures import UploadFile
 
 from accord.errors import InvalidInput, TooLarge, UnsupportedMedia
+from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
 INLINE_MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp"}
+register_labels(
+    "media_type",
+    {
+        "image/jpeg": N_("JPEG image"),
+        "image/png": N_("PNG image"),
+        "image/webp": N_("WebP image"),
+        "application/pdf": N_("PDF document"),
+    },
+)
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 FILE_MODE = 0o640
@@ -191,3 +202,26 @@ def file_response(row: dict[str, Any], content: bytes, prefix: str = "evidence")
             "Cache-Control": "no-store",
         },
     )
+
+
+MAX_LABEL_CHARS = 120
+# Characters that could make a label lie about itself: controls, and Unicode's invisible formatting
+# (bidirectional overrides that flip "gpj.exe" into "exe.jpg", zero-width joiners and the like).
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def file_label(filename: str | None) -> str:
+    """The name the uploader's device gave a file, made safe to show beside it ("receipt.pdf"): the last
+    path segment, without invisible or control characters, whitespace collapsed, at most 120 characters.
+
+    It is a display label only: files are stored, found and downloaded by their hash and sniffed type,
+    never by this name (see `download_disposition`)."""
+    if not filename:
+        return ""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(_UNSHOWABLE.sub("", name).split())
+    if len(name) > MAX_LABEL_CHARS:  # keep the extension in sight: it is what people recognise
+        stem, dot, extension = name.rpartition(".")
+        keep = extension if dot and len(extension) <= 10 else ""
+        name = name[: MAX_LABEL_CHARS - len(keep) - 2] + "…" + ("." + keep if keep else name[-1])
+    return name if name.strip(". ") else ""  # "..", " . ": nothing to show

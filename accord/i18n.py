@@ -24,7 +24,7 @@ from babel.dates import format_datetime as _format_datetime
 from babel.dates import get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
@@ -203,3 +203,13 @@ def label(kind: str, value: str) -> str:
     """The display name of `value` in the request's language (the value itself if unregistered)."""
     message = _LABELS.get(kind, {}).get(value)
     return gettext(message) if message else value
+
+
+def format_file_size(size: int) -> str:
+    """A file's size as people read it, in the request's language: "820 bytes", "12.3 KB", "4.1 MB"."""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size) % {"num": format_decimal(size, locale=babel_locale())}
+    kilobytes = size / 1024  # KB and MB read the same in every language we serve
+    if kilobytes < 1024:
+        return f"{format_decimal(round(kilobytes, 1), locale=babel_locale())} KB"
+    return f"{format_decimal(round(kilobytes / 1024, 1), locale=babel_locale())} MB"

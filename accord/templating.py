@@ -28,6 +28,7 @@ def create_environment(settings: Settings) -> Environment:
         i18n.format_date(moment.astimezone(settings.timezone).date()) if moment else ""
     )
     env.filters["money"] = i18n.format_money
+    env.filters["file_size"] = i18n.format_file_size
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["label"] = i18n.label
     env.globals["format_datetime"] = i18n.format_datetime  # in a zone of its own (the viewer's, cases/_next.html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from accord.auth import Viewer
@@ -86,3 +87,38 @@ def conflicted(case: dict[str, Any], mediator_id: int, mediator_enterprise_id: i
 def speaker_role(relation: str) -> str:
     """The part an actor is shown with (API `author.role`, socket frames): any mediator acting is a mediator."""
     return MEDIATOR if relation == ANY_MEDIATOR else relation
+
+
+# --- where each action's words are kept (issue 12 §1) ----------------------------------------------
+# Most of what people type into action forms is said to the whole case: the transition's record event
+# in the parties' channel carries it (both parties, any mediator, registrars). These are not:
+# - a mediator's question to one party, and that party's answer, belong to that party's caucus: the asked
+#   party, the mediators who hold or held the case and registrars read them. The transition itself (who
+#   was asked, by when; that they answered) stays in the parties' channel, so the other party knows why
+#   mediation waits, and the words go into a "words" event of their own in the caucus.
+# - a rating rates the service: the consumer who gave it, the case's mediators and registrars read it, not
+#   the merchant (who could press for a better one) nor mediators who never held the case. The whole
+#   event is the consumer's caucus, as it also writes the rating onto the case row.
+# - a proposed registry listing stays among the mediators' notes: the registry's own notice tells the
+#   enterprise, and a proposal withdrawn before notice must never reach it.
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Channels of an action's record event and of its typed words (a separate event when they differ)."""
+
+    event: str = Channel.parties.value
+    words: str = Channel.parties.value
+
+
+def placement(action: str, party: str | None, actor_role: str) -> Placement:
+    """Where `action`'s event and words go; `party` is the one a question is put to (request_info)."""
+    if action == "request_info" and party in (CONSUMER, MERCHANT):
+        return Placement(words=f"caucus:{party}")
+    if action == "provide_info" and actor_role in (CONSUMER, MERCHANT):
+        return Placement(words=f"caucus:{actor_role}")
+    if action == "rate":
+        return Placement(Channel.caucus_consumer.value, Channel.caucus_consumer.value)
+    if action == "propose_listing":
+        return Placement(Channel.internal.value, Channel.internal.value)
+    return Placement()

@@ -339,6 +339,7 @@ def _evidence_row(event: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str
         "uploaded_by": event["actor"],
         "created_at": event["at"],
         **{key: data.get(key) for key in ("sha256", "media_type", "size", "description")},
+        "file_name": data.get("file_name", ""),  # events from before file names were kept have none
     }
 
 

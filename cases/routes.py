@@ -24,7 +24,7 @@ from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
-from cases import service
+from cases import service, story
 from cases.access import speaker_role
 from cases.forms import ACTION_FORMS, payload_from_form
 from cases.schemas import (
@@ -33,18 +33,23 @@ from cases.schemas import (
     CaseOut,
     CaseSummaryOut,
     EvidenceOut,
+    FulfilmentOut,
+    InformationRequestOut,
     MessageIn,
     MessageOut,
     OfferOut,
     PartyOut,
+    RatingOut,
     RecordEventOut,
     RecordOut,
     SealedEventOut,
     RemedyOut,
+    StatementOut,
     TraceOut,
     money_out,
 )
 from cases.tables import CaseState, Category, RemedyType
+from cases.words import CaseWords, InformationRequest, Statement, statements
 from cases.workflow import Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
@@ -105,7 +110,9 @@ def offer_out(offer: dict[str, Any] | None) -> OfferOut | None:
     )
 
 
-def case_out(view: service.CaseView, warnings: list[str] | None = None) -> CaseOut:
+def case_out(
+    view: service.CaseView, warnings: list[str] | None = None, words: CaseWords | None = None
+) -> CaseOut:
     case = view.case
     trace = None
     if case["trace_code"]:
@@ -137,12 +144,12 @@ def case_out(view: service.CaseView, warnings: list[str] | None = None) -> CaseO
         offers=[offer_out(offer) for offer in view.offers],  # type: ignore[misc]
         proposal=offer_out(view.proposal),
         settlement=offer_out(view.settlement),
-        rating=case["rating"],
         allowed_actions=view.allowed_actions,
         next=view.next.as_json(),  # type: ignore[arg-type]  # validated into NextOut
         filed_at=case["filed_at"],
         updated_at=case["updated_at"],
         warnings=warnings or [],
+        **words_out(view, words or CaseWords([])),
     )
 
 
@@ -160,6 +167,73 @@ def evidence_out(row: dict[str, Any]) -> EvidenceOut:
     return EvidenceOut(**{key: row[key] for key in EvidenceOut.model_fields})
 
 
+async def case_json(viewer: Viewer, reference: str, context: Context) -> CaseOut:
+    view = await service.case_view(viewer, reference, context)
+    return case_out(view, words=await service.case_words(view))
+
+
+def author_out(statement: Statement) -> AuthorOut:
+    role = speaker_role(statement.actor_role)
+    return AuthorOut(id=statement.actor, display_name=statement.actor_name or "", role=role)
+
+
+def words_out(view: service.CaseView, words: CaseWords) -> dict[str, Any]:
+    """The CaseOut fields of what people said, from statements the caller may read (and only those)."""
+    ending = words.ending
+    rating = None
+    if "caucus:consumer" in view.readable_channels and view.case["rating"] is not None:
+        rating = RatingOut(score=view.case["rating"], comment=view.case["rating_comment"] or "")
+    return {
+        "statements": [
+            StatementOut(
+                seq=statement.seq,
+                action=statement.action,
+                at=statement.at,
+                author=author_out(statement),
+                words=statement.words,
+                words_channel=statement.words_channel,
+            )
+            for statement in words.with_words
+        ],
+        "information_request": _information_request_out(words.information_request),
+        "fulfilment": _fulfilment_out(words),
+        "decline_note": ending.words.get("note") if ending and ending.action == "decline" else None,
+        "closing_note": ending.words.get("note") if ending and ending.action == "close_unresolved" else None,
+        "rating": rating,
+    }
+
+
+def _fulfilment_out(words: CaseWords) -> FulfilmentOut | None:
+    marked, dispute = words.fulfilment, words.dispute
+    if marked is None:
+        return None
+    return FulfilmentOut(
+        proof=marked.words.get("proof", ""),
+        marked_at=marked.at,
+        marked_by=author_out(marked),
+        dispute_reason=dispute.words.get("reason") if dispute else None,
+        disputed_at=dispute.at if dispute else None,
+    )
+
+
+def _information_request_out(request: InformationRequest | None) -> InformationRequestOut | None:
+    if request is None:
+        return None
+    answer = request.answer
+    return InformationRequestOut(
+        party=request.party,
+        asked_by=author_out(request.asked),
+        asked_at=request.asked.at,
+        due_at=request.due_at,
+        question=request.question,
+        open=request.open,
+        answer=answer.words.get("text") if answer else None,
+        answered_at=answer.at if answer else None,
+        answered_by=author_out(answer) if answer else None,
+        lapsed_at=request.lapsed.at if request.lapsed else None,
+    )
+
+
 # --- API -----------------------------------------------------------------------------------------
 
 
@@ -172,7 +246,7 @@ async def api_file_case(
 ) -> CaseOut:
     result = await service.file_case(viewer, data, context, local_today(context, settings))
     view = await service.case_view(viewer, result.case["reference"], context)
-    return case_out(view, result.warnings)
+    return case_out(view, result.warnings, await service.case_words(view))
 
 
 @get("/cases", summary="The cases the caller may see")
@@ -206,7 +280,7 @@ async def api_list_cases(
 async def api_case(
     viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
 ) -> CaseOut:
-    return case_out(await service.case_view(viewer, reference, context))
+    return await case_json(viewer, reference, context)
 
 
 @post("/cases/{reference:str}/actions/{action:str}", status_code=200, summary="Apply an action of the transition table")
@@ -219,7 +293,7 @@ async def api_apply(
 ) -> CaseOut:
     version, payload = versioned(data, _("Send the version of the case you are acting on."))
     await apply(reference, action, viewer, payload, context, expected_version=version)
-    return case_out(await service.case_view(viewer, reference, context))
+    return await case_json(viewer, reference, context)
 
 
 @get("/cases/{reference:str}/messages", summary="Messages visible to the caller after a sequence number")
@@ -259,9 +333,8 @@ async def api_add_evidence(
     upload = single_file(data)
     content = await upload.read()
     channel = str(data.get("channel") or "joint")
-    row = await service.add_evidence(
-        viewer, reference, content, channel, str(data.get("description") or ""), context, store
-    )
+    description = str(data.get("description") or "")
+    row = await service.add_evidence(viewer, reference, content, channel, description, context, store, upload.filename)
     return evidence_out(row)
 
 
@@ -367,9 +440,7 @@ async def _case_page(
         notice=notice,
         old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
         mediators=await active_mediators() if "reassign" in view.allowed_actions else [],
-        decline_note=next(
-            (e["data"].get("note") for e in reversed(contents.record) if e["type"] == "decline" and e["data"]), None
-        ),
+        **await _told(view, contents.record, context),
     )
 
 
@@ -479,8 +550,8 @@ async def file_case_form(
             request, viewer, text_fields.get("q", ""), status=422, form=text_fields, errors=_errors_by_field(error)
         )
     reference = result.case["reference"]
-    for content in contents:
-        await service.add_evidence(viewer, reference, content, "joint", "", context, store)
+    for upload, content in zip(_uploads(data), contents, strict=True):
+        await service.add_evidence(viewer, reference, content, "joint", "", context, store, upload.filename)
     return Redirect(f"/cases/{reference}?filed=1")
 
 
@@ -560,9 +631,8 @@ async def evidence_form(
     channel = str(data.get("channel") or "joint")
     try:
         content = await single_file(data).read()
-        await service.add_evidence(
-            viewer, reference, content, channel, str(data.get("description") or ""), context, store
-        )
+        description, named = str(data.get("description") or ""), single_file(data).filename
+        added = await service.add_evidence(viewer, reference, content, channel, description, context, store, named)
     except InvalidInput as error:
         return await _case_page(
             viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action="evidence"
@@ -600,7 +670,14 @@ async def print_page(
         evidence=contents.evidence,
         record=contents.record,
         verification=contents.verification,
+        **await _told(view, contents.record, context),
     )
+
+
+async def _told(view: service.CaseView, events: list[dict[str, Any]], context: Context) -> dict[str, Any]:
+    """What people said and the timeline in words, from the record the page loaded (as the viewer sees it)."""
+    timeline = story.timeline(events, await service.story_setting(view, events, context))
+    return {"words": CaseWords(statements(events)), "timeline": timeline, "told": {line.seq: line for line in timeline}}
 
 
 page_routes = [

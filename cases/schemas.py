@@ -267,6 +267,53 @@ class TraceOut(BaseModel):
     expiry: date | None
 
 
+class StatementOut(BaseModel):
+    """Words someone typed into an action form (a reason, a note, a question, proof…), as the caller may read
+    them: `words` maps the form's field to the text; `words_channel` says who else reads them ("parties":
+    everyone on the case; "caucus:consumer" / "caucus:merchant": that party and the case's mediators and
+    registrars; "internal": mediators and registrars)."""
+
+    seq: int
+    action: str
+    at: datetime
+    author: AuthorOut
+    words: dict[str, str]
+    words_channel: str
+
+
+class InformationRequestOut(BaseModel):
+    """The mediator's latest question to one party and its answer. `question` and `answer` are null for
+    those who may not read them (the other party; mediators who never held the case)."""
+
+    party: str
+    asked_by: AuthorOut
+    asked_at: datetime
+    due_at: datetime | None
+    question: str | None
+    open: bool
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answered_by: AuthorOut | None = None
+    lapsed_at: datetime | None = None  # no answer came in time
+
+
+class FulfilmentOut(BaseModel):
+    """The merchant's report that the settlement was carried out, and the consumer's dispute if any."""
+
+    proof: str
+    marked_at: datetime
+    marked_by: AuthorOut
+    dispute_reason: str | None = None
+    disputed_at: datetime | None = None
+
+
+class RatingOut(BaseModel):
+    """The consumer's rating of the service: shown to them, the case's mediators and registrars only."""
+
+    score: int
+    comment: str
+
+
 class RemedyOut(BaseModel):
     type: str
     amount: MoneyOut | None
@@ -334,12 +381,18 @@ class CaseOut(BaseModel):
     offers: list[OfferOut]
     proposal: OfferOut | None
     settlement: OfferOut | None
-    rating: int | None
     allowed_actions: list[str]
     next: NextOut
     filed_at: datetime
     updated_at: datetime
     warnings: list[str] = []
+    # What people said in action forms, as far as the caller may read it (issue 12 §1).
+    statements: list[StatementOut] = []
+    information_request: InformationRequestOut | None = None
+    fulfilment: FulfilmentOut | None = None
+    decline_note: str | None = None
+    closing_note: str | None = None  # the mediator's, when they closed the case without agreement
+    rating: RatingOut | None = None
 
 
 class CaseSummaryOut(BaseModel):
@@ -374,6 +427,7 @@ class EvidenceOut(BaseModel):
     size: int
     channel: str = "joint"
     description: str = ""
+    file_name: str = ""  # what the uploader's device called it (sanitised): a label, not a download name
 
 
 class RecordEventOut(BaseModel):

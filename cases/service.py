@@ -14,12 +14,12 @@ from typing import Any
 from accord import events
 from accord.auth import Viewer
 from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from accord.files import FileStore, store_upload
+from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import Window, page_of
 from accounts.service import find_or_create_enterprise
-from accounts.tables import Enterprise
-from cases import record
+from accounts.tables import Enterprise, User
+from cases import record, story
 from cases.access import (
     CONSUMER,
     can_see,
@@ -32,6 +32,7 @@ from cases.next_steps import NextStep, next_step
 from cases.schemas import CaseFilingIn, MessageIn
 from cases.tables import (
     Case,
+    CaseEvent,
     CaseState,
     Channel,
     Deadline,
@@ -40,6 +41,7 @@ from cases.tables import (
     Offer,
     ReferenceCounter,
 )
+from cases.words import CaseWords, statements
 from cases.workflow import Context, allowed_actions, refresh_next_due, start_deadline
 
 MAX_EVIDENCE_PER_CASE = 20
@@ -229,6 +231,7 @@ EVIDENCE_COLUMNS = (
     Evidence.size,
     Evidence.channel,
     Evidence.description,
+    Evidence.file_name,
     Evidence.created_at,
     Evidence.seq,
     Evidence.uploaded_by,
@@ -476,12 +479,20 @@ async def add_evidence(
     description: str,
     context: Context,
     store: FileStore,
+    file_name: str | None = None,
 ) -> dict[str, Any]:
-    """Attach a file to the case in a channel the viewer may write to (checked before anything is stored)."""
+    """Attach a file to the case in a channel the viewer may write to (checked before anything is stored).
+    `file_name` is what the uploader's device called it: kept, sanitised, as the file's label only."""
     found, related = await visible_case(viewer, reference)
     _require_writable(related, found, channel)
-    description = " ".join(description.split())[:300]
     stored = store_upload(store, content)  # content-addressed: a rolled-back upload leaves a harmless file
+    kept = {
+        "sha256": stored.sha256,
+        "media_type": stored.media_type,
+        "size": stored.size,
+        "description": " ".join(description.split())[:300],
+        "file_name": file_label(file_name),
+    }
     async with events.atomic():
         case = await record.lock_case(found["id"])
         assert case is not None
@@ -495,39 +506,17 @@ async def add_evidence(
             actor_id=viewer.id,
             actor_role=_role_in_case(related),
             at=now,
-            data={
-                "sha256": stored.sha256,
-                "media_type": stored.media_type,
-                "size": stored.size,
-                "description": description,
-            },
+            data=kept,
         )
         created = await Evidence.insert(
-            Evidence(
-                case=case["id"],
-                sha256=stored.sha256,
-                media_type=stored.media_type,
-                size=stored.size,
-                channel=channel,
-                description=description,
-                uploaded_by=viewer.id,
-                seq=event["seq"],
-                created_at=now,
-            )
+            Evidence(case=case["id"], channel=channel, uploaded_by=viewer.id, seq=event["seq"], created_at=now, **kept)
         ).returning(Evidence.id)
         await events.emit(
             events.DomainEvent(
                 "case.evidence", case["id"], {"reference": reference, "seq": event["seq"], "channel": channel}
             )
         )
-    return {
-        "id": created[0]["id"],
-        "sha256": stored.sha256,
-        "media_type": stored.media_type,
-        "size": stored.size,
-        "channel": channel,
-        "description": description,
-    }
+    return {"id": created[0]["id"], "channel": channel, **kept}
 
 
 async def evidence_list(viewer: Viewer, reference: str) -> list[dict[str, Any]]:
@@ -597,6 +586,43 @@ async def case_contents(view: CaseView) -> CaseContents:
         evidence=[row for row in evidence if row["channel"] in readable],
         record=record.as_seen(events, readable),
         verification=verification,
+    )
+
+
+# --- what was said -------------------------------------------------------------------------------
+
+
+async def case_words(view: CaseView) -> CaseWords:
+    """What people said in action forms on a visible case, as the viewer may read it (one query; the case
+    page takes the same from the record it has loaded anyway)."""
+    rows = (
+        await CaseEvent.select(*record.EVENT_COLUMNS)
+        .where(
+            CaseEvent.case == view.case["id"],
+            CaseEvent.type.not_in(["message", "evidence"]),
+            CaseEvent.channel.is_in(view.readable_channels),
+        )
+        .order_by(CaseEvent.seq)
+    )
+    for row in rows:
+        row["data"] = json.loads(row["data"])
+    return CaseWords(statements(rows))
+
+
+async def story_setting(view: CaseView, events: list[dict[str, Any]], context: Context) -> story.Setting:
+    """What the timeline's sentences need besides the events; names of people an event only refers to (a
+    reassignment's new mediator) cost one query, and only when there is such an event."""
+    named = {e["data"].get("mediator") for e in events if e.get("type") == "reassign" and e.get("data")}
+    names: dict[int, str] = {}
+    if named - {None}:
+        rows = await User.select(User.id, User.display_name).where(User.id.is_in(sorted(named - {None})))
+        names = {row["id"]: row["display_name"] for row in rows}
+    return story.Setting(
+        enterprise=view.enterprise["name"],
+        offers={offer["id"]: offer for offer in view.offers + view.proposals},
+        names=names,
+        terms=context.terms,
+        zone=context.zone,  # type: ignore[arg-type]
     )
 
 

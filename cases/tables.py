@@ -231,6 +231,7 @@ class Evidence(Table, tablename="case_evidence"):
     size = Integer()
     channel = Varchar(length=20)
     description = Varchar(length=300)
+    file_name = Varchar(length=120, default="")  # the uploader's name for it, sanitised: a label, never a path
     uploaded_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
     seq = Integer()
     created_at = Timestamptz()

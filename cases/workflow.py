@@ -25,7 +25,18 @@ from accord.i18n import label
 from accord.validation import parse
 from accounts.tables import User
 from cases import record
-from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM, can_see, conflicted, relations
+from cases.access import (
+    ADMIN,
+    ANY_MEDIATOR,
+    CONSUMER,
+    MEDIATOR,
+    MERCHANT,
+    SYSTEM,
+    can_see,
+    conflicted,
+    placement,
+    relations,
+)
 from cases.schemas import (
     DeclineIn,
     InfoIn,
@@ -308,7 +319,9 @@ async def _create_offer(step: Step, by_role: str, remedies: list[Any], text: str
     }
     created = await Offer.insert(Offer(**row)).returning(Offer.id)
     step.writes.set_offer(created[0]["id"], row)
-    step.details.update({"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by)})
+    step.details.update(
+        {"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by), "text": text}
+    )
 
 
 def _iso(value: date | None) -> str | None:
@@ -403,7 +416,9 @@ async def decline(step: Step) -> None:
 
 async def request_info(step: Step) -> None:
     step.updates[Case.info_requested_from] = step.payload.party
-    step.details.update({"party": step.payload.party, "question": step.payload.question})
+    # The due date goes into the record with the question, so pages can say "by when" after it closed too.
+    due = step.deadline_at["information_due"] = step.working_days_from_now(step.terms.information_due)
+    step.details.update({"party": step.payload.party, "question": step.payload.question, "due_at": due.isoformat()})
 
 
 async def provide_info(step: Step) -> None:
@@ -612,6 +627,16 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
     ),
 }
 ACTIONS = frozenset(action for _state, action in TRANSITIONS)
+
+
+def typed_fields(payload: type[BaseModel]) -> tuple[str, ...]:
+    """A payload's free-text fields: what a person typed, not a choice from a list (enums, literals)."""
+    return tuple(name for name, info in payload.model_fields.items() if info.annotation is str)
+
+
+# action → its typed fields: the words pages, the API, the record and notices show as that person's.
+TYPED: dict[str, tuple[str, ...]] = {action: typed_fields(row.payload) for (_s, action), row in TRANSITIONS.items()}
+WORDS_EVENT = "words"  # record event type of words kept in another channel than their transition
 SYSTEM_ACTIONS = frozenset(action for (_s, action), row in TRANSITIONS.items() if row.roles == {SYSTEM})
 ROLES_OF_ACTION: dict[str, frozenset[str]] = {}
 for (_state, _action), _row in TRANSITIONS.items():
@@ -758,29 +783,43 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
     await _move_deadlines(step, row, next_state)
     data = {"action": step.action, "from": previous_state, "to": next_state.value, **step.details}
     step.writes.set_case(updates)
-    await record.append(
-        case,
-        type=step.action,
-        channel=Channel.parties,
-        actor_id=step.viewer.id if step.viewer else None,
-        actor_role=step.actor_role,
-        at=now,
-        data=data,
-        writes=step.writes,
-    )
+    seq, where, words = await _record_transition(step, data)
     await events.emit(
         events.DomainEvent(
             "case.transition",
             case["id"],
             {
                 "reference": case["reference"],
-                "seq": case["last_seq"],
+                "seq": seq,
                 "at": now.isoformat(),
                 "actor": step.viewer.id if step.viewer else None,
+                "actor_name": step.viewer.display_name if step.viewer else None,
+                "actor_role": step.actor_role,
+                # Subscribers (notices) pass the words on only to those who may read these channels.
+                "channel": where.event,
+                "words_channel": where.words,
                 **data,
+                **words,
             },
         )
     )
+
+
+async def _record_transition(step: Step, data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
+    """The transition's record event, and its typed words in an event of their own when they belong to another
+    channel than the transition (cases.access.placement). Returns the transition's seq, the placement and
+    the words kept apart (taken out of `data`)."""
+    party = data.get("party") if step.action == "request_info" else None
+    where = placement(step.action, party, step.actor_role)
+    apart = {name: data.pop(name) for name in TYPED[step.action] if where.words != where.event and name in data}
+    actor = {"actor_id": step.viewer.id if step.viewer else None, "actor_role": step.actor_role, "at": step.now}
+    event = await record.append(
+        step.case, type=step.action, channel=where.event, data=data, writes=step.writes, **actor
+    )
+    if apart:
+        said = {"action": step.action, "of": event["seq"], **apart}
+        await record.append(step.case, type=WORDS_EVENT, channel=where.words, data=said, **actor)
+    return event["seq"], where, apart
 
 
 async def allowed_actions(

@@ -32,6 +32,8 @@ class NotificationOut(BaseModel):
     subject_ref: str
     read: bool
     created_at: datetime
+    summary: str = ""  # what happened, in words: "Li Wei (consumer) withdrew the complaint"
+    words: str = ""  # what they wrote with it (a reason, a question…), when the recipient may read it
 
 
 class ReadIn(Strict):
@@ -44,6 +46,7 @@ class ReadOut(BaseModel):
 
 
 def notification_out(row: dict[str, Any]) -> NotificationOut:
+    line = service.notice_line(row.get("details"))
     return NotificationOut(
         id=row["id"],
         kind=row["kind"],
@@ -52,6 +55,8 @@ def notification_out(row: dict[str, Any]) -> NotificationOut:
         subject_ref=row["subject_ref"],
         read=row["read_at"] is not None,
         created_at=row["created_at"],
+        summary=line.lead.striptags() if line else "",
+        words=line.words if line else "",
     )
 
 
@@ -74,6 +79,8 @@ async def api_mark_read(
 @get("/inbox", dependencies=DEPENDENCIES)
 async def inbox_page(viewer: NamedDependency[Viewer], cursor: FromQuery[str | None] = None) -> Any:
     rows, next_cursor = await service.inbox(viewer, window(cursor, 50))
+    for row in rows:
+        row["line"] = service.notice_line(row["details"])
     return page(
         "notifications/inbox.html", items=rows, next_cursor=next_cursor, unread=await service.unread_count(viewer)
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +21,9 @@ from accord.pagination import Window, page_of
 from accord.settings import get_settings
 from accord.templating import create_environment
 from accounts.tables import User
+from cases import access, story
 from cases.tables import Case
+from cases.workflow import TYPED, terms_from
 from notifications.tables import MailOptOut, Notification, OutboxMail
 
 CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED_PARTY = "consumer", "merchants", "mediator", "other_party", "asked"
@@ -42,7 +46,7 @@ CASE_RULES: dict[str, Rule] = {
     "negotiation_timeout": Rule("mediation_requested", (CONSUMER, MERCHANTS)),
     "claim": Rule("case_claimed", (CONSUMER, MERCHANTS)),
     "admit": Rule("case_admitted", (CONSUMER, MERCHANTS)),
-    "decline": Rule("case_declined", (CONSUMER,)),
+    "decline": Rule("case_declined", (CONSUMER, MERCHANTS)),
     "request_info": Rule("info_requested", (ASKED_PARTY,)),
     "provide_info": Rule("info_provided", (MEDIATOR,)),
     "propose_settlement": Rule("proposal_posted", (CONSUMER, MERCHANTS)),
@@ -52,6 +56,14 @@ CASE_RULES: dict[str, Rule] = {
     "fulfilment_timeout": Rule("breached", (CONSUMER, MERCHANTS, MEDIATOR)),
     "to:resolved": Rule("resolved", (CONSUMER, MERCHANTS)),
     "appeal": Rule("appealed", (MERCHANTS,)),
+    # Words that end or answer something reach those they concern (issue 12 §1); a rating only the mediator.
+    "reject_offer": Rule("offer_rejected", (OTHER_PARTY,)),
+    "withdraw": Rule("case_withdrawn", (MERCHANTS, MEDIATOR)),
+    "reject_proposal": Rule("proposal_rejected", (MEDIATOR, OTHER_PARTY)),
+    "refuse_mediation": Rule("case_unresolved", (OTHER_PARTY, MEDIATOR)),
+    "close_unresolved": Rule("case_unresolved", (CONSUMER, MERCHANTS)),
+    "mediation_timeout": Rule("case_unresolved", (CONSUMER, MERCHANTS, MEDIATOR)),
+    "rate": Rule("case_rated", (MEDIATOR,)),
     "message": Rule("new_message", (), email=False),  # recipients: whoever may read the channel
 }
 register_labels(
@@ -73,6 +85,11 @@ register_labels(
         "breached": N_("The settlement was not carried out in time"),
         "resolved": N_("The case is resolved"),
         "appealed": N_("The consumer appealed"),
+        "offer_rejected": N_("Your offer was rejected"),
+        "case_withdrawn": N_("The consumer withdrew the complaint"),
+        "proposal_rejected": N_("A party rejected the settlement proposal"),
+        "case_unresolved": N_("The case was closed without agreement"),
+        "case_rated": N_("The consumer rated the service"),
         "new_message": N_("New message"),
         "registry_notice": N_("Your enterprise has been notified of a proposed registry listing"),
         "agent_approved": N_("You may now act for your enterprise"),
@@ -136,8 +153,17 @@ async def _message_recipients(case: dict[str, Any], channel: str, author: int) -
     return readers
 
 
-async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, at: datetime, email: bool) -> None:
-    """Inbox items, and mails in each recipient's language, inside the caller's transaction."""
+async def notify(
+    recipients: set[int],
+    kind: str,
+    link: str,
+    subject_ref: str,
+    at: datetime,
+    email: bool,
+    told: Mapping[int, dict[str, Any] | None] | None = None,
+) -> None:
+    """Inbox items, and mails in each recipient's language, inside the caller's transaction. `told`: per
+    recipient, the event as they may read it (`told_to`), which their notice tells in words."""
     if not recipients:
         return
     people = await User.select(User.id, User.email, User.language, User.display_name).where(
@@ -149,16 +175,30 @@ async def notify(recipients: set[int], kind: str, link: str, subject_ref: str, a
     # Opted out of this kind, or taking the daily digest instead of single mails.
     no_mail = (await opted_out(ids, kind) | await digest_users(ids)) if email else set()
     for person in people:
+        details = (told or {}).get(person["id"])
         created = await Notification.insert(
-            Notification(recipient=person["id"], kind=kind, link=link, subject_ref=subject_ref, created_at=at)
+            Notification(
+                recipient=person["id"],
+                kind=kind,
+                link=link,
+                subject_ref=subject_ref,
+                details=json.dumps(details, ensure_ascii=False) if details else "",
+                created_at=at,
+            )
         ).returning(Notification.id)
         if email and person["id"] not in no_mail:
-            await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at)
+            await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at, details)
     await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
 
 
 async def _queue_mail(
-    person: dict[str, Any], notification_id: int, kind: str, link: str, subject_ref: str, at: datetime
+    person: dict[str, Any],
+    notification_id: int,
+    kind: str,
+    link: str,
+    subject_ref: str,
+    at: datetime,
+    details: dict[str, Any] | None = None,
 ) -> None:
     settings = get_settings()
     unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={unsubscribe_token(person['id'], kind)}"
@@ -172,6 +212,7 @@ async def _queue_mail(
             "ref": subject_ref,
             "unsubscribe": unsubscribe,
             "about_account": kind in ACCOUNT_KINDS,
+            "line": notice_line(details),  # what happened, in words, with what was said
         }
         return f"[{subject_ref}] {title}", context
 
@@ -216,7 +257,13 @@ async def _on_case_event(event: events.DomainEvent) -> None:
         case = {**event.data["parties"], "reference": event.data["reference"]}
     else:
         case = (
-            await Case.select(Case.consumer, Case.enterprise, Case.mediator, Case.reference)
+            await Case.select(
+                Case.consumer,
+                Case.enterprise,
+                Case.mediator,
+                Case.reference,
+                Case.enterprise.name.as_alias("enterprise_name"),
+            )
             .where(Case.id == event.case_id)
             .first()
         )
@@ -224,6 +271,7 @@ async def _on_case_event(event: events.DomainEvent) -> None:
         return
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else None
     link = f"/cases/{case['reference']}"
+    told: dict[int, dict[str, Any] | None] = {}  # per recipient, the event as they may read it
     if event.kind == "case.message":
         from notifications.live import is_viewing
 
@@ -236,7 +284,57 @@ async def _on_case_event(event: events.DomainEvent) -> None:
         if rule is None:
             return
         recipients = await _case_recipients(case, rule, event.data)
-    await notify(recipients, rule.kind, link, case["reference"], at or _now(), rule.email)
+        told = {person: told_to(_parts_of(case, person), event.data, case.get("enterprise_name")) for person in recipients}
+    await notify(recipients, rule.kind, link, case["reference"], at or _now(), rule.email, told)
+
+
+def _parts_of(case: dict[str, Any], person: int) -> frozenset[str]:
+    """A case notice's recipient's relations to the case (cases.access): its consumer, its mediator (who is
+    also one of the mediators) or an agent of its enterprise."""
+    if person == case["consumer"]:
+        return frozenset({access.CONSUMER})
+    if person == case["mediator"]:
+        return frozenset({access.MEDIATOR, access.ANY_MEDIATOR})
+    return frozenset({access.MERCHANT})
+
+
+# What a transition's event data carries besides the transition itself (bookkeeping, who and where).
+_NOT_TOLD = frozenset({"reference", "seq", "at", "actor", "actor_name", "actor_role", "channel", "words_channel"})
+
+
+def told_to(parts: frozenset[str], data: dict[str, Any], enterprise: str | None) -> dict[str, Any] | None:
+    """A transition (a `case.transition` event's data) as someone with these parts in the case may read it:
+    nothing if its record event is in a channel they cannot read, and without its words if those are
+    kept in one (cases.access.placement). Stored with their notice, told in their language."""
+    readable = access.readable_channels(parts)
+    if "action" not in data or data.get("channel", "parties") not in readable:
+        return None
+    kept = {key: value for key, value in data.items() if key not in _NOT_TOLD}
+    if data.get("words_channel", "parties") not in readable:
+        for name in TYPED.get(data["action"], ()):
+            kept.pop(name, None)
+    return {
+        "type": data["action"],
+        "at": data["at"],
+        "actor": data.get("actor"),
+        "actor_name": data.get("actor_name"),
+        "actor_role": data.get("actor_role", "system"),
+        "enterprise": enterprise,
+        "words_channel": data.get("words_channel", "parties"),
+        "data": kept,
+    }
+
+
+def notice_line(details: str | dict[str, Any] | None) -> story.Line | None:
+    """What a notice's event was, in words, in the language of the moment (a page's or a mail's)."""
+    told = json.loads(details) if isinstance(details, str) and details else details
+    if not told:
+        return None
+    settings = get_settings()
+    setting = story.Setting(
+        enterprise=told.get("enterprise"), terms=terms_from(settings.deadline_overrides), zone=settings.timezone
+    )
+    return story.retold(told, setting)
 
 
 async def _on_registry_notice(event: events.DomainEvent) -> None:

@@ -14,6 +14,8 @@ class Notification(Table, tablename="notification"):
     kind = Varchar(length=40)
     link = Varchar(length=200)
     subject_ref = Varchar(length=40)  # the case reference or listing number it is about
+    # JSON: the event as its recipient may read it (who did what, their words), told in their language
+    details = Text(default="")
     read_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 

@@ -126,7 +126,7 @@ class Replay:
 
     def writes(self, event: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(event["data"])
-        if event["type"] in ("message", "evidence"):
+        if event["type"] in ("message", "evidence", "words"):  # "words": a transition's words kept apart
             return {}
         if event["type"] == "file":
             return {"case": self._filing(event, data)}

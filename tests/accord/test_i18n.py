@@ -22,8 +22,8 @@ def extracted_message_ids() -> set[str]:
     method_map = [
         (f"{package}/**.py", "python")
         for package in ("accord", "accounts", "cases", "mediation", "notifications", "integrity", "insights")
-    ] + [("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ] + [("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]  # .txt: mails' plain text
+    options = {pattern: {"extensions": "jinja2.ext.i18n"} for pattern in ("templates/**.html", "templates/**.txt")}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
     ids = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(

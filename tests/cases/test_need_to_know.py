@@ -120,7 +120,8 @@ async def test_messages_and_offers_name_their_author_with_their_part_in_the_case
     assert '<strong>Case consumer</strong> <span class="role">(consumer)</span>' in page
     assert f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span>' in page
     timeline = page.split('id="timeline"')[1]
-    assert f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span> · ' in timeline
+    merchant = f'<strong>Case merchant</strong> <span class="role">(merchant · {enterprise})</span>'
+    assert f"{merchant} answered the complaint and offered a full refund of CN¥199.00" in timeline
 
     events = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()["events"]
     by_type = {event.get("type"): event for event in events}
