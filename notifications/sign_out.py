@@ -117,6 +117,8 @@ class _Watch:
             return  # closed for a sign-out; the handler will hear the disconnect soon
         if message["type"] == "websocket.send":
             self._start()
+        elif message["type"] == "websocket.close":
+            self.closed = True  # by the handler: nothing left to close
         await self._send(message)
 
     def _start(self) -> None:
@@ -140,7 +142,8 @@ class _Watch:
             return
         if not self.closed:
             self.closed = True
-            await self._send({"type": "websocket.close", "code": SIGNED_OUT, "reason": "signed out"})
+            with contextlib.suppress(OSError, RuntimeError):  # the client went away meanwhile
+                await self._send({"type": "websocket.close", "code": SIGNED_OUT, "reason": "signed out"})
 
     async def stop(self) -> None:
         if self.task is not None:
