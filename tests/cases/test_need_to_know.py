@@ -84,11 +84,11 @@ async def test_a_mediator_never_mediates_a_case_they_are_a_party_to(
 
 async def test_auto_assignment_skips_a_mediator_who_is_a_party(make_user: Any) -> None:
     mediator = await make_user("mediator")
-    await MediatorProfile.update({MediatorProfile.languages: ["x-only-this-mediator"]}).where(
+    await MediatorProfile.update({MediatorProfile.languages: ["x-lone"]}).where(
         MediatorProfile.user == mediator["id"]
     )
     case = {
-        "language": "x-only-this-mediator",
+        "language": "x-lone",
         "category": "other",
         "previous_mediator": None,
         "consumer": -1,
