@@ -216,8 +216,12 @@ def _tellers() -> dict[str, Teller]:
     return {
         "respond": _respond,
         "counter_offer": _counter_offer,
-        "accept_offer": _about_offer(_("%(actor)s accepted the offer of %(remedies)s"), _("%(actor)s accepted the offer")),
-        "reject_offer": _about_offer(_("%(actor)s rejected the offer of %(remedies)s"), _("%(actor)s rejected the offer")),
+        "accept_offer": _about_offer(
+            _("%(actor)s accepted the offer of %(remedies)s"), _("%(actor)s accepted the offer")
+        ),
+        "reject_offer": _about_offer(
+            _("%(actor)s rejected the offer of %(remedies)s"), _("%(actor)s rejected the offer")
+        ),
         "request_mediation": _fixed(_("%(actor)s asked for mediation")),
         "withdraw": _fixed(_("%(actor)s withdrew the complaint")),
         "response_timeout": _days(
@@ -277,7 +281,11 @@ def tell(statement: Statement, setting: Setting, tellers: dict[str, Teller] | No
     """One action as a sentence, with its words."""
     teller = (tellers or _tellers()).get(statement.action)
     actor = actor_html(statement.actor, statement.actor_name, statement.actor_role, setting.enterprise)
-    message, values = teller(statement, setting) if teller else ("%(actor)s: %(action)s", {"action": label("action", statement.action)})
+    message, values = (
+        teller(statement, setting)
+        if teller
+        else ("%(actor)s: %(action)s", {"action": label("action", statement.action)})
+    )
     privacy = privacy_note(statement.words_channel) if statement.words else ""
     return Line(statement.seq, statement.at, _sentence(message, actor, values), statement.text, privacy)
 

@@ -55,7 +55,7 @@ from cases.schemas import (
     ReassignIn,
     RespondIn,
 )
-from cases.tables import TERMINAL_STATES, Case, CaseState, Channel, Deadline, Offer
+from cases.tables import TERMINAL_STATES, Case, CaseState, Deadline, Offer
 
 S = CaseState
 BEFORE_SETTLEMENT = (S.filed, S.negotiating, S.awaiting_mediator, S.in_mediation)

@@ -284,7 +284,8 @@ async def _on_case_event(event: events.DomainEvent) -> None:
         if rule is None:
             return
         recipients = await _case_recipients(case, rule, event.data)
-        told = {person: told_to(_parts_of(case, person), event.data, case.get("enterprise_name")) for person in recipients}
+        enterprise = case.get("enterprise_name")
+        told = {person: told_to(_parts_of(case, person), event.data, enterprise) for person in recipients}
     await notify(recipients, rule.kind, link, case["reference"], at or _now(), rule.email, told)
 
 

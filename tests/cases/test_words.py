@@ -81,7 +81,6 @@ CHOICES: dict[str, Any] = {
 }
 
 
-
 def _inner(annotation: Any) -> list[Any]:
     """The types an annotation allows (Optional and list unwrapped)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
@@ -105,6 +104,8 @@ def typed_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 ACTIONS_WITH_WORDS = sorted({action for (_s, action), row in TRANSITIONS.items() if typed_paths(row.payload)})
 PAYLOADS = {action: row.payload for (_s, action), row in TRANSITIONS.items()}
+
+
 def payload_with_markers(model: type[BaseModel], markers: dict[str, str], prefix: str = "") -> dict[str, Any]:
     """A valid payload whose every typed field carries its own marker (recorded in `markers` by path)."""
     body: dict[str, Any] = {}
