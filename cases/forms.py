@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from accord.i18n import N_, register_labels
-from cases.tables import DeclineReason, RemedyType
+from accord.i18n import N_, gettext, label, register_labels
+from cases.access import CONSUMER, MERCHANT
+from cases.tables import Channel, DeclineReason, RemedyType
 
 
 @dataclass(frozen=True)
@@ -179,3 +180,44 @@ register_labels(
     "offer_status",
     {"open": N_("open"), "accepted": N_("accepted"), "rejected": N_("rejected"), "superseded": N_("superseded")},
 )
+
+
+# A party's caucus, named from their side: the consumer talks privately with the mediator there.
+_OWN_CAUCUS = {Channel.caucus_consumer.value: CONSUMER, Channel.caucus_merchant.value: MERCHANT}
+register_labels("own_caucus", {channel: N_("Private with the mediator") for channel in _OWN_CAUCUS})
+
+
+def channel_name(channel: str, related: frozenset[str]) -> str:
+    """A conversation as its viewer calls it (the mediator's "Private with the consumer" is the consumer's
+    "Private with the mediator")."""
+    return label("own_caucus" if _OWN_CAUCUS.get(channel) in related else "channel", channel)
+
+
+# Forms besides the actions whose text comes back when they are refused.
+_OTHER_FORMS: dict[str, tuple[FormField, ...]] = {
+    "message": (_text("text", N_("Your message")),),
+    "evidence": (_text("description", N_("Description"), required=False),),
+}
+_CHOICES = frozenset({"select", "radio", "mediator"})  # picked from a list, nothing typed: not handed back
+
+
+def typed_values(form_of: str, typed: dict[str, Any]) -> list[tuple[str, str]]:
+    """What someone typed into a form, as (label, text), to hand back when the form itself is no longer
+    on the page (the case moved on): nothing a person wrote is lost."""
+    kept = []
+    for spec in _OTHER_FORMS.get(form_of) or ACTION_FORMS.get(form_of, ()):
+        if spec.kind in _CHOICES:
+            continue
+        text = _remedy_text(spec.name, typed) if spec.kind == "remedy" else str(typed.get(spec.name) or "").strip()
+        if text:
+            kept.append((gettext(spec.label), text))
+    return kept
+
+
+def _remedy_text(name: str, typed: dict[str, Any]) -> str:
+    amount = " ".join(str(typed.get(f"{name}.amount.{part}") or "").strip() for part in ("amount", "currency"))
+    details = str(typed.get(f"{name}.description") or "").strip()
+    if not amount.split(" ")[0] and not details:
+        return ""  # only the list's preselected remedy: nothing was typed
+    kind = str(typed.get(f"{name}.type") or "")
+    return " — ".join(part for part in (label("remedy", kind) if kind else "", amount.strip(), details) if part)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -26,7 +27,8 @@ from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service, story
 from cases.access import speaker_role
-from cases.forms import ACTION_FORMS, payload_from_form
+from cases.changes import changes_since, joined
+from cases.forms import ACTION_FORMS, channel_name, payload_from_form, typed_values
 from cases.schemas import (
     AuthorOut,
     CaseFilingIn,
@@ -401,21 +403,79 @@ Form = URLEncodedBody[dict[str, Any]]
 OLD_PURCHASE_DAYS = 3 * 365
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A form that comes back refused (409, 422, 403, 413, 415): what was typed into it, and why."""
+
+    form_of: str  # the action, or "message" / "evidence"
+    typed: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None  # why it was refused, in words (a conflict, a closed conversation)
+    since: int | None = None  # the version of the case the form was filled in on
+    files: tuple[str, ...] = ()  # files chosen in it, which the browser cannot keep: to be attached again
+
+
+CONFIRMED_ON_THEIR_OWN_PAGE = frozenset({"withdraw", "accept_offer", "accept_proposal"})
+_STATUS_OF_REFUSAL = {UnsupportedMedia: 415, TooLarge: 413, Conflict: 409, Forbidden: 403}
+
+
+def _form_shown(view: service.CaseView, refusal: Refusal) -> bool:
+    """Whether the refused form is on the case page as it is now (then it comes back filled in)."""
+    if refusal.form_of == "message":
+        return refusal.typed.get("channel") in view.writable_channels
+    if refusal.form_of == "evidence":
+        return bool(view.writable_channels)
+    return (
+        refusal.form_of in view.allowed_actions
+        and refusal.form_of in ACTION_FORMS
+        and refusal.form_of not in CONFIRMED_ON_THEIR_OWN_PAGE
+    )
+
+
+def _stale(view: service.CaseView, refusal: Refusal) -> bool:
+    return refusal.since is not None and refusal.since < view.case["version"]
+
+
+def _explained(view: service.CaseView, record: list[dict[str, Any]], viewer: Viewer, refusal: Refusal) -> str:
+    """Why the form came back, in words: what changed while it was filled in, and what became of the text."""
+    changes = changes_since(record, refusal.since, viewer.id) if _stale(view, refusal) else []  # type: ignore[arg-type]
+    said = [_("While you were writing, %(changes)s.") % {"changes": joined(changes)}] if changes else []
+    if refusal.reason and not changes:
+        said.append(refusal.reason)
+    if _form_shown(view, refusal):
+        said.append(_("What you typed is kept below: check the case as it is now, then send again."))
+    elif typed_values(refusal.form_of, refusal.typed):
+        said.append(_("This can no longer be sent from here; what you typed is kept below, so nothing is lost."))
+    said.append(_("The case is now: %(state)s.") % {"state": label("state", view.case["state"])})
+    return " ".join(said)
+
+
+def _live_notice(view: service.CaseView, record: list[dict[str, Any]], viewer: Viewer, since: int) -> str | None:
+    """For a page that updates itself (case.js asks with ?since=): what changed since it was drawn."""
+    changes = changes_since(record, since, viewer.id) if since < view.case["version"] else []
+    return _("The case has just changed: %(changes)s.") % {"changes": joined(changes)} if changes else None
+
+
 async def _case_page(
     viewer: Viewer,
     reference: str,
     context: Context,
     *,
     status: int = 200,
-    errors: dict[str, str] | None = None,
-    failed_action: str | None = None,
-    form: dict[str, Any] | None = None,
-    problem: str | None = None,
+    refusal: Refusal | None = None,
     notice: str | None = None,
+    since: int | None = None,
 ) -> Any:
     view = await service.case_view(viewer, reference, context)
     contents = await service.case_contents(view)
     case = view.case
+    problem = kept = None
+    if refusal is not None and (refusal.reason or _stale(view, refusal)):
+        problem = _explained(view, contents.record, viewer, refusal)
+    if refusal is not None and not _form_shown(view, refusal):
+        kept = typed_values(refusal.form_of, refusal.typed)
+    if since is not None:
+        notice = _live_notice(view, contents.record, viewer, since) or notice
     return page(
         "cases/case.html",
         status=status,
@@ -433,11 +493,14 @@ async def _case_page(
         record=contents.record,
         verification=contents.verification,
         action_forms=ACTION_FORMS,
-        errors=errors or {},
-        failed_action=failed_action,
-        form=form or {},
+        errors=refusal.errors if refusal else {},
+        failed_action=refusal.form_of if refusal else None,
+        form=refusal.typed if refusal else {},
+        files_to_attach_again=refusal.files if refusal else (),
         problem=problem,
+        kept=kept,
         notice=notice,
+        channel_names={channel: channel_name(channel, view.related) for channel in view.readable_channels},
         old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
         mediators=await active_mediators() if "reassign" in view.allowed_actions else [],
         **await _told(view, contents.record, context),
@@ -478,6 +541,7 @@ async def _filing_page(
     status: int = 200,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    files: tuple[str, ...] = (),
 ) -> Any:
     if viewer.role != "consumer":
         raise Forbidden(_("Only consumers file cases."))
@@ -498,6 +562,7 @@ async def _filing_page(
         matches=matches,
         form=form or {"amount_paid.currency": "CNY"},
         errors=errors or {},
+        files_to_attach_again=files,
         categories=[category.value for category in Category],
         remedies=[remedy.value for remedy in RemedyType],
     )
@@ -538,7 +603,11 @@ async def file_case_form(
     settings: NamedDependency[Settings],
     store: NamedDependency[FileStore],
 ) -> Any:
-    text_fields = {key: value for key, value in data.items() if isinstance(value, str)}
+    text_fields = {key: value for key, value in data.items() if isinstance(value, str) and key != "search"}
+    chosen = tuple(upload.filename for upload in _uploads(data))
+    query = text_fields.get("q", "")
+    if "search" in data:  # the merchant search inside the form: everything typed comes back with the matches
+        return await _filing_page(request, viewer, query, form=text_fields, files=chosen)
     try:
         filing = parse(CaseFilingIn, _filing_data(text_fields))
         contents = [await upload.read() for upload in _uploads(data)]
@@ -546,9 +615,8 @@ async def file_case_form(
             _check_upload(content)
         result = await service.file_case(viewer, filing, context, local_today(context, settings))
     except InvalidInput as error:
-        return await _filing_page(
-            request, viewer, text_fields.get("q", ""), status=422, form=text_fields, errors=_errors_by_field(error)
-        )
+        errors = _errors_by_field(error)
+        return await _filing_page(request, viewer, query, status=422, form=text_fields, errors=errors, files=chosen)
     reference = result.case["reference"]
     for upload, content in zip(_uploads(data), contents, strict=True):
         await service.add_evidence(viewer, reference, content, "joint", "", context, store, upload.filename)
@@ -569,21 +637,71 @@ async def case_page(
     context: NamedDependency[Context],
     filed: FromQuery[bool] = False,
     done: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
 ) -> Any:
+    """`since`: the version a page showed before it asked for itself again (case.js, on a live change)."""
     notice = _("Your complaint has been filed. The merchant has been asked to answer.") if filed else None
     if done:
         notice = _("Done: %(action)s.") % {"action": label("action", done)}
-    return await _case_page(viewer, reference, context, notice=notice)
+    shown = int(since) if since and since.isascii() and since.isdigit() and len(since) <= 9 else None
+    return await _case_page(viewer, reference, context, notice=notice, since=shown)
 
 
 @get("/cases/{reference:str}/withdraw", dependencies=DEPENDENCIES)
 async def withdraw_page(
     viewer: NamedDependency[Viewer], reference: FromPath[str], context: NamedDependency[Context]
 ) -> Any:
+    return await _withdraw_page(viewer, reference, context)
+
+
+async def _withdraw_page(
+    viewer: Viewer, reference: str, context: Context, status: int = 200, refusal: Refusal | None = None
+) -> Any:
     view = await service.case_view(viewer, reference, context)
     if "withdraw" not in view.allowed_actions:
         raise Conflict(_("This complaint can no longer be withdrawn."))
-    return page("cases/withdraw.html", case=view.case)
+    return page(
+        "cases/withdraw.html",
+        status=status,
+        case=view.case,
+        form=refusal.typed if refusal else {},
+        errors=refusal.errors if refusal else {},
+    )
+
+
+@get("/cases/{reference:str}/accept", dependencies=DEPENDENCIES)
+async def accept_page(
+    viewer: NamedDependency[Viewer],
+    reference: FromPath[str],
+    context: NamedDependency[Context],
+    offer: FromQuery[int | None] = None,
+) -> Any:
+    """Accepting an offer (`?offer=ID`) or the mediator's proposal (no `offer`) settles the case: first
+    the terms once more, and a question."""
+    view = await service.case_view(viewer, reference, context)
+    action = "accept_proposal" if offer is None else "accept_offer"
+    if offer is None:
+        chosen = view.proposal
+    else:
+        chosen = next((o for o in view.offers if o["id"] == offer and o["by_role"] not in view.related), None)
+    if action not in view.allowed_actions or chosen is None or chosen["status"] != "open":
+        raise Conflict(_("This can no longer be accepted. Open the case to see where it stands."))
+    return page(
+        "cases/accept.html",
+        view=view,
+        case=view.case,
+        offer=chosen,
+        action=action,
+        fulfilment_days=context.terms.fulfilment_due,
+        other_accepted=_other_party_accepted(view, chosen),
+    )
+
+
+def _other_party_accepted(view: service.CaseView, proposal: dict[str, Any]) -> bool:
+    """For a proposal: has the other party accepted it already (then this acceptance settles the case)?"""
+    mine = "consumer" if "consumer" in view.related else "merchant"
+    other = "merchant" if mine == "consumer" else "consumer"
+    return proposal.get(f"{other}_accepted_at") is not None
 
 
 @post("/cases/{reference:str}/actions/{action:str}", dependencies=DEPENDENCIES)
@@ -594,15 +712,20 @@ async def action_form(
     data: Form,
     context: NamedDependency[Context],
 ) -> Any:
-    version, payload = form_versioned(payload_from_form(nest_form(data)))
+    typed = {key: value for key, value in data.items() if not key.startswith("_")}
+    version = -1
     try:
+        version, payload = form_versioned(payload_from_form(nest_form(data)))
         await apply(reference, action, viewer, payload, context, expected_version=version)
     except InvalidInput as error:
-        return await _case_page(
-            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action=action, form=data
-        )
+        refusal = Refusal(action, typed, _errors_by_field(error), since=version)
+        if action == "withdraw":  # back to its own page while it can still be withdrawn
+            with contextlib.suppress(Conflict):
+                return await _withdraw_page(viewer, reference, context, 422, refusal)
+        return await _case_page(viewer, reference, context, status=422, refusal=refusal)
     except Conflict as error:
-        return await _case_page(viewer, reference, context, status=409, problem=error.detail)
+        refusal = Refusal(action, typed, reason=error.reason, since=version if version >= 0 else None)
+        return await _case_page(viewer, reference, context, status=409, refusal=refusal)
     return Redirect(f"/cases/{reference}?done={action}")
 
 
@@ -610,13 +733,16 @@ async def action_form(
 async def message_form(
     viewer: NamedDependency[Viewer], reference: FromPath[str], data: Form, context: NamedDependency[Context]
 ) -> Any:
+    typed = {key: value for key, value in data.items() if not key.startswith("_")}
     try:
         message = parse(MessageIn, payload_from_form(nest_form(data)))
         await service.post_message(viewer, reference, message, context)
     except InvalidInput as error:
-        return await _case_page(
-            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action="message", form=data
-        )
+        refusal = Refusal("message", typed, _errors_by_field(error))
+        return await _case_page(viewer, reference, context, status=422, refusal=refusal)
+    except Forbidden as error:  # the conversation closed meanwhile (the mediator let the case go)
+        refusal = Refusal("message", typed, reason=error.detail)
+        return await _case_page(viewer, reference, context, status=403, refusal=refusal)
     return Redirect(f"/cases/{reference}#conversation-{message.channel.replace(':', '-')}")
 
 
@@ -629,18 +755,20 @@ async def evidence_form(
     store: NamedDependency[FileStore],
 ) -> Any:
     channel = str(data.get("channel") or "joint")
+    typed = {key: value for key, value in data.items() if isinstance(value, str) and not key.startswith("_")}
+    upload = data.get("file")
+    chosen = (upload.filename,) if isinstance(upload, UploadFile) and upload.filename else ()
     try:
         content = await single_file(data).read()
         description, named = str(data.get("description") or ""), single_file(data).filename
         added = await service.add_evidence(viewer, reference, content, channel, description, context, store, named)
     except InvalidInput as error:
+        refusal = Refusal("evidence", typed, _errors_by_field(error), files=chosen)
+        return await _case_page(viewer, reference, context, status=422, refusal=refusal)
+    except (UnsupportedMedia, TooLarge, Conflict, Forbidden) as error:
+        refusal = Refusal("evidence", typed, {"file": error.detail}, files=chosen)
         return await _case_page(
-            viewer, reference, context, status=422, errors=_errors_by_field(error), failed_action="evidence"
-        )
-    except (UnsupportedMedia, TooLarge) as error:
-        status = 415 if isinstance(error, UnsupportedMedia) else 413
-        return await _case_page(
-            viewer, reference, context, status=status, errors={"file": error.detail}, failed_action="evidence"
+            viewer, reference, context, status=_STATUS_OF_REFUSAL[type(error)], refusal=refusal,
         )
     return Redirect(f"/cases/{reference}#evidence")
 
@@ -686,6 +814,7 @@ page_routes = [
     file_case_form,
     case_page,
     withdraw_page,
+    accept_page,
     action_form,
     message_form,
     evidence_form,

@@ -62,7 +62,10 @@ async def test_file_with_evidence_and_see_the_merchants_offer(
     await expect(offer).to_contain_text("Sorry about that: full refund.")
     await expect(offer).to_contain_text("CN¥239.00")
     await page.screenshot(path=str(ARTIFACTS / "e2e-case-offer.png"), full_page=True)
-    await offer.get_by_role("button", name="Accept this offer").click()
+    await offer.get_by_role("link", name="Accept this offer").click()  # the terms once more, and a question
+    await expect(page.locator("h1")).to_have_text(f"Accept this offer for case {reference}?")
+    await expect(page.locator("article.offer")).to_contain_text("CN¥239.00")
+    await page.get_by_role("button", name="Yes, accept").click()
     await expect(page.locator(".case-head .state")).to_have_text("Settled, waiting for fulfilment")
     await consumer_context.close()
     await merchant_context.close()

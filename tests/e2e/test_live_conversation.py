@@ -55,7 +55,7 @@ async def test_messages_and_typing_appear_live(live_server: str, browser: Browse
     await expect(consumer_page.locator(f"{joint} .seen")).to_have_text("Seen by mediator")  # joint is in view
 
     caucus = 'div.channel[data-channel="caucus:consumer"]'
-    await consumer_page.get_by_role("tab", name="Private with the consumer").click()  # one conversation at a time
+    await consumer_page.get_by_role("tab", name="Private with the mediator").click()  # one conversation at a time
     await expect(consumer_page.locator(caucus)).to_be_visible()
     await expect(consumer_page.locator(joint)).to_be_hidden()
     await consumer_page.locator(f"{caucus} textarea").fill("Just between us")

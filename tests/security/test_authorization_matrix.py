@@ -323,6 +323,8 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/cases/{reference}"): (case_reads(200, LOGIN, shows=CASE_PAGE),),
     ("GET", "/cases/{reference}/print"): (case_reads(200, LOGIN, shows=PRINTED),),
     ("GET", "/cases/{reference}/withdraw"): (Probe(readers_of(CASE, 409, LOGIN, consumer=200), REF),),
+    # In mediation without a proposal: nothing to accept for anyone who may see the case.
+    ("GET", "/cases/{reference}/accept"): (Probe(readers_of(CASE, 409, LOGIN), REF),),
     ("GET", "/cases/{reference}/evidence/{evidence_id}"): evidence_downloads(LOGIN),
     ("POST", "/cases/{reference}/actions/{action}"): (
         Probe(
