@@ -145,6 +145,7 @@ EDITS = {
     "message author role": (Message, Message.author_role, "mediator", "message"),
     "evidence description": (Evidence, Evidence.description, "A forged receipt", "evidence"),
     "evidence hash": (Evidence, Evidence.sha256, "0" * 64, "evidence"),
+    "evidence file name": (Evidence, Evidence.file_name, "receipt-forged.pdf", "evidence"),
     "offer text": (Offer, Offer.text, "Nothing at all.", "offer"),
     "offer status": (Offer, Offer.status, "accepted", "offer"),
     "filed description": (Case, Case.description, "It was all fine really.", "file"),
