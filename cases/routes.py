@@ -13,6 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
+from markupsafe import Markup, escape
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
@@ -27,7 +28,7 @@ from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service, story
 from cases.access import speaker_role
-from cases.changes import changes_since, joined
+from cases.changes import changes_since
 from cases.forms import ACTION_FORMS, channel_name, payload_from_form, typed_values
 from cases.schemas import (
     AuthorOut,
@@ -436,10 +437,10 @@ def _stale(view: service.CaseView, refusal: Refusal) -> bool:
     return refusal.since is not None and refusal.since < view.case["version"]
 
 
-def _explained(view: service.CaseView, record: list[dict[str, Any]], viewer: Viewer, refusal: Refusal) -> str:
+def _explained(view: service.CaseView, record: list[dict[str, Any]], told: dict[int, Any], refusal: Refusal) -> Markup:
     """Why the form came back, in words: what changed while it was filled in, and what became of the text."""
-    changes = changes_since(record, refusal.since, viewer.id) if _stale(view, refusal) else []  # type: ignore[arg-type]
-    said = [_("While you were writing, %(changes)s.") % {"changes": joined(changes)}] if changes else []
+    changes = changes_since(record, refusal.since, told) if _stale(view, refusal) else None  # type: ignore[arg-type]
+    said = [_in_words(_("While you were writing, %(changes)s."), changes)] if changes else []
     if refusal.reason and not changes:
         said.append(refusal.reason)
     if _form_shown(view, refusal):
@@ -447,13 +448,18 @@ def _explained(view: service.CaseView, record: list[dict[str, Any]], viewer: Vie
     elif typed_values(refusal.form_of, refusal.typed):
         said.append(_("This can no longer be sent from here; what you typed is kept below, so nothing is lost."))
     said.append(_("The case is now: %(state)s.") % {"state": label("state", view.case["state"])})
-    return " ".join(said)
+    return Markup(" ").join(said)
 
 
-def _live_notice(view: service.CaseView, record: list[dict[str, Any]], viewer: Viewer, since: int) -> str | None:
+def _in_words(message: str, changes: Markup) -> Markup:
+    """A translated sentence around the timeline's sentences (which carry the actors' markup)."""
+    return Markup(escape(message)) % {"changes": changes}
+
+
+def _live_notice(view: service.CaseView, record: list[dict[str, Any]], told: dict[int, Any], since: int) -> Markup | None:
     """For a page that updates itself (case.js asks with ?since=): what changed since it was drawn."""
-    changes = changes_since(record, since, viewer.id) if since < view.case["version"] else []
-    return _("The case has just changed: %(changes)s.") % {"changes": joined(changes)} if changes else None
+    changes = changes_since(record, since, told) if since < view.case["version"] else None
+    return _in_words(_("The case has just changed: %(changes)s."), changes) if changes else None
 
 
 async def _case_page(
@@ -469,13 +475,14 @@ async def _case_page(
     view = await service.case_view(viewer, reference, context)
     contents = await service.case_contents(view)
     case = view.case
+    told = await _told(view, contents.record, context)
     problem = kept = None
     if refusal is not None and (refusal.reason or _stale(view, refusal)):
-        problem = _explained(view, contents.record, viewer, refusal)
+        problem = _explained(view, contents.record, told["told"], refusal)
     if refusal is not None and not _form_shown(view, refusal):
         kept = typed_values(refusal.form_of, refusal.typed)
     if since is not None:
-        notice = _live_notice(view, contents.record, viewer, since) or notice
+        notice = _live_notice(view, contents.record, told["told"], since) or notice
     return page(
         "cases/case.html",
         status=status,
@@ -503,7 +510,7 @@ async def _case_page(
         channel_names={channel: channel_name(channel, view.related) for channel in view.readable_channels},
         old_purchase=(case["filed_at"].date() - case["purchase_date"]).days > OLD_PURCHASE_DAYS,
         mediators=await active_mediators() if "reassign" in view.allowed_actions else [],
-        **await _told(view, contents.record, context),
+        **told,
     )
 
 

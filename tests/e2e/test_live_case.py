@@ -70,8 +70,9 @@ async def test_the_page_follows_the_case_and_keeps_what_is_being_typed(
     }
     await act_live(live_server, merchant, reference, "counter_offer", newer)
     await expect(page.locator("#offers")).to_contain_text("Sixty, final.")
+    seller = f"Test Merchant (merchant · {merchant['enterprise_name']})"
     await expect(page.locator("#case-head [role=status]")).to_have_text(
-        "The case has just changed: the merchant made a new offer."
+        f"The case has just changed: {seller} offered a partial refund of CN¥60.00."
     )
     await expect(message).to_have_value("I would take a full refund, as the lid leaks")
     await expect(form.get_by_label("Amount", exact=True)).to_have_value("89.90")
@@ -179,7 +180,7 @@ async def test_a_form_refused_as_stale_comes_back_filled_in_and_keeps_following_
     await form.get_by_label("Message").fill("Full refund, please")
     await form.get_by_role("button", name="Make an offer").click()
     await expect(page.locator("#case-head [role=alert]").first).to_contain_text(
-        "While you were writing, the merchant answered the complaint with an offer."
+        f"While you were writing, Test Merchant (merchant · {merchant['enterprise_name']}) answered the complaint"
     )
     await expect(form.get_by_label("Message")).to_have_value("Full refund, please")
     assert page.url.endswith(f"/cases/{reference}/actions/counter_offer")  # the refused form's answer
