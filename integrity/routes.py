@@ -234,7 +234,7 @@ async def listing_action_form(
     except InvalidInput as error:
         return await _listing_page(request, viewer, listing_id, 422, errors={e.field: e.message for e in error.errors})
     except Conflict as error:
-        return await _listing_page(request, viewer, listing_id, 409, problem=error.detail)
+        return await _listing_page(request, viewer, listing_id, 409, problem=error.reason)
     return Redirect(f"/registry/{listing_id}")
 
 

@@ -269,7 +269,8 @@ def _conflict(listing: dict[str, Any], message: str) -> Conflict:
         message
         + " "
         + _("The listing is now “%(label)s” (%(state)s, version %(version)d).")
-        % {"label": label("listing_state", listing["state"]), "state": listing["state"], "version": listing["version"]}
+        % {"label": label("listing_state", listing["state"]), "state": listing["state"], "version": listing["version"]},
+        reason=message,  # what a page shows: the state code and version are for API clients
     )
 
 
