@@ -145,6 +145,15 @@ def _formatted_datetime(value: datetime, tz: ZoneInfo, style: str, language: str
     return _format_datetime(value.astimezone(tz), format=style, locale=_BABEL_LOCALE[language])
 
 
+def format_moment(value: datetime, zone: tzinfo, style: str = "medium") -> str:
+    """A moment with its zone named, as deadlines and windows are told: "Dec 9, 2026, 5:00:00 PM (China Time)".
+    Pages and the messages that refuse an action too early use this one form, so they name the same date."""
+    return gettext("%(time)s (%(zone)s)") % {
+        "time": format_datetime(value, zone, style),  # type: ignore[arg-type]
+        "zone": zone_name(zone),
+    }
+
+
 def viewer_zone(viewer: object, default: tzinfo) -> tzinfo:
     """The time zone a person sees times in: the one they chose on their profile (a `timezone` on the
     viewer, once profiles have it), else the deployment's (ACCORD_TIMEZONE). The one place that decides."""

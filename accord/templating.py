@@ -31,6 +31,6 @@ def create_environment(settings: Settings) -> Environment:
     env.filters["file_size"] = i18n.format_file_size
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["label"] = i18n.label
-    env.globals["format_datetime"] = i18n.format_datetime  # in a zone of its own (the viewer's, cases/_next.html)
+    env.globals["format_moment"] = i18n.format_moment  # a time in a given zone (the viewer's), the zone named
     env.globals["current_language"] = i18n.current_language
     return env

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from accord.clock import working_days_left
 from accord.auth import Viewer
-from accord.i18n import N_, viewer_zone, zone_name
+from accord.clock import working_days_left
+from accord.i18n import N_, viewer_zone
 from accord.i18n import gettext as _
 from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, FORMER_MEDIATOR, MEDIATOR, MERCHANT
 from cases.tables import CaseState
@@ -308,8 +308,7 @@ class NextStep:
     timeout_action: str | None  # the system action that fires when the deadline runs out
     timeout_state: str | None  # where that action takes the case
     on_timeout: str | None  # translated
-    zone: tzinfo
-    zone_name: str
+    zone: tzinfo  # the viewer's
 
     def as_json(self) -> dict[str, Any]:
         """The API's `next` (cases.schemas.NextOut)."""
@@ -389,7 +388,6 @@ def next_step(
         timeout_state=((row.next_state or CaseState(case["state"])).value if row else None),
         on_timeout=_timeout_text(deadline, action),
         zone=zone,
-        zone_name=zone_name(zone),
     )
 
 

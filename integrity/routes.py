@@ -19,6 +19,7 @@ from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.files import FileStore, file_response, single_file
 from accord.i18n import gettext as _
+from accord.i18n import viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
@@ -26,13 +27,13 @@ from cases.forms import payload_from_form
 from cases.routes import provide_file_store
 from integrity import log, reports, service
 from integrity.tables import Tier, Violation
-from integrity.workflow import TRANSITIONS, RegistryContext, apply, is_public, relations
+from integrity.workflow import Offered, RegistryContext, apply, is_public, offered_actions, relations
 
 DEPENDENCIES = {"viewer": Provide(optional_viewer)}
 
 
 def provide_registry_context(state: State) -> RegistryContext:
-    return RegistryContext(clock=state.clock, calendar=state.calendar)
+    return RegistryContext(clock=state.clock, calendar=state.calendar, zone=state.settings.timezone)
 
 
 class ListingOut(BaseModel):
@@ -193,18 +194,17 @@ async def _listing_page(
 ) -> Any:
     listing = await service.listing_for(viewer, listing_id)
     involved = viewer is not None and bool(relations(listing, viewer))
-    actions = [
-        action
-        for (state, action), row in TRANSITIONS.items()
-        if involved and state == listing["state"] and relations(listing, viewer) & row.roles
-    ]
+    context = provide_registry_context(request.app.state)
+    offered = await offered_actions(listing, viewer, context) if involved else Offered([], {})
     return page(
         "integrity/listing.html",
         status=status,
         listing=listing if involved else service.public_view(listing),
         involved=involved,
         public=is_public(listing),
-        actions=actions,
+        actions=offered.now,
+        later=offered.later,
+        zone=viewer_zone(viewer, context.zone),
         events=await service.listing_events(viewer, listing) if viewer else [],
         evidence=await service.evidence_of(viewer, listing_id),
         problem=problem,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -20,7 +20,7 @@ from accord.auth import Viewer
 from accord.clock import Calendar, Clock
 from accord.db import is_sqlite
 from accord.errors import Conflict, Forbidden, NotFound
-from accord.i18n import N_, label, register_labels
+from accord.i18n import N_, format_moment, label, register_labels, viewer_zone
 from accord.i18n import gettext as _
 from accord.validation import parse
 from accounts.schemas import Strict
@@ -62,8 +62,13 @@ class Step:
     payload: Any
     now: datetime
     calendar: Calendar
+    zone: tzinfo = UTC  # the deployment's: times in messages are shown in the viewer's zone, else this one
     updates: dict[Any, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+
+    def moment(self, at: datetime) -> str:
+        """A time as every page shows it to this viewer: the listing page and its refusals say the same."""
+        return format_moment(at, viewer_zone(self.viewer, self.zone))
 
 
 Guard = Callable[[Step], Awaitable[str | None]]
@@ -77,6 +82,8 @@ class Row:
     payload: type[BaseModel] = NoPayload
     guard: Guard | None = None
     effect: Effect | None = None
+    # A time-bound action: from when it is possible, while its guard refuses it only for being early.
+    opens: Callable[[dict[str, Any]], datetime | None] | None = None
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -102,21 +109,28 @@ async def may_publish(step: Step) -> str | None:
     and only about an enterprise a registrar verified: the registry names no one on a consumer's say-so."""
     if not await Enterprise.exists().where(Enterprise.id == step.listing["enterprise"], Enterprise.verified.eq(True)):
         return _("Verify the enterprise's USCC first: the public registry names verified enterprises only.")
-    if step.listing["objection"] is None and step.now <= step.listing["objection_until"]:
-        return _("The enterprise may still object until %(until)s.") % {
-            "until": step.listing["objection_until"].isoformat()
-        }
+    if (opens := publication_opens(step.listing)) and step.now < opens:
+        return _("The enterprise may still object until %(until)s.") % {"until": step.moment(opens)}
     return None
+
+
+def publication_opens(listing: dict[str, Any]) -> datetime | None:
+    """Publication waits for the objection window to close, unless an objection was filed (and is decided)."""
+    return listing["objection_until"] if listing["objection"] is None else None
 
 
 async def minimum_served(step: Step) -> str | None:
     if step.listing["repair_application"]:
         return _("A repair application is already waiting for a decision.")
     if step.now < step.listing["minimum_until"]:
-        return _("Repair can be applied for from %(date)s.") % {
-            "date": step.listing["minimum_until"].date().isoformat()
-        }
+        # The moment in the viewer's zone, as the listing page shows it: the UTC date was a day early for
+        # listings published in Shanghai's small hours (before 08:00, still the day before in UTC).
+        return _("Repair can be applied for from %(date)s.") % {"date": step.moment(step.listing["minimum_until"])}
     return None
+
+
+def repair_opens(listing: dict[str, Any]) -> datetime | None:
+    return listing["minimum_until"] if not listing["repair_application"] else None
 
 
 async def repair_pending(step: Step) -> str | None:
@@ -189,9 +203,11 @@ TRANSITIONS: dict[tuple[ListingState, str], Row] = {
     (L.proposed, "notice"): Row(frozenset({ADMIN}), L.noticed, effect=notice),
     (L.proposed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
     (L.noticed, "object"): Row(frozenset({ENTERPRISE}), None, StatementIn, objection_window_open, record_objection),
-    (L.noticed, "publish"): Row(frozenset({ADMIN}), L.published, DecisionIn, may_publish, publish),
+    (L.noticed, "publish"): Row(frozenset({ADMIN}), L.published, DecisionIn, may_publish, publish, publication_opens),
     (L.noticed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
-    (L.published, "apply_repair"): Row(frozenset({ENTERPRISE}), None, StatementIn, minimum_served, apply_repair),
+    (L.published, "apply_repair"): Row(
+        frozenset({ENTERPRISE}), None, StatementIn, minimum_served, apply_repair, repair_opens
+    ),
     (L.published, "grant_repair"): Row(frozenset({ADMIN}), L.repaired, OptionalDecisionIn, repair_pending, end),
     (L.published, "refuse_repair"): Row(frozenset({ADMIN}), None, DecisionIn, repair_pending, refuse_repair),
     (L.published, "expire"): Row(frozenset({SYSTEM}), L.expired, guard=maximum_reached, effect=end),
@@ -255,6 +271,7 @@ def is_public(listing: dict[str, Any]) -> bool:
 class RegistryContext:
     clock: Clock
     calendar: Calendar
+    zone: tzinfo = UTC  # the deployment's time zone (ACCORD_TIMEZONE)
 
 
 async def _locked(listing_id: int) -> dict[str, Any] | None:
@@ -297,7 +314,9 @@ async def apply(
             raise _conflict(listing, _("This action is not possible at this stage."))
         if expected_version is not None and expected_version != listing["version"]:
             raise _conflict(listing, _("Someone changed this listing in the meantime."))
-        step = Step(listing, action, viewer, parse(row.payload, payload), context.clock.now(), context.calendar)
+        step = Step(
+            listing, action, viewer, parse(row.payload, payload), context.clock.now(), context.calendar, context.zone
+        )
         if row.guard and (problem := await row.guard(step)):
             raise _conflict(listing, problem)
         if row.effect:
@@ -339,3 +358,30 @@ async def _commit(step: Step, row: Row) -> None:
     await events.emit(
         events.DomainEvent("registry.transition", None, {"listing": listing["id"], "at": now.isoformat(), **data})
     )
+
+
+@dataclass(frozen=True)
+class Offered:
+    """The actions a viewer is offered on a listing: those that would succeed now (role and guard, on the same
+    clock as apply()), and time-bound ones that are not open yet, with the moment they open."""
+
+    now: list[str]
+    later: dict[str, datetime]
+
+
+async def offered_actions(listing: dict[str, Any], viewer: Viewer | None, context: RegistryContext) -> Offered:
+    related = relations(listing, viewer) if viewer is not None else frozenset()
+    now = context.clock.now()
+    allowed: list[str] = []
+    later: dict[str, datetime] = {}
+    for (state, action), row in TRANSITIONS.items():
+        if state.value != listing["state"] or not related & row.roles:
+            continue
+        step = Step(listing, action, viewer, None, now, context.calendar, context.zone)
+        if row.guard and await row.guard(step):
+            opens = row.opens(listing) if row.opens else None
+            if opens is not None and opens > now:
+                later[action] = opens
+            continue
+        allowed.append(action)
+    return Offered(allowed, later)

@@ -1,0 +1,70 @@
+"""No dead ends (issue 12 §7).
+
+Generated from the transition table: in every condition of every state that is not final, someone on the
+case can act — the consumer, the merchant, the mediator holding it, or any mediator from the queue (a
+registrar's reassignment does not count: nobody should have to ask for it) — or a running deadline's timeout
+will move it. A state added without a way out fails here by name. And whoever the "what happens next" panel
+says must act has something to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accord.clock import FrozenClock
+from cases.access import ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT
+from cases.next_steps import facts_of, situation_of
+from cases.tables import CaseState
+from cases.workflow import DEADLINES, Context, allowed_actions
+from tests.cases.conditions import NON_TERMINAL, Condition, case_row, conditions, offers_of, put_case_in
+from tests.cases.conftest import Parties
+
+PEOPLE = (CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR)
+
+
+async def _ways_out(
+    reference: str, condition: Condition, parties: Parties, context: Context
+) -> tuple[dict[str, list[str]], set[str], dict[str, Any], list[dict[str, Any]]]:
+    """What each person on the case may do, and which timeouts would move it, in this condition."""
+    case, offers = await case_row(reference), await offers_of(reference)
+    acting = {
+        who: await allowed_actions(case, parties.by_relation(who), context, offers)
+        for who in PEOPLE
+        if who != MEDIATOR or condition.mediator  # without a holder, "the mediator" is any mediator
+    }
+    timeouts = {kind.action for kind in DEADLINES.values() if condition.state in kind.running_in and kind.action}
+    return acting, timeouts & set(await allowed_actions(case, None, context, offers)), case, offers
+
+
+@pytest.mark.parametrize("state", NON_TERMINAL, ids=lambda state: state.value)
+async def test_every_condition_of_a_state_has_a_way_out(
+    state: CaseState, parties: Parties, filed_case: dict[str, Any], context: Context, clock: FrozenClock
+) -> None:
+    reference, stuck = filed_case["reference"], []
+    for condition in conditions((state,)):
+        await put_case_in(reference, condition, parties, clock)
+        acting, timeouts, _case, _offers = await _ways_out(reference, condition, parties, context)
+        if not any(acting.values()) and not timeouts:
+            stuck.append(str(condition))
+    assert stuck == [], "nobody can act and no deadline moves the case in: " + "; ".join(stuck)
+
+
+@pytest.mark.parametrize("state", NON_TERMINAL, ids=lambda state: state.value)
+async def test_whoever_must_act_next_can(
+    state: CaseState, parties: Parties, filed_case: dict[str, Any], context: Context, clock: FrozenClock
+) -> None:
+    reference, idle = filed_case["reference"], []
+    for condition in conditions((state,)):
+        await put_case_in(reference, condition, parties, clock)
+        acting, _timeouts, case, offers = await _ways_out(reference, condition, parties, context)
+        situation = situation_of(state.value, facts_of(case, offers, context))
+        assert situation.actors, f"{condition}: the panel names nobody who must act"
+        idle += [f"{condition}: {who}" for who in situation.actors if not acting.get(who)]
+    assert idle == [], "the panel says they must act, but they are offered nothing: " + "; ".join(idle)
+
+
+def test_the_conditions_cover_every_state_that_is_not_final() -> None:
+    covered = {condition.state for condition in conditions(NON_TERMINAL)}
+    assert covered == set(NON_TERMINAL) and len(NON_TERMINAL) == 6
