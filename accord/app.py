@@ -30,6 +30,7 @@ from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
 from accord.db import engine, prepare_database
 from accord.files import FileStore
+from accord.screening import screen_request
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
@@ -125,6 +126,7 @@ def create_app(
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_security_headers],
+        before_request=screen_request,  # what no database can store or find never reaches a handler
         dependencies={
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from accord.errors import FieldError, InvalidInput
 from accord.i18n import N_, gettext
+from accord.screening import RANGE_MESSAGE, fits_database
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,7 +29,23 @@ _MESSAGES = {
     "string_type": N_("Enter text here."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "int_from_float": N_("Enter a whole number."),
 }
+
+
+class StorableInput(BaseModel):
+    """Base of request bodies: every integer field must fit a database integer column.
+
+    Form fields arrive as text, so `offer_id=99999999999` parses as an int the database would refuse
+    (PostgreSQL INTEGER); it is a field error here instead.
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_database(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and not fits_database(value):
+            raise PydanticCustomError("int_range", gettext(RANGE_MESSAGE))
+        return value
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -7,6 +7,7 @@ visitor's language everywhere else.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +41,7 @@ from accord.errors import (
     UnsupportedMedia,
 )
 from accord.i18n import N_, gettext
+from accord.screening import database_int
 
 log = logging.getLogger("accord")
 
@@ -202,28 +204,44 @@ def page(template: str, status: int = 200, **context: Any) -> Template:
     return Template(template_name=template, context=context, status_code=status, media_type=MediaType.HTML)
 
 
+# One part of a dotted form name: a field name, or a list index in ASCII digits (str.isdigit() also
+# accepts "²", which int() refuses, and "٣", which int() reads as 3).
+_NAME_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]{1,3}")
+
+
 def nest_form(form: dict[str, Any]) -> dict[str, Any]:
     """Dotted form names become the JSON API's shape: `enterprise.uscc` nests, `remedies.0.type` lists.
 
-    Names starting with `_` (the CSRF token) are dropped.
+    Names starting with `_` (the CSRF token) are dropped. A name that is not a dotted path of field
+    names and indexes, or that is both a value and a group (`a=1&a.b=2`), is a field error.
     """
     nested: dict[str, Any] = {}
     for name, value in form.items():
         if name.startswith("_"):
             continue
+        *parents, leaf = parts = name.split(".")
+        if not all(_NAME_PART.fullmatch(part) for part in parts):
+            raise _bad_form_name(name)
         target = nested
-        *parents, leaf = name.split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
+            if not isinstance(target, dict):
+                raise _bad_form_name(name)
+        if isinstance(target.get(leaf), dict):
+            raise _bad_form_name(name)
         target[leaf] = value
     return _numbered_to_lists(nested)
+
+
+def _bad_form_name(name: str) -> InvalidInput:
+    return InvalidInput.one(name, gettext(N_("This field name is not accepted here.")))
 
 
 def _numbered_to_lists(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     node = {key: _numbered_to_lists(value) for key, value in node.items()}
-    if node and all(key.isdigit() for key in node):
+    if node and all(key.isdigit() for key in node):  # only ASCII digits pass _NAME_PART
         return [node[key] for key in sorted(node, key=int)]
     return node
 
@@ -238,6 +256,6 @@ def versioned(data: dict[str, Any], missing: str) -> tuple[int, dict[str, Any]]:
 
 
 def form_versioned(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The same for a form: a missing or garbled version can only be stale (-1 never matches)."""
-    version = str(payload.pop("version", ""))
-    return (int(version) if version.isdigit() else -1), payload
+    """The same for a form: a missing, garbled or impossible version can only be stale (-1 never matches)."""
+    version = database_int(str(payload.pop("version", "")))
+    return (-1 if version is None else version), payload

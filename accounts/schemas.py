@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic_core import PydanticCustomError
 
 from accord.i18n import gettext as _
+from accord.validation import StorableInput
 from accounts.passwords import MAX_LENGTH, password_problem
 from accounts.uscc import normalize_uscc, uscc_problem
 
@@ -68,7 +69,7 @@ DisplayName = Annotated[str, Field(max_length=100), AfterValidator(_display_name
 Password = Annotated[str, Field(max_length=MAX_LENGTH)]
 
 
-class Strict(BaseModel):
+class Strict(StorableInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 

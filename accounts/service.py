@@ -16,7 +16,7 @@ from accord.clock import Clock
 from accord.db import contains_text, is_unique_violation, write_transaction
 from accord.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from accord.i18n import gettext as _
-from accord.pagination import Window, page_of
+from accord.pagination import ID, TEXT, Window, page_of
 from accounts import invitations
 from accounts.credentials import Attempt, authenticate, sign_out_everywhere, viewer_from
 from accounts.invitations import Agency
@@ -279,7 +279,7 @@ async def search_enterprises(
         matches = contains_text('"enterprise"."name"', query)
         select = select.where(matches | Enterprise.uscc.like(code_prefix + "%") if code_prefix else matches)
     if window.after:
-        name, last_id = window.after[0], window.after[1]
+        name, last_id = window.keys(TEXT, ID)
         select = select.where(
             (Enterprise.name > name) | ((Enterprise.name == name) & (Enterprise.id > last_id))  # type: ignore[arg-type]
         )
@@ -296,7 +296,7 @@ async def search_users(query: str, role: str | None, window: Window) -> tuple[li
     if role:
         select = select.where(User.role == role)
     if window.after:
-        select = select.where(User.id < window.after[0])
+        select = select.where(User.id < window.keys(ID)[0])
     rows = await select.order_by(User.id, ascending=False).limit(window.limit + 1)
     return page_of(rows, window.limit, key=lambda row: [row["id"]])
 

@@ -22,6 +22,7 @@ from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, after_seq, window
 from accord.settings import Settings
+from accord.screening import database_int
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief
@@ -555,10 +556,10 @@ async def _filing_page(
     matches: list[dict[str, Any]] = []
     if q.strip():
         matches, _cursor = await search_enterprises(q, window(None, 10))
-    chosen = (form or {}).get("enterprise_id")
-    if chosen and chosen.isdigit() and not any(str(m["id"]) == chosen for m in matches):
+    chosen = database_int(str((form or {}).get("enterprise_id", "")))
+    if chosen is not None and not any(m["id"] == chosen for m in matches):
         with contextlib.suppress(NotFound):  # unknown or unverified: the form asks to choose again
-            matches = [await get_enterprise(int(chosen), verified_only=True)] + matches
+            matches = [await get_enterprise(chosen, verified_only=True)] + matches
     # The registry (another package) tells which of these merchants are publicly listed, if it is installed.
     listed = await request.app.state.get("listed_enterprises", _none_listed)([m["id"] for m in matches])
     return page(
@@ -620,14 +621,13 @@ async def file_case_form(
         contents = [await upload.read() for upload in _uploads(data)]
         for content in contents:  # every file is checked before anything is stored
             _check_upload(content)
-        result = await service.file_case(viewer, filing, context, local_today(context, settings))
+        files = list(zip(contents, chosen, strict=True))
+        today = local_today(context, settings)
+        result = await service.file_case_with_files(viewer, filing, files, context, today, store)
     except InvalidInput as error:
         errors = _errors_by_field(error)
         return await _filing_page(request, viewer, query, status=422, form=text_fields, errors=errors, files=chosen)
-    reference = result.case["reference"]
-    for upload, content in zip(_uploads(data), contents, strict=True):
-        await service.add_evidence(viewer, reference, content, "joint", "", context, store, upload.filename)
-    return Redirect(f"/cases/{reference}?filed=1")
+    return Redirect(f"/cases/{result.case['reference']}?filed=1")
 
 
 def _check_upload(content: bytes) -> None:

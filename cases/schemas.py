@@ -409,7 +409,8 @@ class CaseSummaryOut(BaseModel):
 class MessageIn(Strict):
     channel: Literal["joint", "caucus:consumer", "caucus:merchant", "internal"]
     text: LongText
-    client_id: Annotated[str | None, Field(max_length=64)] = None
+    # An empty key is no key: "" twice must not collide as the same message (case_message_client).
+    client_id: Annotated[str | None, Field(max_length=64), AfterValidator(lambda key: key or None)] = None
 
 
 class MessageOut(BaseModel):

@@ -16,7 +16,7 @@ from accord.auth import Viewer
 from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
-from accord.pagination import Window, page_of
+from accord.pagination import ID, TIME, Window, page_of
 from accounts.service import find_or_create_enterprise
 from accounts.tables import Enterprise, User
 from cases import record, story
@@ -197,6 +197,28 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
     return FilingResult(case=case, warnings=warnings)
 
 
+async def file_case_with_files(
+    viewer: Viewer,
+    data: CaseFilingIn,
+    files: list[tuple[bytes, str | None]],
+    context: Context,
+    local_today: date,
+    store: FileStore,
+) -> FilingResult:
+    """Filing with its evidence files (content, device file name): all stored, or nothing.
+
+    Every check comes first (the form also sniffs each file), then one transaction holds the case
+    and its files, so a refusal never leaves a case without the files it was filed with.
+    """
+    if len(files) > MAX_EVIDENCE_PER_CASE:
+        raise InvalidInput.one("evidence", _("Attach at most %(n)d files.") % {"n": MAX_EVIDENCE_PER_CASE})
+    async with events.atomic():
+        result = await file_case(viewer, data, context, local_today)
+        for content, file_name in files:
+            await add_evidence(viewer, result.case["reference"], content, "joint", "", context, store, file_name)
+    return result
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -336,7 +358,7 @@ async def list_cases(
         due = Deadline.select(Deadline.case).where(Deadline.closed_at.is_null(), Deadline.due_at <= due_before)
         query = query.where(Case.id.is_in(due))
     if window.after:
-        stamp, last_id = datetime.fromisoformat(str(window.after[0])), int(window.after[1])  # type: ignore[arg-type]
+        stamp, last_id = window.keys(TIME, ID)
         query = query.where((Case.updated_at < stamp) | ((Case.updated_at == stamp) & (Case.id < last_id)))
     rows = (
         await query.order_by(Case.updated_at, ascending=False)

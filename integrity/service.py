@@ -15,7 +15,7 @@ from accord.db import contains_text
 from accord.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from accord.files import store_upload
 from accord.i18n import gettext as _
-from accord.pagination import Window, page_of
+from accord.pagination import ID, Window, page_of
 from accounts.schemas import Strict
 from accounts.tables import Enterprise, User
 from cases.record import canonical_json
@@ -161,7 +161,7 @@ async def search_public(query: str, window: Window) -> tuple[list[dict[str, Any]
         matches = contains_text('"registry_listing$enterprise"."name"', query)
         select = select.where(matches | (Listing.enterprise.uscc == code) if code else matches)
     if window.after:
-        select = select.where(Listing.id < int(window.after[0]))  # type: ignore[call-overload]
+        select = select.where(Listing.id < window.keys(ID)[0])
     rows = await select.order_by(Listing.id, ascending=False).limit(window.limit + 1)
     return page_of(rows, window.limit, key=lambda row: [row["id"]])
 

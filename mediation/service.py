@@ -18,7 +18,7 @@ from accord.db import write_transaction
 from accord.errors import DomainError, Forbidden
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
-from accord.pagination import Window, page_of
+from accord.pagination import ID, TIME, Window, optional, page_of
 from accounts.service import USER_COLUMNS, act_as, record_admin_action, require_admin
 from accounts.tables import MediatorProfile, User
 from cases.access import conflicted
@@ -88,7 +88,7 @@ async def queue(
                 query = query.where(Case.enterprise != viewer.enterprise_id)
     query = _filtered(query, wanted, now)
     if window.after:
-        query = query.where(_after(window.after))
+        query = query.where(_after(*window.keys(optional(TIME), ID)))
     # Cases without a running deadline come last on both engines (SQLite would sort NULL first).
     rows = await query.order_by(OrderByRaw("next_due_at IS NULL"), Case.next_due_at, Case.id).limit(window.limit + 1)
     shown, cursor = page_of(rows, window.limit, key=lambda row: [_iso(row["next_due_at"]), row["id"]])
@@ -108,12 +108,10 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _after(cursor: list[object]) -> Any:
+def _after(due: datetime | None, last_id: int) -> Any:
     """Rows after the cursor's (due, id) in the queue's order: due first, then those without a deadline."""
-    last_id = int(cursor[1])  # type: ignore[call-overload]
-    if cursor[0] is None:
+    if due is None:
         return Case.next_due_at.is_null() & (Case.id > last_id)
-    due = datetime.fromisoformat(str(cursor[0]))
     later = (Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id))
     return later | Case.next_due_at.is_null()
 

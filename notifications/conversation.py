@@ -23,9 +23,11 @@ from pydantic import ValidationError
 
 from accord import events, i18n, validation
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
-from accord.errors import DomainError
+from accord.errors import DomainError, InvalidInput
 from accord.i18n import gettext as _
 from accord.i18n import label
+from accord.pagination import after_seq
+from accord.screening import unstorable_field
 from cases import service
 from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
@@ -189,7 +191,7 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
     await socket.accept()
     try:
         first = json.loads(await asyncio.wait_for(socket.receive_text(), timeout=AUTH_FRAME_SECONDS))
-    except (TimeoutError, ValueError, WebSocketDisconnect):
+    except (TimeoutError, ValueError, RecursionError, WebSocketDisconnect):
         return None
     if not isinstance(first, dict) or first.get("type") != "auth" or not isinstance(first.get("token"), str):
         return None
@@ -216,9 +218,12 @@ async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]
         return
     if socket.connection_state == "init":
         await socket.accept()
-    after = socket.query_params.get("after", "0")
-    session = Session(socket, viewer, case, related, int(after) if after.isdigit() else 0)
-    await _serve(session)
+    try:  # the last sequence number the client has: ASCII digits within the database's range
+        after = after_seq(socket.query_params.get("after") or None, 0)
+    except InvalidInput:
+        await refuse(socket, 4400, "invalid after")
+        return
+    await _serve(Session(socket, viewer, case, related, after))
 
 
 async def _serve(session: Session) -> None:
@@ -285,10 +290,15 @@ async def _listen(session: Session) -> None:
             raw = await socket.receive_text()
             try:
                 frame = json.loads(raw)
-            except ValueError:
+                problem = unstorable_field(frame)
+            except (ValueError, RecursionError):  # TooDeep is a ValueError
                 await _error(socket, "invalid_json", _("Frames are JSON objects."))
                 continue
-            handler = _HANDLERS.get(frame.get("type")) if isinstance(frame, dict) else None
+            if problem is not None:
+                await _error(socket, "invalid", f"{problem.field}: {problem.message}", _client_id(frame))
+                continue
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
             if handler is None:
                 await _error(socket, "unknown_type", _("Unknown frame type."))
                 continue
@@ -314,6 +324,10 @@ async def _send(session: Session, frame: dict[str, Any]) -> None:
         await _error(session.socket, "forbidden", error.detail, client_id)
         return
     await session.socket.send_json({"type": "ack", "client_id": message.client_id, "seq": stored["seq"]})
+
+
+def _client_id(frame: Any) -> Any:
+    return frame.get("client_id") if isinstance(frame, dict) else None
 
 
 def _too_fast_detail(limit: int) -> str:

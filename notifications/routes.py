@@ -17,6 +17,7 @@ from accord.errors import NotFound
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, window
+from accord.screening import database_int
 from accord.web import page
 from accounts.schemas import Strict
 from notifications import digest, mailer, service
@@ -90,8 +91,7 @@ async def inbox_page(viewer: NamedDependency[Viewer], cursor: FromQuery[str | No
 async def inbox_mark_read(
     viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
 ) -> Any:
-    up_to = str(data.get("up_to_id", ""))
-    await service.mark_read(viewer, int(up_to) if up_to.isdigit() else None, clock.now())
+    await service.mark_read(viewer, database_int(str(data.get("up_to_id", ""))), clock.now())
     return Redirect("/inbox")
 
 
@@ -133,11 +133,11 @@ async def unsubscribe_page(u: FromQuery[int], k: FromQuery[str], t: FromQuery[st
 
 @post("/unsubscribe")
 async def unsubscribe(data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]) -> Any:
-    user_id, kind, token = str(data.get("u", "")), str(data.get("k", "")), str(data.get("t", ""))
-    if not user_id.isdigit() or not service.token_valid(int(user_id), kind, token):
+    user_id, kind, token = database_int(str(data.get("u", ""))), str(data.get("k", "")), str(data.get("t", ""))
+    if user_id is None or not service.token_valid(user_id, kind, token):
         raise NotFound(_("This unsubscribe link is not valid."))
-    await service.unsubscribe(int(user_id), kind, clock.now())
-    return page("notifications/unsubscribe.html", user_id=int(user_id), kind=kind, token=token, done=True)
+    await service.unsubscribe(user_id, kind, clock.now())
+    return page("notifications/unsubscribe.html", user_id=user_id, kind=kind, token=token, done=True)
 
 
 # --- registrar: the outbox -----------------------------------------------------------------------

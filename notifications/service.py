@@ -17,7 +17,7 @@ from typing import Any
 from accord import events, i18n
 from accord.auth import Viewer
 from accord.i18n import N_, register_labels
-from accord.pagination import Window, page_of
+from accord.pagination import ID, Window, page_of
 from accord.settings import get_settings
 from accord.templating import create_environment
 from accounts.tables import User
@@ -369,7 +369,7 @@ def _now() -> datetime:
 async def inbox(viewer: Viewer, window: Window) -> tuple[list[dict[str, Any]], str | None]:
     query = Notification.select().where(Notification.recipient == viewer.id)
     if window.after:
-        query = query.where(Notification.id < int(window.after[0]))  # type: ignore[call-overload]
+        query = query.where(Notification.id < window.keys(ID)[0])
     rows = await query.order_by(Notification.id, ascending=False).limit(window.limit + 1)
     return page_of(rows, window.limit, key=lambda row: [row["id"]])
 
