@@ -772,6 +772,9 @@ async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> N
     updates = {**step.updates, Case.state: next_state.value, Case.version: case["version"] + 1, Case.updated_at: now}
     if next_state in TERMINAL_STATES and case["state"] not in TERMINAL_STATES:
         updates[Case.terminal_at] = now
+    if case["info_requested_from"] and next_state not in DEADLINES["information_due"].running_in:
+        # A question ends with the mediation it was asked in: an appeal's new mediation starts without it.
+        updates[Case.info_requested_from] = None
     changed = (
         await Case.update(updates).where(Case.id == case["id"], Case.version == case["version"]).returning(Case.id)
     )

@@ -16,10 +16,10 @@ import pytest
 from accord.clock import FrozenClock
 from cases.access import ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT
 from cases.next_steps import facts_of, situation_of
-from cases.tables import CaseState
+from cases.tables import Case, CaseState
 from cases.workflow import DEADLINES, Context, allowed_actions
 from tests.cases.conditions import NON_TERMINAL, Condition, case_row, conditions, offers_of, put_case_in
-from tests.cases.conftest import Parties
+from tests.cases.conftest import Parties, act, to_mediation
 
 PEOPLE = (CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR)
 
@@ -68,3 +68,17 @@ async def test_whoever_must_act_next_can(
 def test_the_conditions_cover_every_state_that_is_not_final() -> None:
     covered = {condition.state for condition in conditions(NON_TERMINAL)}
     assert covered == set(NON_TERMINAL) and len(NON_TERMINAL) == 6
+
+
+async def test_a_question_ends_with_the_mediation_it_was_asked_in(cast: Any) -> None:
+    case = await to_mediation(cast)
+    await act(cast.mediator, case, "request_info", party="consumer", question="Which size did you order?")
+    closed = (await act(cast.mediator, case, "close_unresolved", note="The parties could not agree.")).json()
+    assert closed["state"] == "unresolved"
+    assert (await Case.select(Case.info_requested_from).where(Case.reference == case["reference"]).first()) == {
+        "info_requested_from": None
+    }
+    await act(cast.consumer, case, "appeal", reason="The mediator did not wait for my answer.")
+    await act(cast.other_mediator, case, "claim")
+    admitted = (await act(cast.other_mediator, case, "admit")).json()
+    assert admitted["next"]["situation"] == "in_mediation" and "request_info" in admitted["allowed_actions"]
