@@ -88,7 +88,8 @@ class Story:
         self.now = now
         local_start = datetime.combine((now - timedelta(days=days_ago)).astimezone(DEMO_TIMEZONE).date(), at)
         self.clock = FrozenClock(min(local_start.replace(tzinfo=DEMO_TIMEZONE), now))
-        self.context = Context(clock=self.clock, calendar=WeekdayCalendar())
+        # Due dates end at the end of the day in Shanghai, as the app's own context has them.
+        self.context = Context(clock=self.clock, calendar=WeekdayCalendar(), zone=DEMO_TIMEZONE)
         self.reference = ""
 
     def later(self, *, days: int = 0, hours: int = 0, minutes: int = 0) -> None:
