@@ -146,7 +146,7 @@ async def test_full_happy_path(cast: Cast, clock: FrozenClock, context: Any) -> 
     resolved = (await act(cast.consumer, case, "confirm_fulfilment")).json()
     assert resolved["state"] == "resolved" and resolved["deadlines"] == {}
     rated = (await act(cast.consumer, case, "rate", score=5, comment="Fair and fast.")).json()
-    assert rated["rating"] == 5
+    assert rated["rating"] == {"score": 5, "comment": "Fair and fast."}
     assert (await act(cast.consumer, case, "rate", score=1)).status_code == 409
     record = (await cast.consumer.get(f"/api/v1/cases/{case['reference']}/record")).json()
     assert record["verified"]
