@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from babel.lists import format_list
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
@@ -19,7 +20,7 @@ from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.files import FileStore, FileTooLarge, UnsupportedFile, file_response, single_file, sniff
 from accord.i18n import gettext as _
-from accord.i18n import label
+from accord.i18n import babel_locale, label, ngettext
 from accord.pagination import Page, after_seq, window
 from accord.settings import Settings
 from accord.screening import database_int
@@ -642,12 +643,15 @@ async def case_page(
     viewer: NamedDependency[Viewer],
     reference: FromPath[str],
     context: NamedDependency[Context],
+    added: FromQuery[int | None] = None,
     filed: FromQuery[bool] = False,
     done: FromQuery[str | None] = None,
     since: FromQuery[str | None] = None,
 ) -> Any:
     """`since`: the version a page showed before it asked for itself again (case.js, on a live change)."""
     notice = _("Your complaint has been filed. The merchant has been asked to answer.") if filed else None
+    if filed or added is not None:  # the page confirms uploads by the files' names
+        notice = " ".join(filter(None, [notice, await _uploads_notice(viewer, reference, added)]))
     if done:
         notice = _("Done: %(action)s.") % {"action": label("action", done)}
     shown = int(since) if since and since.isascii() and since.isdigit() and len(since) <= 9 else None
@@ -777,7 +781,24 @@ async def evidence_form(
         return await _case_page(
             viewer, reference, context, status=_STATUS_OF_REFUSAL[type(error)], refusal=refusal,
         )
-    return Redirect(f"/cases/{reference}#evidence")
+    return Redirect(f"/cases/{reference}?added={added['id']}#evidence")
+
+
+async def _uploads_notice(viewer: Viewer, reference: str, evidence_id: int | None) -> str | None:
+    """Which files were added, by name: the one just uploaded, or (after filing) all the case has."""
+    files = [
+        story.file_name(item)
+        for item in await service.evidence_list(viewer, reference)
+        if evidence_id is None or item["id"] == evidence_id
+    ]
+    if not files:
+        return None
+    if evidence_id is not None:
+        return _("%(file)s was added.") % {"file": files[0]}
+    return ngettext("File added: %(files)s.", "Files added: %(files)s.", len(files)) % {
+        "files": format_list(files, locale=babel_locale())
+    }
+
 
 
 @get("/cases/{reference:str}/evidence/{evidence_id:int}", dependencies=DEPENDENCIES)
