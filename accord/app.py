@@ -141,7 +141,7 @@ def create_app(
                 "case_terms": terms_from(settings.deadline_overrides),
                 "listed_enterprises": integrity.service.publicly_listed,
                 "background_jobs": [integrity.service.expire_due, send_reminders, send_digests, _mail_job(settings)],
-                "unread_counter": notifications.service.unread_count,
+                "unread_counter": notifications.service.unread_on_page,
             }
         ),
         openapi_config=OpenAPIConfig(

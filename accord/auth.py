@@ -39,6 +39,7 @@ class Viewer:
     # Merchant agents: "pending" | "approved" | "rejected". The enterprise fields above are set only once
     # the agent is approved, so every check against `enterprise_id` keeps unapproved agents out.
     agent_status: str | None = None
+    timezone: str = ""  # the zone they see times in (IANA name); "" for the deployment's (i18n.viewer_zone)
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
@@ -60,7 +61,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 class ViewerMiddleware:
-    """Resolves the viewer and the language of every HTTP request and WebSocket."""
+    """Resolves the viewer, the language and the time zone of every HTTP request and WebSocket."""
 
     def __init__(self, app: ASGIApp, resolver: ViewerResolver, skip_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
@@ -84,14 +85,17 @@ class ViewerMiddleware:
         scope.setdefault("state", {})["language"] = language
         await self._count_unread(scope, viewer)
         token = i18n.use_language(language)
+        zone = i18n.use_zone(i18n.viewer_zone(viewer, scope["app"].state.settings.timezone))
         try:
             await self.app(scope, receive, send)
         finally:
+            i18n.reset_zone(zone)
             i18n.reset_language(token)
 
     @staticmethod
     async def _count_unread(scope: Scope, viewer: Viewer | None) -> None:
-        """Pages show the unread badge; the count comes from whichever package installed a counter."""
+        """Pages show the unread badge; the count comes from whichever package installed a counter, given
+        the page being opened (whose own notices are read now: opening a case reads its notices)."""
         counter = scope["app"].state.get("unread_counter")
         if (
             viewer
@@ -100,7 +104,7 @@ class ViewerMiddleware:
             and scope["method"] == "GET"
             and not scope["path"].startswith("/api/")
         ):
-            scope["state"]["unread"] = await counter(viewer)
+            scope["state"]["unread"] = await counter(viewer, scope["path"], scope["app"].state.clock.now())
 
 
 class CookieCSRFMiddleware(CSRFMiddleware):

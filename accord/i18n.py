@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, date, datetime, tzinfo
@@ -35,6 +35,8 @@ _CATALOG_FOLDER = {"en": "en", "zh-Hans": "zh_Hans"}
 _BABEL_LOCALE = {"en": Locale.parse("en"), "zh-Hans": Locale.parse("zh_Hans_CN")}
 
 _current_language: ContextVar[str] = ContextVar("accord_language", default=DEFAULT_LANGUAGE)
+# The zone times are shown in for the request or mail in progress, as `viewer_zone` chose it for its reader.
+_current_zone: ContextVar[tzinfo | None] = ContextVar("accord_zone", default=None)
 
 
 def _load(language: str) -> _gettext.NullTranslations:
@@ -78,13 +80,30 @@ def reset_language(token: Token[str]) -> None:
 
 
 @contextmanager
-def speaking(language: str) -> Iterator[None]:
-    """Translate and format in `language` for the duration (e.g. a mail to someone else)."""
+def speaking(language: str, zone: tzinfo | None = None) -> Iterator[None]:
+    """Translate and format in `language`, times in `zone`, for the duration (e.g. a mail to someone else)."""
     token = use_language(language)
+    zone_token = _current_zone.set(zone) if zone is not None else None
     try:
         yield
     finally:
+        if zone_token is not None:
+            _current_zone.reset(zone_token)
         reset_language(token)
+
+
+def use_zone(zone: tzinfo) -> Token[tzinfo | None]:
+    return _current_zone.set(zone)
+
+
+def reset_zone(token: Token[tzinfo | None]) -> None:
+    _current_zone.reset(token)
+
+
+def shown_zone(default: tzinfo) -> tzinfo:
+    """The zone times are shown in now: the reader's (set per request and per mail from `viewer_zone`), or
+    `default` (ACCORD_TIMEZONE) where nobody in particular reads."""
+    return _current_zone.get() or default
 
 
 def normalize_language(tag: str | None) -> str | None:
@@ -156,8 +175,8 @@ def format_moment(value: datetime, zone: tzinfo, style: str = "medium") -> str:
 
 def viewer_zone(viewer: object, default: tzinfo) -> tzinfo:
     """The time zone a person sees times in: the one they chose on their profile (a `timezone` on the
-    viewer, once profiles have it), else the deployment's (ACCORD_TIMEZONE). The one place that decides."""
-    chosen = getattr(viewer, "timezone", None)
+    viewer, or in a user row), else the deployment's (ACCORD_TIMEZONE). The one place that decides."""
+    chosen = viewer.get("timezone") if isinstance(viewer, Mapping) else getattr(viewer, "timezone", None)
     if isinstance(chosen, tzinfo):
         return chosen
     if isinstance(chosen, str) and chosen:

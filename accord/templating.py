@@ -22,10 +22,13 @@ def create_environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["datetime"] = lambda value, style="medium": i18n.format_datetime(value, settings.timezone, style)
+    # Times in the zone of whoever reads: the viewer of a page, the recipient of a mail (i18n.shown_zone).
+    env.filters["datetime"] = lambda value, style="medium": i18n.format_datetime(
+        value, i18n.shown_zone(settings.timezone), style  # type: ignore[arg-type]
+    )
     env.filters["date"] = i18n.format_date
     env.filters["date_of"] = lambda moment: (
-        i18n.format_date(moment.astimezone(settings.timezone).date()) if moment else ""
+        i18n.format_date(moment.astimezone(i18n.shown_zone(settings.timezone)).date()) if moment else ""
     )
     env.filters["money"] = i18n.format_money
     env.filters["file_size"] = i18n.format_file_size

@@ -135,6 +135,7 @@ APPLICATION_COLUMNS = (
     User.email,
     User.display_name,
     User.language,
+    User.timezone,
     User.active,
     User.created_at,
     User.agent_status,

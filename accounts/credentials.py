@@ -38,7 +38,8 @@ def digest(secret: str) -> str:
 
 
 async def authenticate(email: str, password: str, attempt: Attempt, clock: Clock, per_address: int) -> dict[str, Any]:
-    """The active user with these credentials; the same error whether the email or password is wrong.
+    """The active user with these credentials; the same error whether the email or password is wrong
+    (a deactivated user who gives the right password is told their account is deactivated).
 
     Wrong passwords make further attempts wait (accounts.throttle); the profile's current-password
     check comes through here too, so it is no side door for guessing.
@@ -49,9 +50,13 @@ async def authenticate(email: str, password: str, attempt: Attempt, clock: Clock
     user = await User.select().where(User.email == email).first()
     stored_hash = user["password_hash"] if user else None
     valid = await asyncio.to_thread(verify_password, stored_hash, password)
-    if not valid or user is None or not user["active"]:
+    if not valid or user is None:
         await throttle.record_failure(throttles, clock)
         raise NotAuthenticated(_("The email or password is not correct."))
+    if not user["active"]:  # only who knows the password learns this: the same answer as ever to anyone else
+        raise NotAuthenticated(
+            _("Your account has been deactivated. If you think this is a mistake, contact Accord's registrars.")
+        )
     if own_failures:
         await throttle.forget_failures(throttles[0])
     if needs_rehash(user["password_hash"]):
@@ -69,6 +74,7 @@ def _viewer_columns(user: Any) -> list[Any]:
         user.display_name.as_alias("display_name"),
         user.role.as_alias("role"),
         user.language.as_alias("language"),
+        user.timezone.as_alias("timezone"),
         user.active.as_alias("active"),
         user.enterprise.id.as_alias("enterprise_id"),
         user.enterprise.name.as_alias("enterprise_name"),
@@ -105,6 +111,7 @@ def viewer_from(row: dict[str, Any], user_id: int, credential: str, credential_i
         credential=credential,
         credential_id=credential_id,
         agent_status=row["agent_status"],
+        timezone=row["timezone"],
     )
 
 

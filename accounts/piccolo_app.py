@@ -10,6 +10,7 @@ from accounts.tables import (
     Enterprise,
     LoginFailure,
     MediatorProfile,
+    PasswordReset,
     User,
     UserSession,
 )
@@ -27,5 +28,6 @@ APP_CONFIG = AppConfig(
         AdminAction,
         AgencyProof,
         AgentInvitation,
+        PasswordReset,
     ],
 )

@@ -14,7 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from accord.auth import (
     SESSION_COOKIE,
@@ -33,12 +33,15 @@ from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
 from accord.web import nest_form, page, safe_next
-from accounts import credentials, invitations, service, throttle
+from accounts import credentials, invitations, recovery, service, throttle
 from accounts.schemas import (
     ActiveChangeIn,
     AdminUserOut,
     EnterpriseOut,
+    ForgotPasswordIn,
+    ForgotPasswordOut,
     PasswordChangeIn,
+    PasswordResetIn,
     ProfileIn,
     RegistrationIn,
     RoleChangeIn,
@@ -47,9 +50,10 @@ from accounts.schemas import (
     UserOut,
     VerificationIn,
     admin_user_out,
+    time_zone_names,
     user_out,
 )
-from accounts.tables import Role
+from accounts.tables import AgentStatus, Role
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -122,16 +126,24 @@ def viewer_resolver(settings: NamedDependency[Settings]) -> ViewerResolver:
 # --- sign in / out -------------------------------------------------------------------------------
 
 
+def landing(user: dict[str, Any]) -> str:
+    """Where someone's work is, for after sign-in: a mediator's queue, the registrars' desk, the cases of a
+    consumer or an agent (an agent nobody has approved yet waits on their enterprise page)."""
+    if user["role"] == Role.merchant and user["agent_status"] != AgentStatus.approved:
+        return "/agency"
+    return {Role.mediator: "/queue", Role.admin: "/admin"}.get(user["role"], "/cases")
+
+
 @get("/login", name="login")
-async def login_page(next: FromQuery[str | None] = None) -> Any:
-    return page("accounts/login.html", next=safe_next(next), form={}, errors={})
+async def login_page(next: FromQuery[str | None] = None, reset: FromQuery[bool] = False) -> Any:
+    return page("accounts/login.html", next=safe_next(next, ""), form={}, errors={}, reset=reset)
 
 
 @post("/login")
 async def login(
     request: Request[Any, Any, Any], data: Form, clock: NamedDependency[Clock], settings: NamedDependency[Settings]
 ) -> Any:
-    next_path = safe_next(data.get("next"))
+    next_path = safe_next(data.get("next"), "")  # "": where their work is, once we know who they are
     email = str(data.get("email", ""))
     attempt = _attempt(request, email, settings)
     try:
@@ -145,7 +157,7 @@ async def login(
     except NotAuthenticated as error:
         return page("accounts/login.html", status=401, next=next_path, form={"email": email}, failure=error.detail)
     session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
-    response = Redirect(next_path)
+    response = Redirect(next_path or landing(user))
     response.set_cookie(_session_cookie(session_id, settings))
     response.set_cookie(_device_cookie(user["email"], settings))
     return response
@@ -163,6 +175,54 @@ async def logout(request: Request[Any, Any, Any], settings: NamedDependency[Sett
     response = Redirect("/")
     response.set_cookie(_expired_session_cookie(settings))
     return response
+
+
+# --- a forgotten password ------------------------------------------------------------------------
+
+
+@get("/password/forgot")
+async def forgot_page(sent: FromQuery[bool] = False) -> Any:
+    return page("accounts/forgot.html", sent=sent, form={}, errors={})
+
+
+@post("/password/forgot")
+async def forgot(request: Request[Any, Any, Any], data: Form, clock: NamedDependency[Clock]) -> Any:
+    form = {"email": str(data.get("email", ""))}
+    try:
+        asked = parse(ForgotPasswordIn, nest_form(data))
+        await recovery.request_link(asked.email, client_address(request), clock)
+    except InvalidInput as error:
+        return page("accounts/forgot.html", status=422, form=form, errors=_by_field(error.errors))
+    except RateLimited as error:
+        response = page("accounts/forgot.html", status=429, form=form, errors={}, failure=error.detail)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    return Redirect("/password/forgot?sent=1")  # the same answer, whether an account has the address or not
+
+
+async def _reset_page(token: str, clock: Clock, status: int = 200, errors: dict[str, str] | None = None) -> Any:
+    """The form of a usable link; otherwise why the link opens nothing (404)."""
+    try:
+        owner = await recovery.link_owner(token, clock)
+    except NotFound as error:
+        return page("accounts/reset.html", status=404, owner=None, failure=error.detail)
+    return page("accounts/reset.html", status=status, owner=owner, token=token, errors=errors or {})
+
+
+@get("/password/reset/{token:str}")
+async def reset_page(token: FromPath[str], clock: NamedDependency[Clock]) -> Any:
+    return await _reset_page(token, clock)
+
+
+@post("/password/reset/{token:str}")
+async def reset(token: FromPath[str], data: Form, clock: NamedDependency[Clock]) -> Any:
+    try:
+        await recovery.reset_password(token, str(data.get("new_password", "")), clock)
+    except NotFound:
+        return await _reset_page(token, clock)
+    except InvalidInput as error:
+        return await _reset_page(token, clock, status=422, errors=_by_field(error.errors))
+    return Redirect("/login?reset=1")
 
 
 # --- registration --------------------------------------------------------------------------------
@@ -207,8 +267,9 @@ async def register(
         form = {key: value for key, value in data.items() if "password" not in key}
         return await _register_page(form, clock, status=422, errors=_by_field(error.errors))
     session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
-    # A new agent's next step is their enterprise page: waiting for approval, or their colleagues.
-    response = Redirect("/agency?done=registered" if user["role"] == Role.merchant else "/profile?welcome=1")
+    # A new agent's next step is their enterprise page (waiting for approval, or their colleagues); a new
+    # consumer came to complain.
+    response = Redirect("/agency?done=registered" if user["role"] == Role.merchant else "/cases/new?welcome=1")
     response.set_cookie(_session_cookie(session_id, settings))
     response.set_cookie(_device_cookie(user["email"], settings))
     return response
@@ -224,7 +285,13 @@ def _by_field(errors: list[FieldError]) -> dict[str, str]:
 async def _profile_page(viewer: Viewer, status: int = 200, **extra: Any) -> Any:
     user = await service.get_user(viewer.id)
     tokens = await credentials.list_tokens(viewer)
-    context: dict[str, Any] = {"user": user, "tokens": tokens, "errors": {}, "form": {}}
+    context: dict[str, Any] = {
+        "user": user,
+        "tokens": tokens,
+        "errors": {},
+        "form": {},
+        "time_zones": time_zone_names(),
+    }
     context.update(extra)
     return page("accounts/profile.html", status=status, **context)
 
@@ -310,6 +377,12 @@ async def switch_language(request: Request[Any, Any, Any], data: Form, settings:
 _admin = {"viewer": Provide(require_role(Role.admin.value))}
 
 
+@get("/admin", dependencies=_admin)
+async def admin_home(viewer: NamedDependency[Viewer]) -> Any:
+    """Where a registrar lands after signing in: every desk of theirs, and how many agents wait."""
+    return page("admin/home.html", waiting_agents=await service.agents_waiting())
+
+
 @get("/admin/users", dependencies=_admin)
 async def admin_users(
     viewer: NamedDependency[Viewer],
@@ -393,6 +466,29 @@ async def api_token(
     token = await credentials.issue_token(user["id"], data.label, clock)
     body = TokenOut(token=token, user=user_out(await service.get_user(user["id"])))
     return Response(body, status_code=HTTP_201_CREATED, cookies=[_device_cookie(user["email"], settings)])
+
+
+@post(
+    "/auth/password/forgot",
+    status_code=HTTP_202_ACCEPTED,
+    summary="Ask for a link to set a new password (mailed if an active account has the address; same answer)",
+)
+async def api_forgot(
+    request: Request[Any, Any, Any], data: JSONBody[ForgotPasswordIn], clock: NamedDependency[Clock]
+) -> ForgotPasswordOut:
+    await recovery.request_link(data.email, client_address(request), clock)
+    return ForgotPasswordOut(
+        detail=_("If an Accord account uses this address, we have sent it a link to set a new password.")
+    )
+
+
+@post(
+    "/auth/password/reset",
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Set a new password with the token of a mailed link (ends every session, revokes every token)",
+)
+async def api_reset(data: JSONBody[PasswordResetIn], clock: NamedDependency[Clock]) -> None:
+    await recovery.reset_password(data.token, data.new_password, clock)
 
 
 @delete(
@@ -496,6 +592,10 @@ page_routes = [
     login,
     logout_page,
     logout,
+    forgot_page,
+    forgot,
+    reset_page,
+    reset,
     register_page,
     register,
     profile_page,
@@ -504,6 +604,7 @@ page_routes = [
     create_token,
     revoke_token_form,
     switch_language,
+    admin_home,
     admin_users,
     admin_user,
     admin_change_role,
@@ -517,6 +618,8 @@ api_router = Router(
     route_handlers=[
         api_register,
         api_token,
+        api_forgot,
+        api_reset,
         api_revoke_token,
         api_change_password,
         api_me,

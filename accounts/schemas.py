@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
@@ -67,6 +69,23 @@ Country = Annotated[str, Field(max_length=2), AfterValidator(_country)]
 ShopUrl = Annotated[str, Field(max_length=500), AfterValidator(_shop_url)]
 DisplayName = Annotated[str, Field(max_length=100), AfterValidator(_display_name)]
 Password = Annotated[str, Field(max_length=MAX_LENGTH)]
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> list[str]:
+    """The zones people may choose: every IANA name zoneinfo knows but its "localtime" alias, sorted."""
+    return sorted(available_timezones() - {"localtime"})
+
+
+def _time_zone(value: str) -> str:
+    if value not in time_zone_names():
+        raise PydanticCustomError(
+            "timezone", _("Choose a time zone from the list, such as Asia/Shanghai or Europe/Berlin.")
+        )
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
 
 
 class Strict(StorableInput):
@@ -165,6 +184,7 @@ class UserOut(BaseModel):
     display_name: str
     role: AnyRole
     language: LanguageCode
+    timezone: str  # IANA name: every time shown to them on pages and in mails is in this zone
     enterprise: EnterpriseBrief | None
     agency: AgencyOut | None = None
 
@@ -190,6 +210,7 @@ class TokenOut(BaseModel):
 class ProfileIn(Strict):
     display_name: DisplayName
     language: LanguageCode
+    timezone: TimeZoneName | None = None  # unchanged when left out
 
 
 class PasswordChangeIn(Strict):
@@ -202,6 +223,19 @@ class PasswordChangeIn(Strict):
         if problem := password_problem(password):
             raise PydanticCustomError("password", problem)
         return password
+
+
+class ForgotPasswordIn(Strict):
+    email: Email
+
+
+class ForgotPasswordOut(BaseModel):
+    detail: str
+
+
+class PasswordResetIn(Strict):
+    token: Annotated[str, Field(max_length=100)]  # from the mailed link: /password/reset/{token}
+    new_password: Password  # checked against the account's address too (accounts.recovery)
 
 
 class RoleChangeIn(Strict):
@@ -245,6 +279,7 @@ def _user_fields(row: dict, *, show_enterprise: bool) -> dict:  # type: ignore[t
         "display_name": row["display_name"],
         "role": row["role"],
         "language": row["language"],
+        "timezone": row["timezone"],
         "enterprise": enterprise,
         "agency": _agency(row),
     }
@@ -339,6 +374,7 @@ def application_out(row: dict) -> AgentApplicationOut:  # type: ignore[type-arg]
             display_name=row["display_name"],
             role="merchant",
             language=row["language"],
+            timezone=row["timezone"],
             enterprise=None,
             agency=None,
             active=row["active"],

@@ -17,6 +17,7 @@ from accord.db import contains_text, is_unique_violation, write_transaction
 from accord.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import ID, TEXT, Window, page_of
+from accord.settings import get_settings
 from accounts import invitations
 from accounts.credentials import Attempt, authenticate, sign_out_everywhere, viewer_from
 from accounts.invitations import Agency
@@ -30,6 +31,7 @@ USER_COLUMNS = (
     User.display_name,
     User.role,
     User.language,
+    User.timezone,
     User.active,
     User.created_at,
     User.enterprise.id.as_alias("enterprise_id"),
@@ -105,6 +107,7 @@ async def _insert_user(
             email=email,
             display_name=display_name,
             language=language,
+            timezone=get_settings().timezone.key,  # until they choose theirs on the profile
             password_hash=password_hash,
             role=role,
             active=True,
@@ -287,6 +290,11 @@ async def search_enterprises(
     return page_of(rows, window.limit, key=lambda row: [row["name"], row["id"]])
 
 
+async def agents_waiting() -> int:
+    """How many merchant agents wait for a registrar's decision (their registrars' desk says so)."""
+    return await User.count().where(User.role == Role.merchant.value, User.agent_status == AgentStatus.pending.value)
+
+
 async def search_users(query: str, role: str | None, window: Window) -> tuple[list[dict[str, Any]], str | None]:
     """Users by email or display name, newest first (admin)."""
     select = User.select(*USER_COLUMNS)
@@ -304,10 +312,11 @@ async def search_users(query: str, role: str | None, window: Window) -> tuple[li
 async def update_profile(viewer: Viewer, data: ProfileIn) -> None:
     if not viewer.has_role(Role.mediator, Role.admin) and data.display_name != viewer.display_name:
         await _require_own_name(data.display_name, viewer.id)
+    changes: dict[Any, Any] = {User.display_name: data.display_name, User.language: data.language}
+    if data.timezone is not None:
+        changes[User.timezone] = data.timezone
     async with write_transaction():
-        await User.update({User.display_name: data.display_name, User.language: data.language}).where(
-            User.id == viewer.id
-        )
+        await User.update(changes).where(User.id == viewer.id)
 
 
 async def change_password(
@@ -323,9 +332,16 @@ async def change_password(
     except NotAuthenticated:
         raise InvalidInput.one("current_password", _("Your current password is not correct.")) from None
     new_hash = await asyncio.to_thread(hash_password, data.new_password)
+    await store_password(viewer.id, new_hash, clock, keeping=viewer)
+
+
+async def store_password(user_id: int, new_hash: str, clock: Clock, *, keeping: Viewer | None = None) -> None:
+    """A new password (hashed) for the user, which ends every sign-in of theirs: sessions, sockets and API
+    tokens, all but the credential `keeping` holds (the one that changed it, if any). Joins the caller's
+    transaction (a reset link is spent in the same one)."""
     async with events.atomic():
-        await User.update({User.password_hash: new_hash}).where(User.id == viewer.id)
-        await sign_out_everywhere(viewer.id, clock, keeping=viewer, revoke_tokens=True)
+        await User.update({User.password_hash: new_hash}).where(User.id == user_id)
+        await sign_out_everywhere(user_id, clock, keeping=keeping, revoke_tokens=True)
 
 
 def require_admin(actor: Viewer) -> None:

@@ -18,6 +18,8 @@ from piccolo.table import Table
 
 from accord.i18n import N_, register_labels
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # ACCORD_TIMEZONE's default; users get the deployment's zone (accounts.service)
+
 
 class Role(StrEnum):
     consumer = "consumer"
@@ -71,6 +73,8 @@ class User(Table, tablename="users"):
     email = Varchar(length=254, unique=True)  # stored lower-cased: unique case-insensitively
     display_name = Varchar(length=100)
     language = Varchar(length=10, default="en")
+    # IANA name (zoneinfo) of the zone every time is shown to them in, on pages and in mails (accord.i18n.viewer_zone)
+    timezone = Varchar(length=64, default=DEFAULT_TIMEZONE)
     password_hash = Varchar(length=255)
     role = Varchar(length=20, choices=Role, index=True)
     active = Boolean(default=True)
@@ -108,6 +112,16 @@ class AgentInvitation(Table, tablename="agent_invitation"):
     used_at = Timestamptz(null=True, default=None)
     used_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class PasswordReset(Table, tablename="password_reset"):
+    """A link mailed to someone who forgot their password: one use, for an hour, its token stored hashed."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
 
 
 class MediatorProfile(Table, tablename="mediator_profile"):

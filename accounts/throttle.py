@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,13 +56,18 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def throttle_of(free: int, *key: str) -> Throttle:
+    """A throttle counting under `key` (its parts, e.g. what is counted and for whom), stored hashed."""
+    return Throttle(_hash("|".join(key)), free)
+
+
 def throttles_for(email: str, attempt: Attempt, per_address: int) -> tuple[Throttle, ...]:
     """The keys an attempt is counted under; the first is the client's own, which a success clears."""
     if attempt.device:
-        return (Throttle(_hash(f"device|{attempt.device}|{email}"), per_address),)
+        return (throttle_of(per_address, "device", attempt.device, email),)
     return (
-        Throttle(_hash(f"ip+account|{attempt.address}|{email}"), per_address),
-        Throttle(_hash(f"account|{email}"), per_address * ACCOUNT_FACTOR),
+        throttle_of(per_address, "ip+account", attempt.address, email),
+        throttle_of(per_address * ACCOUNT_FACTOR, "account", email),
     )
 
 
@@ -82,9 +88,19 @@ async def _recent_failures(throttle: Throttle, now: datetime) -> list[datetime]:
     return [row["at"] for row in rows]
 
 
-async def check(throttles: tuple[Throttle, ...], clock: Clock) -> int:
-    """Raise RateLimited (with the seconds to wait) while a key still waits; else the number of
-    failures under the client's own key."""
+def too_many_wrong_passwords(minutes: int) -> str:
+    return ngettext(
+        "Too many wrong passwords. Try again in %(num)d minute.",
+        "Too many wrong passwords. Try again in %(num)d minutes.",
+        minutes,
+    ) % {"num": minutes}
+
+
+async def check(
+    throttles: tuple[Throttle, ...], clock: Clock, refusal: Callable[[int], str] = too_many_wrong_passwords
+) -> int:
+    """Raise RateLimited (with the seconds to wait, and `refusal` of the minutes as its words) while a key
+    still waits; else the number of failures under the client's own key."""
     now = clock.now()
     own = 0
     for index, throttle in enumerate(throttles):
@@ -92,15 +108,7 @@ async def check(throttles: tuple[Throttle, ...], clock: Clock) -> int:
         own = len(failures) if index == 0 else own
         if failures and (wait := failures[0] + delay_after(len(failures), throttle.free) - now) > timedelta(0):
             minutes = math.ceil(wait / timedelta(minutes=1))
-            raise RateLimited(
-                ngettext(
-                    "Too many wrong passwords. Try again in %(num)d minute.",
-                    "Too many wrong passwords. Try again in %(num)d minutes.",
-                    minutes,
-                )
-                % {"num": minutes},
-                retry_after=math.ceil(wait.total_seconds()),
-            )
+            raise RateLimited(refusal(minutes), retry_after=math.ceil(wait.total_seconds()))
     return own
 
 

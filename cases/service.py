@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from accord import events
+from accord import events, i18n
 from accord.auth import Viewer
 from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from accord.files import FileStore, file_label, store_upload
@@ -644,7 +644,7 @@ async def story_setting(view: CaseView, events: list[dict[str, Any]], context: C
         offers={offer["id"]: offer for offer in view.offers + view.proposals},
         names=names,
         terms=context.terms,
-        zone=context.zone,  # type: ignore[arg-type]
+        zone=i18n.shown_zone(context.zone),  # type: ignore[arg-type]  # the viewer's
     )
 
 

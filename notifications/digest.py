@@ -66,7 +66,7 @@ async def _digest_for(subscription: dict[str, Any], now: datetime) -> int:
             .order_by(Notification.id)
         )
         person = (
-            await User.select(User.id, User.email, User.language, User.display_name)
+            await User.select(User.id, User.email, User.language, User.timezone, User.display_name)
             .where(User.id == subscription["user"])
             .first()
         )

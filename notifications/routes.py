@@ -108,7 +108,7 @@ page_routes = [inbox_page, inbox_mark_read]
 async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[bool] = False) -> Any:
     return page(
         "notifications/settings.html",
-        choices=await service.mail_choices(viewer.id),
+        choices=await service.mail_choices(viewer.id, service.mail_kinds_for(viewer.role)),
         digest=await digest.wants_digest(viewer.id),
         saved=saved,
     )
@@ -118,8 +118,9 @@ async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[b
 async def save_mail_settings(
     viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
 ) -> Any:
-    wanted = {kind for kind in service.MAIL_KINDS if data.get(kind) == "yes"}
-    await service.set_mail_choices(viewer.id, wanted, clock.now())
+    offered = service.mail_kinds_for(viewer.role)
+    wanted = {kind for kind in offered if data.get(kind) == "yes"}
+    await service.set_mail_choices(viewer.id, wanted, clock.now(), offered)
     await digest.set_digest(viewer.id, data.get("digest") == "yes", clock.now())
     return Redirect("/inbox/settings?saved=1")
 

@@ -17,9 +17,11 @@ from typing import Any
 from accord import events, i18n
 from accord.auth import Viewer
 from accord.i18n import N_, register_labels
+from accord.i18n import gettext as _
 from accord.pagination import ID, Window, page_of
 from accord.settings import get_settings
 from accord.templating import create_environment
+from accounts import recovery
 from accounts.tables import User
 from cases import access, story
 from cases.tables import Case
@@ -166,7 +168,7 @@ async def notify(
     recipient, the event as they may read it (`told_to`), which their notice tells in words."""
     if not recipients:
         return
-    people = await User.select(User.id, User.email, User.language, User.display_name).where(
+    people = await User.select(User.id, User.email, User.language, User.timezone, User.display_name).where(
         User.id.is_in(sorted(recipients)), User.active.eq(True)
     )
     from notifications.digest import digest_users
@@ -224,7 +226,7 @@ def outbox_mail(
 ) -> OutboxMail:
     """A queued mail rendered in the recipient's language: `content()` gives the subject and template
     context (it runs in that language), `template` names the .txt/.html pair."""
-    with i18n.speaking(person["language"]):
+    with i18n.speaking(person["language"], i18n.viewer_zone(person, get_settings().timezone)):
         subject, context = content()
         text = mail_templates().get_template(f"{template}.txt").render(context)
         html = mail_templates().get_template(f"{template}.html").render(context)
@@ -250,6 +252,8 @@ async def on_event(event: events.DomainEvent) -> None:
         await _on_registry_notice(event)
     elif event.kind == "accounts.agent_decided":
         await _on_agent_decided(event)
+    elif event.kind == recovery.RESET_REQUESTED:
+        await _on_password_reset(event)
 
 
 async def _on_case_event(event: events.DomainEvent) -> None:
@@ -333,7 +337,9 @@ def notice_line(details: str | dict[str, Any] | None) -> story.Line | None:
         return None
     settings = get_settings()
     setting = story.Setting(
-        enterprise=told.get("enterprise"), terms=terms_from(settings.deadline_overrides), zone=settings.timezone
+        enterprise=told.get("enterprise"),
+        terms=terms_from(settings.deadline_overrides),
+        zone=i18n.shown_zone(settings.timezone),  # type: ignore[arg-type]  # the reader's (page or mail)
     )
     return story.retold(told, setting)
 
@@ -357,6 +363,26 @@ async def _on_agent_decided(event: events.DomainEvent) -> None:
     await notify({event.data["user"]}, kind, "/agency", "Accord", datetime.fromisoformat(event.data["at"]), True)
 
 
+async def _on_password_reset(event: events.DomainEvent) -> None:
+    """Mail the link someone asked for to set a new password (no inbox item: they are not signed in)."""
+    person = (
+        await User.select(User.id, User.email, User.language, User.timezone, User.display_name)
+        .where(User.id == event.data["user"])
+        .first()
+    )
+    if person is None:
+        return
+    link = get_settings().base_url + recovery.link_path(event.data["token"])
+
+    def content() -> tuple[str, dict[str, Any]]:
+        expires_at = datetime.fromisoformat(event.data["expires_at"])
+        context = {"name": person["display_name"], "url": link, "expires_at": expires_at}
+        return _("Accord: set a new password"), context
+
+    mail = outbox_mail(person, "notifications/password_reset", content, datetime.fromisoformat(event.data["at"]))
+    await OutboxMail.insert(mail)
+
+
 def _now() -> datetime:
     from accord.clock import SystemClock
 
@@ -376,6 +402,20 @@ async def inbox(viewer: Viewer, window: Window) -> tuple[list[dict[str, Any]], s
 
 async def unread_count(viewer: Viewer) -> int:
     return await Notification.count().where(Notification.recipient == viewer.id, Notification.read_at.is_null())
+
+
+async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
+    """The unread count a page's header shows, once the viewer's notices that lead to this very page are
+    read: opening a case reads that case's notices (a waiting agent's page, a listing's, likewise)."""
+    from accord.db import write_transaction
+
+    unread_here = (Notification.recipient == viewer.id) & Notification.read_at.is_null() & (Notification.link == path)
+    # Our links are short printable paths; anything else (a NUL no database takes) cannot be one.
+    could_be_a_link = len(path) <= 200 and path.isprintable()
+    if could_be_a_link and await Notification.exists().where(unread_here):  # most pages have none: no write
+        async with write_transaction():
+            await Notification.update({Notification.read_at: at}).where(unread_here)
+    return await unread_count(viewer)
 
 
 async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
@@ -402,6 +442,27 @@ ACCOUNT_KINDS = ("agent_approved", "agent_rejected")
 MAIL_KINDS = tuple(
     sorted({rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice", *ACCOUNT_KINDS})
 )
+# Who a rule's recipients can be, by role (a registrar is never one).
+_ROLES_OF = {
+    CONSUMER: ("consumer",),
+    MERCHANTS: ("merchant",),
+    MEDIATOR: ("mediator",),
+    OTHER_PARTY: ("consumer", "merchant"),
+    ASKED_PARTY: ("consumer", "merchant"),
+}
+
+
+def mail_kinds_for(role: str) -> tuple[str, ...]:
+    """The kinds of mail that can reach someone in `role`, in the order a case meets them: the only ones
+    their mail settings offer."""
+    kinds = [rule.kind for rule in CASE_RULES.values() if rule.email and _reaches(rule, role)]
+    if role == "merchant":  # listings of their enterprise, and the decision on their own request
+        kinds += ["registry_notice", *ACCOUNT_KINDS]
+    return tuple(dict.fromkeys(kinds))
+
+
+def _reaches(rule: Rule, role: str) -> bool:
+    return any(role in _ROLES_OF[who] for who in rule.recipients)
 
 
 def unsubscribe_token(user_id: int, kind: str) -> str:
@@ -419,18 +480,22 @@ async def opted_out(user_ids: list[int], kind: str) -> set[int]:
     return {row["user"] for row in rows}
 
 
-async def mail_choices(user_id: int) -> dict[str, bool]:
-    """For each kind of mail: does the user get it?"""
+async def mail_choices(user_id: int, kinds: tuple[str, ...] = MAIL_KINDS) -> dict[str, bool]:
+    """For each of these kinds of mail: does the user get it?"""
     off = {row["kind"] for row in await MailOptOut.select(MailOptOut.kind).where(MailOptOut.user == user_id)}
-    return {kind: kind not in off for kind in MAIL_KINDS}
+    return {kind: kind not in off for kind in kinds}
 
 
-async def set_mail_choices(user_id: int, wanted: set[str], at: datetime) -> None:
+async def set_mail_choices(user_id: int, wanted: set[str], at: datetime, offered: tuple[str, ...] = MAIL_KINDS) -> None:
+    """The user gets the `offered` kinds of mail they want, and not the others; choices on kinds not
+    offered (another role's) stay as they were."""
     from accord.db import write_transaction
 
+    if not offered:
+        return
     async with write_transaction():
-        await MailOptOut.delete().where(MailOptOut.user == user_id)
-        refused = [kind for kind in MAIL_KINDS if kind not in wanted]
+        await MailOptOut.delete().where(MailOptOut.user == user_id, MailOptOut.kind.is_in(list(offered)))
+        refused = [kind for kind in offered if kind not in wanted]
         if refused:
             await MailOptOut.insert(*(MailOptOut(user=user_id, kind=kind, created_at=at) for kind in refused))
 

@@ -48,8 +48,8 @@ async def test_consumer_registers_on_the_page_and_is_signed_in(client: httpx.Asy
     form = consumer_form(email="  Ada.Lovelace+Case@Example.COM ")
     response = await post_form(client, "/register", form)
     assert response.status_code == 302
-    assert response.headers["location"] == "/profile?welcome=1"
-    profile = await client.get("/profile?welcome=1")
+    assert response.headers["location"] == "/cases/new?welcome=1"  # they came to complain
+    profile = await client.get("/profile")
     assert profile.status_code == 200
     assert "ada.lovelace+case@example.com" in profile.text
     user = (

@@ -50,7 +50,7 @@ async def test_next_parameter_cannot_redirect_off_site(client: httpx.AsyncClient
         response = await client.post(
             "/login", data={"email": user["email"], "password": PASSWORD, "next": target, "_csrf_token": token}
         )
-        assert response.headers["location"] == "/"
+        assert response.headers["location"] == "/cases"  # where a consumer's work is, not off-site
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(
@@ -182,6 +182,7 @@ async def test_api_token_lifecycle(
         "display_name": user["display_name"],
         "role": "merchant",
         "language": "en",
+        "timezone": "Asia/Shanghai",  # the deployment's (ACCORD_TIMEZONE) until they choose theirs
         "enterprise": {
             "id": user["enterprise_id"],
             "name": user["enterprise_name"],

@@ -22,8 +22,8 @@ async def test_register_in_chinese_log_out_log_in(live_server: str, browser: Bro
     await page.get_by_label("我同意按上述方式处理我的个人信息。").check()
     await page.get_by_role("button", name="创建账户").click()
 
-    await expect(page).to_have_url(f"{live_server}/profile?welcome=1")
-    await expect(page.get_by_text("欢迎！您的账户已创建。")).to_be_visible()
+    await expect(page).to_have_url(f"{live_server}/cases/new?welcome=1")  # a new consumer came to complain
+    await expect(page.get_by_text("欢迎！您的账户已创建。请告诉我们您的购物遇到了什么问题。")).to_be_visible()
     await page.screenshot(path=str(ARTIFACTS / "e2e-register-zh.png"), full_page=True)
     stored = await User.select(User.language, User.role).where(User.email == email).first()
     assert stored == {"language": "zh-Hans", "role": "consumer"}
@@ -37,7 +37,7 @@ async def test_register_in_chinese_log_out_log_in(live_server: str, browser: Bro
     await page.get_by_label("电子邮箱").fill(email)
     await page.get_by_label("密码").fill(PASSWORD)
     await page.get_by_role("button", name="登录").click()
-    await expect(page).to_have_url(f"{live_server}/")
+    await expect(page).to_have_url(f"{live_server}/cases")  # where a consumer's work is
     await expect(header.get_by_role("link", name="李雷")).to_be_visible()
     await expect(header.get_by_role("button", name="退出登录")).to_be_visible()
     await context.close()

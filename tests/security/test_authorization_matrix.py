@@ -254,6 +254,12 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
         Probe(signed_in(404, 401, consumer=302), {"token_id": "consumer's token"}, body="form"),
     ),
     ("POST", "/language"): (Probe(everyone(422), body="form"),),
+    # a forgotten password: anyone may ask (the form without an address is refused); a made-up link opens nothing
+    ("GET", "/password/forgot"): (Probe(everyone(200)),),
+    ("POST", "/password/forgot"): (Probe(everyone(422), body="form"),),
+    ("GET", "/password/reset/{token}"): (Probe(everyone(404), {"token": "=made-up-token"}),),
+    ("POST", "/password/reset/{token}"): (Probe(everyone(404), {"token": "=made-up-token"}, body="form"),),
+    ("GET", "/admin"): (Probe(registrars(200, LOGIN)),),
     ("GET", "/admin/users"): (Probe(registrars(200, LOGIN)),),
     ("GET", "/admin/users/{user_id}"): (Probe(registrars(200, LOGIN), {"user_id": "victim"}),),
     ("POST", "/admin/users/{user_id}/role"): (Probe(registrars(422, 401), {"user_id": "victim"}, body="form"),),
@@ -266,6 +272,8 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     # accounts: API
     ("POST", "/api/v1/auth/register"): (Probe(everyone(422), body="json"),),
     ("POST", "/api/v1/auth/token"): (Probe(everyone(422), body="json"),),
+    ("POST", "/api/v1/auth/password/forgot"): (Probe(everyone(422), body="json"),),
+    ("POST", "/api/v1/auth/password/reset"): (Probe(everyone(422), body="json"),),
     ("DELETE", "/api/v1/auth/token"): (Probe(signed_in(204, 401), spare=True),),
     ("GET", "/api/v1/me"): (Probe(signed_in(200, 401)),),
     ("POST", "/api/v1/me/password"): (Probe(signed_in(422, 401), body="json"),),
