@@ -1,4 +1,5 @@
-"""A consumer registers in Chinese, signs out and signs in again, in a real browser."""
+"""A consumer registers in Chinese (the enterprise fields show only while "merchant" is chosen), lands on
+the filing form, signs out and signs in again to their cases, in a real browser."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ async def test_register_in_chinese_log_out_log_in(live_server: str, browser: Bro
 
     await page.goto("/register")
     await expect(page.locator("h1")).to_have_text("创建您的账户")
+    enterprise = page.locator("#merchant-only")  # the enterprise fields concern merchant agents only
+    await expect(enterprise).to_be_hidden()
+    await page.locator('input[name="role"][value="merchant"]').check()
+    await expect(enterprise).to_be_visible()
+    await page.locator('input[name="role"][value="consumer"]').check()
+    await expect(enterprise).to_be_hidden()
     await page.get_by_label("电子邮箱").fill(email)
     await page.get_by_label("您的名称").fill("李雷")
     await page.get_by_label("密码", exact=True).fill(PASSWORD)
