@@ -41,8 +41,8 @@ async def test_file_with_evidence_and_see_the_merchants_offer(
     await page.get_by_label("Describe the problem").fill("The kettle stopped heating after two days.")
     await page.get_by_label("Evidence: photos, receipts, chat screenshots (optional)").set_input_files(str(photo))
     await page.get_by_role("button", name="File the complaint").click()
-    await expect(page.get_by_text("Your complaint has been filed.")).to_be_visible()
-    await expect(page.locator("#evidence table")).to_contain_text("image/png")
+    await expect(page.get_by_text("Your complaint has been filed.")).to_contain_text("File added: damaged-box.png.")
+    await expect(page.locator("#evidence table")).to_contain_text("damaged-box.png (PNG image, 69 bytes)")
     reference = page.url.split("/cases/")[1].split("?")[0]
 
     merchant_context = await browser.new_context(locale="en-US", base_url=live_server)
