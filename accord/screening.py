@@ -27,7 +27,7 @@ DB_INT_MAX = 2**31 - 1
 # Our deepest shape is a few levels (remedies.0.amount.amount); anything far deeper is an attack.
 MAX_JSON_DEPTH = 32
 
-NUL_MESSAGE = N_("This text contains a NUL character (\\0), which cannot be stored.")
+NUL_MESSAGE = N_("This text contains a NUL character, which cannot be stored.")
 RANGE_MESSAGE = N_("This number is out of range.")
 
 
