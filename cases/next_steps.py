@@ -378,7 +378,7 @@ def next_step(
     return NextStep(
         situation=situation.key,
         actor_roles=situation.actors,
-        viewer_acts=part in situation.actors or (part == MEDIATOR and ANY_MEDIATOR in situation.actors),
+        viewer_acts=part in situation.actors,
         summary=_(situation.texts.get(part) or situation.texts[OTHERS]),
         deadline=deadline,
         due_at=due.astimezone(zone) if due else None,

@@ -9,13 +9,14 @@ says must act has something to do.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from accord.clock import FrozenClock
 from cases.access import ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT
-from cases.next_steps import facts_of, situation_of
+from cases.next_steps import Situation, facts_of, situation_of
 from cases.tables import Case, CaseState
 from cases.workflow import DEADLINES, Context, allowed_actions
 from tests.cases.conditions import NON_TERMINAL, Condition, case_row, conditions, offers_of, put_case_in
@@ -24,30 +25,33 @@ from tests.cases.conftest import Parties, act, to_mediation
 PEOPLE = (CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR)
 
 
-async def _ways_out(
-    reference: str, condition: Condition, parties: Parties, context: Context
-) -> tuple[dict[str, list[str]], set[str], dict[str, Any], list[dict[str, Any]]]:
-    """What each person on the case may do, and which timeouts would move it, in this condition."""
-    case, offers = await case_row(reference), await offers_of(reference)
-    acting = {
-        who: await allowed_actions(case, parties.by_relation(who), context, offers)
-        for who in PEOPLE
-        if who != MEDIATOR or condition.mediator  # without a holder, "the mediator" is any mediator
-    }
-    timeouts = {kind.action for kind in DEADLINES.values() if condition.state in kind.running_in and kind.action}
-    return acting, timeouts & set(await allowed_actions(case, None, context, offers)), case, offers
+async def _walk(
+    state: CaseState, reference: str, parties: Parties, context: Context, clock: FrozenClock
+) -> AsyncIterator[tuple[Condition, dict[str, list[str]], set[str], Situation]]:
+    """Each condition of the state in turn: what each person on the case may do then, which timeouts would
+    move it, and the situation the next-step panel tells."""
+    for condition in conditions((state,)):
+        await put_case_in(reference, condition, parties, clock)
+        case, offers = await case_row(reference), await offers_of(reference)
+        acting = {
+            who: await allowed_actions(case, parties.by_relation(who), context, offers)
+            for who in PEOPLE
+            if who != MEDIATOR or condition.mediator  # without a holder, "the mediator" is any mediator
+        }
+        timeouts = {kind.action for kind in DEADLINES.values() if state in kind.running_in and kind.action}
+        timeouts &= set(await allowed_actions(case, None, context, offers))
+        yield condition, acting, timeouts, situation_of(state.value, facts_of(case, offers, context))
 
 
 @pytest.mark.parametrize("state", NON_TERMINAL, ids=lambda state: state.value)
 async def test_every_condition_of_a_state_has_a_way_out(
     state: CaseState, parties: Parties, filed_case: dict[str, Any], context: Context, clock: FrozenClock
 ) -> None:
-    reference, stuck = filed_case["reference"], []
-    for condition in conditions((state,)):
-        await put_case_in(reference, condition, parties, clock)
-        acting, timeouts, _case, _offers = await _ways_out(reference, condition, parties, context)
-        if not any(acting.values()) and not timeouts:
-            stuck.append(str(condition))
+    stuck = [
+        str(condition)
+        async for condition, acting, timeouts, _told in _walk(state, filed_case["reference"], parties, context, clock)
+        if not any(acting.values()) and not timeouts
+    ]
     assert stuck == [], "nobody can act and no deadline moves the case in: " + "; ".join(stuck)
 
 
@@ -55,13 +59,10 @@ async def test_every_condition_of_a_state_has_a_way_out(
 async def test_whoever_must_act_next_can(
     state: CaseState, parties: Parties, filed_case: dict[str, Any], context: Context, clock: FrozenClock
 ) -> None:
-    reference, idle = filed_case["reference"], []
-    for condition in conditions((state,)):
-        await put_case_in(reference, condition, parties, clock)
-        acting, _timeouts, case, offers = await _ways_out(reference, condition, parties, context)
-        situation = situation_of(state.value, facts_of(case, offers, context))
-        assert situation.actors, f"{condition}: the panel names nobody who must act"
-        idle += [f"{condition}: {who}" for who in situation.actors if not acting.get(who)]
+    idle = []
+    async for condition, acting, _timeouts, told in _walk(state, filed_case["reference"], parties, context, clock):
+        assert told.actors, f"{condition}: the panel names nobody who must act"
+        idle += [f"{condition}: {who}" for who in told.actors if not acting.get(who)]
     assert idle == [], "the panel says they must act, but they are offered nothing: " + "; ".join(idle)
 
 
