@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test browser messages migration clean
+.PHONY: run test fuzz browser messages migration clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(INSTALLED)
 ## make test: the whole suite (SQLite by default; set DATABASE_URL=postgresql://... for PostgreSQL)
 test: $(INSTALLED) browser
 	$(BIN)/pytest
+
+## make fuzz: schemathesis over the whole API as every role, long (make test runs a few examples each)
+fuzz: $(INSTALLED)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	  $(BIN)/pytest -p no:cacheprovider -s tests/security/test_fuzz.py
 
 # Browser tests drive Debian's chromium; install it (and CJK fonts) when missing and we may.
 browser:

@@ -1,0 +1,196 @@
+"""schemathesis over the whole OpenAPI schema, as every kind of person: no input is a server error (issue 11).
+
+`st run --checks all` goes against a real `accord serve` on the test database, once per role: anonymous,
+consumer, merchant, mediator and registrar (role `admin`). Each carries
+their bearer token for the API and, for the pages, their session cookie with a CSRF pair, so the HTML
+forms are fuzzed as well. Path parameters name real objects half of the time (a case in mediation, its
+evidence, a listing), so generated input reaches the code behind the 404s; ids a registrar may act on
+(users, enterprises) are always the fuzz world's own, so the run never touches other tests' people.
+
+A test failure is a server error: a 5xx seen by schemathesis (ST101, ST102) or any unhandled error the
+server logged. The other checks' findings are printed, not failed: they are about the schema documenting
+less than the API does (status codes, bodies), which is a later issue.
+
+The run is bounded in `make test` (the coverage phase and FUZZ_EXAMPLES random examples per operation,
+default 5) and long in `make fuzz` (every phase, stateful sequences too, FUZZ_EXAMPLES=200).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from accord.auth import CSRF_COOKIE, SESSION_COOKIE
+from accord.clock import SystemClock
+from accounts.credentials import issue_token, start_session
+from tests.cases.conftest import Cast, file_case, to_mediation
+from tests.cases.test_api import PNG
+from tests.conftest import create_person
+from tests.servers import ARTIFACTS, start_server
+
+ST = str(Path(sys.executable).with_name("st"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+# Stateful sequences take the longest: `make fuzz` runs them, `make test` the per-operation phases
+# (coverage: every parameter's boundary and wrong-type values; fuzzing: EXAMPLES random inputs).
+PHASES = os.environ.get("FUZZ_PHASES", "coverage,fuzzing")
+ROLES = ("anonymous", "consumer", "merchant", "mediator", "admin")
+# Each ends the credential that calls it: they are sent with a spare one, so the rest of the run keeps its own.
+ENDING = (("POST", "/logout"), ("DELETE", "/api/v1/auth/token"), ("POST", "/profile/tokens/{token_id}/revoke"))
+# A 5xx; a 5xx for an undeclared Content-Type; a request that got no answer at all.
+FATAL = {"ST101", "ST102", "error"}
+
+
+@dataclass
+class Credentials:
+    token: str
+    session: str
+
+
+@dataclass
+class FuzzWorld:
+    people: dict[str, Credentials]
+    spares: dict[str, Credentials]  # for the operations that end the credential calling them
+    csrf: str
+    objects: dict[str, list[Any]]  # path parameter -> real values
+    owned: dict[str, list[Any]]  # path parameters always bound to the fuzz world's own objects
+
+
+@pytest.fixture(scope="module")
+async def fuzz_world(app: Litestar) -> AsyncIterator[FuzzWorld]:
+    """The fuzz world's own people, and a case between them in mediation (the mediator holds it)."""
+    clock = SystemClock()  # the real server runs on the system clock: sessions must be fresh for it
+    people = {role: await create_person(role, clock, display_name=f"Fuzz {role}") for role in ROLES[1:]}
+
+    async def credentials(user_id: int) -> Credentials:
+        return Credentials(await issue_token(user_id, "fuzz", clock), await start_session(user_id, clock))
+
+    world = FuzzWorld(
+        people={role: await credentials(person["id"]) for role, person in people.items()},
+        spares={role: await credentials(person["id"]) for role, person in people.items()},
+        csrf="",
+        objects={},
+        owned={
+            "user_id": [people[role]["id"] for role in ("consumer", "merchant", "mediator")],
+            "enterprise_id": [people["merchant"]["enterprise_id"]],
+        },
+    )
+    clients = {
+        role: httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver.local",
+            headers={"authorization": f"Bearer {world.people[role].token}"},
+        )
+        for role in people
+    }
+    cast = Cast(**clients, enterprise_id=people["merchant"]["enterprise_id"])
+    case = await to_mediation(cast)
+    upload = await cast.consumer.post(
+        f"/api/v1/cases/{case['reference']}/evidence", files={"file": ("box.png", PNG, "image/png")}
+    )
+    listing = await cast.admin.post(
+        "/api/v1/registry/listings",
+        json={"enterprise_id": cast.enterprise_id, "violation": "counterfeit", "facts": "Fake earbuds, says a case."},
+    )
+    assert upload.status_code == listing.status_code == 201, (upload.text, listing.text)
+    world.objects = {
+        "reference": [case["reference"], (await file_case(cast))["reference"]],
+        "evidence_id": [upload.json()["id"]],
+        "listing_id": [listing.json()["id"]],
+    }
+    anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+    world.csrf = (await anonymous.get("/login")).cookies[CSRF_COOKIE]  # signed with the secret the server shares
+    yield world
+    for client in [*clients.values(), anonymous]:
+        await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(app: Litestar) -> Iterator[tuple[str, Path]]:
+    server = start_server({"ACCORD_SWEEP_SECONDS": "0"}, log_name="fuzz-server.log")
+    assert server.log is not None
+    yield server.url, server.log
+    server.stop()
+
+
+def _config(world: FuzzWorld, role: str) -> str:
+    """schemathesis.toml for one role: its headers (spare ones for ENDING), real path parameters."""
+    lines = [
+        "continue-on-failure = true",  # a documentation finding must not stop the inputs of its operation
+        f"headers = {_toml(_headers(world, world.people.get(role)))}",
+        "[parameters]",
+    ]
+    for name, values in {**world.objects, **world.owned}.items():
+        probability = 1.0 if name in world.owned else 0.5
+        lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = {probability} }}')
+    for name, values in {**world.objects, **world.owned}.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+    lines += [
+        "[[operations]]",
+        f"include-name = {json.dumps([f'{method} {path}' for method, path in ENDING])}",
+        f"headers = {_toml(_headers(world, world.spares.get(role)))}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _headers(world: FuzzWorld, credentials: Credentials | None) -> dict[str, str]:
+    """Bearer token for the API; session cookie and the CSRF pair for the pages."""
+    headers = {"X-CSRFToken": world.csrf, "Cookie": f"{CSRF_COOKIE}={world.csrf}"}
+    if credentials:
+        headers["Authorization"] = f"Bearer {credentials.token}"
+        headers["Cookie"] += f"; {SESSION_COOKIE}={credentials.session}"
+    return headers
+
+
+def _toml(table: dict[str, str]) -> str:
+    return "{ " + ", ".join(f"{json.dumps(key)} = {json.dumps(value)}" for key, value in table.items()) + " }"
+
+
+def _run(url: str, world: FuzzWorld, role: str) -> list[tuple[set[str], str]]:
+    """One `st run --checks all` as `role`: the failures it reported."""
+    with tempfile.TemporaryDirectory(prefix="accord-fuzz-") as folder:
+        config, report = Path(folder) / "schemathesis.toml", Path(folder) / "junit.xml"
+        config.write_text(_config(world, role))
+        command = [
+            *(ST, "--config-file", str(config), "run", f"{url}/schema/openapi.json"),
+            *("--checks", "all", "--phases", PHASES, "--max-examples", str(EXAMPLES), "--workers", "2"),
+            *("--generation-database", "none", "--suppress-health-check", "all", "--no-color"),
+            *("--report", "junit", "--report-junit-path", str(report)),
+        ]
+        finished = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=900)
+        assert report.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
+        print(role, finished.stdout.strip().splitlines()[-1].strip(" ="))
+        return _failures(report)
+
+
+def _failures(report: Path) -> list[tuple[set[str], str]]:
+    """(failure codes, operation) per failed operation; an error (the request itself failed) is "error"."""
+    found = []
+    for case in ElementTree.parse(report).iter("testcase"):
+        for failure in case.iter("failure"):
+            found.append(({code.strip() for code in (failure.get("message") or "").split(",")}, case.get("name", "")))
+        for error in case.iter("error"):
+            found.append(({"error"}, f"{case.get('name')}: {error.get('message') or error.text}"))
+    return found
+
+
+def test_no_input_gives_a_server_error(fuzz_world: FuzzWorld, fuzz_server: tuple[str, Path]) -> None:
+    url, log = fuzz_server
+    reported = {role: _run(url, fuzz_world, role) for role in ROLES}
+    failures = [(role, codes, operation) for role, found in reported.items() for codes, operation in found]
+    server_errors = [f"{role}: {sorted(codes)} {operation}" for role, codes, operation in failures if codes & FATAL]
+    others = sorted({f"{sorted(codes)} {operation}" for _role, codes, operation in failures if not codes & FATAL})
+    logged = [line for line in log.read_text().splitlines() if "unhandled error" in line]
+    print("schemathesis findings other than server errors (schema documentation):", *others, sep="\n  ")
+    assert not server_errors and not logged, "\n".join([*server_errors, *logged, f"see {ARTIFACTS / log.name}"])
