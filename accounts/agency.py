@@ -20,7 +20,7 @@ from accord.errors import Conflict, Forbidden, NotFound
 from accord.files import FileStore, store_upload
 from accord.i18n import gettext as _
 from accord.i18n import label
-from accord.pagination import Window, page_of
+from accord.pagination import ID, Window, page_of
 from accounts import invitations
 from accounts.schemas import Strict
 from accounts.service import get_user, record_admin_action, require_admin, verify_enterprise
@@ -159,7 +159,7 @@ async def applications(
         User.role == Role.merchant.value, User.agent_status == status.value
     )
     if window.after:
-        query = query.where(User.id > int(window.after[0]))  # type: ignore[call-overload]
+        query = query.where(User.id > window.keys(ID)[0])
     rows = await query.order_by(User.id).limit(window.limit + 1)
     shown, cursor = page_of(rows, window.limit, key=lambda row: [row["id"]])
     await _attach_proofs(shown)

@@ -138,6 +138,7 @@ API_CORPUS = [
     Bad("enterprise cursor swapped", "consumer", "GET", f"/api/v1/enterprises?cursor={cursor_of([1, 'x'])}"),
     Bad("enterprise cursor NUL", "consumer", "GET", "/api/v1/enterprises?cursor=" + cursor_of(["a\x00", 1])),
     Bad("user cursor text", "admin", "GET", f"/api/v1/admin/users?cursor={cursor_of(['1'])}"),
+    Bad("agent cursor text", "admin", "GET", f"/api/v1/admin/agents?cursor={cursor_of(['x'])}"),
     Bad("queue cursor text", "mediator", "GET", f"/api/v1/queue?cursor={cursor_of(['soon', 1])}"),
     Bad("queue cursor beyond int4", "mediator", "GET", f"/api/v1/queue?cursor={cursor_of([None, BEYOND_INT4])}"),
     Bad("registry cursor beyond int4", "anonymous", "GET", f"/api/v1/registry?cursor={cursor_of([BEYOND_INT4])}"),
