@@ -35,6 +35,11 @@ def fits_database(value: int) -> bool:
     return DB_INT_MIN <= value <= DB_INT_MAX
 
 
+def names_nothing(value: object) -> bool:
+    """A path parameter no stored object can have: an integer beyond the columns, text with a NUL."""
+    return (isinstance(value, int) and not fits_database(value)) or (isinstance(value, str) and "\x00" in value)
+
+
 def database_int(text: str) -> int | None:
     """A whole number typed as text (a form field, a query value), or None when it is not one the database
     can hold. Only ASCII digits: str.isdigit() also accepts "²" (which int() refuses) and "٣" (read as 3)."""
@@ -79,9 +84,8 @@ def _join(path: str, key: str) -> str:
 
 async def screen_request(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook: path, query and the body the handler will read (see the module doc)."""
-    for value in request.path_params.values():
-        if (isinstance(value, int) and not fits_database(value)) or (isinstance(value, str) and "\x00" in value):
-            raise NotFoundException()
+    if any(names_nothing(value) for value in request.path_params.values()):
+        raise NotFoundException()
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise InvalidInput.one(name.replace("\x00", "\\0"), gettext(NUL_MESSAGE))

@@ -23,11 +23,11 @@ from pydantic import ValidationError
 
 from accord import events, i18n, validation
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
-from accord.errors import DomainError, InvalidInput
+from accord.errors import DomainError, InvalidInput, NotFound
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import after_seq
-from accord.screening import unstorable_field
+from accord.screening import names_nothing, unstorable_field
 from cases import service
 from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
@@ -212,6 +212,8 @@ async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]
         await refuse(socket, 4401, "sign in first")
         return
     try:
+        if names_nothing(reference):  # as on HTTP (accord.screening): no case is called that
+            raise NotFound(reference)
         case, related = await service.visible_case(viewer, reference)
     except DomainError:
         await refuse(socket, 4403, "not allowed")

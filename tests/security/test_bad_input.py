@@ -551,6 +551,16 @@ async def test_socket_after_is_validated(world: World, socket_server: str, after
     assert (listener.close_code, listener.frames) == (4400, [])
 
 
+async def test_a_socket_for_a_reference_with_nul_is_refused(world: World, socket_server: str) -> None:
+    """No case is called that: 4403 as for any case one may not see (PostgreSQL's refusal crashed it)."""
+    listener = await Listener.open(socket_server, "AC%00", world.tokens["consumer"])
+    try:
+        await listener.wait_until(lambda: listener.closed, timeout=10)
+    finally:
+        await listener.close()
+    assert (listener.close_code, listener.frames) == (4403, [])
+
+
 async def test_a_nested_auth_frame_is_refused(world: World, socket_server: str) -> None:
     url = socket_server.replace("http://", "ws://") + f"/ws/cases/{world.objects['case']}"
     async with websockets.connect(url) as socket:
