@@ -233,6 +233,16 @@ def label(kind: str, value: str) -> str:
     return gettext(message) if message else value
 
 
+def names_for_reader(name: str | None, name_zh: str | None) -> tuple[str, str | None]:
+    """An organisation's name as the reader's language has it first (its Chinese name in Chinese, the
+    registered name otherwise), and the other one to show beside it when the two differ."""
+    if not name_zh or name_zh == name:
+        return name or "", None
+    if _current_language.get() == "zh-Hans":
+        return name_zh, name
+    return name or "", name_zh
+
+
 def format_file_size(size: int) -> str:
     """A file's size as people read it, in the request's language: "820 bytes", "12.3 KB", "4.1 MB"."""
     if size < 1024:

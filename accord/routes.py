@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from litestar import MediaType, Response, get
@@ -22,4 +23,13 @@ async def healthz() -> Response[dict[str, str]]:
     return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
 
-routes = [home, healthz]
+# Browsers ask for /favicon.ico on every site whatever the page links; the same mark as static/favicon.svg.
+FAVICON = (Path(__file__).resolve().parent.parent / "static" / "favicon.ico").read_bytes()
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response[bytes]:
+    return Response(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
+
+
+routes = [home, healthz, favicon]

@@ -30,10 +30,15 @@ def create_environment(settings: Settings) -> Environment:
     env.filters["date_of"] = lambda moment: (
         i18n.format_date(moment.astimezone(i18n.shown_zone(settings.timezone)).date()) if moment else ""
     )
+    # A deadline: medium date and time in the reader's zone, the zone named (never the US short form)
+    env.filters["moment"] = lambda value: (
+        i18n.format_moment(value, i18n.shown_zone(settings.timezone)) if value else ""
+    )
     env.filters["money"] = i18n.format_money
     env.filters["file_size"] = i18n.format_file_size
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["label"] = i18n.label
     env.globals["format_moment"] = i18n.format_moment  # a time in a given zone (the viewer's), the zone named
     env.globals["current_language"] = i18n.current_language
+    env.globals["names_for_reader"] = i18n.names_for_reader  # an enterprise's name in the reader's language
     return env

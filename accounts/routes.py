@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, Router, delete, get, post
 from litestar.connection import ASGIConnection
@@ -33,10 +34,11 @@ from accord.pagination import Page, window
 from accord.settings import Settings
 from accord.validation import parse
 from accord.web import nest_form, page, safe_next
-from accounts import credentials, invitations, recovery, service, throttle
+from accounts import audit, credentials, invitations, recovery, service, throttle
 from accounts.schemas import (
     ActiveChangeIn,
     AdminUserOut,
+    EnterpriseNameZhIn,
     EnterpriseOut,
     ForgotPasswordIn,
     ForgotPasswordOut,
@@ -430,7 +432,7 @@ async def admin_enterprises(
     viewer: NamedDependency[Viewer], q: FromQuery[str] = "", cursor: FromQuery[str | None] = None
 ) -> Any:
     rows, next_cursor = await service.search_enterprises(q, window(cursor, 50), include_unverified=True)
-    return page("admin/enterprises.html", enterprises=rows, q=q, next_cursor=next_cursor)
+    return page("admin/enterprises.html", enterprises=rows, q=q, next_cursor=next_cursor, errors={})
 
 
 @post("/admin/enterprises/{enterprise_id:int}/verify", dependencies=_admin)
@@ -441,9 +443,24 @@ async def admin_verify_enterprise(
     return Redirect(f"/admin/enterprises?q={data.get('q', '')}")
 
 
+@post("/admin/enterprises/{enterprise_id:int}/name-zh", dependencies=_admin)
+async def admin_enterprise_name_zh(
+    viewer: NamedDependency[Viewer], enterprise_id: FromPath[int], data: Form, clock: NamedDependency[Clock]
+) -> Any:
+    q = str(data.get("q", ""))
+    try:
+        named = parse(EnterpriseNameZhIn, {"name_zh": str(data.get("name_zh", "")).strip() or None})
+    except InvalidInput as error:
+        rows, next_cursor = await service.search_enterprises(q, window(None, 50), include_unverified=True)
+        problems = {enterprise_id: " ".join(e.message for e in error.errors)}
+        return page("admin/enterprises.html", status=422, enterprises=rows, q=q, next_cursor=next_cursor, errors=problems)
+    await service.set_enterprise_name_zh(viewer, enterprise_id, named.name_zh, clock)
+    return Redirect(f"/admin/enterprises?q={quote(q)}")
+
+
 @get("/admin/audit", dependencies=_admin)
 async def admin_audit(viewer: NamedDependency[Viewer]) -> Any:
-    return page("admin/audit.html", actions=await service.admin_actions())
+    return page("admin/audit.html", actions=await audit.audit_log())
 
 
 # --- JSON API ------------------------------------------------------------------------------------
@@ -611,6 +628,7 @@ page_routes = [
     admin_set_active,
     admin_enterprises,
     admin_verify_enterprise,
+    admin_enterprise_name_zh,
     admin_audit,
 ]
 api_router = Router(

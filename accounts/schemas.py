@@ -92,8 +92,14 @@ class Strict(StorableInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+EnterpriseName = Annotated[
+    str, Field(min_length=2, max_length=200), AfterValidator(lambda name: " ".join(name.split()))
+]
+
+
 class EnterpriseIn(Strict):
-    name: Annotated[str, Field(min_length=2, max_length=200), AfterValidator(lambda name: " ".join(name.split()))]
+    name: EnterpriseName
+    name_zh: EnterpriseName | None = None
     country: Country = "CN"
     uscc: Annotated[Uscc | None, Field(validate_default=True)] = None
     shop_urls: Annotated[list[ShopUrl], Field(max_length=10)] = []
@@ -106,6 +112,12 @@ class EnterpriseIn(Strict):
                 "uscc_required", _("Enterprises registered in China need their Unified Social Credit Code.")
             )
         return uscc
+
+
+class EnterpriseNameZhIn(Strict):
+    """A registrar sets (or, left empty, clears) an enterprise's Chinese name."""
+
+    name_zh: EnterpriseName | None = None
 
 
 class RegistrationIn(Strict):
@@ -157,6 +169,7 @@ class TokenRequest(Strict):
 class EnterpriseOut(BaseModel):
     id: int
     name: str
+    name_zh: str | None = None
     uscc: str | None
     verified: bool
     country: str

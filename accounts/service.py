@@ -45,6 +45,7 @@ USER_COLUMNS = (
 ENTERPRISE_COLUMNS = (
     Enterprise.id,
     Enterprise.name,
+    Enterprise.name_zh,
     Enterprise.uscc,
     Enterprise.country,
     Enterprise.verified,
@@ -76,6 +77,7 @@ async def _insert_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool
     created = await Enterprise.insert(
         Enterprise(
             name=data.name,
+            name_zh=data.name_zh,
             uscc=data.uscc,
             country=data.country,
             shop_urls=data.shop_urls,
@@ -279,7 +281,7 @@ async def search_enterprises(
     query = query.strip()
     code_prefix = "".join(char for char in query.upper() if char.isalnum())
     if query:
-        matches = contains_text('"enterprise"."name"', query)
+        matches = contains_text('"enterprise"."name"', query) | contains_text('"enterprise"."name_zh"', query)
         select = select.where(matches | Enterprise.uscc.like(code_prefix + "%") if code_prefix else matches)
     if window.after:
         name, last_id = window.keys(TEXT, ID)
@@ -419,17 +421,17 @@ async def verify_enterprise(actor: Viewer, enterprise_id: int, verified: bool, c
         )
 
 
-async def admin_actions(limit: int = 50) -> list[dict[str, Any]]:
-    return (
-        await AdminAction.select(
-            AdminAction.id,
-            AdminAction.action,
-            AdminAction.target,
-            AdminAction.before,
-            AdminAction.after,
-            AdminAction.at,
-            AdminAction.actor.email.as_alias("actor_email"),
+async def set_enterprise_name_zh(actor: Viewer, enterprise_id: int, name_zh: str | None, clock: Clock) -> None:
+    """A registrar gives an enterprise its Chinese name (as on its licence or as people know it)."""
+    require_admin(actor)
+    async with write_transaction():
+        enterprise = await get_enterprise(enterprise_id)
+        await Enterprise.update({Enterprise.name_zh: name_zh}).where(Enterprise.id == enterprise_id)
+        await record_admin_action(
+            actor,
+            "enterprise_name_zh",
+            f"enterprise:{enterprise_id}",
+            {"name_zh": enterprise["name_zh"]},
+            {"name_zh": name_zh},
+            clock,
         )
-        .order_by(AdminAction.id, ascending=False)
-        .limit(limit)
-    )

@@ -61,6 +61,8 @@ class Enterprise(Table, tablename="enterprise"):
     """A merchant business. Chinese enterprises carry a USCC; foreign ones may not have one."""
 
     name = Varchar(length=200, index=True)
+    # Its Chinese name where the legal name people know is another (shown in the Chinese pages, searched too).
+    name_zh = Varchar(length=200, null=True, default=None)
     uscc = Varchar(length=18, null=True, default=None, unique=True)
     country = Varchar(length=2, default="CN")
     shop_urls = Array(base_column=Varchar(length=500))

@@ -40,6 +40,7 @@ class ListingOut(BaseModel):
     id: int
     enterprise_id: int
     enterprise: str
+    enterprise_zh: str | None = None
     uscc: str | None
     violation: str
     tier: str
@@ -60,6 +61,7 @@ def listing_out(listing: dict[str, Any], viewer: Viewer | None) -> ListingOut:
         id=shown["id"],
         enterprise_id=shown["enterprise"],
         enterprise=listing.get("enterprise_name", ""),
+        enterprise_zh=listing.get("enterprise_name_zh"),
         uscc=listing.get("enterprise_uscc"),
         violation=shown["violation"],
         tier=shown["tier"],
@@ -92,16 +94,31 @@ class ProofOut(BaseModel):
 # --- API -----------------------------------------------------------------------------------------
 
 
-@get("/registry", summary="Published listings by enterprise name or USCC (public)")
+class EnterpriseMatchOut(BaseModel):
+    id: int
+    name: str
+    name_zh: str | None
+    uscc: str | None
+    listed: bool  # has a published listing; false reads "no published violations"
+
+
+class RegistrySearchOut(Page[ListingOut]):
+    # Verified enterprises matching `q` (first page only), listed or not.
+    enterprises: list[EnterpriseMatchOut] = []
+
+
+@get("/registry", summary="Published listings, and the verified enterprises matching q by name or USCC (public)")
 async def api_search(
     q: FromQuery[str] = "", cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
-) -> Page[ListingOut]:
+) -> RegistrySearchOut:
     rows, next_cursor = await service.search_public(q, window(cursor, limit))
+    enterprises = [] if cursor else await service.matching_enterprises(q)
     items = [
         ListingOut(
             id=row["id"],
             enterprise_id=row["enterprise"],
             enterprise=row["enterprise_name"],
+            enterprise_zh=row["enterprise_name_zh"],
             uscc=row["enterprise_uscc"],
             violation=row["violation"],
             tier=row["tier"],
@@ -116,7 +133,11 @@ async def api_search(
         )
         for row in rows
     ]
-    return Page[ListingOut](items=items, next_cursor=next_cursor)
+    return RegistrySearchOut(
+        items=items,
+        next_cursor=next_cursor,
+        enterprises=[EnterpriseMatchOut(**{key: row[key] for key in EnterpriseMatchOut.model_fields}) for row in enterprises],
+    )
 
 
 @post(
@@ -181,7 +202,14 @@ async def proof(seq: FromPath[int]) -> ProofOut:
 @get("/registry")
 async def registry_page(q: FromQuery[str] = "", cursor: FromQuery[str | None] = None) -> Any:
     rows, next_cursor = await service.search_public(q, window(cursor, 25))
-    return page("integrity/search.html", q=q, listings=rows, next_cursor=next_cursor, head=await log.tree_head())
+    return page(
+        "integrity/search.html",
+        q=q,
+        listings=rows,
+        enterprises=[] if cursor else await service.matching_enterprises(q),
+        next_cursor=next_cursor,
+        head=await log.tree_head(),
+    )
 
 
 async def _listing_page(
@@ -200,6 +228,7 @@ async def _listing_page(
         "integrity/listing.html",
         status=status,
         listing=listing if involved else service.public_view(listing),
+        case_ref=await service.case_shown_to(viewer, listing),
         involved=involved,
         public=is_public(listing),
         actions=offered.now,
@@ -258,12 +287,22 @@ async def registrar_page(viewer: NamedDependency[Viewer], state_filter: FromQuer
     )
 
 
+def _enterprise_named(form: dict[str, Any]) -> dict[str, Any]:
+    """The desk's one enterprise field holds its number in Accord or its USCC (18 characters, which may
+    all be digits): the proposal names it by whichever was typed."""
+    typed = "".join(str(form.pop("enterprise", "") or "").split())
+    if typed.isascii() and typed.isdigit() and len(typed) < 18:
+        return {**form, "enterprise_id": typed}
+    return {**form, "enterprise_uscc": typed or None}
+
+
 @post("/admin/registry", dependencies={"viewer": Provide(require_role("admin"))})
 async def registrar_propose(
     viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
 ) -> Any:
     try:
-        created = await service.propose(viewer, parse(service.ListingIn, payload_from_form(nest_form(data))), clock)
+        proposal = _enterprise_named(payload_from_form(nest_form(data)))
+        created = await service.propose(viewer, parse(service.ListingIn, proposal), clock)
     except InvalidInput as error:
         return page(
             "integrity/registrar.html",

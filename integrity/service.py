@@ -6,7 +6,8 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from accord import events
 from accord.auth import Viewer
@@ -16,10 +17,12 @@ from accord.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFou
 from accord.files import store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, Window, page_of
-from accounts.schemas import Strict
+from accounts.schemas import Strict, Uscc
+from accounts.service import search_enterprises
 from accounts.tables import Enterprise, User
 from cases.record import canonical_json
 from cases.schemas import LongText
+from cases.service import visible_case
 from cases.tables import Case, CaseState, Category
 from integrity.tables import Listing, ListingEvent, ListingEvidence, ListingState, Tier, Violation
 from integrity.workflow import can_see
@@ -29,11 +32,35 @@ LISTABLE_CASE_STATES = (CaseState.breached.value, CaseState.unresolved.value)
 
 
 class ListingIn(Strict):
-    enterprise_id: int
+    # The enterprise by its number in Accord or by its USCC (people know the code, not our numbers).
+    enterprise_id: int | None = None
+    enterprise_uscc: Uscc | None = None
     violation: Violation
     tier: Tier = Tier.general
     facts: LongText
     case_ref: Annotated[str | None, Field(max_length=20)] = None
+
+    @model_validator(mode="after")
+    def names_an_enterprise(self) -> ListingIn:
+        if self.enterprise_id is None and not self.enterprise_uscc:
+            raise PydanticCustomError("enterprise", _("Give the enterprise's number or its USCC."))
+        return self
+
+
+async def _resolved(data: ListingIn) -> ListingIn:
+    """The proposal with the enterprise's number, found from its USCC when that is what was given."""
+    if data.enterprise_id is not None:
+        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id):
+            raise InvalidInput.one("enterprise_id", _("There is no such enterprise."))
+        if data.enterprise_uscc and not await Enterprise.exists().where(
+            Enterprise.id == data.enterprise_id, Enterprise.uscc == data.enterprise_uscc
+        ):
+            raise InvalidInput.one("enterprise_uscc", _("This USCC is not the enterprise's with that number."))
+        return data
+    found = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == data.enterprise_uscc).first()
+    if found is None:
+        raise InvalidInput.one("enterprise_uscc", _("No enterprise with this USCC is registered."))
+    return data.model_copy(update={"enterprise_id": found["id"]})
 
 
 async def _check_case_grounds(viewer: Viewer, data: ListingIn) -> None:
@@ -61,8 +88,7 @@ async def propose(viewer: Viewer, data: ListingIn, clock: Clock) -> dict[str, An
     """A registrar or mediator proposes a listing; nothing is public until it has been through due process."""
     if not viewer.has_role("admin", "mediator"):
         raise Forbidden(_("Only registrars and mediators propose listings."))
-    if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id):
-        raise InvalidInput.one("enterprise_id", _("There is no such enterprise."))
+    data = await _resolved(data)
     if viewer.role == "mediator":
         await _check_case_grounds(viewer, data)
     return await create_listing(viewer.id, data, "case" if data.case_ref else "registrar", clock)
@@ -99,6 +125,7 @@ async def listing_for(viewer: Viewer | None, listing_id: int) -> dict[str, Any]:
         await Listing.select(
             *Listing.all_columns(),
             Listing.enterprise.name.as_alias("enterprise_name"),
+            Listing.enterprise.name_zh.as_alias("enterprise_name_zh"),
             Listing.enterprise.uscc.as_alias("enterprise_uscc"),
         )
         .where(Listing.id == listing_id)
@@ -109,12 +136,25 @@ async def listing_for(viewer: Viewer | None, listing_id: int) -> dict[str, Any]:
     return listing
 
 
+async def case_shown_to(viewer: Viewer | None, listing: dict[str, Any]) -> str | None:
+    """The reference of the case a listing came from, if the viewer may open that case (the cases' own
+    access rules decide: its parties, mediators, registrars); None for everyone else."""
+    if viewer is None or not listing.get("case_ref"):
+        return None  # (cases' rules read no viewer as the system itself)
+    try:
+        await visible_case(viewer, listing["case_ref"])
+    except NotFound:
+        return None
+    return str(listing["case_ref"])
+
+
 def public_view(listing: dict[str, Any]) -> dict[str, Any]:
     """What anyone may read about a published listing: no objection text, no internal record."""
     keys = (
         "id",
         "enterprise",
         "enterprise_name",
+        "enterprise_name_zh",
         "enterprise_uscc",
         "violation",
         "tier",
@@ -148,6 +188,7 @@ async def search_public(query: str, window: Window) -> tuple[list[dict[str, Any]
         Listing.maximum_until,
         Listing.enterprise,
         Listing.enterprise.name.as_alias("enterprise_name"),
+        Listing.enterprise.name_zh.as_alias("enterprise_name_zh"),
         Listing.enterprise.uscc.as_alias("enterprise_uscc"),
     ).where(
         Listing.state == ListingState.published.value,
@@ -158,12 +199,27 @@ async def search_public(query: str, window: Window) -> tuple[list[dict[str, Any]
     query = query.strip()
     if query:
         code = "".join(char for char in query.upper() if char.isalnum())
-        matches = contains_text('"registry_listing$enterprise"."name"', query)
+        matches = contains_text('"registry_listing$enterprise"."name"', query) | contains_text(
+            '"registry_listing$enterprise"."name_zh"', query
+        )
         select = select.where(matches | (Listing.enterprise.uscc == code) if code else matches)
     if window.after:
         select = select.where(Listing.id < window.keys(ID)[0])
     rows = await select.order_by(Listing.id, ascending=False).limit(window.limit + 1)
     return page_of(rows, window.limit, key=lambda row: [row["id"]])
+
+
+ENTERPRISES_SHOWN = 50  # matches shown beside the listings; a longer list asks for a narrower search
+
+
+async def matching_enterprises(query: str) -> list[dict[str, Any]]:
+    """Verified enterprises whose name (either language) or USCC matches, each saying whether it has a
+    published listing: the search answers "no published violations" too, not only who is listed."""
+    if not query.strip():
+        return []
+    rows, _next = await search_enterprises(query, Window(after=None, limit=ENTERPRISES_SHOWN))
+    listed = await publicly_listed([row["id"] for row in rows])
+    return [{**row, "listed": row["id"] in listed} for row in rows]
 
 
 async def listings_of(viewer: Viewer | None, enterprise_id: int) -> list[dict[str, Any]]:
@@ -199,7 +255,7 @@ async def enterprise_profile(enterprise_id: int, viewer: Viewer | None) -> dict[
     """Public facts about an enterprise: who it is (once verified) and how its cases went (counts only)."""
     enterprise = (
         await Enterprise.select(
-            Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.country, Enterprise.verified
+            Enterprise.id, Enterprise.name, Enterprise.name_zh, Enterprise.uscc, Enterprise.country, Enterprise.verified
         )
         .where(Enterprise.id == enterprise_id)
         .first()
@@ -211,7 +267,7 @@ async def enterprise_profile(enterprise_id: int, viewer: Viewer | None) -> dict[
     for row in states:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     if not sees_name_of(enterprise, viewer):
-        enterprise = {**enterprise, "name": None, "uscc": None}
+        enterprise = {**enterprise, "name": None, "name_zh": None, "uscc": None}
     return {**enterprise, "case_counts": counts, "cases": len(states)}
 
 
@@ -237,7 +293,11 @@ events.subscribe(on_case_transition)
 
 async def all_listings(state: str | None) -> list[dict[str, Any]]:
     """Every listing, for the registrar's desk."""
-    query = Listing.select(*Listing.all_columns(), Listing.enterprise.name.as_alias("enterprise_name"))
+    query = Listing.select(
+        *Listing.all_columns(),
+        Listing.enterprise.name.as_alias("enterprise_name"),
+        Listing.enterprise.name_zh.as_alias("enterprise_name_zh"),
+    )
     if state:
         query = query.where(Listing.state == state)
     return await query.order_by(Listing.id, ascending=False).limit(200)

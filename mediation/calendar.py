@@ -100,6 +100,22 @@ class ChinaWorkingCalendar:
         return moment.astimezone(self.zone)
 
 
+RANGE_MAX_DAYS = 366  # a year at a time on the registrar's page
+
+
+def days_between(calendar: ChinaWorkingCalendar, first: date, last: date) -> list[dict[str, Any]]:
+    """Every date from `first` to `last`, whether deadlines count it, and why: the registrar's entry,
+    China's published schedule, or Monday to Friday for a year nobody has published."""
+    days = []
+    day = first
+    while day <= last:
+        entered = day in calendar.overrides
+        source = "entered" if entered else "statutory" if has_statutory_schedule(day.year) else "weekdays"
+        days.append({"day": day, "working": calendar.is_working_day(day), "source": source})
+        day += _ONE_DAY
+    return days
+
+
 def years_without_schedule(today: date, overrides: Iterable[date]) -> list[int]:
     """This year and next, where neither chinesecalendar nor the registrar has entered the schedule.
 

@@ -22,7 +22,14 @@ from cases.routes import provide_context
 from cases.schemas import MoneyOut, money_out
 from cases.tables import Category
 from cases.workflow import Context
-from mediation.calendar import ChinaWorkingCalendar, list_overrides, reload_calendar, years_without_schedule
+from mediation.calendar import (
+    RANGE_MAX_DAYS,
+    ChinaWorkingCalendar,
+    days_between,
+    list_overrides,
+    reload_calendar,
+    years_without_schedule,
+)
 from mediation.schemas import CalendarOverrideIn
 from mediation.service import AMOUNT_BANDS, QueueFilter, clear_calendar_day, queue, set_calendar_day
 
@@ -140,11 +147,45 @@ def missing_schedule_years(request: Any) -> list[int]:
     return years_without_schedule(today, calendar.overrides)
 
 
-async def _calendar_page(request: Request[Any, Any, Any], status: int = 200, **context: Any) -> Any:
+def _day_asked(field: str, typed: str | None) -> date | None:
+    if not typed:
+        return None
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        raise InvalidInput.one(field, _("Enter a date like 2026-12-31.")) from None
+
+
+def _range_asked(first_typed: str | None, last_typed: str | None) -> tuple[date, date] | None:
+    """The from/to dates of the days to list (both given, in order, at most a year apart), or None."""
+    first, last = _day_asked("from", first_typed), _day_asked("to", last_typed)
+    if first is None and last is None:
+        return None
+    if first is None or last is None:
+        raise InvalidInput.one("from" if first is None else "to", _("Give both the first and the last date."))
+    if last < first:
+        raise InvalidInput.one("to", _("The last date cannot be before the first."))
+    if (last - first).days >= RANGE_MAX_DAYS:
+        raise InvalidInput.one("to", _("List at most %(days)d days at a time.") % {"days": RANGE_MAX_DAYS})
+    return first, last
+
+
+async def _calendar_page(
+    request: Request[Any, Any, Any], status: int = 200, asked: tuple[date, date] | None = None, **context: Any
+) -> Any:
+    overrides = await list_overrides()
+    days = []
+    if asked:
+        entered = {row["day"]: row["working"] for row in overrides}
+        calendar = ChinaWorkingCalendar(request.app.state.settings.timezone, entered)
+        notes = {row["day"]: row["note"] for row in overrides}
+        days = [{**entry, "note": notes.get(entry["day"], "")} for entry in days_between(calendar, *asked)]
     return page(
         "mediation/calendar.html",
         status=status,
-        overrides=await list_overrides(),
+        days=days,
+        asked=context.pop("asked_form", {}),
+        overrides=overrides,
         missing=missing_schedule_years(request),
         errors=context.pop("errors", {}),
         form=context.pop("form", {}),
@@ -154,7 +195,14 @@ async def _calendar_page(request: Request[Any, Any, Any], status: int = 200, **c
 
 @get("/admin/calendar", dependencies=_admin)
 async def calendar_page(request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Any:
-    return await _calendar_page(request)
+    # ?from=&to= ("from" is a Python keyword, so the query is read as it came)
+    typed = {"from": request.query_params.get("from") or "", "to": request.query_params.get("to") or ""}
+    try:
+        asked = _range_asked(typed["from"], typed["to"])
+    except InvalidInput as error:
+        errors = {e.field: e.message for e in error.errors}
+        return await _calendar_page(request, status=422, errors=errors, asked_form=typed)
+    return await _calendar_page(request, asked=asked, asked_form=typed)
 
 
 @post("/admin/calendar", dependencies=_admin)

@@ -76,6 +76,7 @@ async def queue(
         Case.version,
         Case.mediator,
         Case.enterprise.name.as_alias("enterprise_name"),
+        Case.enterprise.name_zh.as_alias("enterprise_name_zh"),
         Case.mediator.display_name.as_alias("mediator_name"),
     )
     if wanted.mine:

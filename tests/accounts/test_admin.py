@@ -58,8 +58,12 @@ async def test_role_change_is_audited_and_signs_the_user_out(
     assert action["actor"] == me["id"] and action["action"] == "change_role"
     before, after = (json.loads(v) if isinstance(v, str) else v for v in (action["before"], action["after"]))
     assert before == {"role": "consumer"} and after == {"role": "mediator"}
-    audit = await admin.get("/admin/audit")
-    assert f"user:{user['id']}" in audit.text
+    audit = (await admin.get("/admin/audit")).text  # in words, not the stored target and JSON
+    assert f"Registrar Test Admin changed the role of Test Consumer ({user['email']})." in audit
+    assert "Role: Consumer → Mediator" in audit and f"user:{user['id']}" not in audit
+    in_chinese = (await admin.get("/admin/audit", params={"lang": "zh-Hans"})).text
+    assert f"登记员Test Admin 修改了 Test Consumer ({user['email']}) 的角色。" in in_chinese
+    assert "角色：由 消费者 改为 调解员" in in_chinese
 
 
 async def test_role_change_rejects_unknown_roles_and_merchants_without_enterprise(
@@ -124,4 +128,4 @@ async def test_enterprise_search_by_name_or_uscc_is_public(client: httpx.AsyncCl
     fragment = merchant["enterprise_name"].split()[-1]
     by_name = (await client.get("/api/v1/enterprises", params={"q": fragment.upper()})).json()
     assert merchant["enterprise_id"] in [item["id"] for item in by_name["items"]]
-    assert set(by_name["items"][0]) == {"id", "name", "uscc", "verified", "country"}
+    assert set(by_name["items"][0]) == {"id", "name", "name_zh", "uscc", "verified", "country"}

@@ -234,6 +234,7 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     # shell
     ("GET", "/"): (Probe(everyone(200)),),
     ("GET", "/healthz"): (Probe(everyone(200)),),
+    ("GET", "/favicon.ico"): (Probe(everyone(200)),),
     ("GET", "/static/{file_path}"): (Probe(everyone(200), {"file_path": "=accord.css"}),),
     ("HEAD", "/static/{file_path}"): (Probe(everyone(200), {"file_path": "=accord.css"}),),
     ("GET", "/schema"): (Probe(everyone(200)),),
@@ -266,6 +267,9 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("POST", "/admin/users/{user_id}/active"): (Probe(registrars(302, 401), {"user_id": "victim"}, body="form"),),
     ("GET", "/admin/enterprises"): (Probe(registrars(200, LOGIN)),),
     ("POST", "/admin/enterprises/{enterprise_id}/verify"): (
+        Probe(registrars(302, 401), {"enterprise_id": "spare enterprise"}, body="form"),
+    ),
+    ("POST", "/admin/enterprises/{enterprise_id}/name-zh"): (
         Probe(registrars(302, 401), {"enterprise_id": "spare enterprise"}, body="form"),
     ),
     ("GET", "/admin/audit"): (Probe(registrars(200, LOGIN)),),
