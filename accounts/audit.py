@@ -128,7 +128,10 @@ def _value_of_flag(field: str, value: bool) -> str:
 def _changes(before: dict[str, Any], after: dict[str, Any], names: _Names) -> list[Change]:
     """The labelled values that differ, in the order the action stored them."""
     fields = [key for key in {**before, **after} if key in _FIELDS]
-    told = [Change(_(_FIELDS[key]), _value(key, before.get(key), names), _value(key, after.get(key), names)) for key in fields]
+    told = [
+        Change(_(_FIELDS[key]), _value(key, before.get(key), names), _value(key, after.get(key), names))
+        for key in fields
+    ]
     return [change for change in told if change.before != change.after]
 
 
@@ -184,6 +187,7 @@ async def audit_log(limit: int = 50) -> list[AuditEntry]:
     entries = []
     for row in rows:
         sentence = _SENTENCES.get(row["action"], lambda after: _UNKNOWN_ACTION)(row["after"])
-        words = {"actor": _("Registrar %(name)s") % {"name": row["actor_name"]}, "target": _target(row["target"], names)}
+        actor = _("Registrar %(name)s") % {"name": row["actor_name"]}
+        words = {"actor": actor, "target": _target(row["target"], names)}
         entries.append(AuditEntry(row["at"], _(sentence) % words, _changes(row["before"], row["after"], names)))
     return entries

@@ -453,7 +453,9 @@ async def admin_enterprise_name_zh(
     except InvalidInput as error:
         rows, next_cursor = await service.search_enterprises(q, window(None, 50), include_unverified=True)
         problems = {enterprise_id: " ".join(e.message for e in error.errors)}
-        return page("admin/enterprises.html", status=422, enterprises=rows, q=q, next_cursor=next_cursor, errors=problems)
+        return page(
+            "admin/enterprises.html", status=422, enterprises=rows, q=q, next_cursor=next_cursor, errors=problems
+        )
     await service.set_enterprise_name_zh(viewer, enterprise_id, named.name_zh, clock)
     return Redirect(f"/admin/enterprises?q={quote(q)}")
 

@@ -112,7 +112,7 @@ async def api_search(
     q: FromQuery[str] = "", cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
 ) -> RegistrySearchOut:
     rows, next_cursor = await service.search_public(q, window(cursor, limit))
-    enterprises = [] if cursor else await service.matching_enterprises(q)
+    found = [] if cursor else await service.matching_enterprises(q)
     items = [
         ListingOut(
             id=row["id"],
@@ -136,7 +136,7 @@ async def api_search(
     return RegistrySearchOut(
         items=items,
         next_cursor=next_cursor,
-        enterprises=[EnterpriseMatchOut(**{key: row[key] for key in EnterpriseMatchOut.model_fields}) for row in enterprises],
+        enterprises=[EnterpriseMatchOut(**{key: row[key] for key in EnterpriseMatchOut.model_fields}) for row in found],
     )
 
 

@@ -156,7 +156,12 @@ async def test_the_registrar_desk_takes_a_uscc_or_a_number(
     assert api.status_code == 201 and api.json()["enterprise_id"] == target["id"]
     mismatch = await cast.admin.post(
         "/api/v1/registry/listings",
-        json={"enterprise_id": cast.enterprise_id, "enterprise_uscc": target["uscc"], "violation": "patent", "facts": "F."},
+        json={
+            "enterprise_id": cast.enterprise_id,
+            "enterprise_uscc": target["uscc"],
+            "violation": "patent",
+            "facts": "F.",
+        },
     )
     assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "enterprise_uscc"
     malformed = await cast.admin.post(
@@ -187,3 +192,30 @@ async def test_a_listing_links_to_its_case_for_those_who_may_see_the_case(
     assert stranger.status_code == 200 and link not in stranger.text
     party = await cast.consumer.get(f"/registry/{listing['id']}")
     assert link in party.text
+
+
+async def test_verification_reads_in_words_in_both_languages(clock: FrozenClock, signed_in: SignedIn) -> None:
+    checked = await enterprise(clock, verified=False, name_zh=f"杭州西湖{unique('h')}")
+    admin, _me = await signed_in("admin", display_name="Wang")
+    verified = await post_form(admin, f"/admin/enterprises/{checked['id']}/verify", {"verified": "yes"})
+    assert verified.status_code == 302
+    english = (await admin.get("/admin/audit")).text
+    assert f"Registrar Wang verified {checked['name']} (USCC {checked['uscc']})." in english
+    assert "Verification: unverified → verified" in english and '{"verified"' not in english
+    chinese = (await admin.get("/admin/audit", params={"lang": "zh-Hans"})).text
+    assert f"登记员Wang 认证了 {checked['name_zh']}（统一社会信用代码 {checked['uscc']}）。" in chinese
+    assert "认证：由 未认证 改为 已认证" in chinese
+
+
+async def test_open_data_links_and_favicon(new_client: ClientFactory) -> None:
+    anonymous = new_client()
+    english = (await anonymous.get("/registry")).text
+    assert "Every public event (JSON Lines)</a>" in english and ">export.jsonl<" not in english
+    chinese = (await anonymous.get("/registry", params={"lang": "zh-Hans"})).text
+    assert "全部公开事件（JSON Lines 格式）</a>" in chinese and "已公布的树根（JSON 格式）</a>" in chinese
+    assert '<link rel="icon" href="/static/favicon.svg"' in english
+    icon = await anonymous.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    svg = await anonymous.get("/static/favicon.svg")
+    assert svg.status_code == 200 and "<svg" in svg.text
