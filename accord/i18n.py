@@ -233,6 +233,13 @@ def label(kind: str, value: str) -> str:
     return gettext(message) if message else value
 
 
+def country_name(code: str | None) -> str:
+    """A two-letter country code as the reader's language names it: "CN" → "China" / "中国"."""
+    if not code:
+        return ""
+    return str(babel_locale().territories.get(code.upper(), code))
+
+
 def names_for_reader(name: str | None, name_zh: str | None) -> tuple[str, str | None]:
     """An organisation's name as the reader's language has it first (its Chinese name in Chinese, the
     registered name otherwise), and the other one to show beside it when the two differ."""

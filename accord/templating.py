@@ -34,6 +34,7 @@ def create_environment(settings: Settings) -> Environment:
     env.filters["moment"] = lambda value: (
         i18n.format_moment(value, i18n.shown_zone(settings.timezone)) if value else ""
     )
+    env.filters["country"] = i18n.country_name
     env.filters["money"] = i18n.format_money
     env.filters["file_size"] = i18n.format_file_size
     env.globals["languages"] = i18n.LANGUAGES

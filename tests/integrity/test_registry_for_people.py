@@ -80,6 +80,7 @@ async def test_chinese_name_is_searchable_and_shown_in_the_reader_language(
     in_chinese = (await chinese.get(f"/enterprises/{named['id']}")).text
     assert f"<h1>{named['name']} <span class=\"hint\">({named['name_zh']})</span></h1>" in in_english
     assert f"<h1>{named['name_zh']} <span class=\"hint\">({named['name']})</span></h1>" in in_chinese
+    assert "<dd>China</dd>" in in_english and "<dd>中国</dd>" in in_chinese  # the country named, not "CN"
     admin, _me = await signed_in("admin")
     listed = await admin.get("/api/v1/enterprises", params={"q": named["name_zh"]})
     assert [row["id"] for row in listed.json()["items"]] == [named["id"]]
