@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from accord import i18n
 from accord.clock import SystemClock, WeekdayCalendar
 from accord.settings import get_settings
+from accounts.tables import User
 from accounts.service import act_as
 from cases import service
 from cases.workflow import Context, apply
@@ -101,6 +103,7 @@ async def test_conversations_named_from_each_side_count_what_is_new_and_show_tim
     consumer = await make_user("consumer", display_name="Chen Jing", language="zh-Hans")
     merchant = await make_user("merchant")
     mediator = await make_user("mediator", display_name="Mia Mediator")
+    await User.update({User.timezone: "America/New_York"}).where(User.id == mediator["id"])  # their profile's zone
     reference = (
         await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), CONTEXT, date.today())
     ).case["reference"]
@@ -129,15 +132,18 @@ async def test_conversations_named_from_each_side_count_what_is_new_and_show_tim
 
     await mediator_page.locator(f"{caucus} textarea").fill("Noted, thank you.")
     await mediator_page.locator(f"{caucus} button[type=submit]").click()
-    for page in (consumer_page, mediator_page):  # Chinese and English, each in the server's time zone
+    zones = {"zh-Hans": get_settings().timezone, "en": ZoneInfo("America/New_York")}
+    for page, language in ((consumer_page, "zh-Hans"), (mediator_page, "en")):  # each reader's language and zone
         live = page.locator(f"{caucus} ol.messages li").last
         await expect(live).to_contain_text("Noted, thank you.")
         seq = await live.get_attribute("data-seq")
         shown_live = await live.locator("time").text_content()
+        at = datetime.fromisoformat(await live.locator("time").get_attribute("datetime") or "")
+        with i18n.speaking(language):
+            assert shown_live == i18n.format_datetime(at, zones[language], "short")  # type: ignore[arg-type]
         await page.reload()
         drawn = page.locator(f'{caucus} li[data-seq="{seq}"] time')
         assert await drawn.text_content() == shown_live
-        assert await drawn.get_attribute("datetime") is not None
         assert "#" not in (await page.locator(f'{caucus} li[data-seq="{seq}"] .meta').text_content() or "")
     await consumer_page.context.close()
     await mediator_page.context.close()
