@@ -441,7 +441,7 @@ def _stale(view: service.CaseView, refusal: Refusal) -> bool:
 
 def _explained(view: service.CaseView, record: list[dict[str, Any]], told: dict[int, Any], refusal: Refusal) -> Markup:
     """Why the form came back, in words: what changed while it was filled in, and what became of the text."""
-    changes = changes_since(record, refusal.since, told) if _stale(view, refusal) else None  # type: ignore[arg-type]
+    changes = changes_since(record, refusal.since, told) if refusal.since is not None else None
     said = [_in_words(_("While you were writing, %(changes)s."), changes)] if changes else []
     if refusal.reason and not changes:
         said.append(refusal.reason)
@@ -458,9 +458,9 @@ def _in_words(message: str, changes: Markup) -> Markup:
     return Markup(escape(message)) % {"changes": changes}
 
 
-def _live_notice(view: service.CaseView, record: list[dict[str, Any]], told: dict[int, Any], since: int) -> Markup | None:
+def _live_notice(record: list[dict[str, Any]], told: dict[int, Any], since: int) -> Markup | None:
     """For a page that updates itself (case.js asks with ?since=): what changed since it was drawn."""
-    changes = changes_since(record, since, told) if since < view.case["version"] else None
+    changes = changes_since(record, since, told)
     return _in_words(_("The case has just changed: %(changes)s."), changes) if changes else None
 
 
@@ -484,7 +484,7 @@ async def _case_page(
     if refusal is not None and not _form_shown(view, refusal):
         kept = typed_values(refusal.form_of, refusal.typed)
     if since is not None:
-        notice = _live_notice(view, contents.record, told["told"], since) or notice
+        notice = _live_notice(contents.record, told["told"], since) or notice
     return page(
         "cases/case.html",
         status=status,
