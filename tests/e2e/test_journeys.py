@@ -324,3 +324,140 @@ async def test_the_whole_lifecycle(
         await journey.shot(desk, "rating-seen")
     finally:
         await journey.close()
+
+
+async def fits_the_screen(page: Page) -> None:
+    """On a phone nothing is wider than the screen: no sideways scrolling to find a button."""
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= MOBILE["width"], f"{page.url} is {width}px wide on a {MOBILE['width']}px screen"
+
+
+async def test_a_broken_negotiated_settlement_is_resettled_by_a_mediator_on_phones(
+    live_server: str, browser: Browser, make_user: UserFactory, tmp_path: Path
+) -> None:
+    """Settled without a mediator, then not kept: the case lands on the queue and a mediator settles it again.
+    Everyone uses a 390×844 phone screen."""
+    consumer = await make_user("consumer", display_name="Bo Buyer")
+    merchant = await make_user("merchant", display_name="Sam Seller")
+    mediator = await make_user("mediator", display_name="Meg Mediator")
+    journey = Journey("breach-mobile", "en", live_server, browser)
+    t = journey.t
+    try:
+        buyer = await journey.person(consumer, "/cases", MOBILE)
+        reference = await file_complaint(buyer, journey, merchant, tmp_path)
+        await fits_the_screen(buyer)
+        seller = await journey.person(merchant, "/cases", MOBILE)
+        await merchant_offers(seller, journey, reference, 300, "Full refund within the week.")
+        await fits_the_screen(seller)
+
+        await buyer.goto(f"/cases/{reference}")
+        await see(buyer, "#offers", "Full refund within the week.", journey.money(300))
+        await accept_on_confirmation_page(buyer, journey, "accept_offer", "Accept this offer for case %(reference)s?", reference)
+        await stage(buyer, journey, "settled")
+        await next_step(buyer, journey, "The merchant must carry out the settlement and report it with proof.")
+
+        await report_fulfilment(seller, journey, reference, "Refund ref. WX-1200931")
+        await consumer_sees_proof(buyer, journey, reference, "Refund ref. WX-1200931")
+        form = await open_action(buyer, journey, "dispute_fulfilment")
+        await form.get_by_label(t("What is missing")).fill("No money arrived; that reference does not exist.")
+        await submit(form, journey, "dispute_fulfilment")
+        await stage(buyer, journey, "breached")
+        await see(buyer, "#fulfilment", "No money arrived; that reference does not exist.")
+        await next_step(
+            buyer, journey, "The settlement was not kept. A mediator will take the case on to settle again or close it."
+        )
+        await fits_the_screen(buyer)
+        await journey.shot(buyer, "disputed")
+
+        # No mediator had the case: it waits on the queue, claimable.
+        desk = await journey.person(mediator, "/queue", MOBILE)
+        await claim_from_queue(desk, journey, reference)
+        await see(desk, "#fulfilment", "Refund ref. WX-1200931", "No money arrived; that reference does not exist.")
+        await next_step(
+            desk, journey, "The settlement was not kept: mediate a new settlement, or close the case without agreement."
+        )
+        await fits_the_screen(desk)
+        await journey.shot(desk, "claimed")
+        await desk.locator("#action-resettle").get_by_role("button", name=journey.label("action", "resettle")).click()
+        await stage(desk, journey, "in_mediation")
+        await journey.shot(desk, "resettling")
+
+        form = await open_action(desk, journey, "propose_settlement")
+        await form.get_by_label(t("Remedy"), exact=True).select_option("refund")
+        await form.get_by_label(t("Amount"), exact=True).fill("300.00")
+        await form.get_by_label(t("To be carried out by")).fill((date.today() + timedelta(days=7)).isoformat())
+        await form.get_by_label(t("Explanation")).fill("The refund, this time with a bank receipt.")
+        await submit(form, journey, "propose_settlement")
+        await see(desk, "#offers", "The refund, this time with a bank receipt.")
+        for party in (buyer, seller):
+            await party.goto(f"/cases/{reference}")
+            await see(party, "#offers", "The refund, this time with a bank receipt.")
+            await party.get_by_role("link", name=journey.label("action", "accept_proposal")).click()
+            await party.get_by_role("button", name=t("Yes, accept")).click()
+        await stage(seller, journey, "settled")
+        await fits_the_screen(seller)
+        await journey.shot(seller, "resettled")
+    finally:
+        await journey.close()
+
+
+async def test_a_stale_form_comes_back_with_what_was_typed(
+    live_server: str, browser: Browser, make_user: UserFactory, tmp_path: Path
+) -> None:
+    """The consumer (a browser without scripts, so the page cannot refresh itself) writes a counter-offer
+    while the merchant changes theirs: the 409 says what changed and gives back every field typed; a past
+    date is refused on its field, again keeping the rest."""
+    consumer = await make_user("consumer", display_name="Li Lei", language="zh-Hans")
+    merchant = await make_user("merchant", display_name="Han Meimei", language="zh-Hans")
+    journey = Journey("stale-zh-Hans", "zh-Hans", live_server, browser)
+    t = journey.t
+    try:
+        buyer = await journey.person(consumer, "/cases")
+        reference = await file_complaint(buyer, journey, merchant, tmp_path)
+        seller = await journey.person(merchant, "/cases")
+        await merchant_offers(seller, journey, reference, 100, "退款100元。")
+
+        scriptless = await browser.new_context(
+            locale="zh-CN", base_url=live_server, java_script_enabled=False, storage_state=await buyer.context.storage_state()
+        )
+        journey.contexts.append(scriptless)
+        page = await scriptless.new_page()
+        page.set_default_timeout(WAIT)
+        await page.goto(f"/cases/{reference}")
+        form = await open_action(page, journey, "counter_offer")
+        await form.get_by_label(t("Remedy"), exact=True).select_option("refund")
+        await form.get_by_label(t("Amount"), exact=True).fill("280.00")
+        await form.get_by_label(t("Message"), exact=True).fill("请全额退款，锅已经裂了。")
+
+        form_of_seller = await open_action(seller, journey, "counter_offer")
+        await form_of_seller.get_by_label(t("Remedy"), exact=True).select_option("refund")
+        await form_of_seller.get_by_label(t("Amount"), exact=True).fill("200.00")
+        await form_of_seller.get_by_label(t("Message"), exact=True).fill("可以退200元。")
+        await submit(form_of_seller, journey, "counter_offer")
+        await done(seller, journey, "counter_offer")
+
+        async with page.expect_response(lambda response: "/actions/counter_offer" in response.url) as answer:
+            await submit(form, journey, "counter_offer")
+        assert (await answer.value).status == 409
+        problem = page.locator(".case-head .alert.error")
+        await expect(problem).to_contain_text(t("While you were writing, %(changes)s.").split("%(changes)s")[0])
+        await expect(problem).to_contain_text(
+            t("What you typed is kept below: check the case as it is now, then send again.")
+        )
+        await see(page, "#offers", "可以退200元。")
+        form = page.locator("#action-counter_offer")
+        await expect(form.get_by_label(t("Amount"), exact=True)).to_have_value("280.00")
+        await expect(form.get_by_label(t("Message"), exact=True)).to_have_value("请全额退款，锅已经裂了。")
+        await journey.shot(page, "stale-409")
+
+        await form.get_by_label(t("To be carried out by")).fill((date.today() - timedelta(days=3)).isoformat())
+        async with page.expect_response(lambda response: "/actions/counter_offer" in response.url) as answer:
+            await submit(form, journey, "counter_offer")
+        assert (await answer.value).status == 422
+        form = page.locator("#action-counter_offer")
+        await expect(form.locator(".field.invalid")).to_contain_text(t("To be carried out by"))
+        await expect(form.get_by_label(t("Message"), exact=True)).to_have_value("请全额退款，锅已经裂了。")
+        await expect(form.get_by_label(t("Amount"), exact=True)).to_have_value("280.00")
+        await journey.shot(page, "past-date-422")
+    finally:
+        await journey.close()
