@@ -40,6 +40,16 @@ async def act_live(base: str, person: dict[str, Any], reference: str, action: st
         assert done.status_code == 200, done.text
 
 
+async def answered_with_an_offer(make_user: UserFactory) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A consumer's case the merchant answered with an offer of ¥40: the consumer, the merchant, the reference."""
+    consumer, merchant = await make_user("consumer"), await make_user("merchant")
+    reference = (
+        await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), CONTEXT, date.today())
+    ).case["reference"]
+    await apply(reference, "respond", act_as(merchant), {"kind": "offer", "text": "Forty back.", **OFFER}, CONTEXT)
+    return consumer, merchant, reference
+
+
 async def open_case(browser: Browser, base: str, person: dict[str, Any], reference: str, locale: str = "en-US") -> Page:
     page = await (await browser.new_context(locale=locale, base_url=base)).new_page()
     await sign_in(page, person["email"])
@@ -52,11 +62,7 @@ async def open_case(browser: Browser, base: str, person: dict[str, Any], referen
 async def test_the_page_follows_the_case_and_keeps_what_is_being_typed(
     live_server: str, browser: Browser, make_user: UserFactory
 ) -> None:
-    consumer, merchant = await make_user("consumer"), await make_user("merchant")
-    reference = (
-        await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), CONTEXT, date.today())
-    ).case["reference"]
-    await apply(reference, "respond", act_as(merchant), {"kind": "offer", "text": "Forty back.", **OFFER}, CONTEXT)
+    consumer, merchant, reference = await answered_with_an_offer(make_user)
     page = await open_case(browser, live_server, consumer, reference)
     await page.locator("summary", has_text="Make an offer").click()
     form = page.locator("#action-counter_offer")
@@ -173,11 +179,7 @@ async def test_socket_errors_speak_the_users_language(live_server: str, make_use
 async def test_a_form_refused_as_stale_comes_back_filled_in_and_keeps_following_the_case(
     live_server: str, browser: Browser, make_user: UserFactory
 ) -> None:
-    consumer, merchant = await make_user("consumer"), await make_user("merchant")
-    reference = (
-        await service.file_case(act_as(consumer), filing(merchant["enterprise_id"]), CONTEXT, date.today())
-    ).case["reference"]
-    await apply(reference, "respond", act_as(merchant), {"kind": "offer", "text": "Forty back.", **OFFER}, CONTEXT)
+    consumer, merchant, reference = await answered_with_an_offer(make_user)
     page = await open_case(browser, live_server, consumer, reference)
     await page.locator("summary", has_text="Make an offer").click()
     form = page.locator("#action-counter_offer")
