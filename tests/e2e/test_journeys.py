@@ -9,14 +9,13 @@ journey's language, and saves a screenshot under tests/e2e/artifacts/ (git-ignor
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
-from accord.i18n import format_money, gettext, speaking
+from accord.i18n import format_money, gettext, label, speaking
 from tests.cases.test_api import PNG
 from tests.conftest import PASSWORD, UserFactory
 
@@ -24,9 +23,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WAIT = 15000  # ms: the machine running the suite may be busy
 MOBILE = {"width": 390, "height": 844}
 LOCALES = {"en": "en-US", "zh-Hans": "zh-CN"}
-
-Translate = Callable[..., str]
-
 
 class Journey:
     """One journey: its language (the pages' words come from the same catalogs) and its screenshots."""
@@ -41,24 +37,26 @@ class Journey:
             text = gettext(message)
         return text % values if values else text
 
-    def said(self, sentence: str) -> str:
-        """A timeline sentence without its actor: what must follow the person's name."""
-        return self.t(sentence).replace("%(actor)s", "").strip()
+    def said(self, sentence: str, **values: object) -> str:
+        """A timeline sentence without its actor (what follows the person's name), up to its first blank
+        unless `values` fill them."""
+        text = self.t(sentence).replace("%(actor)s", "").strip()
+        return text % values if values else text.split("%(")[0].strip()
 
     def money(self, yuan: int) -> str:
         with speaking(self.language):
             return format_money(yuan * 100, "CNY")
 
     def label(self, kind: str, value: str) -> str:
-        from accord.i18n import label
-
         with speaking(self.language):
             return label(kind, value)
 
     async def person(self, user: dict[str, object], landing: str, viewport: dict[str, int] | None = None) -> Page:
         """A browser of this person's own, signed in through the login form; it lands where their work is."""
         context = await self.browser.new_context(
-            locale=LOCALES[self.language], base_url=self.live_server, viewport=viewport or {"width": 1280, "height": 900}
+            locale=LOCALES[self.language],
+            base_url=self.live_server,
+            viewport=viewport or {"width": 1280, "height": 900},
         )
         context.set_default_timeout(WAIT)
         self.contexts.append(context)
@@ -99,12 +97,12 @@ async def done(page: Page, journey: Journey, action: str) -> None:
     await expect(page.locator(".case-head .alert.ok")).to_contain_text(notice, timeout=WAIT)
 
 
-async def open_action(page: Page, journey: Journey, action: str):  # noqa: ANN201 - a Locator
+async def open_action(page: Page, journey: Journey, action: str) -> Locator:
     await page.locator("#actions summary", has_text=journey.label("action", action)).click()
     return page.locator(f"#action-{action}")
 
 
-async def submit(form, journey: Journey, action: str) -> None:  # noqa: ANN001 - a Locator
+async def submit(form: Locator, journey: Journey, action: str) -> None:
     await form.get_by_role("button", name=journey.label("action", action)).click()
 
 
@@ -127,7 +125,9 @@ async def file_complaint(page: Page, journey: Journey, merchant: dict[str, objec
     await see(page, ".case-head", t("Your complaint has been filed. The merchant has been asked to answer."))
     await see(page, "#evidence table", photo.name)
     await next_step(
-        page, journey, "The merchant must answer your complaint: with an offer, a rejection with reasons, or a question."
+        page,
+        journey,
+        "The merchant must answer your complaint: with an offer, a rejection with reasons, or a question.",
     )
     await journey.shot(page, "filed")
     return page.url.split("/cases/")[1].split("?")[0]
@@ -135,14 +135,16 @@ async def file_complaint(page: Page, journey: Journey, merchant: dict[str, objec
 
 async def merchant_offers(page: Page, journey: Journey, reference: str, yuan: int, text: str) -> None:
     await page.goto(f"/cases/{reference}")
-    await next_step(page, journey, "Answer this complaint: make an offer, reject it with your reasons, or ask a question.")
+    await next_step(
+        page, journey, "Answer this complaint: make an offer, reject it with your reasons, or ask a question."
+    )
     form = await open_action(page, journey, "respond")
     await form.get_by_label(journey.t("Remedy"), exact=True).select_option("refund")
     await form.get_by_label(journey.t("Amount"), exact=True).fill(f"{yuan}.00")
     await form.get_by_label(journey.t("Message to the consumer")).fill(text)
     await submit(form, journey, "respond")
     await done(page, journey, "respond")
-    await see(page, "#timeline", journey.t("%(actor)s answered the complaint and offered %(remedies)s").split("%(actor)s")[1].split("%(remedies)s")[0].strip())
+    await see(page, "#timeline", journey.said("%(actor)s answered the complaint and offered %(remedies)s"), text)
     await journey.shot(page, "merchant-offered")
 
 
@@ -156,7 +158,9 @@ async def accept_on_confirmation_page(page: Page, journey: Journey, link: str, h
 
 async def report_fulfilment(page: Page, journey: Journey, reference: str, proof: str) -> None:
     await page.goto(f"/cases/{reference}")
-    await next_step(page, journey, "Carry out the settlement, then report it with proof (a refund reference, a waybill number).")
+    await next_step(
+        page, journey, "Carry out the settlement, then report it with proof (a refund reference, a waybill number)."
+    )
     form = await open_action(page, journey, "mark_fulfilled")
     await form.get_by_label(journey.t("Proof: refund reference, waybill number…")).fill(proof)
     await submit(form, journey, "mark_fulfilled")
@@ -215,7 +219,9 @@ async def test_the_whole_lifecycle(
         await form.get_by_label(t("Message"), exact=True).fill("The whole price, please.")
         await submit(form, journey, "counter_offer")
         await done(buyer, journey, "counter_offer")
-        await next_step(buyer, journey, "The merchant must answer your counter-offer. You may still replace it with a new one.")
+        await next_step(
+            buyer, journey, "The merchant must answer your counter-offer. You may still replace it with a new one."
+        )
         await journey.shot(buyer, "counter-offer")
 
         await seller.goto(f"/cases/{reference}")
@@ -233,7 +239,9 @@ async def test_the_whole_lifecycle(
         # The mediator lands on the queue, claims and admits the case.
         desk = await journey.person(mediator, "/queue")
         await claim_from_queue(desk, journey, reference)
-        await next_step(desk, journey, "Decide whether this case can be mediated: admit it, or decline it with a reason.")
+        await next_step(
+            desk, journey, "Decide whether this case can be mediated: admit it, or decline it with a reason."
+        )
         await desk.locator("#action-admit").get_by_role("button", name=journey.label("action", "admit")).click()
         await stage(desk, journey, "in_mediation")
         await journey.shot(desk, "admitted")
@@ -260,13 +268,17 @@ async def test_the_whole_lifecycle(
         await done(desk, journey, "request_info")
         await buyer.goto(f"/cases/{reference}")
         await see(buyer, "#information-request", "Please send the date the crack appeared.")
-        await next_step(buyer, journey, "The mediator asked you a question: answer it. Mediation waits for your answer.")
+        await next_step(
+            buyer, journey, "The mediator asked you a question: answer it. Mediation waits for your answer."
+        )
         await journey.shot(buyer, "question-seen")
         form = await open_action(buyer, journey, "provide_info")
         await form.get_by_label(t("Your answer"), exact=True).fill("On the third day of use.")
         await submit(form, journey, "provide_info")
         await done(buyer, journey, "provide_info")
-        await see(buyer, "#timeline", journey.said("%(actor)s answered the mediator's question"), "On the third day of use.")
+        await see(
+            buyer, "#timeline", journey.said("%(actor)s answered the mediator's question"), "On the third day of use."
+        )
         await desk.goto(f"/cases/{reference}")
         await see(desk, "#timeline", "On the third day of use.")
         await journey.shot(desk, "answer-seen")
@@ -285,20 +297,30 @@ async def test_the_whole_lifecycle(
         await buyer.goto(f"/cases/{reference}")
         await see(buyer, "#offers", "Meet in the middle: 200 back.")
         await accept_on_confirmation_page(
-            buyer, journey, "accept_proposal", "Accept the mediator's settlement proposal for case %(reference)s?", reference
+            buyer,
+            journey,
+            "accept_proposal",
+            "Accept the mediator's settlement proposal for case %(reference)s?",
+            reference,
         )
         await next_step(buyer, journey, "You accepted the proposal. The merchant must accept it too before it binds.")
         await desk.goto(f"/cases/{reference}")
         await next_step(desk, journey, "The consumer accepted the mediator's proposal; the merchant must answer it.")
         await seller.goto(f"/cases/{reference}")
         await next_step(
-            seller, journey, "The consumer accepted the mediator's proposal: accept or reject it. It binds once you accept."
+            seller,
+            journey,
+            "The consumer accepted the mediator's proposal: accept or reject it. It binds once you accept.",
         )
         await seller.get_by_role("link", name=journey.label("action", "accept_proposal")).click()
-        await see(seller, "main", t("The other party has already accepted: your acceptance settles the case on these terms."))
+        await see(
+            seller, "main", t("The other party has already accepted: your acceptance settles the case on these terms.")
+        )
         await seller.get_by_role("button", name=t("Yes, accept")).click()
         await stage(seller, journey, "settled")
-        await see(seller, "#timeline", journey.said("%(actor)s accepted the settlement proposal; both parties have now agreed"))
+        await see(seller,
+        "#timeline",
+        journey.said("%(actor)s accepted the settlement proposal; both parties have now agreed")),
         await journey.shot(seller, "settled")
 
         # The merchant carries it out with proof; the consumer sees the proof, then confirms.
@@ -319,8 +341,8 @@ async def test_the_whole_lifecycle(
         await done(buyer, journey, "rate")
         await journey.shot(buyer, "rated")
         await desk.goto(f"/cases/{reference}")
-        rated = journey.t("%(actor)s rated the service %(score)s out of 5").split("%(actor)s")[1] % {"score": 5}
-        await see(desk, "#timeline", rated.strip(), "Quick and fair.")
+        rated = journey.said("%(actor)s rated the service %(score)s out of 5", score=5)
+        await see(desk, "#timeline", rated, "Quick and fair.")
         await journey.shot(desk, "rating-seen")
     finally:
         await journey.close()
@@ -352,7 +374,9 @@ async def test_a_broken_negotiated_settlement_is_resettled_by_a_mediator_on_phon
 
         await buyer.goto(f"/cases/{reference}")
         await see(buyer, "#offers", "Full refund within the week.", journey.money(300))
-        await accept_on_confirmation_page(buyer, journey, "accept_offer", "Accept this offer for case %(reference)s?", reference)
+        await accept_on_confirmation_page(
+            buyer, journey, "accept_offer", "Accept this offer for case %(reference)s?", reference
+        )
         await stage(buyer, journey, "settled")
         await next_step(buyer, journey, "The merchant must carry out the settlement and report it with proof.")
 
@@ -418,7 +442,10 @@ async def test_a_stale_form_comes_back_with_what_was_typed(
         await merchant_offers(seller, journey, reference, 100, "退款100元。")
 
         scriptless = await browser.new_context(
-            locale="zh-CN", base_url=live_server, java_script_enabled=False, storage_state=await buyer.context.storage_state()
+            locale="zh-CN",
+            base_url=live_server,
+            java_script_enabled=False,
+            storage_state=await buyer.context.storage_state(),
         )
         journey.contexts.append(scriptless)
         page = await scriptless.new_page()
