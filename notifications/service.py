@@ -406,16 +406,27 @@ async def unread_count(viewer: Viewer) -> int:
 
 async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
     """The unread count a page's header shows, once the viewer's notices that lead to this very page are
-    read: opening a case reads that case's notices (a waiting agent's page, a listing's, likewise)."""
+    read: opening a case reads that case's notices (a waiting agent's page, a listing's, likewise).
+
+    One read per page, as the plain count was (the case page has a query budget); a write only when there
+    is something to mark."""
     from accord.db import write_transaction
 
-    unread_here = (Notification.recipient == viewer.id) & Notification.read_at.is_null() & (Notification.link == path)
     # Our links are short printable paths; anything else (a NUL no database takes) cannot be one.
-    could_be_a_link = len(path) <= 200 and path.isprintable()
-    if could_be_a_link and await Notification.exists().where(unread_here):  # most pages have none: no write
+    link = path if len(path) <= 200 and path.isprintable() else ""
+    counts = await Notification.raw(
+        "SELECT COUNT(*) AS unread, COUNT(CASE WHEN link = {} THEN 1 END) AS here"
+        " FROM notification WHERE recipient = {} AND read_at IS NULL",
+        link,
+        viewer.id,
+    )
+    unread, here = int(counts[0]["unread"]), int(counts[0]["here"])
+    if here:
         async with write_transaction():
-            await Notification.update({Notification.read_at: at}).where(unread_here)
-    return await unread_count(viewer)
+            await Notification.update({Notification.read_at: at}).where(
+                Notification.recipient == viewer.id, Notification.read_at.is_null(), Notification.link == link
+            )
+    return unread - here
 
 
 async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
