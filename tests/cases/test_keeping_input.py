@@ -247,6 +247,13 @@ async def test_a_refused_file_keeps_its_description_and_names_the_file_to_choose
     assert refused.status_code == 415
     assert 'value="Courier&#39;s photo of the dented box"' in refused.text
     assert "Choose dented-box.exe again: a browser cannot keep a chosen file" in refused.text
+    forgotten = await case.consumer.post(  # no file at all: 422, and the description still there
+        f"{case.path}/evidence",
+        data={"_csrf_token": token, "channel": "joint", "description": "Photo of the label"},
+        files={"other": ("x.txt", b"x", "text/plain")},
+    )
+    assert forgotten.status_code == 422 and "Choose a file to upload." in forgotten.text
+    assert 'value="Photo of the label"' in forgotten.text
 
 
 async def test_a_refused_filing_keeps_its_fields_and_names_the_files_to_attach_again(signed_in: SignedIn) -> None:
