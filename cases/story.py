@@ -29,7 +29,7 @@ from cases.workflow import CaseTerms
 
 def speaker_html(name: str | None, role: str, enterprise: str | None = None) -> Markup:
     """A person with their part in the case; a merchant agent also with the enterprise they speak for.
-    The markup of the `speaker` macro (templates/macros.html), which calls this."""
+    The same markup as the `speaker` macro (templates/macros.html) gives pages: keep the two alike."""
     role = speaker_role(role)
     part = label("speaker", role)
     if role == MERCHANT and enterprise:
