@@ -6,7 +6,8 @@ Every request passes `screen_request` (a `before_request` hook) before its handl
   it) is a 422 naming the query parameter or body field;
 - integers in a JSON body must fit a database integer column (422 naming the field);
 - a JSON body nested deeper than any of our shapes is a 400, before anything recurses through it.
-Socket frames go through `unstorable_field` the same way.
+Socket frames go through `unstorable_field` the same way. The hook is set on the app: a router or handler
+that sets a `before_request` of its own replaces it (Litestar keeps the closest), so it must call it too.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def unstorable_field(value: Any, path: str = "") -> FieldError | None:
             for key, child in node.items():
                 name = _join(where, str(key))
                 if "\x00" in str(key):
-                    return FieldError(name.replace("\x00", "\\0"), gettext(NUL_MESSAGE))
+                    return FieldError(_shown(name), gettext(NUL_MESSAGE))
                 pending.append((child, name, depth + 1))
         elif isinstance(node, list):
             pending.extend((child, _join(where, str(index)), depth + 1) for index, child in enumerate(node))
@@ -82,13 +83,18 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _shown(name: str) -> str:
+    """A field name carrying a NUL, as an error can name it."""
+    return name.replace("\x00", "\\0")
+
+
 async def screen_request(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook: path, query and the body the handler will read (see the module doc)."""
     if any(names_nothing(value) for value in request.path_params.values()):
         raise NotFoundException()
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
-            raise InvalidInput.one(name.replace("\x00", "\\0"), gettext(NUL_MESSAGE))
+            raise InvalidInput.one(_shown(name), gettext(NUL_MESSAGE))
     problem = await _body_problem(request)
     if problem is not None:
         raise InvalidInput([problem])
@@ -112,7 +118,7 @@ async def _body_problem(request: Request[Any, Any, Any]) -> FieldError | None:
     form = await request.form()
     for name, value in form.multi_items():
         if "\x00" in name or (isinstance(value, str) and "\x00" in value):
-            return FieldError(name.replace("\x00", "\\0"), gettext(NUL_MESSAGE))
+            return FieldError(_shown(name), gettext(NUL_MESSAGE))
     return None
 
 
