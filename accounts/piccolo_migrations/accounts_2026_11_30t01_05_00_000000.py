@@ -1,5 +1,5 @@
-"""Each user's time zone (existing users get the deployment's, in which they saw every time so far), and
-password reset links."""
+"""Each user's time zone, and password reset links. (Existing users get the deployment's zone, in which they
+saw every time so far, in the next migration: Piccolo runs a migration's raw steps before its columns.)"""
 
 from typing import Any
 
@@ -8,7 +8,6 @@ from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.columns.column_types import ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
-from piccolo.engine import engine_finder
 from piccolo.table import Table
 
 ID = "2026-11-30T01:05:00:000000"
@@ -74,21 +73,5 @@ async def forwards() -> MigrationManager:
             params=params,
             schema=None,
         )
-
-    async def deployment_zone_for_existing_users() -> None:
-        # Until now every time was shown in ACCORD_TIMEZONE: existing users keep seeing that zone.
-        from accord.settings import get_settings
-
-        zone = get_settings().timezone.key
-        if zone != "Asia/Shanghai":
-            await engine_finder().run_ddl("UPDATE users SET timezone = {}".format(_quoted(zone)))
-
-    manager.add_raw(deployment_zone_for_existing_users)
     return manager
 
-
-def _quoted(zone: str) -> str:
-    """An IANA zone name as an SQL literal (they hold letters, digits, '/', '_', '-', '+' only)."""
-    if not all(char.isalnum() or char in "/_-+" for char in zone):
-        raise ValueError(f"unexpected time zone name {zone!r}")
-    return f"'{zone}'"
