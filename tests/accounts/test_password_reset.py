@@ -65,7 +65,10 @@ async def link_mailed_to(email: str) -> str:
 
 
 async def test_the_whole_reset_through_the_outbox_and_a_real_mail_server(
-    browser_here: Browser, signed_in: SignedIn, smtp: tuple[Recorder, int], clock: FrozenClock  # noqa: F811
+    browser_here: Browser,
+    signed_in: SignedIn,
+    smtp: tuple[Recorder, int],  # noqa: F811 - the fixture imported above
+    clock: FrozenClock,
 ) -> None:
     recorder, port = smtp
     browser, user = await signed_in()
@@ -188,7 +191,9 @@ async def test_a_newer_link_voids_the_older_one(browser_here: Browser, make_user
     assert (await browser_here().get(f"/password/reset/{newer}")).status_code == 200
 
 
-async def test_a_weak_password_is_a_field_error_and_keeps_the_link(browser_here: Browser, make_user: UserFactory) -> None:
+async def test_a_weak_password_is_a_field_error_and_keeps_the_link(
+    browser_here: Browser, make_user: UserFactory
+) -> None:
     user = await make_user()
     await forgot(browser_here(), user["email"])
     token = await link_mailed_to(user["email"])

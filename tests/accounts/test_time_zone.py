@@ -4,14 +4,18 @@ profile, the inbox, the case page and its timeline) and mails (tests/accounts/te
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
 from accounts.tables import User
 from tests.cases.conftest import act, filing_body
-from tests.conftest import SignedIn, post_form
+from tests.conftest import SignedIn, UserFactory, post_form
 
 # The suite's clock stands at 2026-11-25 09:00 UTC: 17:00 in Shanghai, 10:00 in Berlin, 04:00 in New York.
 # (CLDR puts a narrow no-break space before AM and PM.)
@@ -85,3 +89,27 @@ async def test_the_case_page_and_the_inbox_tell_times_in_the_viewers_zone(
     assert "5:00\u202fPM" not in consumer_page  # nothing in Shanghai's hours
     merchant_page = (await merchant_browser.get(f"/cases/{case['reference']}")).text
     assert BERLIN in merchant_page and re.search("for information by [^<]*, 10:00\u202fAM", merchant_page)
+
+
+async def test_existing_users_keep_seeing_the_deployments_zone_after_the_migration(
+    make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before profiles had a zone, everyone saw ACCORD_TIMEZONE: a deployment in Berlin keeps Berlin."""
+    from accord import settings as settings_module
+    from accord.db import write_transaction
+
+    user = await make_user()
+    before = {row["id"]: row["timezone"] for row in await User.select(User.id, User.timezone)}
+    berlin = dataclasses.replace(settings_module.get_settings(), timezone=ZoneInfo("Europe/Berlin"))
+    monkeypatch.setattr(settings_module, "get_settings", lambda: berlin)
+    migration = importlib.import_module("accounts.piccolo_migrations.accounts_2026_11_30t01_05_01_000000")
+    try:
+        for step in (await migration.forwards()).raw:
+            await step()
+        assert (await User.select(User.timezone).where(User.id == user["id"]).first())["timezone"] == "Europe/Berlin"
+    finally:  # everyone else in this test database sees their own zone again
+        async with write_transaction():
+            for zone in set(before.values()):
+                await User.update({User.timezone: zone}).where(
+                    User.id.is_in([i for i, z in before.items() if z == zone])
+                )
