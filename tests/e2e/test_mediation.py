@@ -49,7 +49,9 @@ async def test_mediator_claims_admits_proposes_and_consumer_accepts(
     await sign_in(consumer_page, consumer["email"])
     await consumer_page.goto(f"/cases/{reference}")
     await expect(consumer_page.locator("#offers")).to_contain_text("CN¥120.00")
-    await consumer_page.locator("#action-accept_proposal").get_by_role("button", name="Accept the proposal").click()
+    await consumer_page.locator("#actions").get_by_role("link", name="Accept the proposal").click()
+    await expect(consumer_page.locator("article.offer")).to_contain_text("CN¥120.00")  # the terms, and a question
+    await consumer_page.get_by_role("button", name="Yes, accept").click()
     await expect(consumer_page.get_by_text("Done: Accept the proposal.")).to_be_visible()
     await consumer_page.screenshot(path=str(ARTIFACTS / "e2e-mediation.png"), full_page=True)
     await apply(reference, "accept_proposal", act_as(merchant), {}, context)
