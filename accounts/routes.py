@@ -452,6 +452,8 @@ async def admin_enterprise_name_zh(
         named = parse(EnterpriseNameZhIn, {"name_zh": str(data.get("name_zh", "")).strip() or None})
     except InvalidInput as error:
         rows, next_cursor = await service.search_enterprises(q, window(None, 50), include_unverified=True)
+        if enterprise_id not in [row["id"] for row in rows]:  # the refused row is shown whatever the search
+            rows = [await service.get_enterprise(enterprise_id), *rows]
         problems = {enterprise_id: " ".join(e.message for e in error.errors)}
         return page(
             "admin/enterprises.html", status=422, enterprises=rows, q=q, next_cursor=next_cursor, errors=problems

@@ -99,8 +99,11 @@ async def test_registrars_set_the_chinese_name_and_the_audit_log_tells_it(
     assert stored["name_zh"] == "杭州 西湖"
     page = (await admin.get("/admin/enterprises", params={"q": named["uscc"]})).text
     assert 'value="杭州 西湖"' in page
-    too_short = await post_form(admin, f"/admin/enterprises/{named['id']}/name-zh", {"name_zh": "杭"})
-    assert too_short.status_code == 422 and 'aria-invalid="true"' in too_short.text
+    too_short = await post_form(
+        admin, f"/admin/enterprises/{named['id']}/name-zh", {"name_zh": "杭", "q": "matches nothing"}
+    )
+    assert too_short.status_code == 422 and 'aria-invalid="true"' in too_short.text  # the refused row is shown
+    assert f'id="e-zh-{named["id"]}"' in too_short.text
     audit = (await admin.get("/admin/audit")).text
     assert f"Registrar Wang Li set the Chinese name of {named['name']} (USCC {named['uscc']})." in audit
     assert "Chinese name: — → 杭州 西湖" in audit
