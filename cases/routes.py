@@ -22,8 +22,8 @@ from accord.files import FileStore, FileTooLarge, UnsupportedFile, file_response
 from accord.i18n import gettext as _
 from accord.i18n import babel_locale, label, ngettext
 from accord.pagination import Page, after_seq, window
-from accord.settings import Settings
 from accord.screening import database_int
+from accord.settings import Settings
 from accord.validation import parse
 from accord.web import form_versioned, nest_form, page, versioned
 from accounts.schemas import EnterpriseBrief

@@ -181,9 +181,9 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
             actor_role=CONSUMER,
             at=now,
             data={"action": "file", "to": CaseState.filed.value, **_filing_record(data, gtin, trace)},
+            writes=record.filed(case),
         )
         for name in ("merchant_response", "negotiation_limit"):
-            writes=record.filed(case),
             due = context.calendar.add_working_days(now, getattr(context.terms, name))
             await start_deadline(case["id"], name, due)
         await refresh_next_due(case["id"])
@@ -244,8 +244,6 @@ MESSAGE_COLUMNS = (
     Message.author.display_name.as_alias("author_name"),
 )
 UPLOADER_NAME = Evidence.uploaded_by.display_name.as_alias("uploaded_by_name")
-OFFER_COLUMNS = (*Offer.all_columns(), Offer.author.display_name.as_alias("author_name"))
-
 EVIDENCE_COLUMNS = (
     Evidence.id,
     Evidence.sha256,
@@ -260,6 +258,8 @@ EVIDENCE_COLUMNS = (
     UPLOADER_NAME,
 )
 MESSAGES_SHOWN = 500  # the most a page or a request lists at once
+OFFER_COLUMNS = (*Offer.all_columns(), Offer.author.display_name.as_alias("author_name"))
+
 
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
     return _seen_by(viewer, await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first())
