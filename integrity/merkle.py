@@ -15,6 +15,7 @@ _NODE_PREFIX = b"\x01"
 
 # RFC 6962 defines the hash of an empty tree as the hash of the empty string.
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+HASH_SIZE = 32  # SHA-256: every leaf hash and proof node is exactly this long
 
 
 def leaf_hash(leaf: bytes) -> bytes:
@@ -77,6 +78,12 @@ def inclusion_proof(hashes: Sequence[bytes], index: int) -> list[bytes]:
     return path
 
 
+def _check_hashes(what: str, hashes: Sequence[bytes]) -> None:
+    for number, value in enumerate(hashes):
+        if len(value) != HASH_SIZE:
+            raise ValueError(f"{what} {number} is {len(value)} bytes, not {HASH_SIZE}")
+
+
 def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """Recompute the root implied by an audit path (RFC 9162 §2.1.3.2).
 
@@ -86,6 +93,8 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
     """
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} out of range for tree of size {size}")
+    _check_hashes("leaf hash", [leaf_hash])
+    _check_hashes("proof node", proof)
     fn, sn = index, size - 1
     r = leaf_hash
     for p in proof:
@@ -119,3 +128,85 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
     except ValueError:
         return False
     return computed == root
+
+
+def consistency_proof(hashes: Sequence[bytes], first: int) -> list[bytes]:
+    """PROOF(first, D[n]) that the tree of the first ``first`` leaves is a prefix of the whole tree
+    (RFC 6962 §2.1.2; RFC 9162 §2.1.4.1). Empty when ``first`` is the whole tree.
+
+    The RFC's SUBPROOF recursion appends on the way back up; this descends once and reverses.
+    Raises ValueError unless 0 < first <= len(hashes).
+    """
+    n = len(hashes)
+    if not 0 < first <= n:
+        raise ValueError(f"first size {first} out of range for tree of size {n}")
+    path: list[bytes] = []
+    lo, hi, m, whole = 0, n, first, True  # `whole`: the old tree is still a left-aligned subtree of D[lo:hi]
+    while m != hi - lo:
+        k = _split_point(hi - lo)
+        if m <= k:
+            path.append(_subtree_root(hashes, lo + k, hi))
+            hi = lo + k
+        else:
+            path.append(_subtree_root(hashes, lo, lo + k))
+            lo, m, whole = lo + k, m - k, False
+    if not whole:
+        path.append(_subtree_root(hashes, lo, hi))  # SUBPROOF(m, D[m], false) = {MTH(D[m])}
+    path.reverse()
+    return path
+
+
+def root_from_consistency_proof(first: int, second: int, proof: Sequence[bytes], first_root: bytes) -> bytes:
+    """The root of the tree of ``second`` leaves implied by a consistency proof from ``first`` with
+    ``first_root`` (RFC 9162 §2.1.4.2, walking the bits of first-1 and second-1).
+
+    Equal sizes need an empty proof and imply the same root. A proof from the empty tree proves
+    nothing (any log extends it) and is refused, as transparency-dev/merkle does. Raises ValueError
+    when the sizes, the proof's length or a node's size do not fit, or the proof does not reproduce
+    ``first_root``.
+    """
+    if not 0 <= first <= second:
+        raise ValueError(f"sizes {first} and {second} are not 0 <= first <= second")
+    if first == 0:
+        raise ValueError("a consistency proof from the empty tree is meaningless")
+    if first == second:
+        if proof:
+            raise ValueError("equal sizes need an empty proof")
+        return first_root
+    if not proof:
+        raise ValueError("the proof is empty")
+    _check_hashes("proof node", proof)
+    path = list(proof)
+    if first & (first - 1) == 0:  # a power of two: the old tree is a node of the new one
+        path.insert(0, first_root)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for node in path[1:]:
+        if sn == 0:
+            raise ValueError("the proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(node, fr), node_hash(node, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, node)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ValueError("the proof is shorter than the tree is deep")
+    if fr != first_root:
+        raise ValueError("the proof does not reproduce the first root")
+    return sr
+
+
+def verify_consistency(first: int, second: int, proof: Sequence[bytes], first_root: bytes, second_root: bytes) -> bool:
+    """True iff ``proof`` shows the tree of ``first`` leaves with ``first_root`` is a prefix of the tree of
+    ``second`` leaves with ``second_root``. Never raises for malformed input."""
+    try:
+        return root_from_consistency_proof(first, second, proof, first_root) == second_root
+    except ValueError:
+        return False
