@@ -1,4 +1,4 @@
-"""The `accord` command: serve, migrate, seed-demo, create-user, sweep, verify-case.
+"""The `accord` command: serve, migrate, seed-demo, create-user, sweep, registry, calendar, verify-case.
 
 Configuration problems and an unreachable database end the command with one line on stderr and exit
 status 2, never a traceback.
@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -241,6 +241,38 @@ def cmd_registry_verify(settings: Settings, args: argparse.Namespace) -> None:
     raise SystemExit(1)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
+
+
+def _working_days(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of working days (0 or more)")
+    return int(text)
+
+
+def cmd_calendar_due(settings: Settings, args: argparse.Namespace) -> None:
+    """The date `--working-days` working days after `--from`, on the calendar deadlines use (with the
+    registrar's entries); years counted by rule are named on standard error."""
+    from mediation.calendar import load_calendar, load_entered_years, years_by_rule
+
+    async def load() -> Any:
+        return await load_calendar(settings.timezone), await load_entered_years()
+
+    calendar, entered = _run(settings, load)
+    start = datetime.combine(args.start, time(), tzinfo=settings.timezone)
+    due = calendar.add_working_days(start, args.working_days).date()
+    print(due.isoformat())
+    for year in years_by_rule(args.start, due, entered):
+        print(
+            f"accord: {year}: statutory holidays worked out by rule; the official schedule is not entered yet",
+            file=sys.stderr,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description="Accord dispute resolution platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -278,6 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", metavar="FILE")
     check.add_argument("--root", required=True, metavar="HEX", help="the root hash from /registry/tree-head")
     check.set_defaults(handler=cmd_registry_verify)
+
+    calendar = commands.add_parser("calendar", help="the working-day calendar deadlines count")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    due = calendar_commands.add_parser("due", help="print the date N working days after a date")
+    due.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE", help="e.g. 2026-02-12")
+    due.add_argument("--working-days", required=True, type=_working_days, metavar="N")
+    due.set_defaults(handler=cmd_calendar_due)
 
     verify = commands.add_parser("verify-case", help="recompute a case record's hash chain")
     verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-000123")

@@ -36,6 +36,11 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         if after.get("working") is None
         else N_("%(actor)s entered %(target)s in the working-day calendar.")
     ),
+    "calendar_year": lambda after: (
+        N_("%(actor)s marked the official holiday schedule of %(target)s as entered.")
+        if after.get("entered")
+        else N_("%(actor)s marked the official holiday schedule of %(target)s as not entered.")
+    ),
     "enterprise_name_zh": lambda after: N_("%(actor)s set the Chinese name of %(target)s."),
 }
 _UNKNOWN_ACTION = N_("%(actor)s changed %(target)s.")
@@ -93,6 +98,8 @@ def _target(target: str, names: _Names) -> str:
         return names.user(int(key))
     if kind == "enterprise" and key.isdigit():
         return names.enterprise(int(key))
+    if kind == "year":
+        return key
     if kind == "day":
         try:
             return format_date(date.fromisoformat(key))

@@ -2,8 +2,9 @@
 
 China's statutory holidays and adjusted working days come from the `chinesecalendar` package; the
 registrar's overrides, stored in the database, win over it. That is how next year's schedule is entered
-once the State Council announces it (the package only knows the years it was released with); years with
-neither fall back to Monday to Friday, and admins are warned (`years_without_schedule`).
+once the State Council announces it (the package only knows the years it was released with). For a year
+the package does not know, the statutory holidays are worked out by rule (mediation/holidays.py), and
+admins are warned (`years_without_schedule`) until they mark that year's official schedule as entered.
 
 A day is a calendar date in the deployment's zone (Asia/Shanghai): something filed at 23:30 on a Friday
 in Shanghai counts from that Friday, whatever the date is in UTC.
@@ -21,7 +22,8 @@ import chinese_calendar
 
 from accord.clock import Clock
 from accord.db import write_transaction
-from mediation.tables import CalendarOverride
+from mediation.holidays import is_working_day_by_rule, rest_days_by_rule
+from mediation.tables import CalendarOverride, CalendarYear
 
 NOTE_MAX_LENGTH = 200  # CalendarOverride.note is a Varchar(200); forms should say so before we get here
 
@@ -40,10 +42,10 @@ def has_statutory_schedule(year: int) -> bool:
 
 @lru_cache(maxsize=8192)  # about 22 years of dates: every deadline asks about the same few months
 def _statutory_working_day(day: date) -> bool:
-    """The published schedule for `day`, or Monday to Friday for a year nobody has published yet."""
+    """The published schedule for `day`, or the statutory holidays by rule for a year not published yet."""
     if has_statutory_schedule(day.year):
         return chinese_calendar.is_workday(day)
-    return day.weekday() < 5
+    return is_working_day_by_rule(day)
 
 
 class ChinaWorkingCalendar:
@@ -52,17 +54,27 @@ class ChinaWorkingCalendar:
     Implements `accord.clock.Calendar` with the semantics of `WeekdayCalendar`.
     """
 
-    def __init__(self, zone: tzinfo, overrides: Mapping[date, bool] | None = None) -> None:
+    def __init__(
+        self, zone: tzinfo, overrides: Mapping[date, bool] | None = None, entered_years: Iterable[int] = ()
+    ) -> None:
         self.zone = zone
         self._overrides: dict[date, bool] = dict(overrides or {})
+        self._entered_years = frozenset(entered_years)
 
     @property
     def overrides(self) -> Mapping[date, bool]:
         return MappingProxyType(self._overrides)
 
-    def replace_overrides(self, overrides: Mapping[date, bool]) -> None:
+    @property
+    def entered_years(self) -> frozenset[int]:
+        """Years whose official schedule the registrar marked as entered in full."""
+        return self._entered_years
+
+    def replace_overrides(self, overrides: Mapping[date, bool], entered_years: Iterable[int] | None = None) -> None:
         """Swap in a fresh set (after the registrar changed it), keeping the object the app was wired with."""
         self._overrides = dict(overrides)
+        if entered_years is not None:
+            self._entered_years = frozenset(entered_years)
 
     def is_working_day(self, day: date) -> bool:
         override = self._overrides.get(day)
@@ -104,26 +116,39 @@ RANGE_MAX_DAYS = 366  # a year at a time on the registrar's page
 
 
 def days_between(calendar: ChinaWorkingCalendar, first: date, last: date) -> list[dict[str, Any]]:
-    """Every date from `first` to `last`, whether deadlines count it, and why: the registrar's entry,
-    China's published schedule, or Monday to Friday for a year nobody has published."""
+    """Every date from `first` to `last`, whether deadlines count it, and why: the registrar's entry
+    ("entered"), China's published schedule ("statutory"), or, for a year not published, the holidays by
+    rule ("rule", with the holiday's name and whether it is a make-up day)."""
     days = []
     day = first
     while day <= last:
-        entered = day in calendar.overrides
-        source = "entered" if entered else "statutory" if has_statutory_schedule(day.year) else "weekdays"
-        days.append({"day": day, "working": calendar.is_working_day(day), "source": source})
+        entry: dict[str, Any] = {"day": day, "working": calendar.is_working_day(day), "source": "statutory"}
+        if day in calendar.overrides:
+            entry["source"] = "entered"
+        elif not has_statutory_schedule(day.year):
+            entry["source"] = "rule"
+            if rest := rest_days_by_rule(day.year).get(day):
+                entry.update(holiday=rest.holiday, made_up=rest.made_up)
+        days.append(entry)
         day += _ONE_DAY
     return days
 
 
-def years_without_schedule(today: date, overrides: Iterable[date]) -> list[int]:
-    """This year and next, where neither chinesecalendar nor the registrar has entered the schedule.
+def years_without_schedule(today: date, entered_years: Iterable[int]) -> list[int]:
+    """This year and next, where neither chinesecalendar has the schedule nor has the registrar marked it
+    as entered: their holidays are worked out by rule, without the State Council's adjusted weekends.
 
-    `overrides` is any collection of override dates (a `dict[date, bool]` will do): a single entry for a
-    year counts as "entered", since the registrar enters the year's announcement as a whole.
+    Entering a few days of a year's schedule does not count: only marking the year (`mark_year_entered`).
     """
-    entered = {day.year for day in overrides}
-    return [year for year in (today.year, today.year + 1) if not has_statutory_schedule(year) and year not in entered]
+    return years_by_rule(today, date(today.year + 1, 1, 1), entered_years)
+
+
+def years_by_rule(first: date, last: date, entered_years: Iterable[int]) -> list[int]:
+    """The years from `first` to `last` whose working days are worked out by rule (see above)."""
+    entered = set(entered_years)
+    return [
+        year for year in range(first.year, last.year + 1) if not has_statutory_schedule(year) and year not in entered
+    ]
 
 
 async def load_overrides() -> dict[date, bool]:
@@ -131,13 +156,41 @@ async def load_overrides() -> dict[date, bool]:
     return {row["day"]: row["working"] for row in rows}
 
 
+async def load_entered_years() -> set[int]:
+    return {row["year"] for row in await CalendarYear.select(CalendarYear.year)}
+
+
 async def load_calendar(zone: tzinfo) -> ChinaWorkingCalendar:
-    return ChinaWorkingCalendar(zone, await load_overrides())
+    return ChinaWorkingCalendar(zone, await load_overrides(), await load_entered_years())
 
 
 async def reload_calendar(calendar: ChinaWorkingCalendar) -> None:
-    """Bring a long-lived calendar up to date with the overrides in the database."""
-    calendar.replace_overrides(await load_overrides())
+    """Bring a long-lived calendar up to date with the overrides and marked years in the database."""
+    calendar.replace_overrides(await load_overrides(), await load_entered_years())
+
+
+async def list_entered_years() -> list[dict[str, Any]]:
+    return await CalendarYear.select().order_by(CalendarYear.year)
+
+
+async def mark_year_entered(year: int, actor_id: int | None, clock: Clock) -> bool:
+    """The registrar has entered `year`'s official schedule in full: stop warning about it. False when it
+    was marked already."""
+    entry = CalendarYear(year=year, entered_by=actor_id, entered_at=clock.now())
+    async with write_transaction():
+        added = await (
+            CalendarYear.insert(entry)
+            .on_conflict(target=CalendarYear.year, action="DO NOTHING")
+            .returning(CalendarYear.id)
+        )
+    return bool(added)
+
+
+async def unmark_year(year: int) -> bool:
+    """Warn about `year` again; False when it was not marked."""
+    async with write_transaction():
+        removed = await CalendarYear.delete().where(CalendarYear.year == year).returning(CalendarYear.id)
+    return bool(removed)
 
 
 async def list_overrides() -> list[dict[str, Any]]:

@@ -26,12 +26,20 @@ from mediation.calendar import (
     RANGE_MAX_DAYS,
     ChinaWorkingCalendar,
     days_between,
+    list_entered_years,
     list_overrides,
     reload_calendar,
     years_without_schedule,
 )
 from mediation.schemas import CalendarOverrideIn
-from mediation.service import AMOUNT_BANDS, QueueFilter, clear_calendar_day, queue, set_calendar_day
+from mediation.service import (
+    AMOUNT_BANDS,
+    QueueFilter,
+    clear_calendar_day,
+    mark_schedule_entered,
+    queue,
+    set_calendar_day,
+)
 
 DEPENDENCIES = {
     "viewer": Provide(signed_in_viewer),
@@ -144,7 +152,7 @@ def missing_schedule_years(request: Any) -> list[int]:
     if not isinstance(calendar, ChinaWorkingCalendar):
         return []
     today = request.app.state.clock.now().astimezone(calendar.zone).date()
-    return years_without_schedule(today, calendar.overrides)
+    return years_without_schedule(today, calendar.entered_years)
 
 
 def _day_asked(field: str, typed: str | None) -> date | None:
@@ -187,6 +195,7 @@ async def _calendar_page(
         asked=context.pop("asked_form", {}),
         overrides=overrides,
         missing=missing_schedule_years(request),
+        entered_years=await list_entered_years(),
         errors=context.pop("errors", {}),
         form=context.pop("form", {}),
         **context,
@@ -234,9 +243,33 @@ async def remove_calendar_day(
     return Redirect("/admin/calendar")
 
 
+def _year_asked(year: int) -> int:
+    if not 1901 <= year <= 2199:
+        raise NotFound(_("There is no such year in the calendar."))
+    return year
+
+
+@post("/admin/calendar/years/{year:int}", dependencies=_admin)
+async def mark_year(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], year: FromPath[int], clock: NamedDependency[Clock]
+) -> Any:
+    await mark_schedule_entered(viewer, _year_asked(year), True, clock)
+    await reload_calendar_of(request.app.state)
+    return Redirect("/admin/calendar")
+
+
+@post("/admin/calendar/years/{year:int}/remove", dependencies=_admin)
+async def unmark_year(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer], year: FromPath[int], clock: NamedDependency[Clock]
+) -> Any:
+    await mark_schedule_entered(viewer, _year_asked(year), False, clock)
+    await reload_calendar_of(request.app.state)
+    return Redirect("/admin/calendar")
+
+
 async def reload_calendar_of(state: Any) -> None:
     if isinstance(state.calendar, ChinaWorkingCalendar):
         await reload_calendar(state.calendar)
 
 
-page_routes += [calendar_page, add_calendar_day, remove_calendar_day]
+page_routes += [calendar_page, add_calendar_day, remove_calendar_day, mark_year, unmark_year]

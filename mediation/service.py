@@ -24,7 +24,7 @@ from accounts.tables import MediatorProfile, User
 from cases.access import conflicted
 from cases.tables import TERMINAL_STATES, Case
 from cases.workflow import CLAIMABLE_STATES, Context, apply
-from mediation.calendar import add_override, load_overrides, remove_override
+from mediation.calendar import add_override, load_overrides, mark_year_entered, remove_override, unmark_year
 
 # The queue holds every case a mediator may claim (a new or appealed case, a broken settlement), claimed or not.
 QUEUE_STATES = tuple(state.value for state in CLAIMABLE_STATES)
@@ -220,4 +220,15 @@ async def clear_calendar_day(actor: Viewer, day: date, clock: Clock) -> None:
         async with write_transaction():
             await record_admin_action(
                 actor, "calendar_day", f"day:{day.isoformat()}", {"working": before}, {"working": None}, clock
+            )
+
+
+async def mark_schedule_entered(actor: Viewer, year: int, entered: bool, clock: Clock) -> None:
+    """A registrar says `year`'s official schedule is entered in full (or, `entered` False, that it is not)."""
+    require_admin(actor)
+    changed = await mark_year_entered(year, actor.id, clock) if entered else await unmark_year(year)
+    if changed:
+        async with write_transaction():
+            await record_admin_action(
+                actor, "calendar_year", f"year:{year}", {"entered": not entered}, {"entered": entered}, clock
             )

@@ -1,4 +1,4 @@
-"""The working-day calendar: China's statutory schedule, the registrar's overrides, Mon–Fri beyond both."""
+"""The working-day calendar: China's statutory schedule, the registrar's overrides, holidays by rule beyond both."""
 
 from __future__ import annotations
 
@@ -70,25 +70,25 @@ def test_days_are_counted_by_the_date_in_shanghai_not_utc() -> None:
     assert china().working_days_between(friday_evening_utc, datetime(2025, 10, 11, 15, 0, tzinfo=UTC)) == 0
 
 
-def test_a_year_without_data_falls_back_to_monday_to_friday() -> None:
-    thursday = shanghai("2026-12-31")  # 2027-01-01 is a Friday; nobody has published 2027 yet
+def test_a_year_without_data_counts_the_statutory_holidays_by_rule() -> None:
+    thursday = shanghai("2026-12-31")  # nobody has published 2027 yet; its 1 January is a Friday
 
-    assert china().add_working_days(thursday, 1) == shanghai("2027-01-01")
-    assert china().add_working_days(thursday, 2) == shanghai("2027-01-04")
+    assert china().add_working_days(thursday, 1) == shanghai("2027-01-04")  # New Year's Day, then the weekend
+    assert china().add_working_days(thursday, 2) == shanghai("2027-01-05")
 
 
 def test_a_holiday_override_is_skipped() -> None:
-    calendar = china({date(2027, 1, 1): False})
+    calendar = china({date(2027, 1, 4): False})
 
-    assert calendar.add_working_days(shanghai("2026-12-31"), 1) == shanghai("2027-01-04")
-    assert calendar.working_days_between(shanghai("2026-12-31"), shanghai("2027-01-04")) == 1
+    assert calendar.add_working_days(shanghai("2026-12-31"), 1) == shanghai("2027-01-05")
+    assert calendar.working_days_between(shanghai("2026-12-31"), shanghai("2027-01-05")) == 1
 
 
 def test_a_working_saturday_override_counts() -> None:
-    calendar = china({date(2027, 2, 6): True})  # a Saturday
+    calendar = china({date(2027, 3, 6): True})  # a Saturday
 
-    assert calendar.add_working_days(shanghai("2027-02-05"), 1) == shanghai("2027-02-06")
-    assert calendar.working_days_between(shanghai("2027-02-05"), shanghai("2027-02-08")) == 2
+    assert calendar.add_working_days(shanghai("2027-03-05"), 1) == shanghai("2027-03-06")
+    assert calendar.working_days_between(shanghai("2027-03-05"), shanghai("2027-03-08")) == 2
 
 
 def test_an_override_wins_over_the_statutory_schedule() -> None:
@@ -125,14 +125,15 @@ def test_between_and_add_round_trip_for_many_starts() -> None:
             assert calendar.working_days_between(start, due - timedelta(days=1)) == days - 1
 
 
-def test_a_year_is_unscheduled_until_an_override_is_entered() -> None:
+def test_a_year_is_unscheduled_until_it_is_marked_as_entered() -> None:
     today = date(2026, 11, 25)
 
-    assert years_without_schedule(today, {}) == [2027]
-    assert years_without_schedule(today, {date(2026, 10, 1): False}) == [2027]
-    assert years_without_schedule(today, {date(2027, 1, 1): False}) == []
-    assert years_without_schedule(date(2025, 6, 1), {}) == []
-    assert years_without_schedule(date(2027, 3, 1), {}) == [2027, 2028]
+    assert years_without_schedule(today, set()) == [2027]
+    assert years_without_schedule(today, {2026}) == [2027]
+    assert years_without_schedule(today, {2027}) == []
+    assert years_without_schedule(date(2025, 6, 1), set()) == []
+    assert years_without_schedule(date(2027, 3, 1), set()) == [2027, 2028]
+    assert years_without_schedule(date(2027, 3, 1), {2028}) == [2027]
 
 
 # Stored overrides. Each test uses its own days: the database lives for the whole session.

@@ -26,12 +26,15 @@ async def test_calendar_lists_the_days_of_a_period_in_both_languages(signed_in: 
         page = (await admin.get("/admin/calendar", params=period)).text
         assert "Monday, January 5, 2099" in page and "an entry below: Test rest day" in page
         assert "Saturday, January 3, 2099" in page
-        assert page.count("Monday to Friday (no schedule published for this year)") == 6  # all but the entry
-        assert page.count('<tr class="holiday">') == 3  # Saturday, Sunday and the entered day
+        # 2099 is beyond the published schedules: its statutory holidays are worked out by rule
+        assert "New Year's Day, by rule" in page
+        assert page.count("Monday to Friday and the statutory holidays, by rule") == 5  # all but these two
+        assert page.count('<tr class="holiday">') == 4  # New Year's Day, Saturday, Sunday and the entered day
         assert 'value="2099-01-01"' in page and 'value="2099-01-07"' in page
         chinese = (await admin.get("/admin/calendar", params={**period, "lang": "zh-Hans"})).text
         assert "2099年1月5日星期一" in chinese and "下方登记：Test rest day" in chinese
-        assert "周一至周五（本年度尚未公布放假安排）" in chinese
+        assert "元旦（按法定规则推算）" in chinese
+        assert "周一至周五及法定节假日（按法定规则推算）" in chinese
     finally:
         await post_form(admin, f"/admin/calendar/{entered.isoformat()}/remove", {})
 

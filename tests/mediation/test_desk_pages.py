@@ -39,7 +39,9 @@ async def test_queue_page_lists_and_claims(cast: Cast, signed_in: SignedIn) -> N
         assert (await other.get("/queue")).status_code == 403
 
 
-async def test_registrar_calendar_entries_are_audited_and_end_the_banner(signed_in: SignedIn, app: Any) -> None:
+async def test_registrar_calendar_entries_are_audited_and_marking_the_year_ends_the_banner(
+    signed_in: SignedIn, app: Any
+) -> None:
     admin, me = await signed_in("admin")
     saved_calendar = app.state.calendar
     app.state.calendar = ChinaWorkingCalendar(ZoneInfo("Asia/Shanghai"), await load_overrides())
@@ -49,15 +51,28 @@ async def test_registrar_calendar_entries_are_audited_and_end_the_banner(signed_
         bad = await post_form(admin, "/admin/calendar", {"day": "not a date", "working": "false"})
         assert bad.status_code == 422
         added = await post_form(
-            admin, "/admin/calendar", {"day": "2027-02-08", "working": "false", "note": "Spring Festival"}
+            admin, "/admin/calendar", {"day": "2027-02-11", "working": "false", "note": "Spring Festival"}
         )
         assert added.status_code == 302
-        assert app.state.calendar.overrides[date(2027, 2, 8)] is False
+        assert app.state.calendar.overrides[date(2027, 2, 11)] is False
         page = await admin.get("/admin/calendar")
-        assert "Spring Festival" in page.text and "has not been entered" not in page.text
-        assert await AdminAction.exists().where(AdminAction.target == "day:2027-02-08", AdminAction.actor == me["id"])
-        removed = await post_form(admin, "/admin/calendar/2027-02-08/remove", {})
-        assert removed.status_code == 302 and date(2027, 2, 8) not in app.state.calendar.overrides
+        # one day of the schedule is not the whole schedule: the warning stays until the year is marked
+        assert "Spring Festival" in page.text and "has not been entered" in page.text
+        assert "Mark 2027 as entered" in page.text
+        assert await AdminAction.exists().where(AdminAction.target == "day:2027-02-11", AdminAction.actor == me["id"])
+        marked = await post_form(admin, "/admin/calendar/years/2027", {})
+        assert marked.status_code == 302 and 2027 in app.state.calendar.entered_years
+        page = await admin.get("/admin/calendar")
+        assert "has not been entered" not in page.text and "Mark 2027 as not entered" in page.text
+        assert await AdminAction.exists().where(AdminAction.target == "year:2027", AdminAction.actor == me["id"])
+        chinese = await admin.get("/admin/audit", params={"lang": "zh-Hans"})
+        assert "2027 年的官方放假安排标记为已录入" in chinese.text
+        unmarked = await post_form(admin, "/admin/calendar/years/2027/remove", {})
+        assert unmarked.status_code == 302 and 2027 not in app.state.calendar.entered_years
+        assert "has not been entered" in (await admin.get("/admin/users")).text
+        assert (await post_form(admin, "/admin/calendar/years/99999", {})).status_code == 404
+        removed = await post_form(admin, "/admin/calendar/2027-02-11/remove", {})
+        assert removed.status_code == 302 and date(2027, 2, 11) not in app.state.calendar.overrides
     finally:
         app.state.calendar = saved_calendar
     mediator, _user = await signed_in("mediator")

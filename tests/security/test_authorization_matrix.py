@@ -370,6 +370,8 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/admin/calendar"): (Probe(registrars(200, LOGIN)),),
     ("POST", "/admin/calendar"): (Probe(registrars(422, 401), body="form"),),
     ("POST", "/admin/calendar/{day}/remove"): (Probe(registrars(302, 401), {"day": "=2099-01-05"}, body="form"),),
+    ("POST", "/admin/calendar/years/{year}"): (Probe(registrars(302, 401), {"year": "=2150"}, body="form"),),
+    ("POST", "/admin/calendar/years/{year}/remove"): (Probe(registrars(302, 401), {"year": "=2150"}, body="form"),),
     # registry: public
     ("GET", "/registry"): (Probe(everyone(200)),),
     ("GET", "/api/v1/registry"): (Probe(everyone(200)),),
