@@ -159,10 +159,6 @@ class CaseFilingIn(Strict):
 # --- action payloads (DESIGN §11) ----------------------------------------------------------------
 
 
-class NoPayload(Strict):
-    pass
-
-
 class RespondIn(Strict):
     kind: Literal["offer", "reject", "question"]
     remedies: Annotated[list[RemedyIn], Field(max_length=5)] = []

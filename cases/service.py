@@ -8,44 +8,37 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from accord import events, i18n
 from accord.auth import Viewer
-from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, TIME, Window, page_of
-from accounts.service import find_or_create_enterprise
-from accounts.tables import Enterprise, User
-from cases import record, story
+from accounts.tables import User
+from cases import filing, record, story
 from cases.access import (
-    CONSUMER,
     can_see,
     readable_channels,
     relations,
     writable_channels,
 )
-from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.next_steps import NextStep, next_step
 from cases.schemas import CaseFilingIn, MessageIn
 from cases.tables import (
     Case,
     CaseEvent,
-    CaseState,
-    Channel,
     Deadline,
     Evidence,
     Message,
     Offer,
-    ReferenceCounter,
 )
 from cases.words import CaseWords, statements
-from cases.workflow import Context, allowed_actions, refresh_next_due, start_deadline
+from cases.workflow import Context, allowed_actions, apply_filing
 
 MAX_EVIDENCE_PER_CASE = 20
-OLD_PURCHASE = timedelta(days=3 * 365)
 
 
 @dataclass(frozen=True)
@@ -57,144 +50,13 @@ class FilingResult:
 # --- filing --------------------------------------------------------------------------------------
 
 
-def _traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCode | None]:
-    """Validated GTIN (14 digits) and parsed trace code; their problems become field errors."""
-    errors: list[FieldError] = []
-    gtin = trace = None
-    if data.gtin and data.gtin.strip():
-        try:
-            gtin = normalize_gtin(data.gtin)
-        except GS1Error as error:
-            errors.append(FieldError("gtin", str(error)))
-    if data.trace_code and data.trace_code.strip():
-        try:
-            trace = parse_trace_code(data.trace_code, today=today)
-        except GS1Error as error:
-            errors.append(FieldError("trace_code", str(error)))
-    if errors:
-        raise InvalidInput(errors)
-    return gtin or (trace.gtin if trace else None), trace
-
-
-def _purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
-    if purchase_date > today:
-        raise InvalidInput.one("purchase_date", _("The purchase date cannot be in the future."))
-    if today - purchase_date > OLD_PURCHASE:
-        return [
-            _(
-                "The purchase was more than three years ago. A mediator may decline the case for that reason; "
-                "you can still file it."
-            )
-        ]
-    return []
-
-
-async def _next_reference(year: int) -> str:
-    await ReferenceCounter.insert(ReferenceCounter(year=year, last_number=0)).on_conflict(
-        target=ReferenceCounter.year, action="DO NOTHING"
-    )
-    counted = (
-        await ReferenceCounter.update({ReferenceCounter.last_number: ReferenceCounter.last_number + 1})
-        .where(ReferenceCounter.year == year)
-        .returning(ReferenceCounter.last_number)
-    )
-    return f"AC-{year}-{counted[0]['last_number']:06d}"
-
-
-async def _enterprise_id(data: CaseFilingIn, context: Context) -> int:
-    if data.enterprise_id is not None:
-        # Consumers choose from the public list, which holds verified enterprises only: an unverified
-        # one's name is what another consumer typed, and choosing it by id would show that name.
-        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id, Enterprise.verified.eq(True)):
-            raise InvalidInput.one(
-                "enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise.")
-            )
-        return data.enterprise_id
-    assert data.enterprise is not None
-    return await find_or_create_enterprise(data.enterprise, context.clock)
-
-
-def _filing_record(data: CaseFilingIn, gtin: str | None, trace: TraceCode | None) -> dict[str, Any]:
-    return {
-        "category": data.category.value,
-        "order_number": data.order_number,
-        "platform": data.platform,
-        "purchase_date": data.purchase_date.isoformat(),
-        "product_name": data.product_name,
-        "gtin": gtin,
-        "trace_code": trace.element_string() if trace else None,
-        "waybill": data.waybill,
-        "amount_paid": data.amount_paid.model_dump() if data.amount_paid else None,
-        "desired_remedy": data.desired_remedy.value,
-        "description": data.description,
-        "language": data.language,
-    }
-
-
 async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_today: date) -> FilingResult:
-    """A consumer opens a case against a merchant; the merchant's response clock starts."""
+    """A consumer opens a case against a merchant (the case table's first row); the merchant's clock starts."""
     if viewer.role != "consumer":
         raise Forbidden(_("Only consumers file cases."))
-    gtin, trace = _traceability(data, local_today)
-    warnings = _purchase_date_warnings(data.purchase_date, local_today)
-    now = context.clock.now()
-    async with events.atomic():
-        enterprise_id = await _enterprise_id(data, context)
-        reference = await _next_reference(now.year)
-        created = await Case.insert(
-            Case(
-                reference=reference,
-                consumer=viewer.id,
-                enterprise=enterprise_id,
-                state=CaseState.filed.value,
-                version=1,
-                category=data.category.value,
-                order_number=data.order_number,
-                platform=data.platform,
-                purchase_date=data.purchase_date,
-                product_name=data.product_name,
-                gtin=gtin,
-                trace_code=trace.element_string() if trace else None,
-                trace_gtin=trace.gtin if trace else None,
-                trace_batch=trace.batch if trace else None,
-                trace_serial=trace.serial if trace else None,
-                trace_expiry=trace.expiry if trace else None,
-                waybill=data.waybill,
-                amount_paid=data.amount_paid.minor_units() if data.amount_paid else None,
-                currency=data.amount_paid.currency if data.amount_paid else None,
-                desired_remedy=data.desired_remedy.value,
-                description=data.description,
-                language=data.language,
-                last_seq=0,
-                last_hash=record.GENESIS_HASH,
-                filed_at=now,
-                updated_at=now,
-            )
-        ).returning(Case.id)
-        case = await record.lock_case(created[0]["id"])
-        assert case is not None
-        await record.append(
-            case,
-            type="file",
-            channel=Channel.parties,
-            actor_id=viewer.id,
-            actor_role=CONSUMER,
-            at=now,
-            data={"action": "file", "to": CaseState.filed.value, **_filing_record(data, gtin, trace)},
-            writes=record.filed(case),
-        )
-        for name in ("merchant_response", "negotiation_limit"):
-            due = context.calendar.add_working_days(now, getattr(context.terms, name))
-            await start_deadline(case["id"], name, due)
-        await refresh_next_due(case["id"])
-        await events.emit(
-            events.DomainEvent(
-                "case.filed",
-                case["id"],
-                {"reference": reference, "enterprise_id": enterprise_id, "actor": viewer.id, "at": now.isoformat()},
-            )
-        )
-    return FilingResult(case=case, warnings=warnings)
+    filing.traceability(data, local_today)  # field errors before anything is written
+    warnings = filing.purchase_date_warnings(data.purchase_date, local_today)
+    return FilingResult(case=await apply_filing(viewer, data, context, local_today), warnings=warnings)
 
 
 async def file_case_with_files(

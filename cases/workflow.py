@@ -9,22 +9,20 @@ and domain events in one transaction; after-commit subscribers hear about it onl
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pydantic import BaseModel
 
-from accord import events
+from accord import events, statemachine
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import InvalidInput
+from accord.i18n import N_
 from accord.i18n import gettext as _
-from accord.i18n import label
-from accord.validation import parse
 from accounts.tables import User
-from cases import record
+from cases import filing, record
 from cases.access import (
     ADMIN,
     ANY_MEDIATOR,
@@ -38,11 +36,11 @@ from cases.access import (
     relations,
 )
 from cases.schemas import (
+    CaseFilingIn,
     DeclineIn,
     InfoIn,
     InfoRequestIn,
     ListingProposalIn,
-    NoPayload,
     NoteIn,
     OfferChoiceIn,
     OfferIn,
@@ -108,26 +106,31 @@ DEADLINES: dict[str, DeadlineKind] = {
 
 
 @dataclass
-class Step:
-    """One application of a transition, handed to guards and effects."""
+class Step(statemachine.Step):
+    """One application of a case row, handed to guards and effects (`case` is the locked row)."""
 
-    case: dict[str, Any]
-    action: str
-    viewer: Viewer | None
-    related: frozenset[str]
-    payload: Any
-    now: datetime
-    calendar: Calendar
-    terms: CaseTerms
-    zone: tzinfo = UTC
-    updates: dict[Any, Any] = field(default_factory=dict)
-    next_state: CaseState | None = None
-    details: dict[str, Any] = field(default_factory=dict)
     deadline_at: dict[str, datetime] = field(default_factory=dict)
     writes: record.Writes = field(default_factory=record.Writes)  # case and offer columns set, for the record
     # The case's offers when the caller has them already (the case page): availability checks then
     # read them instead of asking the database again. apply() leaves it None and reads under the lock.
     known_offers: list[dict[str, Any]] | None = None
+    today: date | None = None  # filing: the date where the consumer files (trace codes' expiry century)
+
+    @property
+    def case(self) -> dict[str, Any]:
+        return self.subject
+
+    @property
+    def calendar(self) -> Calendar:
+        return self.context.calendar  # type: ignore[no-any-return]
+
+    @property
+    def terms(self) -> CaseTerms:
+        return self.context.terms  # type: ignore[no-any-return]
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.context.zone  # type: ignore[no-any-return]
 
     @property
     def actor_role(self) -> str:
@@ -140,22 +143,11 @@ class Step:
         return self.calendar.add_working_days(self.now, days)
 
 
-Guard = Callable[[Step], Awaitable[str | None]]
-Effect = Callable[[Step], Awaitable[None]]
-
 
 @dataclass(frozen=True)
-class Transition:
-    """`available` looks at the case alone: it decides whether the action is offered at all (allowed_actions)
-    and apply() checks it again. `guard` also looks at what was filled in (the payload), so only apply()
-    can check it."""
+class Transition(statemachine.Row):
+    """A row of the case table: besides the engine's row, the deadlines it starts, stops, pauses, resumes."""
 
-    roles: frozenset[str]
-    next_state: CaseState | None = None  # None: the case stays where it is
-    payload: type[BaseModel] = NoPayload
-    available: Guard | None = None
-    guard: Guard | None = None
-    effect: Effect | None = None
     starts: tuple[str, ...] = ()
     stops: tuple[str, ...] = ()
     pauses: tuple[str, ...] = ()
@@ -492,7 +484,15 @@ def _rows(
 
 
 PARTIES = frozenset({CONSUMER, MERCHANT})
-TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
+FILING = (None, "file")
+TABLE: dict[tuple[CaseState | None, str], Transition] = {
+    FILING: Transition(
+        frozenset({CONSUMER}),
+        S.filed,
+        CaseFilingIn,
+        effect=filing.file,
+        starts=("merchant_response", "negotiation_limit"),
+    ),
     (S.filed, "respond"): Transition(
         frozenset({MERCHANT}),
         S.negotiating,
@@ -626,7 +626,8 @@ TRANSITIONS: dict[tuple[CaseState, str], Transition] = {
         Transition(frozenset({CONSUMER}), payload=RatingIn, available=not_rated, effect=rate),
     ),
 }
-ACTIONS = frozenset(action for _state, action in TRANSITIONS)
+# The rows an existing case can take (the table without filing, which starts from nothing).
+TRANSITIONS: dict[tuple[CaseState, str], Transition] = {key: row for key, row in TABLE.items() if key[0] is not None}
 
 
 def typed_fields(payload: type[BaseModel]) -> tuple[str, ...]:
@@ -637,41 +638,20 @@ def typed_fields(payload: type[BaseModel]) -> tuple[str, ...]:
 # action → its typed fields: the words pages, the API, the record and notices show as that person's.
 TYPED: dict[str, tuple[str, ...]] = {action: typed_fields(row.payload) for (_s, action), row in TRANSITIONS.items()}
 WORDS_EVENT = "words"  # record event type of words kept in another channel than their transition
-SYSTEM_ACTIONS = frozenset(action for (_s, action), row in TRANSITIONS.items() if row.roles == {SYSTEM})
-ROLES_OF_ACTION: dict[str, frozenset[str]] = {}
-for (_state, _action), _row in TRANSITIONS.items():
-    ROLES_OF_ACTION[_action] = ROLES_OF_ACTION.get(_action, frozenset()) | _row.roles
-# A mediator not assigned to the case holds the same role as the assigned one: refusing them is 403 too.
-_ROLE_FAMILY = {ANY_MEDIATOR: {MEDIATOR, ANY_MEDIATOR}}
 
 
-def _may_ever(related: frozenset[str], action: str) -> bool:
-    widened = set(related)
-    for relation in related:
-        widened |= _ROLE_FAMILY.get(relation, set())
-    return bool(widened & ROLES_OF_ACTION[action])
+# --- the engine's hooks ----------------------------------------------------------------------------
 
 
-# --- apply ---------------------------------------------------------------------------------------
-
-
-async def _load(case_ref: str) -> dict[str, Any]:
-    case = await Case.select(Case.id).where(Case.reference == case_ref).first()
-    if case is None:
-        raise NotFound(_("There is no such case."))
-    locked = await record.lock_case(case["id"])
-    assert locked is not None
-    return locked
-
-
-def _conflict(case: dict[str, Any], message: str) -> Conflict:
-    return Conflict(
-        message
-        + " "
-        + _("The case is now “%(label)s” (%(state)s, version %(version)d).")
-        % {"label": label("state", case["state"]), "state": case["state"], "version": case["version"]},
-        reason=message,
-    )
+def _follows(step: Step, next_state: CaseState) -> dict[Any, Any]:
+    """Columns that follow from where the case goes."""
+    case, follows = step.case, {}
+    if next_state in TERMINAL_STATES and case["state"] not in TERMINAL_STATES:
+        follows[Case.terminal_at] = step.now
+    if case["info_requested_from"] and next_state not in DEADLINES["information_due"].running_in:
+        # A question ends with the mediation it was asked in: an appeal's new mediation starts without it.
+        follows[Case.info_requested_from] = None
+    return follows
 
 
 async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) -> None:
@@ -710,6 +690,81 @@ async def refresh_next_due(case_id: int) -> None:
     await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 
+async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: dict[str, Any]) -> events.DomainEvent:
+    """Deadlines, the record event (with the columns it wrote) and the domain event of a move or a filing."""
+    case, now = step.case, step.now
+    await _move_deadlines(step, row, CaseState(data["to"]))
+    if step.before is None:
+        step.writes = record.filed(case)  # filing writes the whole row
+    else:
+        step.writes.set_case(updates)
+    seq, where, words = await _record_transition(step, data)
+    if step.before is None:
+        actor = step.viewer.id if step.viewer else None
+        facts = {"reference": case["reference"], "enterprise_id": case["enterprise"], "actor": actor}
+        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()})
+    return events.DomainEvent(
+        "case.transition",
+        case["id"],
+        {
+            "reference": case["reference"],
+            "seq": seq,
+            "at": now.isoformat(),
+            "actor": step.viewer.id if step.viewer else None,
+            "actor_name": step.viewer.display_name if step.viewer else None,
+            "actor_role": step.actor_role,
+            # Subscribers (notices) pass the words on only to those who may read these channels.
+            "channel": where.event,
+            "words_channel": where.words,
+            **data,
+            **words,
+        },
+    )
+
+
+async def _record_transition(step: Step, data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
+    """The transition's record event, and its typed words in an event of their own when they belong to another
+    channel than the transition (cases.access.placement). Returns the transition's seq, the placement and
+    the words kept apart (taken out of `data`)."""
+    party = data.get("party") if step.action == "request_info" else None
+    where = placement(step.action, party, step.actor_role)
+    apart = {name: data.pop(name) for name in TYPED.get(step.action, ()) if where.words != where.event and name in data}
+    actor = {"actor_id": step.viewer.id if step.viewer else None, "actor_role": step.actor_role, "at": step.now}
+    event = await record.append(
+        step.case, type=step.action, channel=where.event, data=data, writes=step.writes, **actor
+    )
+    if apart:
+        said = {"action": step.action, "of": event["seq"], **apart}
+        await record.append(step.case, type=WORDS_EVENT, channel=where.words, data=said, **actor)
+    return event["seq"], where, apart
+
+
+MACHINE = statemachine.Machine(
+    table=Case,
+    key=Case.reference,
+    states=CaseState,
+    rows=TABLE,
+    relations=relations,
+    visible=lambda case, viewer, related: can_see(related),
+    record=_record,
+    wording=statemachine.Wording(
+        no_such=N_("There is no such case."),
+        now_is=N_("The case is now “%(label)s” (%(state)s, version %(version)d)."),
+        changed=N_("Someone changed this case in the meantime."),
+        role_cannot=N_("Your role cannot do this on a case."),
+        not_yours=N_("Only the mediator handling this case can do this."),
+        state_labels="state",
+    ),
+    step_type=Step,
+    follows=_follows,
+    founders=lambda viewer: frozenset({CONSUMER}) if viewer is not None and viewer.role == "consumer" else frozenset(),
+    # A mediator not assigned to the case holds the same role as the assigned one: refusing them is 403 too.
+    family={ANY_MEDIATOR: frozenset({MEDIATOR, ANY_MEDIATOR})},
+)
+ACTIONS = MACHINE.actions
+ROLES_OF_ACTION = MACHINE.roles_of_action
+
+
 @dataclass(frozen=True)
 class Context:
     """What apply() needs from outside: time and working days (wired by the app, faked in tests)."""
@@ -724,105 +779,20 @@ async def apply(
     case_ref: str,
     action: str,
     viewer: Viewer | None,
-    payload: dict[str, Any],
+    payload: Any,
     context: Context,
     *,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Apply `action` to the case as `viewer` (None: the system). Returns the updated case row."""
-    if action not in ACTIONS:
-        raise NotFound(_("There is no such action."))
-    async with events.atomic():
-        case = await _load(case_ref)
-        related = relations(case, viewer)
-        if not can_see(related):
-            raise NotFound(_("There is no such case."))
-        if not _may_ever(related, action):
-            raise Forbidden(_("Your role cannot do this on a case."))
-        row = TRANSITIONS.get((CaseState(case["state"]), action))
-        if row is None:
-            raise _conflict(case, _("This action is not possible at this stage."))
-        if not related & row.roles:
-            raise Forbidden(_("Only the mediator handling this case can do this."))
-        if expected_version is not None and expected_version != case["version"]:
-            raise _conflict(case, _("Someone changed this case in the meantime."))
-        step = Step(
-            case,
-            action,
-            viewer,
-            related,
-            parse(row.payload, payload),
-            context.clock.now(),
-            context.calendar,
-            context.terms,
-            context.zone,
-        )
-        for check in (row.available, row.guard):
-            if check and (problem := await check(step)):
-                raise _conflict(case, problem)
-        if row.effect:
-            await row.effect(step)
-        next_state = step.next_state or row.next_state or CaseState(case["state"])
-        await _commit_state(step, row, next_state)
-        return case
-
-
-async def _commit_state(step: Step, row: Transition, next_state: CaseState) -> None:
-    case, now = step.case, step.now
-    updates = {**step.updates, Case.state: next_state.value, Case.version: case["version"] + 1, Case.updated_at: now}
-    if next_state in TERMINAL_STATES and case["state"] not in TERMINAL_STATES:
-        updates[Case.terminal_at] = now
-    if case["info_requested_from"] and next_state not in DEADLINES["information_due"].running_in:
-        # A question ends with the mediation it was asked in: an appeal's new mediation starts without it.
-        updates[Case.info_requested_from] = None
-    changed = (
-        await Case.update(updates).where(Case.id == case["id"], Case.version == case["version"]).returning(Case.id)
-    )
-    if not changed:
-        raise _conflict(case, _("Someone changed this case in the meantime."))
-    previous_state = case["state"]
-    for column, value in updates.items():
-        case[column._meta.name] = value
-    await _move_deadlines(step, row, next_state)
-    data = {"action": step.action, "from": previous_state, "to": next_state.value, **step.details}
-    step.writes.set_case(updates)
-    seq, where, words = await _record_transition(step, data)
-    await events.emit(
-        events.DomainEvent(
-            "case.transition",
-            case["id"],
-            {
-                "reference": case["reference"],
-                "seq": seq,
-                "at": now.isoformat(),
-                "actor": step.viewer.id if step.viewer else None,
-                "actor_name": step.viewer.display_name if step.viewer else None,
-                "actor_role": step.actor_role,
-                # Subscribers (notices) pass the words on only to those who may read these channels.
-                "channel": where.event,
-                "words_channel": where.words,
-                **data,
-                **words,
-            },
-        )
+    return await statemachine.apply(
+        MACHINE, case_ref, action, viewer, payload, context, expected_version=expected_version
     )
 
 
-async def _record_transition(step: Step, data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
-    """The transition's record event, and its typed words in an event of their own when they belong to another
-    channel than the transition (cases.access.placement). Returns the transition's seq, the placement and
-    the words kept apart (taken out of `data`)."""
-    party = data.get("party") if step.action == "request_info" else None
-    where = placement(step.action, party, step.actor_role)
-    apart = {name: data.pop(name) for name in TYPED[step.action] if where.words != where.event and name in data}
-    actor = {"actor_id": step.viewer.id if step.viewer else None, "actor_role": step.actor_role, "at": step.now}
-    event = await record.append(
-        step.case, type=step.action, channel=where.event, data=data, writes=step.writes, **actor
-    )
-    if apart:
-        said = {"action": step.action, "of": event["seq"], **apart}
-        await record.append(step.case, type=WORDS_EVENT, channel=where.words, data=said, **actor)
-    return event["seq"], where, apart
+async def apply_filing(viewer: Viewer, data: CaseFilingIn, context: Context, today: date) -> dict[str, Any]:
+    """File a case (the table's first row): the new case row, in state `filed`, its record begun."""
+    return await statemachine.create(MACHINE, "file", viewer, data, context, today=today)
 
 
 async def allowed_actions(
@@ -834,16 +804,4 @@ async def allowed_actions(
     """Actions the viewer could apply now, for buttons and the API: their role, and every check apply() makes
     before a form is filled (`available`), on the same clock and calendar. `None` asks for the system's
     timeouts that would apply if their deadline ran out now. `offers`: the case's offers, if already loaded."""
-    related = relations(case, viewer)
-    now = context.clock.now()
-    allowed = []
-    for (state, action), row in TRANSITIONS.items():
-        if state != case["state"] or not related & row.roles:
-            continue
-        if row.available:
-            step = Step(case, action, viewer, related, None, now, context.calendar, context.terms, context.zone)
-            step.known_offers = offers
-            if await row.available(step):
-                continue
-        allowed.append(action)
-    return allowed
+    return (await statemachine.offered(MACHINE, case, viewer, context, known_offers=offers)).now

@@ -1,0 +1,320 @@
+"""State machines as data (DESIGN §8): one engine for every transition table (cases, registry listings, ...).
+
+A domain declares a `Machine`: its Piccolo table (with `id`, `state`, `version`, `updated_at`), its rows
+`(state, action) -> Row` (the first rows may start from `None`: they create the subject, like filing a
+case), who a viewer is to a subject (`relations`), who may see it, and how a move is recorded (`record`:
+the domain's record event and the domain event to emit). Guards and effects stay in the domain; the
+mechanics live here, once:
+
+    apply()  lock the subject, check visibility (404), role (403), state and version (409), the row's
+             checks (409; the payload's fields 422), run the effect, write state + version + the
+             effect's columns (a stale version found at write time is a 409 too), record, emit.
+    create() the same for a row that starts from nothing: the effect gives the columns, the engine
+             inserts the row in the row's target state at version 1.
+    offered() what a viewer could do now (role and every check made before a form is filled), and
+             time-bound actions that open later, for buttons and `allowed_actions`.
+
+Everything runs in one `events.atomic()` block: the outermost block commits, then publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from piccolo.table import Table
+from pydantic import BaseModel
+
+from accord import events
+from accord.auth import Viewer
+from accord.db import is_sqlite
+from accord.errors import Conflict, Forbidden, NotFound
+from accord.i18n import N_, gettext, label
+from accord.validation import parse
+
+
+@dataclass
+class Step:
+    """One application of a row, handed to its checks and effect. Domains subclass it for their own
+    bookkeeping (fields with defaults) and names (`case`, `listing`)."""
+
+    subject: dict[str, Any]  # the locked row being moved ({} while a creation row runs its effect)
+    action: str
+    viewer: Viewer | None  # None: the system
+    related: frozenset[str]
+    payload: Any  # the row's payload model, validated (None when only asking what is offered)
+    now: datetime
+    context: Any  # the domain's clock, calendar and settings
+    before: str | None = None  # the state before the step; None when it creates the subject
+    updates: dict[Any, Any] = field(default_factory=dict)  # columns the effect sets besides state and version
+    details: dict[str, Any] = field(default_factory=dict)  # what the record event says besides action/from/to
+    next_state: StrEnum | None = None  # an effect's choice of where to go, over the row's
+
+
+Check = Callable[[Any], Awaitable[str | None]]  # a refusal in words, or None
+Effect = Callable[[Any], Awaitable[None]]
+
+
+class NoPayload(BaseModel):
+    """The payload of an action that takes nothing but the version."""
+
+    model_config = {"extra": "forbid"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """`available` looks at the subject alone: it decides whether the action is offered at all, and apply()
+    checks it again. `guard` also looks at what was filled in (the payload), so only apply() can check it.
+    `opens`: for a time-bound action, from when `available` stops refusing it only for being early."""
+
+    roles: frozenset[str]
+    next_state: StrEnum | None = None  # None: the subject stays where it is
+    payload: type[BaseModel] = NoPayload
+    available: Check | None = None
+    guard: Check | None = None
+    effect: Effect | None = None
+    opens: Callable[[dict[str, Any]], datetime | None] | None = None
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What refusals say about this kind of subject (N_-marked; translated when raised)."""
+
+    no_such: str  # "There is no such case."
+    now_is: str  # "The case is now “%(label)s” (%(state)s, version %(version)d)."
+    changed: str  # "Someone changed this case in the meantime."
+    role_cannot: str  # "Your role cannot do this on a case."
+    not_yours: str  # a role that may do it elsewhere, not on this one
+    state_labels: str  # the label kind of the states
+
+
+NOT_NOW = N_("This action is not possible at this stage.")
+NO_SUCH_ACTION = N_("There is no such action.")
+
+# record(step, row, updates, data): append the domain's record event(s) for a move already written, and
+# return the domain event to emit. `updates` maps columns to what was written; `data` is the record's
+# {"action", "from", "to", **details} ("from" is absent when the step created the subject).
+Recorder = Callable[[Any, Any, dict[Any, Any], dict[str, Any]], Awaitable[events.DomainEvent]]
+
+
+@dataclass(frozen=True)
+class Machine:
+    table: type[Table]
+    key: Any  # the column apply() finds a subject by (a case's reference, a listing's id)
+    states: type[StrEnum]
+    rows: Mapping[tuple[Any, str], Row]
+    relations: Callable[[dict[str, Any], Viewer | None], frozenset[str]]
+    visible: Callable[[dict[str, Any], Viewer | None, frozenset[str]], bool]
+    record: Recorder
+    wording: Wording
+    step_type: type[Step] = Step
+    # Columns that follow from where the subject goes (e.g. when it ended), given the step and next state.
+    follows: Callable[[Any, StrEnum], dict[Any, Any]] = lambda step, state: {}
+    # Who a viewer is before the subject exists (the roles a creation row names).
+    founders: Callable[[Viewer | None], frozenset[str]] = lambda viewer: frozenset()
+    # Relations that count as another for "may this role ever do it" (any mediator is a mediator).
+    family: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    actions: frozenset[str] = field(init=False)  # what can be done to an existing subject
+    roles_of_action: Mapping[str, frozenset[str]] = field(init=False)
+    payloads: Mapping[str, type[BaseModel]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        roles: dict[str, frozenset[str]] = {}
+        payloads: dict[str, type[BaseModel]] = {}
+        for (state, action), row in self.rows.items():
+            if payloads.setdefault(action, row.payload) is not row.payload:
+                raise ValueError(f"{action!r} takes one payload in every state")
+            if state is not None:
+                roles[action] = roles.get(action, frozenset()) | row.roles
+        object.__setattr__(self, "actions", frozenset(roles))
+        object.__setattr__(self, "roles_of_action", roles)
+        object.__setattr__(self, "payloads", payloads)
+
+    def conflict(self, subject: dict[str, Any], message: str) -> Conflict:
+        """409 naming the current state and version for API clients; `reason` (the words alone) for pages."""
+        state = subject["state"]
+        now_is = gettext(self.wording.now_is) % {
+            "label": label(self.wording.state_labels, state),
+            "state": state,
+            "version": subject["version"],
+        }
+        return Conflict(message + " " + now_is, reason=message)
+
+    def may_ever(self, related: frozenset[str], action: str) -> bool:
+        widened = set(related)
+        for relation in related:
+            widened |= self.family.get(relation, frozenset())
+        return bool(widened & self.roles_of_action[action])
+
+
+def _payload(row: Row, payload: Any) -> Any:
+    """A typed payload as it came (the API validated it), or form and dict data validated here."""
+    return payload if isinstance(payload, row.payload) else parse(row.payload, dict(payload or {}))
+
+
+async def lock(machine: Machine, where: Any) -> dict[str, Any] | None:
+    """The subject's row, locked for this write transaction (SQLite's writer lock already serialises)."""
+    query = machine.table.select().where(where)
+    if not is_sqlite():
+        query = query.lock_rows()
+    return await query.first()
+
+
+async def apply(
+    machine: Machine,
+    key: Any,
+    action: str,
+    viewer: Viewer | None,
+    payload: Any,
+    context: Any,
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Apply `action` to the subject found by `key` as `viewer` (None: the system); the updated row."""
+    if action not in machine.actions:
+        raise NotFound(gettext(NO_SUCH_ACTION))
+    words = machine.wording
+    async with events.atomic():
+        subject = await lock(machine, machine.key == key)
+        related = machine.relations(subject, viewer) if subject is not None else frozenset()
+        if subject is None or not machine.visible(subject, viewer, related):
+            raise NotFound(gettext(words.no_such))
+        if not machine.may_ever(related, action):
+            raise Forbidden(gettext(words.role_cannot))
+        row = machine.rows.get((machine.states(subject["state"]), action))
+        if row is None:
+            raise machine.conflict(subject, gettext(NOT_NOW))
+        if not related & row.roles:
+            raise Forbidden(gettext(words.not_yours))
+        if expected_version is not None and expected_version != subject["version"]:
+            raise machine.conflict(subject, gettext(words.changed))
+        step = machine.step_type(
+            subject=subject,
+            action=action,
+            viewer=viewer,
+            related=related,
+            payload=_payload(row, payload),
+            now=context.clock.now(),
+            context=context,
+            before=subject["state"],
+        )
+        for check in (row.available, row.guard):
+            if check and (problem := await check(step)):
+                raise machine.conflict(subject, problem)
+        if row.effect:
+            await row.effect(step)
+        await _write(machine, step, row)
+        return subject
+
+
+async def _write(machine: Machine, step: Step, row: Row) -> None:
+    subject, table = step.subject, machine.table
+    next_state = step.next_state or row.next_state or machine.states(subject["state"])
+    updates = {
+        **step.updates,
+        table.state: next_state.value,  # type: ignore[attr-defined]
+        table.version: subject["version"] + 1,  # type: ignore[attr-defined]
+        table.updated_at: step.now,  # type: ignore[attr-defined]
+        **machine.follows(step, next_state),
+    }
+    changed = (
+        await table.update(updates)
+        .where(table.id == subject["id"], table.version == subject["version"])  # type: ignore[attr-defined]
+        .returning(table.id)
+    )
+    if not changed:
+        raise machine.conflict(subject, gettext(machine.wording.changed))
+    for column, value in updates.items():
+        subject[column._meta.name] = value
+    data = {"action": step.action, "from": step.before, "to": next_state.value, **step.details}
+    await events.emit(await machine.record(step, row, updates, data))
+
+
+async def create(
+    machine: Machine, action: str, viewer: Viewer | None, payload: Any, context: Any, **known: Any
+) -> dict[str, Any]:
+    """Apply a row that starts from nothing: its effect sets the new row's columns, the engine inserts it in
+    the row's target state at version 1, then records and emits like any move. Returns the new row.
+    `known`: step fields the caller gives the effect (what it knows that the payload does not say)."""
+    row = machine.rows[(None, action)]
+    assert row.next_state is not None, "a creation row names the state it creates"
+    related = machine.founders(viewer)
+    if not related & row.roles:
+        raise Forbidden(gettext(machine.wording.role_cannot))
+    async with events.atomic():
+        step = machine.step_type(
+            subject={},
+            action=action,
+            viewer=viewer,
+            related=related,
+            payload=_payload(row, payload),
+            now=context.clock.now(),
+            context=context,
+            **known,
+        )
+        for check in (row.available, row.guard):
+            if check and (problem := await check(step)):
+                raise Conflict(problem)
+        if row.effect:
+            await row.effect(step)
+        table = machine.table
+        values = {
+            **step.updates,
+            table.state: row.next_state.value,  # type: ignore[attr-defined]
+            table.version: 1,  # type: ignore[attr-defined]
+            table.updated_at: step.now,  # type: ignore[attr-defined]
+        }
+        made = await table.insert(table(**{column._meta.name: value for column, value in values.items()})).returning(
+            table.id  # type: ignore[attr-defined]
+        )
+        created = await lock(machine, table.id == made[0]["id"])  # type: ignore[attr-defined]
+        assert created is not None
+        step.subject.update(created)
+        data = {"action": action, "to": row.next_state.value, **step.details}
+        await events.emit(await machine.record(step, row, values, data))
+        return step.subject
+
+
+@dataclass(frozen=True)
+class Offered:
+    """The actions a viewer is offered: those that would pass every check made before a form is filled (on
+    the same clock as apply()), and time-bound ones not open yet, with the moment they open."""
+
+    now: list[str]
+    later: dict[str, datetime]
+
+
+async def offered(
+    machine: Machine, subject: dict[str, Any], viewer: Viewer | None, context: Any, **known: Any
+) -> Offered:
+    """What `viewer` could apply to `subject` now (None: the system's timeouts that would apply now).
+    `known`: step fields the caller has at hand already (so checks need not read them again)."""
+    related = machine.relations(subject, viewer)
+    now = context.clock.now()
+    allowed: list[str] = []
+    later: dict[str, datetime] = {}
+    for (state, action), row in machine.rows.items():
+        if state is None or state != subject["state"] or not related & row.roles:
+            continue
+        if row.available:
+            step = machine.step_type(
+                subject=subject,
+                action=action,
+                viewer=viewer,
+                related=related,
+                payload=None,
+                now=now,
+                context=context,
+                before=subject["state"],
+                **known,
+            )
+            if await row.available(step):
+                opens = row.opens(subject) if row.opens else None
+                if opens is not None and opens > now:
+                    later[action] = opens
+                continue
+        allowed.append(action)
+    return Offered(allowed, later)
