@@ -314,6 +314,22 @@ def _evidence(event: Mapping[str, Any], setting: Setting) -> Line:
     return Line(event["seq"], event["at"], sentence, described or "", privacy_note(event["channel"]))
 
 
+def _recounted(event: Mapping[str, Any], setting: Setting) -> Line:
+    """Deadlines a change of the working-day calendar moved (mediation/reschedule.py)."""
+    moves = [
+        _("“%(deadline)s” from %(from)s to %(to)s")
+        % {
+            "deadline": label("deadline", str(move.get("deadline"))),
+            "from": moment(move.get("from"), setting.zone),
+            "to": moment(move.get("to"), setting.zone),
+        }
+        for move in event["data"].get("moved", [])
+    ]
+    listed = format_list(moves, locale=babel_locale())
+    sentence = _("The working-day calendar changed, so Accord moved %(moves)s.") % {"moves": listed}
+    return Line(event["seq"], event["at"], Markup(escape(sentence)))
+
+
 def timeline(events: list[dict[str, Any]], setting: Setting) -> list[Line]:
     """Every event the viewer may read, told (messages are in the conversation, not here)."""
     tellers = _tellers()
@@ -328,6 +344,8 @@ def timeline(events: list[dict[str, Any]], setting: Setting) -> list[Line]:
             lines.append(_filed(event, setting))
         elif event["type"] == "evidence":
             lines.append(_evidence(event, setting))
+        elif event["type"] == "deadlines_recounted":
+            lines.append(_recounted(event, setting))
     return lines
 
 

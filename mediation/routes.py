@@ -225,7 +225,7 @@ async def add_calendar_day(
         entry = parse(CalendarOverrideIn, nest_form(data))
     except InvalidInput as error:
         return await _calendar_page(request, status=422, errors={e.field: e.message for e in error.errors}, form=data)
-    await set_calendar_day(viewer, entry.day, entry.working, entry.note, clock)
+    await set_calendar_day(viewer, entry.day, entry.working, entry.note, clock, request.app.state.settings.timezone)
     await reload_calendar_of(request.app.state)
     return Redirect("/admin/calendar")
 
@@ -238,7 +238,7 @@ async def remove_calendar_day(
         parsed = date.fromisoformat(day)
     except ValueError:
         raise NotFound(_("There is no such day in the calendar.")) from None
-    await clear_calendar_day(viewer, parsed, clock)
+    await clear_calendar_day(viewer, parsed, clock, request.app.state.settings.timezone)
     await reload_calendar_of(request.app.state)
     return Redirect("/admin/calendar")
 

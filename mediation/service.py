@@ -7,7 +7,7 @@ this module only decides what a mediator sees first and who gets a case when cas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from piccolo.query import OrderByRaw
@@ -24,7 +24,15 @@ from accounts.tables import MediatorProfile, User
 from cases.access import conflicted
 from cases.tables import TERMINAL_STATES, Case
 from cases.workflow import CLAIMABLE_STATES, Context, apply
-from mediation.calendar import add_override, load_overrides, mark_year_entered, remove_override, unmark_year
+from mediation.calendar import (
+    ChinaWorkingCalendar,
+    add_override,
+    load_overrides,
+    mark_year_entered,
+    remove_override,
+    unmark_year,
+)
+from mediation.reschedule import recount_deadlines
 
 # The queue holds every case a mediator may claim (a new or appealed case, a broken settlement), claimed or not.
 QUEUE_STATES = tuple(state.value for state in CLAIMABLE_STATES)
@@ -197,10 +205,12 @@ async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
     return assigned
 
 
-async def set_calendar_day(actor: Viewer, day: date, working: bool, note: str, clock: Clock) -> None:
-    """A registrar enters a holiday or an adjusted working day (e.g. next year's announced schedule)."""
+async def set_calendar_day(actor: Viewer, day: date, working: bool, note: str, clock: Clock, zone: tzinfo) -> list[str]:
+    """A registrar enters a holiday or an adjusted working day (e.g. next year's announced schedule); the
+    running deadlines that count the day are recounted. Returns the references of the cases moved."""
     require_admin(actor)
-    before = (await load_overrides()).get(day)
+    overrides = await load_overrides()
+    before = overrides.get(day)
     await add_override(day, working, note, actor.id, clock)
     async with write_transaction():
         await record_admin_action(
@@ -211,16 +221,28 @@ async def set_calendar_day(actor: Viewer, day: date, working: bool, note: str, c
             {"working": working, "note": note},
             clock,
         )
+    return await _recount(day, overrides, {**overrides, day: working}, clock, zone)
 
 
-async def clear_calendar_day(actor: Viewer, day: date, clock: Clock) -> None:
+async def clear_calendar_day(actor: Viewer, day: date, clock: Clock, zone: tzinfo) -> list[str]:
     require_admin(actor)
-    before = (await load_overrides()).get(day)
-    if await remove_override(day):
-        async with write_transaction():
-            await record_admin_action(
-                actor, "calendar_day", f"day:{day.isoformat()}", {"working": before}, {"working": None}, clock
-            )
+    overrides = await load_overrides()
+    before = overrides.get(day)
+    if not await remove_override(day):
+        return []
+    async with write_transaction():
+        await record_admin_action(
+            actor, "calendar_day", f"day:{day.isoformat()}", {"working": before}, {"working": None}, clock
+        )
+    after = {other: working for other, working in overrides.items() if other != day}
+    return await _recount(day, overrides, after, clock, zone)
+
+
+async def _recount(
+    day: date, before: dict[date, bool], after: dict[date, bool], clock: Clock, zone: tzinfo
+) -> list[str]:
+    calendars = ChinaWorkingCalendar(zone, before), ChinaWorkingCalendar(zone, after)
+    return await recount_deadlines([day], *calendars, clock.now())
 
 
 async def mark_schedule_entered(actor: Viewer, year: int, entered: bool, clock: Clock) -> None:
