@@ -226,7 +226,7 @@ def cmd_registry_export(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
-def cmd_registry_verify(settings: Settings, args: argparse.Namespace) -> None:
+def cmd_registry_verify(settings: Settings | None, args: argparse.Namespace) -> None:
     from integrity.log import verify_export
 
     try:
@@ -273,6 +273,53 @@ def cmd_calendar_due(settings: Settings, args: argparse.Namespace) -> None:
         )
 
 
+def _read_json(name: str) -> Any:
+    import json
+
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as error:
+        _fail(f"{name}: {error.strerror}")
+    except ValueError:
+        _fail(f"{name}: not JSON")
+
+
+def cmd_registry_verify_consistency(settings: Settings | None, args: argparse.Namespace) -> None:
+    from integrity.merkle import root_from_consistency_proof
+
+    answer = _read_json(args.file)
+    try:
+        first, second = int(answer["first"]), int(answer["second"])
+        proof = [bytes.fromhex(node) for node in answer["proof"]]
+        first_root, second_root = bytes.fromhex(args.first_root), bytes.fromhex(args.second_root)
+    except (KeyError, TypeError, ValueError) as error:
+        _fail(f"{args.file}: not a consistency proof with hex roots ({error})")
+    try:
+        computed = root_from_consistency_proof(first, second, proof, first_root)
+    except ValueError as error:
+        problem = str(error)
+    else:
+        problem = "" if computed == second_root else "the proof leads to another root than --second-root"
+    if problem:
+        print(f"accord: the log of {second} entries does NOT extend the one of {first}: {problem}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"accord: the log of {second} entries extends the one of {first} (root {args.first_root})")
+
+
+def cmd_registry_monitor(settings: Settings | None, args: argparse.Namespace) -> None:
+    from integrity.monitor import Unreachable, check, default_state_file
+
+    try:
+        outcome = check(args.url, Path(args.state) if args.state else default_state_file(), args.public_key)
+    except Unreachable as error:
+        _fail(str(error))
+    if not outcome.ok:
+        print(f"accord: monitor: {args.url}: ALARM: {outcome.message}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"accord: monitor: {args.url}: ok: {outcome.message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="accord", description="Accord dispute resolution platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -309,7 +356,26 @@ def build_parser() -> argparse.ArgumentParser:
     check = registry_commands.add_parser("verify", help="recompute an export's Merkle tree against a published root")
     check.add_argument("file", metavar="FILE")
     check.add_argument("--root", required=True, metavar="HEX", help="the root hash from /registry/tree-head")
-    check.set_defaults(handler=cmd_registry_verify)
+    check.set_defaults(handler=cmd_registry_verify, offline=True)
+    consistent = registry_commands.add_parser(
+        "verify-consistency", help="check a consistency proof (from /registry/log/consistency) between two roots"
+    )
+    consistent.add_argument("file", metavar="FILE", help="the proof's JSON {first, second, proof}; - for stdin")
+    consistent.add_argument("--first-root", required=True, metavar="HEX", help="the root of the first size")
+    consistent.add_argument("--second-root", required=True, metavar="HEX", help="the root of the second size")
+    consistent.set_defaults(handler=cmd_registry_verify_consistency, offline=True)
+    monitor = registry_commands.add_parser(
+        "monitor",
+        help="check a registry's signed tree head and that its log only grew since the last run (exit 1 if not)",
+    )
+    monitor.add_argument("url", metavar="URL", help="the registry's address, e.g. https://accord.example")
+    monitor.add_argument(
+        "--state", metavar="FILE", help="where the last good head is kept (default: ~/.local/state/accord/monitor.json)"
+    )
+    monitor.add_argument(
+        "--public-key", metavar="BASE64", help="the log's Ed25519 key (default: the one pinned on the first run)"
+    )
+    monitor.set_defaults(handler=cmd_registry_monitor, offline=True)
 
     calendar = commands.add_parser("calendar", help="the working-day calendar deadlines count")
     calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
@@ -326,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if getattr(args, "offline", False):  # checks anyone may run on published data: no settings, no data dir
+        args.handler(None, args)
+        return
     # Piccolo warns before our own one-line message when the database is unreachable.
     warnings.filterwarnings("ignore", message=".*Unable to connect to database.*")
     try:

@@ -6,9 +6,12 @@ instead of a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +54,8 @@ class Settings:
     smtp_url: str | None  # smtp://user:pass@host:port (STARTTLS with ?starttls=true) or smtps://...; None: .eml files
     mail_from: str
     trusted_proxies: TrustedProxies = TrustedProxies()  # peers whose X-Forwarded-For names the client
+    # The 32-byte Ed25519 private key (seed) that signs the registry log's tree heads.
+    log_signing_key: bytes = field(default=b"", repr=False)
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -99,6 +104,20 @@ def parse_database_url(url: str) -> Database:
     raise SettingsError(f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://user@host:port/db")
 
 
+def _generated_once(key_file: Path, make: Callable[[], str]) -> str:
+    """The key in `key_file`, written there first (readable by us only) when it does not exist yet; when
+    several processes start at once, the first one's key is everybody's."""
+    if not key_file.exists():
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+    return key_file.read_text().strip()
+
+
 def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     """Use ACCORD_SECRET_KEY, else a key generated once into the data dir (readable by us only)."""
     configured = env.get("ACCORD_SECRET_KEY", "").strip()
@@ -106,13 +125,24 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
         if len(configured) < 32:
             raise SettingsError("ACCORD_SECRET_KEY must be at least 32 characters long")
         return configured
-    key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    return _generated_once(data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _log_signing_key(env: dict[str, str], data_dir: Path) -> bytes:
+    """ACCORD_LOG_SIGNING_KEY (base64 of a 32-byte Ed25519 private key), else one generated once into the
+    data dir. Every process and host serving the registry must sign with the same key."""
+    name = "ACCORD_LOG_SIGNING_KEY"
+    configured = env.get(name, "").strip()
+    where = name if configured else str(data_dir / "log_signing_key")
+    text = configured or _generated_once(
+        data_dir / "log_signing_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    )
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{where} must be the base64 of a 32-byte Ed25519 private key") from None
+    if len(key) != 32:
+        raise SettingsError(f"{where} must be the base64 of a 32-byte Ed25519 private key, not {len(key)} bytes")
     return key
 
 
@@ -177,6 +207,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         smtp_url=_smtp_url(env),
         mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <no-reply@accord.invalid>",
         trusted_proxies=_trusted_proxies(env),
+        log_signing_key=_log_signing_key(env, data_dir),
         deadline_overrides={
             name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
             for name in sorted(env)

@@ -82,8 +82,16 @@ SECURITY_HEADERS = [
 ]
 
 
+# Routes outside /api/v1 that machines read (open data) mark themselves with `opt=JSON_ERRORS`: their errors
+# come back in the API's JSON shape, not as pages.
+JSON_ERRORS = {"json_errors": True}
+
+
 def is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/")
+    if request.url.path.startswith("/api/"):
+        return True
+    handler = request.scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("json_errors"))
 
 
 def _ensure_language(request: Request[Any, Any, Any]) -> None:

@@ -14,9 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from accord.db import is_sqlite
+from accord.errors import InvalidInput
+from accord.i18n import gettext as _
 from accounts.tables import Enterprise
 from cases.record import canonical_json
-from integrity.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
+from integrity import signing
+from integrity.merkle import consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
 from integrity.tables import Listing, LogEntry
 
 PROGRAM = "Accord enterprise IP integrity registry"
@@ -98,6 +101,16 @@ class TreeHead:
     root: str
     at: datetime | None
 
+    def signed(self, seed: bytes) -> dict[str, Any]:
+        """The head as published: `at` as the exact string that was signed, and the signature."""
+        at = self.at.isoformat() if self.at else None
+        return {
+            "size": self.size,
+            "root": self.root,
+            "at": at,
+            "signature": signing.sign_head(seed, self.size, self.root, at),
+        }
+
 
 async def _hashes() -> list[bytes]:
     rows = await LogEntry.select(LogEntry.leaf_hash).order_by(LogEntry.seq)
@@ -121,6 +134,22 @@ async def proof_for(seq: int) -> dict[str, Any] | None:
         "size": len(hashes),
         "root": root_from_leaf_hashes(hashes).hex(),
         "proof": [step.hex() for step in inclusion_proof(hashes, seq - 1)],
+    }
+
+
+async def consistency_for(first: int, second: int) -> dict[str, Any]:
+    """Proof that the log's first `first` entries are a prefix of its first `second` (RFC 9162 §2.1.4)."""
+    hashes = await _hashes()
+    if not 1 <= second <= len(hashes):
+        raise InvalidInput.one(
+            "second", _("The log has %(size)d entries: give a size from 1 to %(size)d.") % {"size": len(hashes)}
+        )
+    if not 1 <= first <= second:
+        raise InvalidInput.one("first", _("Give a size from 1 to the second size."))
+    return {
+        "first": first,
+        "second": second,
+        "proof": [node.hex() for node in consistency_proof(hashes[:second], first)],
     }
 
 
@@ -160,7 +189,16 @@ def verify_export(lines: Iterable[str], expected_root: str) -> ExportCheck:
             claimed = bytes.fromhex(record["leaf_hash"])
         except (ValueError, KeyError, TypeError):
             return ExportCheck(False, len(hashes), "", number, "not a valid export line")
-        if record.get("data") is not None and leaf_hash(canonical_json(record["data"]).encode()) != claimed:
+        if len(claimed) != 32:
+            return ExportCheck(False, len(hashes), "", number, "the leaf hash is not 32 bytes")
+        data = record.get("data")
+        if data is not None and not isinstance(data, dict):
+            return ExportCheck(False, len(hashes), "", number, "not a valid export line")
+        # Lines are numbered 1, 2, 3... in log order; the leaf (when kept) names the same number.
+        if record.get("seq") != number or (data is not None and data.get("seq") != number):
+            reason = f"seq {record.get('seq')!r} where {number} was expected: renumbered or reordered"
+            return ExportCheck(False, len(hashes), "", number, reason)
+        if data is not None and leaf_hash(canonical_json(data).encode()) != claimed:
             return ExportCheck(False, len(hashes), "", number, "content does not match its leaf hash")
         hashes.append(claimed)
         if record.get("tree_root") != running.append(claimed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
 from accord.clock import Clock
@@ -22,10 +23,10 @@ from accord.i18n import gettext as _
 from accord.i18n import viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
-from accord.web import form_versioned, nest_form, page, versioned
+from accord.web import JSON_ERRORS, form_versioned, nest_form, page, versioned
 from cases.forms import payload_from_form
 from cases.routes import provide_file_store
-from integrity import log, reports, service
+from integrity import log, reports, service, signing
 from integrity.tables import Tier, Violation
 from integrity.workflow import Offered, RegistryContext, apply, is_public, offered_actions, relations
 
@@ -80,7 +81,22 @@ def listing_out(listing: dict[str, Any], viewer: Viewer | None) -> ListingOut:
 class TreeHeadOut(BaseModel):
     size: int
     root: str
-    at: datetime | None
+    at: str | None = Field(description="ISO 8601 time of the newest entry, exactly as signed; null while empty")
+    signature: str = Field(
+        description='Ed25519 signature (base64) over the canonical JSON {"at","root","size"}: sorted keys, no spaces'
+    )
+
+
+class PublicKeyOut(BaseModel):
+    algorithm: str
+    public_key: str = Field(description="the raw 32-byte Ed25519 public key, base64")
+    key_id: str = Field(description="hex SHA-256 of the raw public key")
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    second: int
+    proof: list[str] = Field(description="RFC 9162 §2.1.4 consistency proof, hex nodes")
 
 
 class ProofOut(BaseModel):
@@ -176,19 +192,52 @@ async def api_act(
     return listing_out(await service.listing_for(viewer, listing_id), viewer)
 
 
-@get(["/registry/tree-head", "/api/v1/registry/tree-head"], summary="Size and root hash of the public Merkle log")
-async def tree_head() -> TreeHeadOut:
+@get(
+    ["/registry/tree-head", "/api/v1/registry/tree-head"],
+    opt=JSON_ERRORS,
+    summary="The public Merkle log's signed tree head",
+)
+async def tree_head(state: State) -> TreeHeadOut:
     head = await log.tree_head()
-    return TreeHeadOut(size=head.size, root=head.root, at=head.at)
+    return TreeHeadOut(**head.signed(state.settings.log_signing_key))
 
 
-@get(["/registry/export.jsonl", "/api/v1/registry/export.jsonl"], summary="Open data: one JSON object per public event")
+@get(
+    ["/registry/public-key", "/api/v1/registry/public-key"],
+    opt=JSON_ERRORS,
+    summary="The key that signs the log's tree heads",
+)
+async def public_key(state: State) -> PublicKeyOut:
+    key = signing.public_key(state.settings.log_signing_key)
+    return PublicKeyOut(
+        algorithm=signing.ALGORITHM, public_key=base64.b64encode(key).decode(), key_id=signing.key_id(key)
+    )
+
+
+@get(
+    ["/registry/log/consistency", "/api/v1/registry/log/consistency"],
+    opt=JSON_ERRORS,
+    summary="Consistency proof between two sizes of the log (RFC 9162 §2.1.4)",
+)
+async def consistency(first: FromQuery[int], second: FromQuery[int]) -> ConsistencyOut:
+    return ConsistencyOut(**await log.consistency_for(first, second))
+
+
+@get(
+    ["/registry/export.jsonl", "/api/v1/registry/export.jsonl"],
+    opt=JSON_ERRORS,
+    summary="Open data: one JSON object per public event",
+)
 async def export() -> Response[str]:
     lines = await log.export_lines()
     return Response("".join(line + "\n" for line in lines), media_type="application/x-ndjson")
 
 
-@get(["/registry/log/{seq:int}/proof", "/api/v1/registry/log/{seq:int}/proof"], summary="Inclusion proof of one event")
+@get(
+    ["/registry/log/{seq:int}/proof", "/api/v1/registry/log/{seq:int}/proof"],
+    opt=JSON_ERRORS,
+    summary="Inclusion proof of one event",
+)
 async def proof(seq: FromPath[int]) -> ProofOut:
     found = await log.proof_for(seq)
     if found is None:
@@ -550,7 +599,7 @@ api_router = Router(
     dependencies=_contexts,
     tags=["registry"],
 )
-open_data = [tree_head, export, proof]
+open_data = [tree_head, public_key, consistency, export, proof]
 page_router = Router(
     path="/",
     route_handlers=[

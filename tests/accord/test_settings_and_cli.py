@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 import subprocess
@@ -67,6 +68,37 @@ def test_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
     assert load_settings({**env, "ACCORD_SECRET_KEY": "s" * 40}).secret_key == "s" * 40
     with pytest.raises(SettingsError, match="ACCORD_SECRET_KEY"):
         load_settings({**env, "ACCORD_SECRET_KEY": "short"})
+
+
+def test_log_signing_key_is_generated_once_into_the_data_dir_or_given(tmp_path: Path) -> None:
+    env = {"ACCORD_DATA_DIR": str(tmp_path)}
+    first = load_settings(env)
+    key_file = tmp_path / "log_signing_key"
+    assert key_file.exists() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.log_signing_key) == 32 and load_settings(env).log_signing_key == first.log_signing_key
+    assert repr(first.log_signing_key) not in repr(first)  # never in a log line or a traceback
+    given = bytes(range(32))
+    assert load_settings({**env, "ACCORD_LOG_SIGNING_KEY": base64.b64encode(given).decode()}).log_signing_key == given
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(SettingsError, match="ACCORD_LOG_SIGNING_KEY"):
+            load_settings({**env, "ACCORD_LOG_SIGNING_KEY": bad})
+    key_file.write_text("garbage")
+    with pytest.raises(SettingsError, match="log_signing_key"):
+        load_settings(env)
+
+
+def test_offline_registry_checks_need_no_settings(tmp_path: Path) -> None:
+    """An outsider runs them anywhere: no data directory appears, a broken configuration does not matter."""
+    result = run_cli(
+        "registry",
+        "monitor",
+        "ftp://example.org",
+        "--state",
+        str(tmp_path / "state.json"),
+        env={"DATABASE_URL": "mysql://x", "ACCORD_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert result.returncode == 2 and "http:// or https://" in result.stderr
+    assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize(

@@ -377,6 +377,10 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/api/v1/registry"): (Probe(everyone(200)),),
     ("GET", "/registry/tree-head"): (Probe(everyone(200)),),
     ("GET", "/api/v1/registry/tree-head"): (Probe(everyone(200)),),
+    ("GET", "/registry/public-key"): (Probe(everyone(200)),),
+    ("GET", "/api/v1/registry/public-key"): (Probe(everyone(200)),),
+    ("GET", "/registry/log/consistency"): (Probe(everyone(200), query="consistency"),),
+    ("GET", "/api/v1/registry/log/consistency"): (Probe(everyone(200), query="consistency"),),
     ("GET", "/registry/export.jsonl"): (Probe(everyone(200)),),
     ("GET", "/api/v1/registry/export.jsonl"): (Probe(everyone(200)),),
     ("GET", "/registry/log/{seq}/proof"): (Probe(everyone(200), {"seq": "log seq"}),),
@@ -639,6 +643,7 @@ async def _build_registry(world: World, app: Litestar, registrar: dict[str, Any]
     )
     world.objects["listing evidence"] = stored["id"]
     world.objects["log seq"] = (await tree_head()).size
+    world.objects["consistency"] = f"?first=1&second={world.objects['log seq']}"
 
     reporter = act_as(await create_person("consumer", clock))
     holder = await reports.register_rights_holder(
