@@ -8,21 +8,18 @@ published → repaired (the enterprise applies after the minimum period, the reg
 from __future__ import annotations
 
 import calendar as month_calendar
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from accord import events
+from accord import events, statemachine
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
-from accord.db import is_sqlite
-from accord.errors import Conflict, Forbidden, NotFound
-from accord.i18n import N_, format_moment, label, register_labels, viewer_zone
+from accord.i18n import N_, format_moment, register_labels, viewer_zone
 from accord.i18n import gettext as _
-from accord.validation import parse
+from accord.statemachine import Offered
 from accounts.schemas import Strict
 from accounts.tables import Enterprise
 from cases.record import canonical_json
@@ -38,10 +35,6 @@ PERIODS = {Tier.minor: (0, 12), Tier.general: (3, 12), Tier.serious: (12, 36)}
 ESCALATION = {Tier.minor: Tier.general, Tier.general: Tier.serious, Tier.serious: Tier.serious}
 
 
-class NoPayload(Strict):
-    pass
-
-
 class DecisionIn(Strict):
     decision: LongText
 
@@ -55,35 +48,28 @@ class StatementIn(Strict):
 
 
 @dataclass
-class Step:
-    listing: dict[str, Any]
-    action: str
-    viewer: Viewer | None
-    payload: Any
-    now: datetime
-    calendar: Calendar
-    zone: tzinfo = UTC  # the deployment's: times in messages are shown in the viewer's zone, else this one
-    updates: dict[Any, Any] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
+class Step(statemachine.Step):
+    """One application of a listing row (`listing` is the locked row)."""
+
+    @property
+    def listing(self) -> dict[str, Any]:
+        return self.subject
+
+    @property
+    def calendar(self) -> Calendar:
+        return self.context.calendar  # type: ignore[no-any-return]
+
+    @property
+    def zone(self) -> tzinfo:
+        """The deployment's: times in messages are shown in the viewer's zone, else this one."""
+        return self.context.zone  # type: ignore[no-any-return]
 
     def moment(self, at: datetime) -> str:
         """A time as every page shows it to this viewer: the listing page and its refusals say the same."""
         return format_moment(at, viewer_zone(self.viewer, self.zone))
 
 
-Guard = Callable[[Step], Awaitable[str | None]]
-Effect = Callable[[Step], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Row:
-    roles: frozenset[str]
-    next_state: ListingState | None = None
-    payload: type[BaseModel] = NoPayload
-    guard: Guard | None = None
-    effect: Effect | None = None
-    # A time-bound action: from when it is possible, while its guard refuses it only for being early.
-    opens: Callable[[dict[str, Any]], datetime | None] | None = None
+Row = statemachine.Row
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -199,18 +185,24 @@ async def end(step: Step) -> None:
     step.updates[Listing.ended_at] = step.now
 
 
+ADMINS, ENTERPRISES, THE_SYSTEM = frozenset({ADMIN}), frozenset({ENTERPRISE}), frozenset({SYSTEM})
+# Every check here looks at the listing alone (none at what was filled in): `available`, offered or not.
 TRANSITIONS: dict[tuple[ListingState, str], Row] = {
-    (L.proposed, "notice"): Row(frozenset({ADMIN}), L.noticed, effect=notice),
-    (L.proposed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
-    (L.noticed, "object"): Row(frozenset({ENTERPRISE}), None, StatementIn, objection_window_open, record_objection),
-    (L.noticed, "publish"): Row(frozenset({ADMIN}), L.published, DecisionIn, may_publish, publish, publication_opens),
-    (L.noticed, "withdraw"): Row(frozenset({ADMIN}), L.withdrawn, DecisionIn, effect=decide),
-    (L.published, "apply_repair"): Row(
-        frozenset({ENTERPRISE}), None, StatementIn, minimum_served, apply_repair, repair_opens
+    (L.proposed, "notice"): Row(ADMINS, L.noticed, effect=notice),
+    (L.proposed, "withdraw"): Row(ADMINS, L.withdrawn, DecisionIn, effect=decide),
+    (L.noticed, "object"): Row(
+        ENTERPRISES, None, StatementIn, available=objection_window_open, effect=record_objection
     ),
-    (L.published, "grant_repair"): Row(frozenset({ADMIN}), L.repaired, OptionalDecisionIn, repair_pending, end),
-    (L.published, "refuse_repair"): Row(frozenset({ADMIN}), None, DecisionIn, repair_pending, refuse_repair),
-    (L.published, "expire"): Row(frozenset({SYSTEM}), L.expired, guard=maximum_reached, effect=end),
+    (L.noticed, "publish"): Row(
+        ADMINS, L.published, DecisionIn, available=may_publish, effect=publish, opens=publication_opens
+    ),
+    (L.noticed, "withdraw"): Row(ADMINS, L.withdrawn, DecisionIn, effect=decide),
+    (L.published, "apply_repair"): Row(
+        ENTERPRISES, None, StatementIn, available=minimum_served, effect=apply_repair, opens=repair_opens
+    ),
+    (L.published, "grant_repair"): Row(ADMINS, L.repaired, OptionalDecisionIn, available=repair_pending, effect=end),
+    (L.published, "refuse_repair"): Row(ADMINS, None, DecisionIn, available=repair_pending, effect=refuse_repair),
+    (L.published, "expire"): Row(THE_SYSTEM, L.expired, available=maximum_reached, effect=end),
 }
 register_labels(
     "registry_action",
@@ -226,10 +218,6 @@ register_labels(
         "expire": N_("Listing expired"),
     },
 )
-ACTIONS = frozenset(action for _state, action in TRANSITIONS)
-ROLES_OF_ACTION: dict[str, frozenset[str]] = {}
-for (_state, _action), _row in TRANSITIONS.items():
-    ROLES_OF_ACTION[_action] = ROLES_OF_ACTION.get(_action, frozenset()) | _row.roles
 
 
 def relations(listing: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
@@ -274,114 +262,56 @@ class RegistryContext:
     zone: tzinfo = UTC  # the deployment's time zone (ACCORD_TIMEZONE)
 
 
-async def _locked(listing_id: int) -> dict[str, Any] | None:
-    query = Listing.select().where(Listing.id == listing_id)
-    if not is_sqlite():
-        query = query.lock_rows()
-    return await query.first()
-
-
-def _conflict(listing: dict[str, Any], message: str) -> Conflict:
-    return Conflict(
-        message
-        + " "
-        + _("The listing is now “%(label)s” (%(state)s, version %(version)d).")
-        % {"label": label("listing_state", listing["state"]), "state": listing["state"], "version": listing["version"]},
-        reason=message,  # what a page shows: the state code and version are for API clients
+async def _record(step: Step, row: Row, updates: dict[Any, Any], data: dict[str, Any]) -> events.DomainEvent:
+    """The listing's own record, the public Merkle log for public events, and the domain event."""
+    listing, now = step.listing, step.now
+    actor = step.viewer.id if step.viewer else None
+    await ListingEvent.insert(
+        ListingEvent(listing=listing["id"], type=step.action, actor=actor, at=now, data=canonical_json(data))
     )
+    await log.record_public_event(listing, step.action, now)
+    return events.DomainEvent("registry.transition", None, {"listing": listing["id"], "at": now.isoformat(), **data})
+
+
+MACHINE = statemachine.Machine(
+    table=Listing,
+    key=Listing.id,
+    states=ListingState,
+    rows=TRANSITIONS,
+    relations=relations,
+    visible=lambda listing, viewer, related: viewer is None or can_see(listing, viewer),  # None: the system
+    record=_record,
+    wording=statemachine.Wording(
+        no_such=N_("There is no such listing."),
+        now_is=N_("The listing is now “%(label)s” (%(state)s, version %(version)d)."),
+        changed=N_("Someone changed this listing in the meantime."),
+        role_cannot=N_("Your role cannot do this on a listing."),
+        not_yours=N_("Your role cannot do this on a listing."),
+        state_labels="listing_state",
+    ),
+    step_type=Step,
+)
+ACTIONS = MACHINE.actions
+ROLES_OF_ACTION = MACHINE.roles_of_action
 
 
 async def apply(
     listing_id: int,
     action: str,
     viewer: Viewer | None,
-    payload: dict[str, Any],
+    payload: Any,
     context: RegistryContext,
     *,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    if action not in ACTIONS:
-        raise NotFound(_("There is no such action."))
-    async with events.atomic():
-        listing = await _locked(listing_id)
-        if listing is None or (viewer is not None and not can_see(listing, viewer)):  # None: the system
-            raise NotFound(_("There is no such listing."))
-        related = relations(listing, viewer)
-        if not related & ROLES_OF_ACTION[action]:
-            raise Forbidden(_("Your role cannot do this on a listing."))
-        row = TRANSITIONS.get((ListingState(listing["state"]), action))
-        if row is None:
-            raise _conflict(listing, _("This action is not possible at this stage."))
-        if expected_version is not None and expected_version != listing["version"]:
-            raise _conflict(listing, _("Someone changed this listing in the meantime."))
-        step = Step(
-            listing, action, viewer, parse(row.payload, payload), context.clock.now(), context.calendar, context.zone
-        )
-        if row.guard and (problem := await row.guard(step)):
-            raise _conflict(listing, problem)
-        if row.effect:
-            await row.effect(step)
-        await _commit(step, row)
-        return listing
-
-
-async def _commit(step: Step, row: Row) -> None:
-    listing, now = step.listing, step.now
-    next_state = row.next_state or ListingState(listing["state"])
-    updates = {
-        **step.updates,
-        Listing.state: next_state.value,
-        Listing.version: listing["version"] + 1,
-        Listing.updated_at: now,
-    }
-    changed = (
-        await Listing.update(updates)
-        .where(Listing.id == listing["id"], Listing.version == listing["version"])
-        .returning(Listing.id)
+    """Apply `action` to the listing as `viewer` (None: the system). Returns the updated listing row."""
+    return await statemachine.apply(
+        MACHINE, listing_id, action, viewer, payload, context, expected_version=expected_version
     )
-    if not changed:
-        raise _conflict(listing, _("Someone changed this listing in the meantime."))
-    previous = listing["state"]
-    for column, value in updates.items():
-        listing[column._meta.name] = value
-    data = {"action": step.action, "from": previous, "to": next_state.value, **step.details}
-    await ListingEvent.insert(
-        ListingEvent(
-            listing=listing["id"],
-            type=step.action,
-            actor=step.viewer.id if step.viewer else None,
-            at=now,
-            data=canonical_json(data),
-        )
-    )
-    await log.record_public_event(listing, step.action, now)
-    await events.emit(
-        events.DomainEvent("registry.transition", None, {"listing": listing["id"], "at": now.isoformat(), **data})
-    )
-
-
-@dataclass(frozen=True)
-class Offered:
-    """The actions a viewer is offered on a listing: those that would succeed now (role and guard, on the same
-    clock as apply()), and time-bound ones that are not open yet, with the moment they open."""
-
-    now: list[str]
-    later: dict[str, datetime]
 
 
 async def offered_actions(listing: dict[str, Any], viewer: Viewer | None, context: RegistryContext) -> Offered:
-    related = relations(listing, viewer) if viewer is not None else frozenset()
-    now = context.clock.now()
-    allowed: list[str] = []
-    later: dict[str, datetime] = {}
-    for (state, action), row in TRANSITIONS.items():
-        if state.value != listing["state"] or not related & row.roles:
-            continue
-        step = Step(listing, action, viewer, None, now, context.calendar, context.zone)
-        if row.guard and await row.guard(step):
-            opens = row.opens(listing) if row.opens else None
-            if opens is not None and opens > now:
-                later[action] = opens
-            continue
-        allowed.append(action)
-    return Offered(allowed, later)
+    """What the viewer could do now, and time-bound actions with the moment they open (for those involved)."""
+    if viewer is None:
+        return Offered([], {})
+    return await statemachine.offered(MACHINE, listing, viewer, context)
