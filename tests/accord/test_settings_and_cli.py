@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 import subprocess
@@ -197,3 +198,8 @@ def test_migrate_and_seed_demo_on_a_fresh_sqlite_database(tmp_path: Path) -> Non
     assert seeded.returncode == 0 and "demo data created" in seeded.stdout
     again = run_cli("seed-demo", env=env)
     assert again.returncode == 0 and "skipped" in again.stdout
+    exported = run_cli("registry", "export", env=env)  # the demo registry's log: published, repaired, expired
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) >= 5
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert {event["data"]["event"] for event in events if event["data"]} == {"published"}
+    assert any(event["data"] is None for event in events)  # repaired and expired listings forgot their details

@@ -220,6 +220,8 @@ async def test_open_data_links_and_favicon(new_client: ClientFactory) -> None:
     assert "Every public event (JSON Lines)</a>" in english and ">export.jsonl<" not in english
     chinese = (await anonymous.get("/registry", params={"lang": "zh-Hans"})).text
     assert "全部公开事件（JSON Lines 格式）</a>" in chinese and "已公布的树根（JSON 格式）</a>" in chinese
+    assert 'href="/registry/public-key">The key that signs it (JSON)</a>' in english
+    assert "签署树根的公钥（JSON 格式）</a>" in chinese
     assert '<link rel="icon" href="/static/favicon.svg"' in english
     icon = await anonymous.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
