@@ -77,6 +77,10 @@ async def test_sizes_outside_the_log_are_field_errors(cast: Cast, clock: FrozenC
         assert answer.status_code == 422, (query, answer.text)
         body = answer.json()
         assert body["detail"] and [error["field"] for error in body["errors"]] == [field], (query, body)
+    chinese = await anonymous.get(
+        "/registry/log/consistency", params={"first": 1, "second": size + 1}, headers={"accept-language": "zh-CN"}
+    )
+    assert chinese.status_code == 422 and f"日志共有 {size} 条记录" in chinese.json()["errors"][0]["message"]
     missing = await anonymous.get("/registry/log/consistency", params={"first": 1})
     assert missing.status_code in (400, 422) and set(missing.json()) == {"detail", "errors"}
 
