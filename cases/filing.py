@@ -16,6 +16,7 @@ from cases.schemas import CaseFilingIn
 from cases.tables import Case, ReferenceCounter
 
 OLD_PURCHASE = timedelta(days=3 * 365)
+TRACE_CODE_MAX_LENGTH = 300  # Case.trace_code
 
 
 def traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCode | None]:
@@ -32,6 +33,9 @@ def traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCode
             trace = parse_trace_code(data.trace_code, today=today)
         except GS1Error as error:
             errors.append(FieldError("trace_code", str(error)))
+        if trace and len(trace.element_string()) > TRACE_CODE_MAX_LENGTH:  # padding and escapes may lengthen it
+            errors.append(FieldError("trace_code", _("The trace code is too long to keep: shorten it.")))
+            trace = None
     if errors:
         raise InvalidInput(errors)
     return gtin or (trace.gtin if trace else None), trace
