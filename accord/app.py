@@ -1,7 +1,10 @@
-"""The app factory: wires every domain's routes, middleware, templates and the injected clock."""
+"""The app factory: wires every domain module's routes, subscribers, jobs, middleware and template globals
+(accord.modules), with the settings, clock and calendar it is given."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,31 +20,17 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-import accounts.agency_routes
-import accounts.routes
-import cases.routes
-import integrity.routes
-import integrity.service
-import mediation.routes
-import notifications.routes
-import notifications.service  # noqa: F401 - subscribes to domain events
+from accord import live
 from accord import routes as shell_routes
-from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware, ViewerMiddleware
+from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
 from accord.db import engine, prepare_database
 from accord.files import FileStore
+from accord.modules import DomainModule, background_round, every, installed, jobs_of, load_calendar, services, wire
 from accord.screening import screen_request
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
 from accord.web import EXCEPTION_HANDLERS, add_security_headers
-from cases.workflow import terms_from
-from mediation.runtime import install_calendar, start_background, stop_background
-from notifications.conversation import case_socket
-from notifications.digest import send_digests
-from notifications.live import channels_plugin, notifications_socket
-from notifications.mailer import send_due, transport_for
-from notifications.reminders import send_reminders
-from notifications.sign_out import SocketsEndWithCredential
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -68,14 +57,31 @@ async def _close_database() -> None:
         await db.close_connection_pool()  # type: ignore[attr-defined]
 
 
-def _mail_job(settings: Settings) -> Any:
-    """Background work: deliver the mail outbox (SMTP, or .eml files when none is configured)."""
-    transport = transport_for(settings)
+def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[Any, Any, Any]:
+    """Startup and shutdown hooks: the working-day calendar (unless one was injected), and each process's
+    loop running every module's jobs every ACCORD_SWEEP_SECONDS (0: none; `accord sweep` from cron)."""
 
-    async def deliver(clock: Clock, calendar: Calendar) -> None:
-        await send_due(transport, clock, settings.mail_from)
+    async def install_calendar(app: Litestar) -> None:
+        if not calendar_injected:
+            app.state.calendar = await load_calendar(modules, app.state.settings)
 
-    return deliver
+    def start(app: Litestar) -> None:
+        settings: Settings = app.state.settings
+        if settings.sweep_seconds <= 0:
+            return
+        jobs = jobs_of(modules)
+        app.state.background = asyncio.create_task(
+            every(settings.sweep_seconds, lambda: background_round(jobs, settings, app.state))
+        )
+
+    async def stop(app: Litestar) -> None:
+        task = app.state.get("background")
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return install_calendar, start, stop
 
 
 def create_app(
@@ -91,36 +97,21 @@ def create_app(
         header_name="x-csrftoken",
         exclude=["^/static/", "^/healthz$", "^/schema"],
     )
+    modules = installed()
+    wire(modules, settings)
     templates = create_environment(settings)
-    templates.globals["missing_schedule_years"] = mediation.routes.missing_schedule_years
+    for module in modules:
+        templates.globals.update(module.template_globals)
     route_handlers: list[Any] = [
         *shell_routes.routes,
-        *accounts.routes.page_routes,
-        *accounts.agency_routes.page_routes,
-        *cases.routes.page_routes,
-        *mediation.routes.page_routes,
-        accounts.routes.api_router,
-        accounts.agency_routes.api_router,
-        cases.routes.api_router,
-        mediation.routes.api_router,
-        integrity.routes.api_router,
-        integrity.routes.page_router,
-        *integrity.routes.open_data,
-        notifications.routes.api_router,
-        notifications_socket,
-        case_socket,
-        *notifications.routes.page_routes,
+        *(route for module in modules for route in module.routes),
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
+    install_calendar, start_background, stop_background = _background(modules, calendar is not None)
     return Litestar(
         route_handlers=route_handlers,
         middleware=[
-            DefineMiddleware(
-                ViewerMiddleware,
-                resolver=accounts.routes.viewer_resolver(settings),
-                skip_prefixes=("/static/", "/healthz", "/schema"),
-            ),
-            SocketsEndWithCredential,  # a socket closes (4401) once its viewer's credential has ended
+            *(middleware for module in modules for middleware in module.middleware(settings)),
             DefineMiddleware(CookieCSRFMiddleware, config=csrf),
         ],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
@@ -134,14 +125,10 @@ def create_app(
         state=State(
             {
                 "clock": clock or SystemClock(),
-                "calendar": calendar or WeekdayCalendar(),  # replaced at startup by the holiday calendar
-                "calendar_injected": calendar is not None,
+                "calendar": calendar or WeekdayCalendar(),  # replaced at startup by the working-day calendar
                 "settings": settings,
                 "file_store": FileStore(settings.data_dir / "evidence"),
-                "case_terms": terms_from(settings.deadline_overrides),
-                "listed_enterprises": integrity.service.publicly_listed,
-                "background_jobs": [integrity.service.expire_due, send_reminders, send_digests, _mail_job(settings)],
-                "unread_counter": notifications.service.unread_on_page,
+                **services(modules, settings),
             }
         ),
         openapi_config=OpenAPIConfig(
@@ -154,5 +141,5 @@ def create_app(
         on_startup=[_open_database, install_calendar, start_background],
         on_shutdown=[stop_background, _close_database],
         request_max_body_size=MAX_BODY_BYTES,
-        plugins=[channels_plugin()],
+        plugins=[live.channels_plugin(settings)],
     )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from accord.clock import Clock
-from accounts.seed import seed_demo_accounts
-from cases.seed import seed_demo_cases
-from integrity.seed import seed_demo_registry
+from accord.modules import installed
 
 
 async def seed_demo(clock: Clock) -> bool:
-    """Seed every domain when the database is empty; False when there was data already."""
-    if not await seed_demo_accounts(clock):
-        return False
-    await seed_demo_cases(clock)  # cases need the demo people and enterprises just created
-    await seed_demo_registry(clock)  # listings about the demo enterprises, by the demo registrar
+    """Seed every domain when the database is empty; False when there was data already (the first seed,
+    the demo people, says so and the rest is skipped: cases need the people and enterprises just created)."""
+    for module in installed():
+        if module.seed is not None and await module.seed(clock) is False:
+            return False
     return True

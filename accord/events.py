@@ -42,6 +42,24 @@ def unsubscribe(handler: Handler, phase: Phase = "transaction") -> None:
         _handlers[phase].remove(handler)
 
 
+_wired: list[tuple[Handler, Phase]] = []
+
+
+def wire(subscriptions: list[tuple[Handler, Phase]]) -> None:
+    """Subscribe the process's domain handlers (accord.modules.wire), replacing those wired before: an app
+    built again (with other settings) does not leave the first one's handlers behind."""
+    for handler, phase in _wired:
+        unsubscribe(handler, phase)
+    _wired[:] = subscriptions
+    for handler, phase in subscriptions:
+        subscribe(handler, phase)
+
+
+def subscribers() -> dict[Phase, list[Handler]]:
+    """Who listens, per phase (a copy)."""
+    return {phase: list(handlers) for phase, handlers in _handlers.items()}
+
+
 async def emit(event: DomainEvent) -> None:
     """Run transaction-phase handlers now; queue the event for `publish_committed()`."""
     for handler in list(_handlers["transaction"]):

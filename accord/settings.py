@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from accord.network import TrustedProxies
 
 DEADLINE_PREFIX = "ACCORD_DEADLINE_"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class SettingsError(Exception):
@@ -187,7 +188,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if urlsplit(base_url).scheme not in {"http", "https"}:
         raise SettingsError(f"ACCORD_BASE_URL must start with http:// or https://, got {base_url!r}")
     try:
-        timezone = ZoneInfo(env.get("ACCORD_TIMEZONE") or "Asia/Shanghai")
+        timezone = ZoneInfo(env.get("ACCORD_TIMEZONE") or DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"ACCORD_TIMEZONE {env.get('ACCORD_TIMEZONE')!r} is not a known time zone") from None
     return Settings(

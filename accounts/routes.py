@@ -264,7 +264,7 @@ async def register(
             raise InvalidInput(error.errors + consent) from None
         if consent:
             raise InvalidInput(consent)
-        user = await service.register(registration, clock)
+        user = await service.register(registration, clock, settings.timezone.key)
     except InvalidInput as error:
         form = {key: value for key, value in data.items() if "password" not in key}
         return await _register_page(form, clock, status=422, errors=_by_field(error.errors))
@@ -471,8 +471,10 @@ async def admin_audit(viewer: NamedDependency[Viewer]) -> Any:
 
 
 @post("/auth/register", status_code=HTTP_201_CREATED, summary="Register a consumer or merchant agent")
-async def api_register(data: JSONBody[RegistrationIn], clock: NamedDependency[Clock]) -> UserOut:
-    return user_out(await service.register(data, clock))
+async def api_register(
+    data: JSONBody[RegistrationIn], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> UserOut:
+    return user_out(await service.register(data, clock, settings.timezone.key))
 
 
 @post("/auth/token", status_code=HTTP_201_CREATED, summary="Exchange email and password for a bearer token")

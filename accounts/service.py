@@ -17,7 +17,7 @@ from accord.db import contains_text, is_unique_violation, write_transaction
 from accord.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import ID, TEXT, Window, page_of
-from accord.settings import get_settings
+from accord.settings import DEFAULT_TIMEZONE
 from accounts import invitations
 from accounts.credentials import Attempt, authenticate, sign_out_everywhere, viewer_from
 from accounts.invitations import Agency
@@ -98,6 +98,7 @@ async def _insert_user(
     role: str,
     agency: Agency | None,
     clock: Clock,
+    timezone: str,
 ) -> int:
     """Insert a user inside the caller's write transaction; the email must be free."""
     if await User.exists().where(User.email == email):
@@ -109,7 +110,7 @@ async def _insert_user(
             email=email,
             display_name=display_name,
             language=language,
-            timezone=get_settings().timezone.key,  # until they choose theirs on the profile
+            timezone=timezone,  # the service's, until they choose theirs on the profile
             password_hash=password_hash,
             role=role,
             active=True,
@@ -142,7 +143,7 @@ async def _require_own_name(display_name: str, user_id: int | None = None) -> No
         raise InvalidInput.one("display_name", _("This name is taken by Accord's staff. Choose another name."))
 
 
-async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
+async def register(data: RegistrationIn, clock: Clock, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
     """Self-registration of a consumer, or of a merchant agent (waiting for approval unless invited)."""
     await _require_own_name(data.display_name)
     password_hash = await asyncio.to_thread(hash_password, data.password)
@@ -157,6 +158,7 @@ async def register(data: RegistrationIn, clock: Clock) -> dict[str, Any]:
                 role=data.role,
                 agency=agency_of_agent,
                 clock=clock,
+                timezone=timezone,
             )
             if agency_of_agent and agency_of_agent.invitation_id:
                 await invitations.mark_used_by(agency_of_agent.invitation_id, user_id)
@@ -176,6 +178,7 @@ async def create_user(
     clock: Clock,
     language: str = "en",
     enterprise_uscc: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> dict[str, Any]:
     """Create any kind of user (CLI and seeding): mediators and admins cannot self-register.
 
@@ -199,6 +202,7 @@ async def create_user(
             role=role.value,
             agency=Agency(enterprise_id, AgentStatus.approved) if enterprise_id else None,
             clock=clock,
+            timezone=timezone,
         )
         if role is Role.mediator:
             await _ensure_mediator_profile(user_id, language)

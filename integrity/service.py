@@ -288,8 +288,6 @@ async def on_case_transition(event: events.DomainEvent) -> None:
     await create_listing(mediator["id"], data, "case", FrozenClock(datetime.fromisoformat(event.data["at"])))
 
 
-events.subscribe(on_case_transition)
-
 
 async def all_listings(state: str | None) -> list[dict[str, Any]]:
     """Every listing, for the registrar's desk."""

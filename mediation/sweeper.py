@@ -7,9 +7,7 @@ row applies the action, in the same transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,12 +88,3 @@ async def sweep(context: Context) -> list[Fired]:
         if len(batch) < BATCH or not any(outcomes):
             return fired
 
-
-async def every(interval: float, work: Callable[[], Awaitable[None]]) -> None:
-    """Run `work` every `interval` seconds for as long as the process lives; errors are logged, not fatal."""
-    while True:
-        try:
-            await work()
-        except Exception:  # noqa: BLE001 - a background loop must survive anything
-            log.exception("background round failed")
-        await asyncio.sleep(interval)

@@ -21,7 +21,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 from pydantic import ValidationError
 
-from accord import events, i18n, validation
+from accord import events, i18n, live, validation
 from accord.auth import SESSION_COOKIE, Viewer, bearer_token
 from accord.errors import DomainError, InvalidInput, NotFound
 from accord.i18n import gettext as _
@@ -33,7 +33,6 @@ from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
 from cases.workflow import Context
-from notifications.live import RESYNC, channels_plugin, refuse, same_origin, shard_channel, viewing
 
 WINDOW_SECONDS = 10.0
 MESSAGE_TIME_STYLE = "short"  # templates/cases/case.html prints message times with |datetime("short")
@@ -51,7 +50,7 @@ _recent: dict[str, dict[int, deque[float]]] = {"send": {}, "signal": {}}
 
 
 def case_channel(case_id: int) -> str:
-    return shard_channel("cases", case_id)
+    return live.shard_channel("cases", case_id)
 
 
 EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias("author_name"))  # built once
@@ -60,6 +59,8 @@ EVENT_COLUMNS = (*CaseEvent.all_columns(), CaseEvent.actor.display_name.as_alias
 def author(user_id: int | None, name: str | None, role: str) -> dict[str, Any]:
     """Who wrote or did it, with their part in the case (DESIGN §5 frames, like the API's `author`)."""
     return {"id": user_id, "display_name": name or "", "role": speaker_role(role)}
+
+
 POKE_LIMIT = 7000  # PostgreSQL NOTIFY payloads must stay under 8,000 bytes
 
 
@@ -86,10 +87,7 @@ async def poke_case(event: events.DomainEvent) -> None:
 
 
 def _publish(case_id: int, frame: dict[str, Any]) -> None:
-    # Channels do not run in every process (CLI, tests without lifespan): then no socket is listening here.
-    payload = json.dumps({**frame, "case": case_id}, ensure_ascii=False).encode()
-    with contextlib.suppress(RuntimeError):
-        channels_plugin().publish(payload, case_channel(case_id))
+    live.publish(json.dumps({**frame, "case": case_id}, ensure_ascii=False).encode(), case_channel(case_id))
 
 
 def event_frame(row: dict[str, Any]) -> dict[str, Any]:
@@ -204,33 +202,33 @@ async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
 
 @websocket("/ws/cases/{reference:str}")
 async def case_socket(socket: WebSocket[Any, Any, Any], reference: FromPath[str]) -> None:
-    if not same_origin(socket):
-        await refuse(socket, 4403, "cross-site socket refused")
+    if not live.same_origin(socket):
+        await live.refuse(socket, 4403, "cross-site socket refused")
         return
     viewer = await _authenticate(socket)
     if viewer is None:
-        await refuse(socket, 4401, "sign in first")
+        await live.refuse(socket, 4401, "sign in first")
         return
     try:
         if names_nothing(reference):  # as on HTTP (accord.screening): no case is called that
             raise NotFound(reference)
         case, related = await service.visible_case(viewer, reference)
     except DomainError:
-        await refuse(socket, 4403, "not allowed")
+        await live.refuse(socket, 4403, "not allowed")
         return
     if socket.connection_state == "init":
         await socket.accept()
     try:  # the last sequence number the client has: ASCII digits within the database's range
         after = after_seq(socket.query_params.get("after") or None, 0)
     except InvalidInput:
-        await refuse(socket, 4400, "invalid after")
+        await live.refuse(socket, 4400, "invalid after")
         return
     await _serve(Session(socket, viewer, case, related, after))
 
 
 async def _serve(session: Session) -> None:
     case_id, viewer = session.case["id"], session.viewer
-    async with channels_plugin().start_subscription([case_channel(case_id)]) as subscriber:
+    async with live.channels().start_subscription([case_channel(case_id)]) as subscriber:
         here = (viewer.id, viewer.display_name, session.staff)
         _present.setdefault(case_id, []).append(here)
         _publish(case_id, {"type": "presence"})
@@ -238,7 +236,7 @@ async def _serve(session: Session) -> None:
         async def follow() -> None:
             await session.catch_up()  # replay; pokes queued meanwhile trigger further catch-ups
             async for raw in subscriber.iter_events():
-                if raw == RESYNC:
+                if raw == live.RESYNC:
                     await session.catch_up()
                     continue
                 frame = json.loads(raw)
@@ -247,7 +245,7 @@ async def _serve(session: Session) -> None:
 
         following = asyncio.create_task(follow())
         try:
-            with viewing(viewer.id, f"/cases/{session.case['reference']}"):  # no inbox notice for what they see
+            with live.viewing(viewer.id, f"/cases/{session.case['reference']}"):  # no inbox notice for what they see
                 await _listen(session)
         finally:
             following.cancel()
@@ -370,4 +368,3 @@ async def _read(session: Session, frame: dict[str, Any]) -> None:
 
 
 _HANDLERS = {"send": _send, "typing": _typing, "read": _read}
-events.subscribe(poke_case, "after_commit")

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from accord import i18n
-from accord.clock import Calendar, Clock
+from accord.clock import Clock
 from accord.db import write_transaction
-from accord.settings import get_settings
+from accord.settings import Settings
 from accounts.tables import User
-from notifications.service import outbox_mail
+from notifications.mailer import outbox_mail
 from notifications.tables import DigestSubscription, Notification, OutboxMail
 
 DIGEST_EVERY = timedelta(days=1)
@@ -33,7 +33,7 @@ async def set_digest(user_id: int, wanted: bool, at: datetime) -> None:
             await DigestSubscription.insert(DigestSubscription(user=user_id, last_sent_at=at, created_at=at))
 
 
-async def send_digests(clock: Clock, calendar: Calendar) -> int:
+async def send_digests(settings: Settings, clock: Clock) -> int:
     """Queue one summary per subscriber whose last digest is a day old and who has news since."""
     now = clock.now()
     due = await DigestSubscription.select().where(
@@ -41,11 +41,11 @@ async def send_digests(clock: Clock, calendar: Calendar) -> int:
     )
     queued = 0
     for subscription in due:
-        queued += await _digest_for(subscription, now)
+        queued += await _digest_for(settings, subscription, now)
     return queued
 
 
-async def _digest_for(subscription: dict[str, Any], now: datetime) -> int:
+async def _digest_for(settings: Settings, subscription: dict[str, Any], now: datetime) -> int:
     since = subscription["last_sent_at"] or now - DIGEST_EVERY
     async with write_transaction():
         # Claim this round first, so two processes never send the same digest.
@@ -72,13 +72,11 @@ async def _digest_for(subscription: dict[str, Any], now: datetime) -> int:
         )
         if not news or person is None:
             return 0
-        await OutboxMail.insert(_digest_mail(person, news, now))
+        await OutboxMail.insert(_digest_mail(settings, person, news, now))
     return 1
 
 
-def _digest_mail(person: dict[str, Any], news: list[dict[str, Any]], now: datetime) -> OutboxMail:
-    settings = get_settings()
-
+def _digest_mail(settings: Settings, person: dict[str, Any], news: list[dict[str, Any]], now: datetime) -> OutboxMail:
     def content() -> tuple[str, dict[str, Any]]:
         items = [
             {
@@ -93,4 +91,4 @@ def _digest_mail(person: dict[str, Any], news: list[dict[str, Any]], now: dateti
         }
         return subject, {"name": person["display_name"], "items": items, "inbox": settings.base_url + "/inbox"}
 
-    return outbox_mail(person, "notifications/digest", content, now)
+    return outbox_mail(settings, person, "notifications/digest", content, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -16,9 +16,13 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+from jinja2 import Environment
 
+from accord import i18n
 from accord.clock import Clock
 from accord.db import write_transaction
+from accord.settings import Settings
+from accord.templating import create_environment
 from notifications.tables import OutboxMail
 
 log = logging.getLogger("accord.mail")
@@ -27,6 +31,44 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 LEASE = timedelta(minutes=5)  # a process that died while sending gives the mail back after this
 SMTP_TIMEOUT = 30
+
+
+_templates: dict[Any, Environment] = {}  # per time zone: the environment renders times in the service's zone
+
+
+def mail_templates(settings: Settings) -> Environment:
+    if settings.timezone not in _templates:
+        _templates[settings.timezone] = create_environment(settings)
+    return _templates[settings.timezone]
+
+
+def outbox_mail(
+    settings: Settings,
+    person: dict[str, Any],
+    template: str,
+    content: Any,
+    at: datetime,
+    notification_id: int | None = None,
+) -> OutboxMail:
+    """A queued mail rendered in the recipient's language: `content()` gives the subject and template
+    context (it runs in that language), `template` names the .txt/.html pair."""
+    templates = mail_templates(settings)
+    with i18n.speaking(person["language"], i18n.viewer_zone(person, settings.timezone)):
+        subject, context = content()
+        text = templates.get_template(f"{template}.txt").render(context)
+        html = templates.get_template(f"{template}.html").render(context)
+    return OutboxMail(
+        notification=notification_id,
+        recipient_email=person["email"],
+        language=person["language"],
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        status="queued",
+        attempts=0,
+        next_attempt_at=at,
+        created_at=at,
+    )
 
 
 class Transport(Protocol):
@@ -65,7 +107,7 @@ class FileTransport:
         log.info("mail %s written to %s", message["X-Accord-Outbox-Id"], self.folder / name)
 
 
-def transport_for(settings: Any) -> Transport:
+def transport_for(settings: Settings) -> Transport:
     return SmtpTransport(settings.smtp_url) if settings.smtp_url else FileTransport(settings.data_dir / "outbox")
 
 
@@ -159,3 +201,12 @@ async def retry(mail_id: int, clock: Clock) -> bool:
             .returning(OutboxMail.id)
         )
     return bool(changed)
+
+
+async def deliver_due(settings: Settings, clock: Clock) -> int:
+    """The mail job: send everything due, batch after batch, through the configured transport."""
+    transport = transport_for(settings)
+    delivered = 0
+    while sent := await send_due(transport, clock, settings.mail_from):
+        delivered += sent
+    return delivered

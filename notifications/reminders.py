@@ -9,6 +9,7 @@ from typing import Any
 from accord import events
 from accord.clock import Calendar, Clock
 from accord.i18n import N_, register_labels
+from accord.settings import Settings
 from cases.tables import Case, Deadline
 from notifications.service import ASKED_PARTY, MERCHANTS, Rule, _case_recipients, notify
 from notifications.tables import Reminder
@@ -44,7 +45,7 @@ def _time_to_remind(rule: ReminderRule, now: Any, due: Any, calendar: Calendar) 
     return calendar.working_days_between(now, due) <= rule.working_days_before
 
 
-async def send_reminders(clock: Clock, calendar: Calendar) -> int:
+async def send_reminders(settings: Settings, clock: Clock, calendar: Calendar) -> int:
     now = clock.now()
     horizon = calendar.add_working_days(now, 3) + timedelta(days=1)
     upcoming = await Deadline.select(Deadline.id, Deadline.case, Deadline.name, Deadline.due_at).where(
@@ -59,11 +60,11 @@ async def send_reminders(clock: Clock, calendar: Calendar) -> int:
         rule = REMINDERS[deadline["name"]]
         if not _time_to_remind(rule, now, deadline["due_at"], calendar):
             continue
-        sent += await _remind(deadline, rule, now)
+        sent += await _remind(settings, deadline, rule, now)
     return sent
 
 
-async def _remind(deadline: dict[str, Any], rule: ReminderRule, now: Any) -> int:
+async def _remind(settings: Settings, deadline: dict[str, Any], rule: ReminderRule, now: Any) -> int:
     async with events.atomic():
         claimed = (
             await Reminder.insert(Reminder(deadline=deadline["id"], sent_at=now))
@@ -80,5 +81,5 @@ async def _remind(deadline: dict[str, Any], rule: ReminderRule, now: Any) -> int
         recipients = await _case_recipients(
             case, Rule(rule.kind, rule.recipients), {"party": case["info_requested_from"]}
         )
-        await notify(recipients, rule.kind, f"/cases/{case['reference']}", case["reference"], now, True)
+        await notify(settings, recipients, rule.kind, f"/cases/{case['reference']}", case["reference"], now, True)
     return 1

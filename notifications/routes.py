@@ -18,6 +18,7 @@ from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import Page, window
 from accord.screening import database_int
+from accord.settings import Settings
 from accord.web import page
 from accounts.schemas import Strict
 from notifications import digest, mailer, service
@@ -46,8 +47,8 @@ class ReadOut(BaseModel):
     unread: int
 
 
-def notification_out(row: dict[str, Any]) -> NotificationOut:
-    line = service.notice_line(row.get("details"))
+def notification_out(row: dict[str, Any], settings: Settings) -> NotificationOut:
+    line = service.notice_line(row.get("details"), settings)
     return NotificationOut(
         id=row["id"],
         kind=row["kind"],
@@ -63,10 +64,13 @@ def notification_out(row: dict[str, Any]) -> NotificationOut:
 
 @get("/notifications", summary="Your inbox, newest first")
 async def api_inbox(
-    viewer: NamedDependency[Viewer], cursor: FromQuery[str | None] = None, limit: FromQuery[int | None] = None
+    viewer: NamedDependency[Viewer],
+    settings: NamedDependency[Settings],
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
 ) -> Page[NotificationOut]:
     rows, next_cursor = await service.inbox(viewer, window(cursor, limit))
-    return Page[NotificationOut](items=[notification_out(row) for row in rows], next_cursor=next_cursor)
+    return Page[NotificationOut](items=[notification_out(row, settings) for row in rows], next_cursor=next_cursor)
 
 
 @post("/notifications/read", status_code=200, summary="Mark notifications read (all, or up to an id)")
@@ -78,10 +82,12 @@ async def api_mark_read(
 
 
 @get("/inbox", dependencies=DEPENDENCIES)
-async def inbox_page(viewer: NamedDependency[Viewer], cursor: FromQuery[str | None] = None) -> Any:
+async def inbox_page(
+    viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], cursor: FromQuery[str | None] = None
+) -> Any:
     rows, next_cursor = await service.inbox(viewer, window(cursor, 50))
     for row in rows:
-        row["line"] = service.notice_line(row["details"])
+        row["line"] = service.notice_line(row["details"], settings)
     return page(
         "notifications/inbox.html", items=rows, next_cursor=next_cursor, unread=await service.unread_count(viewer)
     )
@@ -126,16 +132,20 @@ async def save_mail_settings(
 
 
 @get("/unsubscribe")
-async def unsubscribe_page(u: FromQuery[int], k: FromQuery[str], t: FromQuery[str]) -> Any:
-    if not service.token_valid(u, k, t):
+async def unsubscribe_page(
+    u: FromQuery[int], k: FromQuery[str], t: FromQuery[str], settings: NamedDependency[Settings]
+) -> Any:
+    if not service.token_valid(settings, u, k, t):
         raise NotFound(_("This unsubscribe link is not valid."))
     return page("notifications/unsubscribe.html", user_id=u, kind=k, token=t, done=False)
 
 
 @post("/unsubscribe")
-async def unsubscribe(data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]) -> Any:
+async def unsubscribe(
+    data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock], settings: NamedDependency[Settings]
+) -> Any:
     user_id, kind, token = database_int(str(data.get("u", ""))), str(data.get("k", "")), str(data.get("t", ""))
-    if user_id is None or not service.token_valid(user_id, kind, token):
+    if user_id is None or not service.token_valid(settings, user_id, kind, token):
         raise NotFound(_("This unsubscribe link is not valid."))
     await service.unsubscribe(user_id, kind, clock.now())
     return page("notifications/unsubscribe.html", user_id=user_id, kind=kind, token=token, done=True)

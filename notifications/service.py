@@ -16,16 +16,22 @@ from typing import Any
 
 from accord import events, i18n
 from accord.auth import Viewer
+from accord.clock import SystemClock
+from accord.db import write_transaction
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
+from accord.live import is_viewing
+from accord.modules import Subscription
 from accord.pagination import ID, Window, page_of
-from accord.settings import get_settings
-from accord.templating import create_environment
+from accord.settings import Settings
 from accounts import recovery
 from accounts.tables import User
 from cases import access, story
 from cases.tables import Case
 from cases.workflow import TYPED, terms_from
+from integrity.tables import Listing
+from notifications.digest import digest_users
+from notifications.mailer import outbox_mail
 from notifications.tables import MailOptOut, Notification, OutboxMail
 
 CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED_PARTY = "consumer", "merchants", "mediator", "other_party", "asked"
@@ -102,14 +108,6 @@ register_labels(
     "mail_status",
     {"all": N_("All"), "queued": N_("queued"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed")},
 )
-_mail_templates: Any = None
-
-
-def mail_templates() -> Any:
-    global _mail_templates
-    if _mail_templates is None:
-        _mail_templates = create_environment(get_settings())
-    return _mail_templates
 
 
 async def _merchant_agents(enterprise_id: int) -> list[int]:
@@ -156,6 +154,7 @@ async def _message_recipients(case: dict[str, Any], channel: str, author: int) -
 
 
 async def notify(
+    settings: Settings,
     recipients: set[int],
     kind: str,
     link: str,
@@ -171,8 +170,6 @@ async def notify(
     people = await User.select(User.id, User.email, User.language, User.timezone, User.display_name).where(
         User.id.is_in(sorted(recipients)), User.active.eq(True)
     )
-    from notifications.digest import digest_users
-
     ids = [person["id"] for person in people]
     # Opted out of this kind, or taking the daily digest instead of single mails.
     no_mail = (await opted_out(ids, kind) | await digest_users(ids)) if email else set()
@@ -189,11 +186,12 @@ async def notify(
             )
         ).returning(Notification.id)
         if email and person["id"] not in no_mail:
-            await _queue_mail(person, created[0]["id"], kind, link, subject_ref, at, details)
+            await _queue_mail(settings, person, created[0]["id"], kind, link, subject_ref, at, details)
     await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
 
 
 async def _queue_mail(
+    settings: Settings,
     person: dict[str, Any],
     notification_id: int,
     kind: str,
@@ -202,8 +200,8 @@ async def _queue_mail(
     at: datetime,
     details: dict[str, Any] | None = None,
 ) -> None:
-    settings = get_settings()
-    unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={unsubscribe_token(person['id'], kind)}"
+    token = unsubscribe_token(settings, person["id"], kind)
+    unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={token}"
 
     def content() -> tuple[str, dict[str, Any]]:
         title = i18n.label("notification", kind)
@@ -214,49 +212,30 @@ async def _queue_mail(
             "ref": subject_ref,
             "unsubscribe": unsubscribe,
             "about_account": kind in ACCOUNT_KINDS,
-            "line": notice_line(details),  # what happened, in words, with what was said
+            "line": notice_line(details, settings),  # what happened, in words, with what was said
         }
         return f"[{subject_ref}] {title}", context
 
-    await OutboxMail.insert(outbox_mail(person, "notifications/mail", content, at, notification_id))
+    await OutboxMail.insert(outbox_mail(settings, person, "notifications/mail", content, at, notification_id))
 
 
-def outbox_mail(
-    person: dict[str, Any], template: str, content: Any, at: datetime, notification_id: int | None = None
-) -> OutboxMail:
-    """A queued mail rendered in the recipient's language: `content()` gives the subject and template
-    context (it runs in that language), `template` names the .txt/.html pair."""
-    with i18n.speaking(person["language"], i18n.viewer_zone(person, get_settings().timezone)):
-        subject, context = content()
-        text = mail_templates().get_template(f"{template}.txt").render(context)
-        html = mail_templates().get_template(f"{template}.html").render(context)
-    return OutboxMail(
-        notification=notification_id,
-        recipient_email=person["email"],
-        language=person["language"],
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        status="queued",
-        attempts=0,
-        next_attempt_at=at,
-        created_at=at,
-    )
+def subscribers(settings: Settings) -> list[Subscription]:
+    """Transaction phase: notices commit or roll back with the change they announce."""
+
+    async def on_event(event: events.DomainEvent) -> None:
+        if event.kind.startswith("case.") and event.case_id is not None:
+            await _on_case_event(settings, event)
+        elif event.kind == "registry.transition" and event.data.get("action") == "notice":
+            await _on_registry_notice(settings, event)
+        elif event.kind == "accounts.agent_decided":
+            await _on_agent_decided(settings, event)
+        elif event.kind == recovery.RESET_REQUESTED:
+            await _on_password_reset(settings, event)
+
+    return [Subscription(on_event)]
 
 
-async def on_event(event: events.DomainEvent) -> None:
-    """Transaction-phase subscriber: notices commit or roll back with the change they announce."""
-    if event.kind.startswith("case.") and event.case_id is not None:
-        await _on_case_event(event)
-    elif event.kind == "registry.transition" and event.data.get("action") == "notice":
-        await _on_registry_notice(event)
-    elif event.kind == "accounts.agent_decided":
-        await _on_agent_decided(event)
-    elif event.kind == recovery.RESET_REQUESTED:
-        await _on_password_reset(event)
-
-
-async def _on_case_event(event: events.DomainEvent) -> None:
+async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
     if "parties" in event.data:
         case = {**event.data["parties"], "reference": event.data["reference"]}
     else:
@@ -277,8 +256,6 @@ async def _on_case_event(event: events.DomainEvent) -> None:
     link = f"/cases/{case['reference']}"
     told: dict[int, dict[str, Any] | None] = {}  # per recipient, the event as they may read it
     if event.kind == "case.message":
-        from notifications.live import is_viewing
-
         rule = CASE_RULES["message"]
         readers = await _message_recipients(case, event.data["channel"], event.data["author"])
         recipients = {reader for reader in readers if not is_viewing(reader, link)}  # they see it already
@@ -290,7 +267,7 @@ async def _on_case_event(event: events.DomainEvent) -> None:
         recipients = await _case_recipients(case, rule, event.data)
         enterprise = case.get("enterprise_name")
         told = {person: told_to(_parts_of(case, person), event.data, enterprise) for person in recipients}
-    await notify(recipients, rule.kind, link, case["reference"], at or _now(), rule.email, told)
+    await notify(settings, recipients, rule.kind, link, case["reference"], at or SystemClock().now(), rule.email, told)
 
 
 def _parts_of(case: dict[str, Any], person: int) -> frozenset[str]:
@@ -330,12 +307,11 @@ def told_to(parts: frozenset[str], data: dict[str, Any], enterprise: str | None)
     }
 
 
-def notice_line(details: str | dict[str, Any] | None) -> story.Line | None:
+def notice_line(details: str | dict[str, Any] | None, settings: Settings) -> story.Line | None:
     """What a notice's event was, in words, in the language of the moment (a page's or a mail's)."""
     told = json.loads(details) if isinstance(details, str) and details else details
     if not told:
         return None
-    settings = get_settings()
     setting = story.Setting(
         enterprise=told.get("enterprise"),
         terms=terms_from(settings.deadline_overrides),
@@ -344,26 +320,31 @@ def notice_line(details: str | dict[str, Any] | None) -> story.Line | None:
     return story.retold(told, setting)
 
 
-async def _on_registry_notice(event: events.DomainEvent) -> None:
-    from integrity.tables import Listing
-
+async def _on_registry_notice(settings: Settings, event: events.DomainEvent) -> None:
     listing = await Listing.select(Listing.enterprise).where(Listing.id == event.data["listing"]).first()
     if listing is None:
         return
     agents = set(await _merchant_agents(listing["enterprise"]))
-    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else _now()
+    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else SystemClock().now()
     await notify(
-        agents, "registry_notice", f"/registry/{event.data['listing']}", f"L-{event.data['listing']}", at, True
+        settings,
+        agents,
+        "registry_notice",
+        f"/registry/{event.data['listing']}",
+        f"L-{event.data['listing']}",
+        at,
+        True,
     )
 
 
-async def _on_agent_decided(event: events.DomainEvent) -> None:
+async def _on_agent_decided(settings: Settings, event: events.DomainEvent) -> None:
     """A registrar decided on a waiting merchant agent: tell them (their waiting page has the details)."""
     kind = f"agent_{event.data['status']}"
-    await notify({event.data["user"]}, kind, "/agency", "Accord", datetime.fromisoformat(event.data["at"]), True)
+    at = datetime.fromisoformat(event.data["at"])
+    await notify(settings, {event.data["user"]}, kind, "/agency", "Accord", at, True)
 
 
-async def _on_password_reset(event: events.DomainEvent) -> None:
+async def _on_password_reset(settings: Settings, event: events.DomainEvent) -> None:
     """Mail the link someone asked for to set a new password (no inbox item: they are not signed in)."""
     person = (
         await User.select(User.id, User.email, User.language, User.timezone, User.display_name)
@@ -372,21 +353,15 @@ async def _on_password_reset(event: events.DomainEvent) -> None:
     )
     if person is None:
         return
-    link = get_settings().base_url + recovery.link_path(event.data["token"])
+    link = settings.base_url + recovery.link_path(event.data["token"])
 
     def content() -> tuple[str, dict[str, Any]]:
         expires_at = datetime.fromisoformat(event.data["expires_at"])
         context = {"name": person["display_name"], "url": link, "expires_at": expires_at}
         return _("Accord: set a new password"), context
 
-    mail = outbox_mail(person, "notifications/password_reset", content, datetime.fromisoformat(event.data["at"]))
-    await OutboxMail.insert(mail)
-
-
-def _now() -> datetime:
-    from accord.clock import SystemClock
-
-    return SystemClock().now()
+    at = datetime.fromisoformat(event.data["at"])
+    await OutboxMail.insert(outbox_mail(settings, person, "notifications/password_reset", content, at))
 
 
 # --- the inbox -----------------------------------------------------------------------------------
@@ -410,8 +385,6 @@ async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
 
     One read per page, as the plain count was (the case page has a query budget); a write only when there
     is something to mark."""
-    from accord.db import write_transaction
-
     # Our links are short printable paths; anything else (a NUL no database takes) cannot be one.
     link = path if len(path) <= 200 and path.isprintable() else ""
     counts = await Notification.raw(
@@ -431,8 +404,6 @@ async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
 
 async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
     """Mark the viewer's notifications read (all, or up to and including an id); returns how many."""
-    from accord.db import write_transaction
-
     query = Notification.update({Notification.read_at: at}).where(
         Notification.recipient == viewer.id, Notification.read_at.is_null()
     )
@@ -441,9 +412,6 @@ async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
     async with write_transaction():
         changed = await query.returning(Notification.id)
     return len(changed)
-
-
-events.subscribe(on_event)
 
 
 # --- mail preferences ----------------------------------------------------------------------------
@@ -476,14 +444,13 @@ def _reaches(rule: Rule, role: str) -> bool:
     return any(role in _ROLES_OF[who] for who in rule.recipients)
 
 
-def unsubscribe_token(user_id: int, kind: str) -> str:
+def unsubscribe_token(settings: Settings, user_id: int, kind: str) -> str:
     """A signed token for one-click unsubscribe from one kind of mail (no sign-in needed)."""
-    secret = get_settings().secret_key.encode()
-    return hmac.new(secret, f"unsubscribe:{user_id}:{kind}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.secret_key.encode(), f"unsubscribe:{user_id}:{kind}".encode(), hashlib.sha256).hexdigest()
 
 
-def token_valid(user_id: int, kind: str, token: str) -> bool:
-    return kind in MAIL_KINDS and hmac.compare_digest(unsubscribe_token(user_id, kind), token)
+def token_valid(settings: Settings, user_id: int, kind: str, token: str) -> bool:
+    return kind in MAIL_KINDS and hmac.compare_digest(unsubscribe_token(settings, user_id, kind), token)
 
 
 async def opted_out(user_ids: list[int], kind: str) -> set[int]:
@@ -500,8 +467,6 @@ async def mail_choices(user_id: int, kinds: tuple[str, ...] = MAIL_KINDS) -> dic
 async def set_mail_choices(user_id: int, wanted: set[str], at: datetime, offered: tuple[str, ...] = MAIL_KINDS) -> None:
     """The user gets the `offered` kinds of mail they want, and not the others; choices on kinds not
     offered (another role's) stay as they were."""
-    from accord.db import write_transaction
-
     if not offered:
         return
     async with write_transaction():
@@ -512,8 +477,6 @@ async def set_mail_choices(user_id: int, wanted: set[str], at: datetime, offered
 
 
 async def unsubscribe(user_id: int, kind: str, at: datetime) -> None:
-    from accord.db import write_transaction
-
     async with write_transaction():
         if not await MailOptOut.exists().where(MailOptOut.user == user_id, MailOptOut.kind == kind):
             await MailOptOut.insert(MailOptOut(user=user_id, kind=kind, created_at=at))

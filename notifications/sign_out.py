@@ -27,10 +27,9 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord import events
+from accord import events, live
 from accord.auth import Viewer
 from accounts import credentials
-from notifications.live import RESYNC, channels_plugin, user_channel
 
 log = logging.getLogger("accord.live")
 RECHECK_SECONDS = 60.0  # how soon an expired session's sockets close
@@ -41,10 +40,7 @@ async def poke_signed_out(event: events.DomainEvent) -> None:
     """After commit: tell the user's sockets, in every process, which credential ended."""
     if event.kind != credentials.ENDED:
         return
-    payload = json.dumps({"ended": event.data}).encode()
-    # Channels do not run in every process (CLI, tests without lifespan): then no socket is listening here.
-    with contextlib.suppress(RuntimeError):
-        channels_plugin().publish(payload, user_channel(event.data["user"]))
+    live.publish(json.dumps({"ended": event.data}).encode(), live.user_channel(event.data["user"]))
 
 
 def _ended(poke: bytes) -> dict[str, Any] | None:
@@ -63,7 +59,7 @@ async def until_signed_out(viewer: Viewer, pokes: AsyncIterator[bytes], holds: C
 
     async def told() -> None:
         async for poke in pokes:
-            if poke == RESYNC:
+            if poke == live.RESYNC:
                 recheck.set()
             elif (ended := _ended(poke)) is not None and credentials.ends_socket_of(viewer, ended):
                 return
@@ -135,7 +131,7 @@ class _Watch:
             return await credentials.still_holds(viewer, state.clock, idle, lifetime, self.active_at)
 
         try:
-            async with channels_plugin().start_subscription([user_channel(viewer.id)]) as subscriber:
+            async with live.channels().start_subscription([live.user_channel(viewer.id)]) as subscriber:
                 await until_signed_out(viewer, subscriber.iter_events(), holds)
         except Exception:  # noqa: BLE001 - without its watch the socket lives on as before; say so
             log.exception("could not watch a socket's credential")
@@ -167,6 +163,3 @@ class SocketsEndWithCredential:
             await self.app(scope, watch.receiving(receive), watch.send)
         finally:
             await watch.stop()
-
-
-events.subscribe(poke_signed_out, "after_commit")

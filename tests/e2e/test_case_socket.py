@@ -346,8 +346,8 @@ async def test_browser_sessions_open_the_socket_but_strangers_and_other_sites_ar
 async def test_cases_sharing_a_channel_shard_never_see_each_others_frames(
     live_server: str, make_user: UserFactory
 ) -> None:
+    from accord.live import SHARDS
     from cases.tables import Case
-    from notifications.live import SHARDS
 
     first, tokens = await setup_case(live_server, make_user)
     first_id = (await Case.select(Case.id).where(Case.reference == first).first())["id"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.clock import FrozenClock
+from accord.settings import get_settings
 from notifications.mailer import FileTransport, SmtpTransport, send_due
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import Cast, act, file_case
@@ -242,12 +243,13 @@ async def test_reminders_are_sent_once_each(cast: Cast, clock: FrozenClock) -> N
 
     calendar = WeekdayCalendar()
     case = await file_case(cast)
-    assert await send_reminders(clock, calendar) >= 0
+    assert await send_reminders(get_settings(), clock, calendar) >= 0
     inbox = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
     assert not any(i["kind"] == "response_due" and i["subject_ref"] == case["reference"] for i in inbox)
     clock.set(calendar.add_working_days(clock.now(), 8))
-    await asyncio.gather(send_reminders(clock, calendar), send_reminders(clock, calendar))
-    await send_reminders(clock, calendar)
+    settings = get_settings()
+    await asyncio.gather(send_reminders(settings, clock, calendar), send_reminders(settings, clock, calendar))
+    await send_reminders(get_settings(), clock, calendar)
     inbox = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
     reminders = [i for i in inbox if i["kind"] == "response_due" and i["subject_ref"] == case["reference"]]
     assert len(reminders) == 1
@@ -322,7 +324,6 @@ async def test_each_case_mail_kind_reaches_the_right_people(cast: Cast, smtp: An
 
 
 async def test_daily_digest_replaces_single_mails(cast: Cast, smtp: Any, clock: FrozenClock) -> None:
-    from accord.clock import WeekdayCalendar
     from notifications.digest import send_digests, set_digest
 
     recorder, port = smtp
@@ -339,10 +340,10 @@ async def test_daily_digest_replaces_single_mails(cast: Cast, smtp: Any, clock: 
             if first["reference"] in m["Subject"] or second["reference"] in m["Subject"]
         ]
         assert singles == []
-        assert await send_digests(clock, WeekdayCalendar()) == 0  # not a day yet
+        assert await send_digests(get_settings(), clock) == 0  # not a day yet
         clock.advance(timedelta(days=1, minutes=1))
-        await send_digests(clock, WeekdayCalendar())
-        await send_digests(clock, WeekdayCalendar())  # once per day, however often it runs
+        await send_digests(get_settings(), clock)
+        await send_digests(get_settings(), clock)  # once per day, however often it runs
         await deliver_all(port, clock)
         digests = [m for m in mails_to(recorder, me["email"]) if "updates today" in m["Subject"]]
         assert len(digests) == 1
@@ -352,7 +353,7 @@ async def test_daily_digest_replaces_single_mails(cast: Cast, smtp: Any, clock: 
 
 
 async def test_no_message_notice_for_someone_looking_at_the_case(cast: Cast) -> None:
-    from notifications import live
+    from accord import live
 
     case = await file_case(cast)
     reference = case["reference"]

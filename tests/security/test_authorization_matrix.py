@@ -35,6 +35,7 @@ from litestar.routes import HTTPRoute, WebSocketRoute
 
 from accord.auth import CSRF_COOKIE, SESSION_COOKIE
 from accord.clock import FrozenClock, WeekdayCalendar
+from accord.settings import get_settings
 from accounts.credentials import digest, issue_token, start_session
 from accounts.schemas import EnterpriseIn
 from accounts.service import act_as, create_enterprise, get_user
@@ -680,7 +681,7 @@ async def _build_accounts(world: World, app: Litestar, users: dict[str, dict[str
     mail = await OutboxMail.select(OutboxMail.id).order_by(OutboxMail.id, ascending=False).first()
     world.objects["mail"] = mail["id"]
     consumer_id, kind = users[CONSUMER]["id"], MAIL_KINDS[0]
-    world.objects["unsubscribe"] = f"?u={consumer_id}&k={kind}&t={unsubscribe_token(consumer_id, kind)}"
+    world.objects["unsubscribe"] = f"?u={consumer_id}&k={kind}&t={unsubscribe_token(get_settings(), consumer_id, kind)}"
 
 
 @pytest.fixture(scope="module")
