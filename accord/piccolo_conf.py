@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "mediation.piccolo_app",
         "integrity.piccolo_app",
         "notifications.piccolo_app",
+        "insights.piccolo_app",
     ]
 )

@@ -1,0 +1,141 @@
+"""Rollups kept in the same transaction as the case event that changes them (a transaction-phase subscriber
+of `case.filed` and `case.transition`), so a figure is a sum over a few rollup rows whatever the number of
+cases, and a rolled-back move never counts.
+
+Each event adds one to the day's rows of `insight_daily` for its metrics (see insights/tables.py) with one
+upsert; a case's first response and first closing are counted once, in working days since filing, from the
+facts row the case keeps in `insight_case_fact`. `rebuild()` recomputes everything from the case records
+(the migration's backfill, `accord insights rebuild`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from accord import events
+from accord.clock import Calendar, WeekdayCalendar
+from accord.db import write_transaction
+from accord.settings import get_settings
+from cases.tables import TERMINAL_STATES, CaseEvent
+from insights.tables import CaseFact, DailyCount
+
+MERCHANT = "merchant"
+MAX_DAYS = 400  # longer durations are counted as this many working days (a year and a half of work)
+_UPSERT = (
+    "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}, {}) "
+    "ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count"
+)
+_calendar: list[Calendar] = [WeekdayCalendar()]
+
+
+def use_calendar(calendar: Calendar) -> None:
+    """The working-day calendar durations are counted in (the app installs China's at startup)."""
+    _calendar[0] = calendar
+
+
+def local_day(at: datetime) -> date:
+    """The day `at` falls on where the deployment is (the rollups' days)."""
+    return at.astimezone(get_settings().timezone).date()
+
+
+def moved(action: str, before: str, after: str) -> str:
+    return f"move:{action}:{before}>{after}"
+
+
+async def bump(day: date, category: str, enterprise: int, metrics: list[str]) -> None:
+    for metric in metrics:
+        await DailyCount.raw(_UPSERT, day, day.strftime("%Y-%m"), category, enterprise, metric, 1)
+
+
+def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
+    return min(max(calendar.working_days_between(start, end), 0), MAX_DAYS)
+
+
+async def count_filing(case_id: int, enterprise: int, category: str, at: datetime) -> None:
+    await CaseFact.insert(CaseFact(case=case_id, enterprise=enterprise, category=category, filed_at=at))
+    await bump(local_day(at), category, enterprise, ["filed"])
+
+
+async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
+    """One transition: its move, and the case's first response, first settlement or closing it may be."""
+    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
+    if fact is None:
+        return  # a case filed before insights existed and not rebuilt since
+    calendar = calendar or _calendar[0]
+    at, before, after = datetime.fromisoformat(data["at"]), data["from"], data["to"]
+    metrics, updates = [moved(data["action"], before, after)], {}
+    if fact["first_response_days"] is None and data.get("actor_role") == MERCHANT:
+        days = _working_days(calendar, fact["filed_at"], at)
+        updates[CaseFact.first_response_days] = days
+        metrics.append(f"first_response:{days}")
+    if after in TERMINAL_STATES and before not in TERMINAL_STATES:
+        if fact["outcome"] is None:
+            days = _working_days(calendar, fact["filed_at"], at)
+            updates.update({CaseFact.closing_days: days, CaseFact.outcome: after})
+            metrics += [f"closed:{after}", f"closing:{days}"]
+        else:
+            metrics.append(f"reclosed:{after}")
+    if after == "settled" and not fact["settled"]:
+        updates[CaseFact.settled] = 1
+        metrics.append("settled_first")
+    if data["action"] == "rate" and data.get("score"):
+        metrics.append(f"rated:{data['score']}")
+    if updates:
+        await CaseFact.update(updates).where(CaseFact.id == fact["id"])
+    await bump(local_day(at), fact["category"], fact["enterprise"], metrics)
+
+
+async def on_case_event(event: events.DomainEvent) -> None:
+    if event.kind == "case.filed" and event.case_id is not None:
+        from cases.tables import Case
+
+        case = await Case.select(Case.enterprise, Case.category).where(Case.id == event.case_id).first()
+        if case is not None:
+            await count_filing(event.case_id, case["enterprise"], case["category"], datetime.fromisoformat(event.data["at"]))
+    elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:
+        await count_move(event.case_id, event.data)
+
+
+def subscribe() -> None:
+    events.subscribe(on_case_event)
+
+
+async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
+    """Recount every rollup from the case records (each filing and transition event, in order); the number
+    of cases counted. Runs in one write transaction: readers see the old figures until it commits."""
+    cases = 0
+    async with write_transaction():
+        await DailyCount.delete(force=True)
+        await CaseFact.delete(force=True)
+        last = 0
+        while True:
+            rows = (
+                await CaseEvent.select(
+                    CaseEvent.id,
+                    CaseEvent.case,
+                    CaseEvent.actor_role,
+                    CaseEvent.at,
+                    CaseEvent.data,
+                    CaseEvent.case.enterprise.as_alias("enterprise"),
+                    CaseEvent.case.category.as_alias("category"),
+                )
+                .where(CaseEvent.id > last)
+                .order_by(CaseEvent.id)
+                .limit(batch)
+            )
+            if not rows:
+                break
+            last = rows[-1]["id"]
+            for row in rows:
+                data = json.loads(row["data"])
+                if not isinstance(data, dict) or "to" not in data or "action" not in data:
+                    continue
+                if "from" not in data:
+                    await count_filing(row["case"], row["enterprise"], row["category"], row["at"])
+                    cases += 1
+                else:
+                    moved_data = {**data, "at": row["at"].isoformat(), "actor_role": row["actor_role"]}
+                    await count_move(row["case"], moved_data, calendar)
+    return cases

@@ -1,0 +1,204 @@
+"""The figures, read from the rollups in SQL: each query sums `insight_daily` rows grouped by metric (and
+month, category or enterprise), so its cost follows the number of days, categories and enterprises in the
+range, never the number of cases. Percentiles come from the duration counts (working days → how many cases).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from piccolo.query.functions.aggregate import Sum
+
+from accounts.tables import Enterprise
+from cases.tables import TERMINAL_STATES, Case, CaseState
+from insights.tables import DailyCount
+
+OUTCOMES = ("resolved", "unresolved", "declined", "withdrawn")
+OPEN_STATES = tuple(state.value for state in CaseState if state not in TERMINAL_STATES)
+PUBLIC_MINIMUM = 5  # per-enterprise rates are public only for enterprises with at least this many cases
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    category: str | None = None
+    enterprise_id: int | None = None
+
+
+def _where(filters: Filters, *, dated: bool = True) -> list[Any]:
+    where: list[Any] = []
+    if dated:
+        where += [DailyCount.day >= filters.start, DailyCount.day <= filters.end]
+    if filters.category:
+        where.append(DailyCount.category == filters.category)
+    if filters.enterprise_id is not None:
+        where.append(DailyCount.enterprise == filters.enterprise_id)
+    return where
+
+
+async def _sums(filters: Filters, *group: Any, dated: bool = True) -> list[dict[str, Any]]:
+    query = DailyCount.select(*group, DailyCount.metric, Sum(DailyCount.count).as_alias("n"))
+    for condition in _where(filters, dated=dated):
+        query = query.where(condition)
+    return await query.group_by(*group, DailyCount.metric)
+
+
+def percentile(histogram: dict[int, int], share: float) -> int | None:
+    """Nearest rank: the smallest value at or below which at least `share` of the counted cases lie."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = math.ceil(share * total), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None
+
+
+def _histogram(metrics: dict[str, int], prefix: str) -> dict[int, int]:
+    return {int(name[len(prefix) :]): n for name, n in metrics.items() if name.startswith(prefix)}
+
+
+def _durations(metrics: dict[str, int], prefix: str) -> dict[str, Any]:
+    histogram = _histogram(metrics, prefix)
+    return {
+        "count": sum(histogram.values()),
+        "median": percentile(histogram, 0.5),
+        "p90": percentile(histogram, 0.9),
+    }
+
+
+def _moves(metrics: dict[str, int], before: str | None = None, after: str | None = None, action: str | None = None) -> int:
+    total = 0
+    for name, n in metrics.items():
+        if not name.startswith("move:"):
+            continue
+        done, _, path = name[5:].partition(":")
+        source, _, target = path.partition(">")
+        if (before is None or source == before) and (after is None or target == after) and action in (None, done):
+            total += n
+    return total
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _rates(metrics: dict[str, int]) -> dict[str, Any]:
+    """The rates a figure set and a scorecard share: response, settlement, fulfilment, breaches."""
+    filed = metrics.get("filed", 0)
+    fulfilled, breached = _moves(metrics, "settled", "resolved"), _moves(metrics, "settled", "breached")
+    responded = sum(_histogram(metrics, "first_response:").values())
+    return {
+        "filed": filed,
+        "responded": responded,
+        "response_rate": rate(responded, filed),
+        "settled": metrics.get("settled_first", 0),
+        "settlement_rate": rate(metrics.get("settled_first", 0), filed),
+        "fulfilled": fulfilled,
+        "breached": breached,
+        "fulfilment_rate": rate(fulfilled, fulfilled + breached),
+        "breach_rate": rate(breached, fulfilled + breached),
+    }
+
+
+def _current_states(all_time: dict[str, int]) -> dict[str, int]:
+    """Cases in each state now: filings and moves in, less moves out (all time, the filters' cases)."""
+    counts: dict[str, int] = defaultdict(int)
+    counts["filed"] += all_time.get("filed", 0)
+    for name, n in all_time.items():
+        if name.startswith("move:"):
+            source, _, target = name.split(":", 2)[2].partition(">")
+            counts[source] -= n
+            counts[target] += n
+    return {state.value: counts.get(state.value, 0) for state in CaseState}
+
+
+async def figures(filters: Filters) -> dict[str, Any]:
+    """Everything the dashboard shows for the filters (a fixed number of grouped queries)."""
+    metrics = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters)}
+    all_time = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters, dated=False)}
+    monthly: dict[str, dict[str, int]] = defaultdict(lambda: {"filed": 0, "closed": 0, "resolved": 0})
+    for row in await _sums(filters, DailyCount.month):
+        name, n, series = row["metric"], int(row["n"] or 0), monthly[row["month"]]
+        if name == "filed":
+            series["filed"] += n
+        elif name.startswith("closed:"):
+            series["closed"] += n
+            series["resolved"] += n if name == "closed:resolved" else 0
+    by_category: dict[str, int] = defaultdict(int)
+    for row in await _sums(filters, DailyCount.category):
+        if row["metric"] == "filed":
+            by_category[row["category"]] += int(row["n"] or 0)
+    outcomes = {outcome: metrics.get(f"closed:{outcome}", 0) for outcome in OUTCOMES}
+    closed = sum(outcomes.values())
+    ratings = {score: metrics.get(f"rated:{score}", 0) for score in range(1, 6)}
+    rated = sum(ratings.values())
+    appeals = _moves(metrics, action="appeal")
+    return {
+        "from": filters.start,
+        "to": filters.end,
+        "category": filters.category,
+        "enterprise_id": filters.enterprise_id,
+        **_rates(metrics),
+        "closed": closed,
+        "outcomes": outcomes,
+        "outcome_shares": {outcome: rate(n, closed) for outcome, n in outcomes.items()},
+        "first_response_days": _durations(metrics, "first_response:"),
+        "closing_days": _durations(metrics, "closing:"),
+        "by_month": [{"month": month, **monthly[month]} for month in sorted(monthly)],
+        "by_category": [{"category": c, "filed": n} for c, n in sorted(by_category.items(), key=lambda i: -i[1])],
+        "by_state": _current_states(all_time),
+        "appeals": {
+            "filed": appeals,
+            "outcomes": {outcome: metrics.get(f"reclosed:{outcome}", 0) for outcome in OUTCOMES},
+        },
+        "ratings": {
+            "count": rated,
+            "mean": round(sum(score * n for score, n in ratings.items()) / rated, 2) if rated else None,
+            "by_score": {str(score): n for score, n in ratings.items()},
+        },
+    }
+
+
+async def enterprise_rates(filters: Filters, minimum: int = PUBLIC_MINIMUM) -> list[dict[str, Any]]:
+    """Per-enterprise rates for enterprises with at least `minimum` cases filed in the range (named)."""
+    per: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in await _sums(filters, DailyCount.enterprise):
+        per[row["enterprise"]][row["metric"]] = int(row["n"] or 0)
+    shown = {enterprise: _rates(metrics) for enterprise, metrics in per.items() if metrics.get("filed", 0) >= minimum}
+    if not shown:
+        return []
+    names = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(
+        Enterprise.id.is_in(list(shown))
+    )
+    by_id = {row["id"]: row for row in names}
+    return sorted(
+        (
+            {"enterprise_id": e, "name": by_id[e]["name"], "name_zh": by_id[e]["name_zh"], **rates}
+            for e, rates in shown.items()
+            if e in by_id
+        ),
+        key=lambda item: (-item["filed"], item["enterprise_id"]),
+    )
+
+
+async def mediator_load(mediator_id: int | None = None) -> list[dict[str, Any]]:
+    """Open cases each mediator holds, by state (the case table's mediator index; open cases only)."""
+    query = Case.select(Case.mediator, Case.mediator.display_name.as_alias("name"), Case.state, Case.id.count())
+    query = query.where(Case.mediator.is_not_null(), Case.state.is_in(list(OPEN_STATES)))
+    if mediator_id is not None:
+        query = query.where(Case.mediator == mediator_id)
+    rows = await query.group_by(Case.mediator, Case.mediator.display_name, Case.state)
+    load: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        item = load.setdefault(row["mediator"], {"mediator_id": row["mediator"], "name": row["name"], "open": 0, "by_state": {}})
+        item["open"] += row["count"]
+        item["by_state"][row["state"]] = row["count"]
+    return sorted(load.values(), key=lambda item: -item["open"])

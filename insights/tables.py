@@ -1,0 +1,57 @@
+"""Rollups the figures are read from: per-day counts and one facts row a case, kept in the transaction of
+the event that changes them (insights/rollups.py), and the risk alerts the detector opens."""
+
+from __future__ import annotations
+
+from piccolo.columns import Date, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from accounts.tables import User
+from cases.tables import Case
+
+
+class DailyCount(Table, tablename="insight_daily"):
+    """How often `metric` happened on `day` (deployment time zone) to cases of one category and enterprise.
+
+    Metrics: `filed`; `move:<action>:<from>><to>` for every transition; `first_response:<working days>` and
+    `closed:<outcome>` + `closing:<working days>` (a case's first closing); `reclosed:<outcome>` (closings after
+    an appeal); `settled_first` (a case's first settlement); `rated:<score>`. Unique on (day, category,
+    enterprise, metric): writers add to the row with one upsert.
+    """
+
+    day = Date(index=True)
+    month = Varchar(length=7)  # "2026-11": monthly series group on it
+    category = Varchar(length=30)
+    enterprise = Integer(index=True)
+    metric = Varchar(length=80)
+    count = Integer(default=0)
+
+
+class CaseFact(Table, tablename="insight_case_fact"):
+    """What the rollups need to remember about one case (whether its first response or closing was counted)."""
+
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, unique=True)
+    enterprise = Integer()
+    category = Varchar(length=30)
+    filed_at = Timestamptz()
+    first_response_days = Integer(null=True, default=None)
+    closing_days = Integer(null=True, default=None)
+    outcome = Varchar(length=30, null=True, default=None)  # the state of its first closing
+    settled = Integer(default=0)  # 1 once it reached a settlement
+
+
+class Alert(Table, tablename="insight_alert"):
+    """A risk signal: a day whose count for an enterprise or category lies far above its own history."""
+
+    kind = Varchar(length=30)  # enterprise_spike | category_spike | category_share
+    enterprise = Integer(null=True, default=None)
+    category = Varchar(length=30, null=True, default=None)
+    day = Date()  # the day scored (the API calls it `window`)
+    observed = Integer()
+    expected = DoublePrecision()
+    score = DoublePrecision()
+    opened_at = Timestamptz()
+    state = Varchar(length=20, default="open")  # open | acknowledged | dismissed
+    decided_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+    decided_at = Timestamptz(null=True, default=None)
+    note = Varchar(length=500, default="")
