@@ -10,7 +10,7 @@ from accord.cli import run_with_database
 from accord.clock import Clock
 from accord.modules import DomainModule, Subscription, installed, load_calendar
 from accord.settings import Settings, get_settings
-from insights import rollups
+from insights import rollups, routes
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -39,6 +39,7 @@ def add_commands(commands: Any) -> None:
 
 MODULE = DomainModule(
     name="insights",
+    routes=[routes.api_router, *routes.page_routes],
     subscribers=subscribers,
     cli=add_commands,
     seed=seed_rollups,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from piccolo.query.functions.aggregate import Sum
+from piccolo.query.functions.aggregate import Count, Sum
 
 from accounts.tables import Enterprise
 from cases.tables import TERMINAL_STATES, Case, CaseState
@@ -167,17 +167,19 @@ async def figures(filters: Filters) -> dict[str, Any]:
     }
 
 
-async def enterprise_rates(filters: Filters, minimum: int = PUBLIC_MINIMUM) -> list[dict[str, Any]]:
-    """Per-enterprise rates for enterprises with at least `minimum` cases filed in the range (named)."""
+async def enterprise_rates(
+    filters: Filters, minimum: int = PUBLIC_MINIMUM, verified_only: bool = False
+) -> list[dict[str, Any]]:
+    """Per-enterprise rates for enterprises with at least `minimum` cases filed in the range (named; only
+    those a registrar verified when `verified_only`, as the public pages name no unverified enterprise)."""
     per: dict[int, dict[str, int]] = defaultdict(dict)
     for row in await _sums(filters, DailyCount.enterprise):
         per[row["enterprise"]][row["metric"]] = int(row["n"] or 0)
     shown = {enterprise: _rates(metrics) for enterprise, metrics in per.items() if metrics.get("filed", 0) >= minimum}
     if not shown:
         return []
-    names = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(
-        Enterprise.id.is_in(list(shown))
-    )
+    query = Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(Enterprise.id.is_in(list(shown)))
+    names = await (query.where(Enterprise.verified.eq(True)) if verified_only else query)
     by_id = {row["id"]: row for row in names}
     return sorted(
         (
@@ -191,7 +193,7 @@ async def enterprise_rates(filters: Filters, minimum: int = PUBLIC_MINIMUM) -> l
 
 async def mediator_load(mediator_id: int | None = None) -> list[dict[str, Any]]:
     """Open cases each mediator holds, by state (the case table's mediator index; open cases only)."""
-    query = Case.select(Case.mediator, Case.mediator.display_name.as_alias("name"), Case.state, Case.id.count())
+    query = Case.select(Case.mediator, Case.mediator.display_name.as_alias("name"), Case.state, Count(Case.id))
     query = query.where(Case.mediator.is_not_null(), Case.state.is_in(list(OPEN_STATES)))
     if mediator_id is not None:
         query = query.where(Case.mediator == mediator_id)

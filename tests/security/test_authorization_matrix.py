@@ -441,6 +441,12 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/unsubscribe"): (Probe(everyone(200), query="unsubscribe"),),
     ("POST", "/unsubscribe"): (Probe(everyone(404), body="form"),),
     ("GET", "/admin/outbox"): (Probe(registrars(200, LOGIN)),),
+    # insights: public statistics (counts only), the desk's dashboard and its CSV
+    ("GET", "/stats"): (Probe(everyone(200)),),
+    ("GET", "/api/v1/stats"): (Probe(everyone(200)),),
+    ("GET", "/insights"): (Probe(mediators_and_registrars(200, LOGIN)),),
+    ("GET", "/insights/export.csv"): (Probe(mediators_and_registrars(200, LOGIN)),),
+    ("GET", "/api/v1/insights"): (Probe(mediators_and_registrars(200, 401)),),
     ("POST", "/admin/outbox/{mail_id}/retry"): (Probe(registrars(404, 401), {"mail_id": "mail"}, body="form"),),
 }
 # Sockets: the close code for those refused before any data (4401 not signed in, 4403 not allowed), or None.

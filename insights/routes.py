@@ -1,0 +1,277 @@
+"""Statistics pages and API: public transparency (/stats), the dashboard for registrars and mediators
+(/insights, its CSV), and the JSON under /api/v1. Thin: figures come from insights/service.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from litestar import Response, Router, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+from pydantic import BaseModel
+
+from accord.auth import Viewer, require_role
+from accord.clock import Clock
+from accord.errors import InvalidInput
+from accord.i18n import gettext as _
+from accord.i18n import label
+from accord.screening import database_int
+from accord.settings import Settings
+from accord.web import page
+from cases.tables import Category
+from insights import service
+from insights.service import Filters
+
+MAX_SPAN_DAYS = 3660  # ten years
+Start = Annotated[str | None, QueryParameter(query="from", description="first day, YYYY-MM-DD (default: a year before `to`)")]
+End = Annotated[str | None, QueryParameter(query="to", description="last day, YYYY-MM-DD (default: today)")]
+CategoryQuery = Annotated[str | None, QueryParameter(query="category", description="one case category")]
+EnterpriseQuery = Annotated[str | None, QueryParameter(query="enterprise_id", description="one enterprise's id")]
+
+
+def _day(field: str, text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.one(field, _("Enter a date as YYYY-MM-DD.")) from None
+
+
+def filters_from(
+    clock: Clock,
+    settings: Settings,
+    start: str | None,
+    end: str | None,
+    category: str | None = None,
+    enterprise_id: str | None = None,
+) -> Filters:
+    """The range (default: the year up to today where the deployment is), category and enterprise asked for."""
+    last = _day("to", end) or clock.now().astimezone(settings.timezone).date()
+    first = _day("from", start) or last - timedelta(days=365)
+    if first > last:
+        raise InvalidInput.one("from", _("The first day must not be after the last."))
+    if (last - first).days > MAX_SPAN_DAYS:
+        raise InvalidInput.one("from", _("Ask for at most ten years at a time."))
+    if category and category not in Category.__members__:
+        raise InvalidInput.one("category", _("There is no such category."))
+    enterprise = None
+    if enterprise_id:
+        enterprise = database_int(enterprise_id)
+        if enterprise is None:
+            raise InvalidInput.one("enterprise_id", _("Enter an enterprise's number."))
+    return Filters(first, last, category or None, enterprise)
+
+
+# --- shapes ----------------------------------------------------------------------------------------
+
+
+class DurationsOut(BaseModel):
+    count: int
+    median: int | None
+    p90: int | None
+
+
+class MonthOut(BaseModel):
+    month: str
+    filed: int
+    closed: int
+    resolved: int
+
+
+class CategoryCountOut(BaseModel):
+    category: str
+    filed: int
+
+
+class RatesOut(BaseModel):
+    filed: int
+    responded: int
+    response_rate: float | None
+    settled: int
+    settlement_rate: float | None
+    fulfilled: int
+    breached: int
+    fulfilment_rate: float | None
+    breach_rate: float | None
+
+
+class EnterpriseRatesOut(RatesOut):
+    enterprise_id: int
+    name: str
+    name_zh: str | None
+
+
+class StatsOut(RatesOut):
+    """Public figures: counts and rates only, no person, case or message."""
+
+    from_date: date
+    to_date: date
+    closed: int
+    outcomes: dict[str, int]
+    outcome_shares: dict[str, float | None]
+    first_response_days: DurationsOut
+    closing_days: DurationsOut
+    by_month: list[MonthOut]
+    by_category: list[CategoryCountOut]
+    enterprises: list[EnterpriseRatesOut]
+
+
+class AppealsOut(BaseModel):
+    filed: int
+    outcomes: dict[str, int]
+
+
+class RatingsOut(BaseModel):
+    count: int
+    mean: float | None
+    by_score: dict[str, int]
+
+
+class MediatorLoadOut(BaseModel):
+    mediator_id: int
+    name: str
+    open: int
+    by_state: dict[str, int]
+
+
+class InsightsOut(StatsOut):
+    category: str | None
+    enterprise_id: int | None
+    by_state: dict[str, int]
+    appeals: AppealsOut
+    ratings: RatingsOut
+    mediators: list[MediatorLoadOut]
+
+
+def _stats_out(found: dict[str, Any], enterprises: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**found, "from_date": found["from"], "to_date": found["to"], "enterprises": enterprises}
+
+
+async def public_stats(filters: Filters) -> dict[str, Any]:
+    found = await service.figures(Filters(filters.start, filters.end))
+    return _stats_out(found, await service.enterprise_rates(filters, verified_only=True))
+
+
+async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
+    found = await service.figures(filters)
+    enterprises = await service.enterprise_rates(filters, minimum=1)
+    mediators = await service.mediator_load(None if viewer.role == "admin" else viewer.id)
+    return {**_stats_out(found, enterprises), "mediators": mediators}
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+
+@get("/stats", summary="Public statistics: monthly totals, rates, median working days (no login, no personal data)")
+async def api_stats(clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None) -> StatsOut:
+    return StatsOut.model_validate(await public_stats(filters_from(clock, settings, start, end)))
+
+
+_desk = {"viewer": Provide(require_role("admin", "mediator"))}
+
+
+@get("/insights", dependencies=_desk, summary="Dashboard figures (registrars and mediators)")
+async def api_insights(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    start: Start = None,
+    end: End = None,
+    category: CategoryQuery = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> InsightsOut:
+    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+    return InsightsOut.model_validate(await dashboard(filters, viewer))
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def _chart_rows(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    return [{"label": name, "value": value} for name, value in pairs]
+
+
+def charts(found: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each chart's rows (label, value), drawn as SVG bars with the same numbers in a table beside them."""
+    return {
+        "filed_by_month": _chart_rows([(m["month"], m["filed"]) for m in found["by_month"]]),
+        "closed_by_month": _chart_rows([(m["month"], m["closed"]) for m in found["by_month"]]),
+        "by_category": _chart_rows([(label("category", c["category"]), c["filed"]) for c in found["by_category"]]),
+        "outcomes": _chart_rows([(label("state", o), n) for o, n in found["outcomes"].items()]),
+        "by_state": _chart_rows([(label("state", s), n) for s, n in found.get("by_state", {}).items()]),
+    }
+
+
+@get("/stats")
+async def stats_page(clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None) -> Any:
+    found = await public_stats(filters_from(clock, settings, start, end))
+    return page("insights/stats.html", stats=found, charts=charts(found))
+
+
+@get("/insights", dependencies=_desk)
+async def insights_page(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    start: Start = None,
+    end: End = None,
+    category: CategoryQuery = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> Any:
+    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+    found = await dashboard(filters, viewer)
+    return page(
+        "insights/dashboard.html",
+        stats=found,
+        charts=charts(found),
+        categories=[c.value for c in Category],
+        query={"from": filters.start, "to": filters.end, "category": category or "", "enterprise_id": enterprise_id or ""},
+    )
+
+
+def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
+    """The dashboard's numbers as (section, key, value) rows."""
+    rows: list[list[Any]] = [["section", "key", "value"], ["range", "from", found["from"]], ["range", "to", found["to"]]]
+    for key in ("filed", "responded", "response_rate", "settled", "settlement_rate", "fulfilled", "breached"):
+        rows.append(["totals", key, found[key]])
+    rows += [["totals", "fulfilment_rate", found["fulfilment_rate"]], ["totals", "closed", found["closed"]]]
+    for name in ("first_response_days", "closing_days"):
+        rows += [[name, key, value] for key, value in found[name].items()]
+    rows += [["outcomes", key, value] for key, value in found["outcomes"].items()]
+    rows += [["state_now", key, value] for key, value in found["by_state"].items()]
+    rows += [["category", c["category"], c["filed"]] for c in found["by_category"]]
+    for month in found["by_month"]:
+        rows += [[f"month:{month['month']}", key, month[key]] for key in ("filed", "closed", "resolved")]
+    for enterprise in found["enterprises"]:
+        for key in ("filed", "response_rate", "settlement_rate", "fulfilment_rate"):
+            rows.append([f"enterprise:{enterprise['enterprise_id']}:{enterprise['name']}", key, enterprise[key]])
+    return rows
+
+
+@get("/insights/export.csv", dependencies=_desk)
+async def insights_csv(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    start: Start = None,
+    end: End = None,
+    category: CategoryQuery = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> Response[bytes]:
+    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+    found = await dashboard(filters, viewer)
+    text = io.StringIO()
+    csv.writer(text).writerows(csv_rows(found))
+    return Response(
+        ("\ufeff" + text.getvalue()).encode("utf-8"),  # the BOM tells spreadsheet tools it is UTF-8 (Chinese names)
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="insights-{filters.start}-{filters.end}.csv"'},
+    )
+
+
+api_router = Router(path="/api/v1", route_handlers=[api_stats, api_insights], tags=["insights"])
+page_routes = [stats_page, insights_page, insights_csv]

@@ -1,0 +1,65 @@
+"""The public statistics leak nothing personal; the dashboard, its API and its CSV are for the desk."""
+
+from __future__ import annotations
+
+import httpx
+
+from accounts.tables import Enterprise
+from tests.conftest import ClientFactory, SignedIn
+from tests.insights.conftest import SECRET_EMAIL, SECRET_NAME, SECRET_ORDER, SECRET_TEXT, History
+
+SPRING = "from=2025-03-01&to=2025-03-31"
+SECRETS = (SECRET_NAME, SECRET_EMAIL, SECRET_ORDER, SECRET_TEXT, "AC-2025-")
+
+
+def assert_nothing_personal(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    for secret in SECRETS:
+        assert secret not in response.text, secret
+
+
+async def test_public_stats_show_figures_and_nothing_personal(history: History, client: httpx.AsyncClient) -> None:
+    await Enterprise.update({Enterprise.verified: True}).where(Enterprise.id == history.enterprise_id)
+    api = await client.get(f"/api/v1/stats?{SPRING}")
+    assert_nothing_personal(api)
+    body = api.json()
+    assert body["from_date"] == "2025-03-01" and body["filed"] >= 6
+    ours = [row for row in body["enterprises"] if row["enterprise_id"] == history.enterprise_id]
+    assert ours and ours[0]["filed"] == 6
+    assert history.small_enterprise_id not in {row["enterprise_id"] for row in body["enterprises"]}
+    for path in (f"/stats?{SPRING}", f"/stats?{SPRING}&lang=zh-Hans"):
+        page = await client.get(path)
+        assert_nothing_personal(page)
+        assert "<svg" in page.text and "<table" in page.text
+    assert "统计数据" in page.text
+
+
+async def test_unverified_enterprises_are_not_named_in_public(history: History, client: httpx.AsyncClient) -> None:
+    await Enterprise.update({Enterprise.verified: False}).where(Enterprise.id == history.enterprise_id)
+    body = (await client.get(f"/api/v1/stats?{SPRING}")).json()
+    assert history.enterprise_id not in {row["enterprise_id"] for row in body["enterprises"]}
+    await Enterprise.update({Enterprise.verified: True}).where(Enterprise.id == history.enterprise_id)
+
+
+async def test_bad_filters_are_422(client: httpx.AsyncClient) -> None:
+    for query in ("from=yesterday", "from=2025-04-01&to=2025-03-01", "from=1990-01-01&to=2025-01-01"):
+        response = await client.get(f"/api/v1/stats?{query}")
+        assert response.status_code == 422, query
+        assert response.json()["errors"][0]["field"] in ("from", "to")
+
+
+async def test_the_dashboard_is_for_registrars_and_mediators(history: History, signed_in: SignedIn, api_client: SignedIn) -> None:
+    admin, _ = await signed_in("admin")
+    query = f"{SPRING}&enterprise_id={history.enterprise_id}"
+    page = await admin.get(f"/insights?{query}")
+    assert page.status_code == 200 and "<svg" in page.text
+    csv = await admin.get(f"/insights/export.csv?{query}")
+    assert csv.status_code == 200 and csv.content.startswith(b"\xef\xbb\xbf")
+    assert "totals,filed,6" in csv.text
+    api, _ = await api_client("mediator")
+    body = (await api.get(f"/api/v1/insights?{query}")).json()
+    assert body["filed"] == 6 and body["by_state"]["withdrawn"] == 2
+    consumer, _ = await api_client("consumer")
+    assert (await consumer.get(f"/api/v1/insights?{query}")).status_code == 403
+    bad = await api.get("/api/v1/insights?category=nonsense")
+    assert bad.status_code == 422
