@@ -8,9 +8,19 @@ from typing import Any
 
 from accord.cli import run_with_database
 from accord.clock import Clock
-from accord.modules import DomainModule, Subscription, installed, load_calendar
+from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
 from accord.settings import Settings, get_settings
-from insights import rollups, routes
+from insights import alerts, rollups, routes
+
+
+async def raise_alerts(runtime: Runtime) -> int:
+    """Score today's and yesterday's filings; also hands the rollups the calendar durations are counted in."""
+    rollups.use_calendar(runtime.calendar)
+    return await alerts.scan(runtime.clock)
+
+
+def _opened(count: int) -> list[str]:
+    return [f"  opened {count} risk alert(s)"] if count else []
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -41,6 +51,7 @@ MODULE = DomainModule(
     name="insights",
     routes=[routes.api_router, *routes.page_routes],
     subscribers=subscribers,
+    jobs=[Job("risk alerts", raise_alerts, _opened)],
     cli=add_commands,
     seed=seed_rollups,
 )

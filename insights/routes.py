@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from litestar import Response, Router, get
+from litestar import Response, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import QueryParameter
-from pydantic import BaseModel
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
+from litestar.response import Redirect
+from pydantic import BaseModel, Field
 
 from accord.auth import Viewer, require_role
 from accord.clock import Clock
@@ -22,7 +23,7 @@ from accord.screening import database_int
 from accord.settings import Settings
 from accord.web import page
 from cases.tables import Category
-from insights import service
+from insights import alerts, service
 from insights.service import Filters
 
 MAX_SPAN_DAYS = 3660  # ten years
@@ -229,6 +230,7 @@ async def insights_page(
         stats=found,
         charts=charts(found),
         categories=[c.value for c in Category],
+        alerts=await alerts.list_alerts("open", None, 20),
         query={"from": filters.start, "to": filters.end, "category": category or "", "enterprise_id": enterprise_id or ""},
     )
 
@@ -273,5 +275,99 @@ async def insights_csv(
     )
 
 
-api_router = Router(path="/api/v1", route_handlers=[api_stats, api_insights], tags=["insights"])
-page_routes = [stats_page, insights_page, insights_csv]
+# --- risk alerts ----------------------------------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str
+    enterprise_id: int | None
+    category: str | None
+    window: date = Field(description="the day scored (deployment time zone)")
+    observed: int = Field(description="complaints filed that day")
+    expected: float = Field(description="the day's expected count from its own history")
+    score: float = Field(description="-log10 of the Poisson probability of at least `observed`")
+    opened_at: datetime
+    state: str = Field(description="open | acknowledged | dismissed")
+    decided_by: int | None
+    decided_at: datetime | None
+    note: str
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class DecisionIn(BaseModel):
+    model_config = {"extra": "forbid"}
+    note: str = Field(default="", max_length=500)
+
+
+def alert_out(alert: dict[str, Any]) -> AlertOut:
+    return AlertOut(
+        id=alert["id"],
+        kind=alert["kind"],
+        enterprise_id=alert["enterprise"],
+        category=alert["category"],
+        window=alert["day"],
+        observed=alert["observed"],
+        expected=alert["expected"],
+        score=alert["score"],
+        opened_at=alert["opened_at"],
+        state=alert["state"],
+        decided_by=alert["decided_by"],
+        decided_at=alert["decided_at"],
+        note=alert["note"],
+    )
+
+
+@get("/insights/alerts", dependencies=_desk, summary="Risk alerts, newest first (registrars and mediators)")
+async def api_alerts(
+    viewer: NamedDependency[Viewer],
+    state_filter: Annotated[str | None, QueryParameter(query="state", description="open | acknowledged | dismissed")] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> AlertPage:
+    state = state_filter
+    if state and state not in ("open", *alerts.DECISIONS.values()):
+        raise InvalidInput.one("state", _("There is no such state."))
+    after = database_int(cursor) if cursor else None
+    if cursor and after is None:
+        raise InvalidInput.one("cursor", _("This cursor is not one we gave out."))
+    size = database_int(limit) if limit else 50
+    if size is None or not 1 <= size <= 100:
+        raise InvalidInput.one("limit", _("Ask for 1 to 100 items."))
+    rows = await alerts.list_alerts(state, after, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    return AlertPage(items=[alert_out(row) for row in rows], next_cursor=str(rows[-1]["id"]) if more else None)
+
+
+_registrar = {"viewer": Provide(require_role("admin"))}
+
+
+@post("/insights/alerts/{alert_id:int}/{decision:str}", status_code=200, dependencies=_registrar, summary="Acknowledge or dismiss an alert (registrars)")
+async def api_decide_alert(
+    viewer: NamedDependency[Viewer], clock: NamedDependency[Clock], alert_id: FromPath[int], decision: FromPath[str], data: JSONBody[DecisionIn]
+) -> AlertOut:
+    return alert_out(await alerts.decide(alert_id, decision, data.note, viewer, clock))
+
+
+@post("/insights/alerts/{alert_id:int}/{decision:str}", dependencies=_registrar)
+async def decide_alert_form(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    alert_id: FromPath[int],
+    decision: FromPath[str],
+    data: URLEncodedBody[dict[str, Any]],
+) -> Redirect:
+    note = str(data.get("note", ""))[:500]
+    await alerts.decide(alert_id, decision, note, viewer, clock)
+    return Redirect("/insights")
+
+
+api_router = Router(
+    path="/api/v1", route_handlers=[api_stats, api_insights, api_alerts, api_decide_alert], tags=["insights"]
+)
+page_routes = [stats_page, insights_page, insights_csv, decide_alert_form]

@@ -119,6 +119,7 @@ def test_the_cli_and_the_app_read_the_same_modules() -> None:
         "deadlines",
         "auto-assign",
         "registry expiry",
+        "risk alerts",
         "reminders",
         "digests",
         "mail",

@@ -4,7 +4,7 @@ and moved through the workflow on chosen days (plain weekdays), and four against
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -52,7 +52,7 @@ class Moves:
             order_number=SECRET_ORDER,
             description=SECRET_TEXT,
             product_name="Secret widget " + SECRET_TEXT,
-            purchase_date=date(2025, 2, 1),
+            purchase_date=when.date() - timedelta(days=30),
             **overrides,
         )
         return (await service.file_case(consumer, data, self.context, when.date())).case["reference"]

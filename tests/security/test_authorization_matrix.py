@@ -447,6 +447,13 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/insights"): (Probe(mediators_and_registrars(200, LOGIN)),),
     ("GET", "/insights/export.csv"): (Probe(mediators_and_registrars(200, LOGIN)),),
     ("GET", "/api/v1/insights"): (Probe(mediators_and_registrars(200, 401)),),
+    ("GET", "/api/v1/insights/alerts"): (Probe(mediators_and_registrars(200, 401)),),
+    ("POST", "/api/v1/insights/alerts/{alert_id}/{decision}"): (
+        Probe(registrars(404, 401), {"alert_id": "=999999999", "decision": "=acknowledge"}, body="json"),
+    ),
+    ("POST", "/insights/alerts/{alert_id}/{decision}"): (
+        Probe(registrars(404, 401), {"alert_id": "=999999999", "decision": "=acknowledge"}, body="form"),
+    ),
     ("POST", "/admin/outbox/{mail_id}/retry"): (Probe(registrars(404, 401), {"mail_id": "mail"}, body="form"),),
 }
 # Sockets: the close code for those refused before any data (4401 not signed in, 4403 not allowed), or None.
