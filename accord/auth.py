@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from accord import i18n
 from accord.errors import Forbidden, NotAuthenticated
+from accord.i18n import gettext as _
 
 SESSION_COOKIE = "accord_session"
 LANGUAGE_COOKIE = "accord_lang"
@@ -134,8 +135,6 @@ async def optional_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer
 
 async def signed_in_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
     """Dependency: the viewer; anonymous requests get 401 (API) or the login page (HTML)."""
-    from accord.i18n import gettext as _
-
     viewer = current_viewer(request)
     if viewer is None:
         raise NotAuthenticated(_("Please sign in to continue."))
@@ -146,8 +145,6 @@ def require_role(*roles: str) -> Callable[..., Awaitable[Viewer]]:
     """Dependency factory: the viewer, who must hold one of `roles` (else 403)."""
 
     async def viewer_with_role(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
-        from accord.i18n import gettext as _
-
         viewer = await signed_in_viewer(request)
         if not viewer.has_role(*roles):
             raise Forbidden(_("Your account may not do this."))

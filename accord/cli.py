@@ -16,7 +16,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, NoReturn
 
+import asyncpg
+import uvicorn
+
 from accord.clock import FrozenClock, SystemClock
+from accord.db import engine, migrate
 from accord.demo import seed_demo
 from accord.modules import Job, Runtime, check_settings, installed, jobs_of, load_calendar, run_jobs, wire
 from accord.settings import Settings, SettingsError, get_settings
@@ -27,15 +31,10 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _database_errors() -> tuple[type[BaseException], ...]:
-    import asyncpg
-
-    return (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+DATABASE_ERRORS = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
-    from accord.db import engine
-
     db = engine()
     if db.engine_type == "postgres":
         await db.start_connection_pool()  # type: ignore[attr-defined]
@@ -50,14 +49,12 @@ def run_with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) ->
     """Run `work` with the database open; an unreachable database ends the command with one line."""
     try:
         return asyncio.run(_with_database(work))
-    except _database_errors() as error:
+    except DATABASE_ERRORS as error:
         where = settings.database.url.split("@")[-1]
         fail(f"database {where!r}: {error}".replace("\n", " "))
 
 
 async def _migrate() -> None:
-    from accord.db import migrate
-
     await migrate()
 
 
@@ -81,8 +78,6 @@ MAX_FRAME_BYTES = 64 * 1024
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
     async def prepare() -> None:
         await _migrate()
         if args.demo and await _seed():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.i18n import gettext as _
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -23,8 +25,6 @@ class InvalidInput(DomainError):
     """One or more fields are wrong; nothing was stored."""
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        from accord.i18n import gettext as _
-
         super().__init__(detail or _("Some fields need your attention."))
         self.errors = errors
 

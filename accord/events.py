@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from accord.db import engine, write_transaction
+
 log = logging.getLogger("accord.events")
 
 
@@ -96,8 +98,6 @@ async def atomic() -> AsyncIterator[None]:
     `atomic()` publishes once everything has committed (and a rollback there discards what was emitted
     here too).
     """
-    from accord.db import engine, write_transaction
-
     if engine().current_transaction.get() is not None:
         yield
         return

@@ -22,7 +22,7 @@ from typing import Any
 
 import filetype
 from litestar import Response
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 
 from accord.errors import InvalidInput, TooLarge, UnsupportedMedia
 from accord.i18n import N_, register_labels
@@ -168,6 +168,11 @@ class FileStore:
         self.root.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         _make_directory(shard.parent)
         _make_directory(shard)
+
+
+def provide_file_store(state: State) -> FileStore:
+    """Dependency: the app's evidence store (cases and registry listings keep their files there)."""
+    return state.file_store  # type: ignore[no-any-return]
 
 
 def store_upload(store: FileStore, content: bytes) -> StoredFile:

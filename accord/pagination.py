@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from accord.errors import InvalidInput
 from accord.i18n import gettext
+from accord.i18n import gettext as _
 from accord.screening import RANGE_MESSAGE, database_int, fits_database
 
 T = TypeVar("T")
@@ -83,8 +84,6 @@ def encode_cursor(values: list[object]) -> str:
 
 def window(cursor: str | None, limit: int | None) -> Window:
     """Validate `cursor` and `limit` from a request."""
-    from accord.i18n import gettext as _
-
     if limit is None:
         limit = DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
@@ -114,8 +113,6 @@ def after_seq(cursor: str | None, after: int) -> int:
 
 
 def _invalid_cursor() -> InvalidInput:
-    from accord.i18n import gettext as _
-
     return InvalidInput.one("cursor", _("This cursor is not valid; start again from the first page."))
 
 

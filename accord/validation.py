@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from accord.errors import FieldError, InvalidInput
@@ -46,6 +46,22 @@ class StorableInput(BaseModel):
         if isinstance(value, int) and not isinstance(value, bool) and not fits_database(value):
             raise PydanticCustomError("int_range", gettext(RANGE_MESSAGE))
         return value
+
+
+class Strict(StorableInput):
+    """Base of every request model: a field it does not name is an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("text", gettext("This field is required."))
+    return value
+
+
+LongText = Annotated[str, Field(max_length=5000), AfterValidator(_text)]  # a statement, a reason, facts
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -263,6 +263,27 @@ def versioned(data: dict[str, Any], missing: str) -> tuple[int, dict[str, Any]]:
     return version, payload
 
 
+def payload_from_form(nested: dict[str, Any]) -> dict[str, Any]:
+    """Drop what the visitor left empty, so optional fields take their defaults and blank rows vanish."""
+    cleaned = _without_blanks(nested)
+    return cleaned if isinstance(cleaned, dict) else {}
+
+
+def _without_blanks(node: Any) -> Any:
+    if isinstance(node, dict):
+        kept = {key: _without_blanks(value) for key, value in node.items()}
+        kept = {key: value for key, value in kept.items() if value not in ("", None, {}, [])}
+        # A money amount with no number is no amount at all, whatever currency the select shows.
+        if set(kept) == {"currency"}:
+            return {}
+        return kept
+    if isinstance(node, list):
+        return [item for item in (_without_blanks(value) for value in node) if item not in ("", None, {}, [])]
+    if isinstance(node, str):
+        return node.strip()
+    return node
+
+
 def form_versioned(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The same for a form: a missing, garbled or impossible version can only be stale (-1 never matches)."""
     version = database_int(str(payload.pop("version", "")))

@@ -21,8 +21,8 @@ from accord.files import FileStore, store_upload
 from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import ID, Window, page_of
+from accord.validation import Strict
 from accounts import invitations
-from accounts.schemas import Strict
 from accounts.service import get_user, record_admin_action, require_admin, verify_enterprise
 from accounts.tables import AgencyProof, AgentStatus, Role, User
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from accord.i18n import gettext as _
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -23,8 +25,6 @@ def _common_passwords() -> frozenset[str]:
 
 def password_problem(password: str, email: str = "") -> str | None:
     """Why this password may not be used, or None."""
-    from accord.i18n import gettext as _
-
     if len(password) < MIN_LENGTH:
         return _("Use at least %(n)d characters.") % {"n": MIN_LENGTH}
     if len(password) > MAX_LENGTH:

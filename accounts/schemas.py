@@ -9,11 +9,11 @@ from zoneinfo import available_timezones
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from accord.i18n import gettext as _
-from accord.validation import StorableInput
+from accord.validation import Strict
 from accounts.passwords import MAX_LENGTH, password_problem
 from accounts.uscc import normalize_uscc, uscc_problem
 
@@ -86,10 +86,6 @@ def _time_zone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
-
-
-class Strict(StorableInput):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 EnterpriseName = Annotated[

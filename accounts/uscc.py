@@ -7,6 +7,8 @@ since, `LATER_ORGANISATION_TYPES`) are issued.
 
 from __future__ import annotations
 
+from accord.i18n import gettext as _
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _VALUE = {char: index for index, char in enumerate(ALPHABET)}
 _WEIGHTS = [pow(3, position, 31) for position in range(17)]
@@ -97,8 +99,6 @@ def uscc_check_character(first17: str) -> str:
 
 def uscc_problem(code: str) -> str | None:
     """Why `code` (already normalised) is not a valid USCC, or None when it is."""
-    from accord.i18n import gettext as _
-
     if len(code) != 18:
         return _("A Unified Social Credit Code has exactly 18 characters.")
     if bad := sorted({char for char in code if char not in _VALUE}):

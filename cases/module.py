@@ -1,4 +1,5 @@
-"""Cases' part of the process: the case pages and API, the demo cases, and `accord verify-case`."""
+"""Cases' part of the process: the case pages and API, the live conversation socket, the demo cases, and
+`accord verify-case`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 
 from accord.cli import fail, run_with_database
 from accord.errors import NotFound
-from accord.modules import DomainModule
+from accord.modules import DomainModule, Subscription
 from accord.settings import Settings, SettingsError
-from cases import routes
+from cases import conversation, routes
 from cases.seed import seed_demo_cases
 from cases.service import verify_reference
 from cases.workflow import terms_from
@@ -45,9 +46,14 @@ def _services(settings: Settings) -> dict[str, Any]:
         raise SettingsError(f"ACCORD_DEADLINE_*: {error}") from None
 
 
+def subscribers(settings: Settings) -> list[Subscription]:
+    return [Subscription(conversation.poke_case, "after_commit")]  # sockets on the case read what is new
+
+
 MODULE = DomainModule(
     name="cases",
-    routes=[*routes.page_routes, routes.api_router],
+    routes=[*routes.page_routes, routes.api_router, conversation.case_socket],
+    subscribers=subscribers,
     cli=add_commands,
     seed=seed_demo_cases,
     services=_services,

@@ -39,6 +39,7 @@ from typing import Any
 
 from piccolo.columns import Column
 
+from accord.canonical import canonical_json
 from accord.db import is_sqlite
 from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 
@@ -46,10 +47,6 @@ GENESIS_HASH = "0" * 64
 SALT_BYTES = 16
 UNRECORDED_CASE_COLUMNS = frozenset({"id", "last_seq", "last_hash", "next_due_at"})
 JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: recorded and compared as that JSON
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _timestamp(at: datetime) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from babel.lists import format_list
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect
@@ -18,20 +18,29 @@ from markupsafe import Markup, escape
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
-from accord.files import FileStore, FileTooLarge, UnsupportedFile, file_response, single_file, sniff
-from accord.i18n import gettext as _
+from accord.files import (
+    FileStore,
+    FileTooLarge,
+    UnsupportedFile,
+    file_response,
+    provide_file_store,
+    single_file,
+    sniff,
+)
 from accord.i18n import babel_locale, label, ngettext
+from accord.i18n import gettext as _
 from accord.pagination import Page, after_seq, window
 from accord.screening import database_int
 from accord.settings import Settings
 from accord.validation import parse
-from accord.web import form_versioned, nest_form, page, versioned
+from accord.web import form_versioned, nest_form, page, payload_from_form, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service, story
 from cases.access import speaker_role
 from cases.changes import changes_since
-from cases.forms import ACTION_FORMS, channel_name, payload_from_form, typed_values
+from cases.context import provide_context
+from cases.forms import ACTION_FORMS, channel_name, typed_values
 from cases.schemas import (
     AuthorOut,
     CaseFilingIn,
@@ -47,8 +56,8 @@ from cases.schemas import (
     RatingOut,
     RecordEventOut,
     RecordOut,
-    SealedEventOut,
     RemedyOut,
+    SealedEventOut,
     StatementOut,
     TraceOut,
     money_out,
@@ -58,19 +67,6 @@ from cases.words import CaseWords, InformationRequest, Statement, statements
 from cases.workflow import Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
-
-
-def provide_context(state: State) -> Context:
-    return Context(
-        clock=state.clock,
-        calendar=state.calendar,
-        terms=state.case_terms,
-        zone=state.settings.timezone,
-    )
-
-
-def provide_file_store(state: State) -> FileStore:
-    return state.file_store  # type: ignore[no-any-return]
 
 
 def due_soon_cutoff(context: Context, due_soon: bool) -> datetime | None:

@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 from pydantic_core import PydanticCustomError
 
 from accord.i18n import gettext as _
-from accounts.schemas import EnterpriseBrief, EnterpriseIn, Strict
+from accord.validation import LongText, Strict
+from accounts.schemas import EnterpriseBrief, EnterpriseIn
 from cases.tables import MONEY_REMEDIES, Category, DeclineReason, RemedyType
 
 CURRENCIES = frozenset(list_currencies())
@@ -26,16 +27,7 @@ def _currency(value: str) -> str:
     return code
 
 
-def _text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise PydanticCustomError("text", _("This field is required."))
-    return value
-
-
 Currency = Annotated[str, Field(max_length=3), AfterValidator(_currency)]
-ShortText = Annotated[str, Field(max_length=500), AfterValidator(_text)]
-LongText = Annotated[str, Field(max_length=5000), AfterValidator(_text)]
 
 
 class MoneyIn(Strict):

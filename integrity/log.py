@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.canonical import canonical_json
 from accord.db import is_sqlite
 from accord.errors import InvalidInput
 from accord.i18n import gettext as _
 from accounts.tables import Enterprise
-from cases.record import canonical_json
 from integrity import signing
 from integrity.merkle import consistency_proof, inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
-from integrity.tables import Listing, LogEntry
+from integrity.tables import LogEntry
 
 PROGRAM = "Accord enterprise IP integrity registry"
 PUBLIC_EVENTS = {"publish": "published", "grant_repair": "repaired", "expire": "expired"}
@@ -210,7 +210,3 @@ def verify_export(lines: Iterable[str], expected_root: str) -> ExportCheck:
         )
     return ExportCheck(True, len(hashes), root)
 
-
-async def public_listing_ids() -> set[int]:
-    rows = await Listing.select(Listing.id).where(Listing.state == "published", Listing.tier != "minor")
-    return {row["id"] for row in rows}

@@ -14,9 +14,10 @@ from accord.clock import Clock
 from accord.db import write_transaction
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.i18n import gettext as _
-from accounts.schemas import Strict, Uscc
+from accord.validation import LongText, Strict
+from accounts.schemas import EnterpriseIn, EnterpriseName, Uscc
+from accounts.service import find_or_create_enterprise
 from accounts.tables import Enterprise
-from cases.schemas import LongText
 from integrity.service import ListingIn, create_listing
 from integrity.tables import Report, RightsHolder, Tier, Violation
 
@@ -31,7 +32,7 @@ class RightsHolderIn(Strict):
 class ReportIn(Strict):
     enterprise_id: int | None = None
     uscc: Uscc | None = None
-    enterprise_name: Annotated[str | None, Field(max_length=200)] = None
+    enterprise_name: EnterpriseName | None = None
     violation: Violation
     marks: Marks
     description: LongText
@@ -74,17 +75,7 @@ async def _enterprise_id(data: ReportIn, clock: Clock) -> int:
         return int(found["id"])
     if not data.enterprise_name:
         raise InvalidInput.one("enterprise_name", _("This USCC is not registered yet: give the enterprise's name."))
-    created = await Enterprise.insert(
-        Enterprise(
-            name=data.enterprise_name,
-            uscc=data.uscc,
-            country="CN",
-            shop_urls=[],
-            verified=False,
-            created_at=clock.now(),
-        )
-    ).returning(Enterprise.id)
-    return int(created[0]["id"])
+    return await find_or_create_enterprise(EnterpriseIn(name=data.enterprise_name, uscc=data.uscc), clock)
 
 
 async def file_report(viewer: Viewer, data: ReportIn, clock: Clock) -> dict[str, Any]:

@@ -18,14 +18,12 @@ from pydantic import BaseModel, Field
 from accord.auth import Viewer, optional_viewer, require_role, signed_in_viewer
 from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
-from accord.files import FileStore, file_response, single_file
+from accord.files import FileStore, file_response, provide_file_store, single_file
 from accord.i18n import gettext as _
 from accord.i18n import viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
-from accord.web import JSON_ERRORS, form_versioned, nest_form, page, versioned
-from cases.forms import payload_from_form
-from cases.routes import provide_file_store
+from accord.web import JSON_ERRORS, form_versioned, nest_form, page, payload_from_form, versioned
 from integrity import log, reports, service, signing
 from integrity.tables import Tier, Violation
 from integrity.workflow import Offered, RegistryContext, apply, is_public, offered_actions, relations

@@ -11,21 +11,21 @@ from pydantic_core import PydanticCustomError
 
 from accord import events
 from accord.auth import Viewer
+from accord.canonical import canonical_json
 from accord.clock import Clock, FrozenClock
 from accord.db import contains_text
 from accord.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from accord.files import store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, Window, page_of
-from accounts.schemas import Strict, Uscc
+from accord.validation import LongText, Strict
+from accounts.schemas import Uscc
 from accounts.service import search_enterprises
 from accounts.tables import Enterprise, User
-from cases.record import canonical_json
-from cases.schemas import LongText
 from cases.service import visible_case
 from cases.tables import Case, CaseState, Category
 from integrity.tables import Listing, ListingEvent, ListingEvidence, ListingState, Tier, Violation
-from integrity.workflow import can_see
+from integrity.workflow import RegistryContext, apply, can_see
 
 log = logging.getLogger("accord.integrity")
 LISTABLE_CASE_STATES = (CaseState.breached.value, CaseState.unresolved.value)
@@ -303,8 +303,6 @@ async def all_listings(state: str | None) -> list[dict[str, Any]]:
 
 async def expire_due(clock: Clock, calendar: Any) -> list[int]:
     """Listings whose maximum period has passed expire (the system applies `expire`)."""
-    from integrity.workflow import RegistryContext, apply
-
     due = await Listing.select(Listing.id).where(
         Listing.state == ListingState.published.value, Listing.maximum_until <= clock.now()
     )

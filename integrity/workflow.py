@@ -16,14 +16,13 @@ from pydantic import Field
 
 from accord import events, statemachine
 from accord.auth import Viewer
+from accord.canonical import canonical_json
 from accord.clock import Calendar, Clock
 from accord.i18n import N_, format_moment, register_labels, viewer_zone
 from accord.i18n import gettext as _
 from accord.statemachine import Offered
-from accounts.schemas import Strict
+from accord.validation import LongText, Strict
 from accounts.tables import Enterprise
-from cases.record import canonical_json
-from cases.schemas import LongText
 from integrity import log
 from integrity.tables import Listing, ListingEvent, ListingState, Tier
 

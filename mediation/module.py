@@ -14,6 +14,7 @@ from accord.cli import run_with_database
 from accord.clock import Calendar
 from accord.modules import DomainModule, Job, Runtime
 from accord.settings import Settings
+from cases.context import case_context
 from mediation import routes, sweeper
 from mediation.calendar import (
     ChinaWorkingCalendar,
@@ -22,7 +23,6 @@ from mediation.calendar import (
     reload_calendar,
     years_by_rule,
 )
-from mediation.runtime import case_context
 from mediation.service import assign_waiting_cases
 
 

@@ -18,7 +18,7 @@ from accord.i18n import gettext as _
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.web import nest_form, page
-from cases.routes import provide_context
+from cases.context import provide_context
 from cases.schemas import MoneyOut, money_out
 from cases.tables import Category
 from cases.workflow import Context

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from accounts.schemas import Strict
+from accord.validation import Strict
 from mediation.calendar import NOTE_MAX_LENGTH
 
 

@@ -1,5 +1,5 @@
-"""Notifications' part of the process: the inbox, mail and live sockets, the notices every domain event
-becomes, and the timed work — reminders before deadlines, daily digests, delivering the mail outbox."""
+"""Notifications' part of the process: the inbox, mail and the live unread count, the notices every domain
+event becomes, and the timed work — reminders before deadlines, daily digests, delivering the mail outbox."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from accord.modules import DomainModule, Job, Runtime, Subscription
 from accord.settings import Settings
-from notifications import conversation, digest, live, mailer, reminders, routes, service, sign_out
+from notifications import digest, live, mailer, reminders, routes, service, sign_out
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -16,7 +16,6 @@ def subscribers(settings: Settings) -> list[Subscription]:
         *service.subscribers(settings),
         Subscription(live.poke_recipients, "after_commit"),
         Subscription(sign_out.poke_signed_out, "after_commit"),
-        Subscription(conversation.poke_case, "after_commit"),
     ]
 
 
@@ -52,7 +51,6 @@ MODULE = DomainModule(
     routes=[
         routes.api_router,
         live.notifications_socket,
-        conversation.case_socket,
         *routes.page_routes,
     ],
     subscribers=subscribers,

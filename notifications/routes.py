@@ -19,8 +19,8 @@ from accord.i18n import label
 from accord.pagination import Page, window
 from accord.screening import database_int
 from accord.settings import Settings
+from accord.validation import Strict
 from accord.web import page
-from accounts.schemas import Strict
 from notifications import digest, mailer, service
 
 DEPENDENCIES = {"viewer": Provide(signed_in_viewer)}

@@ -3,6 +3,7 @@ nothing is wired by importing a domain."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from accord.clock import FrozenClock, WeekdayCalendar
-from accord.modules import background_round, installed, jobs_of
+from accord.modules import DOMAINS, background_round, installed, jobs_of
 from accord.settings import get_settings
 from accounts.tables import User
 from cases.tables import Case
@@ -124,3 +125,43 @@ def test_the_cli_and_the_app_read_the_same_modules() -> None:
         "digests",
         "mail",
     ]
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a file imports (`from a import b` counts as a and a.b: b may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_domain_imports_another_domains_routes_or_forms() -> None:
+    """What domains share lives in the shell (accord/); their web layers stay their own."""
+    web_layers = ("routes", "agency_routes", "forms", "module")
+    crossing = []
+    for domain in DOMAINS:
+        for path in sorted((ROOT / domain).rglob("*.py")):
+            for name in _imports(path):
+                owner, _, rest = name.partition(".")
+                if owner in DOMAINS and owner != domain and rest.split(".")[0] in web_layers:
+                    crossing.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert crossing == []
+
+
+def test_dependencies_point_one_way() -> None:
+    """accord ← accounts ← cases ← mediation, notifications, integrity (DESIGN §8): the shell imports no
+    domain at module level, and cases never imports mediation or notifications."""
+    below = {"accord": set(DOMAINS), "accounts": set(DOMAINS) - {"accounts"}, "cases": {"mediation", "notifications"}}
+    wrong = []
+    for package, forbidden in below.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "piccolo_migrations" in path.parts:
+                continue
+            for name in _imports(path):
+                if name.split(".")[0] in forbidden:
+                    wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []

@@ -28,6 +28,7 @@ from accord.i18n import gettext as _
 from accord.i18n import label
 from accord.pagination import after_seq
 from accord.screening import names_nothing, unstorable_field
+from accounts.credentials import viewer_from_token
 from cases import service
 from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
@@ -181,8 +182,6 @@ async def _error(socket: WebSocket[Any, Any, Any], code: str, detail: str, clien
 async def _authenticate(socket: WebSocket[Any, Any, Any]) -> Viewer | None:
     """The viewer of the session cookie or `Authorization: Bearer` header, or of a bearer token in the
     first frame (API clients that cannot set headers); None for credentials that do not hold."""
-    from accounts.credentials import viewer_from_token
-
     viewer: Viewer | None = socket.scope.get("user")
     if viewer is not None or bearer_token(socket) or socket.cookies.get(SESSION_COOKIE):
         return viewer
