@@ -23,7 +23,7 @@ from accord.screening import database_int
 from accord.settings import Settings
 from accord.web import page
 from cases.tables import Category
-from insights import alerts, service
+from insights import alerts, scorecard, service
 from insights.service import Filters
 
 MAX_SPAN_DAYS = 3660  # ten years
@@ -367,7 +367,66 @@ async def decide_alert_form(
     return Redirect("/insights")
 
 
-api_router = Router(
-    path="/api/v1", route_handlers=[api_stats, api_insights, api_alerts, api_decide_alert], tags=["insights"]
+# --- merchant scorecard ----------------------------------------------------------------------------
+
+
+class MeasureOut(BaseModel):
+    name: str
+    value: float | None
+    platform_median: float | None = Field(description="median over enterprises with at least 5 complaints")
+    target: float
+    at_risk: float
+    higher_is_better: bool
+    standing: str | None = Field(description="ok | watch | at_risk; null without data")
+
+
+class ScorecardOut(BaseModel):
+    enterprise_id: int
+    name: str
+    name_zh: str | None
+    from_date: date
+    to_date: date
+    filed: int
+    peers: int = Field(description="enterprises the platform median is taken over")
+    measures: list[MeasureOut]
+
+
+_signed_in = {"viewer": Provide(require_role("admin", "mediator", "merchant", "consumer"))}
+
+
+@get(
+    "/enterprises/{enterprise_id:int}/scorecard",
+    dependencies=_signed_in,
+    summary="An enterprise's scorecard beside the platform median (its agents, registrars, mediators)",
 )
-page_routes = [stats_page, insights_page, insights_csv, decide_alert_form]
+async def api_scorecard(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    enterprise_id: FromPath[int],
+    start: Start = None,
+    end: End = None,
+) -> ScorecardOut:
+    filters = filters_from(clock, settings, start, end)
+    return ScorecardOut.model_validate(await scorecard.scorecard(enterprise_id, viewer, filters))
+
+
+@get("/enterprises/{enterprise_id:int}/scorecard", dependencies=_signed_in)
+async def scorecard_page(
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    enterprise_id: FromPath[int],
+    start: Start = None,
+    end: End = None,
+) -> Any:
+    filters = filters_from(clock, settings, start, end)
+    return page("insights/scorecard.html", card=await scorecard.scorecard(enterprise_id, viewer, filters))
+
+
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[api_stats, api_insights, api_alerts, api_decide_alert, api_scorecard],
+    tags=["insights"],
+)
+page_routes = [stats_page, insights_page, insights_csv, decide_alert_form, scorecard_page]

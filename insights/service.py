@@ -105,7 +105,13 @@ def _rates(metrics: dict[str, int]) -> dict[str, Any]:
         "breached": breached,
         "fulfilment_rate": rate(fulfilled, fulfilled + breached),
         "breach_rate": rate(breached, fulfilled + breached),
+        "first_response_median": percentile(_histogram(metrics, "first_response:"), 0.5),
     }
+
+
+async def rates_of(filters: Filters) -> dict[str, Any]:
+    """The rates alone (a scorecard's), for the filters."""
+    return _rates({row["metric"]: int(row["n"] or 0) for row in await _sums(filters)})
 
 
 def _current_states(all_time: dict[str, int]) -> dict[str, int]:

@@ -63,3 +63,28 @@ async def test_the_dashboard_is_for_registrars_and_mediators(history: History, s
     assert (await consumer.get(f"/api/v1/insights?{query}")).status_code == 403
     bad = await api.get("/api/v1/insights?category=nonsense")
     assert bad.status_code == 422
+
+
+async def test_the_scorecard_is_for_the_enterprise_and_the_desk(
+    history: History, new_client: ClientFactory, api_client: SignedIn, signed_in: SignedIn
+) -> None:
+    from accord.clock import SystemClock
+    from accounts.credentials import issue_token
+
+    token = await issue_token(history.merchant.id, "tests", SystemClock())
+    own = new_client(authorization=f"Bearer {token}")
+    path = f"/api/v1/enterprises/{history.enterprise_id}/scorecard?{SPRING}"
+    card = await own.get(path)
+    assert card.status_code == 200, card.text
+    measures = {m["name"]: m for m in card.json()["measures"]}
+    assert card.json()["filed"] == 6
+    assert (measures["response_rate"]["value"], measures["response_rate"]["standing"]) == (0.6667, "at_risk")
+    assert (measures["fulfilment_rate"]["value"], measures["breach_rate"]["value"]) == (0.5, 0.5)
+    assert measures["first_response_median"]["value"] == 2 and measures["first_response_median"]["standing"] == "ok"
+    assert measures["response_rate"]["platform_median"] is not None
+    for role in ("merchant", "consumer"):
+        outsider, _ = await api_client(role)
+        assert (await outsider.get(path)).status_code == 404
+    registrar, _ = await signed_in("admin")
+    page = await registrar.get(f"/enterprises/{history.enterprise_id}/scorecard?{SPRING}&lang=zh-Hans")
+    assert page.status_code == 200 and "记分卡" in page.text

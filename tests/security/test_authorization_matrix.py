@@ -222,6 +222,7 @@ def listing_probes(status: Status, anonymous: Status = 404, **options: Any) -> t
     )
 
 
+DESK_OF_MEDIATORS = {MEDIATOR: 200, EARLIER_MEDIATOR: 200, OTHER_MEDIATOR: 200}
 APPLICANTS_PROOF = {"user_id": "applicant", "proof_id": "applicant's proof"}
 NOTICED = {"listing_id": "listing noticed"}
 REPORT = {"report_id": "report"}
@@ -448,6 +449,13 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/insights/export.csv"): (Probe(mediators_and_registrars(200, LOGIN)),),
     ("GET", "/api/v1/insights"): (Probe(mediators_and_registrars(200, 401)),),
     ("GET", "/api/v1/insights/alerts"): (Probe(mediators_and_registrars(200, 401)),),
+    # a merchant's scorecard: its approved agents, registrars and mediators; nobody else learns anything
+    ("GET", "/api/v1/enterprises/{enterprise_id}/scorecard"): (
+        Probe(enterprise_and_registrars(200, 401, **DESK_OF_MEDIATORS), {"enterprise_id": "case enterprise"}),
+    ),
+    ("GET", "/enterprises/{enterprise_id}/scorecard"): (
+        Probe(enterprise_and_registrars(200, LOGIN, **DESK_OF_MEDIATORS), {"enterprise_id": "case enterprise"}),
+    ),
     ("POST", "/api/v1/insights/alerts/{alert_id}/{decision}"): (
         Probe(registrars(404, 401), {"alert_id": "=999999999", "decision": "=acknowledge"}, body="json"),
     ),
