@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import asyncpg
 import uvicorn
 
+from accord import live
 from accord.clock import FrozenClock, SystemClock
 from accord.db import engine, migrate
 from accord.demo import seed_demo
@@ -113,14 +114,17 @@ def _moment(text: str, settings: Settings) -> datetime:
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> None:
     """One round of the server's background work (accord.modules.run_jobs), for cron when the servers'
-    loop is off (ACCORD_SWEEP_SECONDS=0): the same jobs, with the same event subscribers."""
+    loop is off (ACCORD_SWEEP_SECONDS=0): the same jobs, with the same event subscribers and channels."""
     clock = FrozenClock(_moment(args.at, settings)) if args.at else SystemClock()
     modules = installed()
     wire(modules, settings)
 
     async def sweep() -> list[tuple[Job, Any]]:
-        runtime = Runtime(settings, clock, await load_calendar(modules, settings))
-        return await run_jobs(jobs_of(modules), runtime)
+        # The servers' channels, so sockets open on a server hear what this round changed (across
+        # processes on PostgreSQL or Redis); leaving the block waits until every poke has gone out.
+        async with live.channels_plugin(settings):
+            runtime = Runtime(settings, clock, await load_calendar(modules, settings))
+            return await run_jobs(jobs_of(modules), runtime)
 
     for job, result in run_with_database(settings, sweep):
         for line in job.report(result):
