@@ -57,6 +57,8 @@ class Settings:
     trusted_proxies: TrustedProxies = TrustedProxies()  # peers whose X-Forwarded-For names the client
     # The 32-byte Ed25519 private key (seed) that signs the registry log's tree heads.
     log_signing_key: bytes = field(default=b"", repr=False)
+    # The bearer token /metrics asks for; "" keeps /metrics answering 404.
+    metrics_token: str = field(default="", repr=False)
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -209,6 +211,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("ACCORD_MAIL_FROM") or "Accord <no-reply@accord.invalid>",
         trusted_proxies=_trusted_proxies(env),
         log_signing_key=_log_signing_key(env, data_dir),
+        metrics_token=env.get("ACCORD_METRICS_TOKEN", "").strip(),
         deadline_overrides={
             name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
             for name in sorted(env)

@@ -10,7 +10,7 @@ from accord.cli import run_with_database
 from accord.clock import Clock
 from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
 from accord.settings import Settings, get_settings
-from insights import alerts, rollups, routes
+from insights import alerts, metrics, rollups, routes
 
 
 async def raise_alerts(runtime: Runtime) -> int:
@@ -49,7 +49,8 @@ def add_commands(commands: Any) -> None:
 
 MODULE = DomainModule(
     name="insights",
-    routes=[routes.api_router, *routes.page_routes],
+    routes=[routes.api_router, *routes.page_routes, metrics.metrics],
+    middleware=lambda settings: [metrics.MetricsMiddleware],
     subscribers=subscribers,
     jobs=[Job("risk alerts", raise_alerts, _opened)],
     cli=add_commands,
