@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accord import events
+from accord import events, extensions
 from accord.clock import Calendar, Clock, WeekdayCalendar
 from accord.settings import Settings
 
@@ -24,7 +24,7 @@ log = logging.getLogger("accord.jobs")
 
 # In dependency order (DESIGN §8): jobs run in this order too, so mail queued by this round's deadlines,
 # reminders and assignments goes out in the same round.
-DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "notifications")
+DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "trace", "notifications")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ class DomainModule:
     services: Callable[[Settings], Mapping[str, Any]] = _no_services
     middleware: Callable[[Settings], Sequence[Any]] = _nothing
     calendar: Callable[[Settings], Awaitable[Calendar]] | None = None  # the working-day calendar, if it keeps one
+    # Facts a later domain shows on the case page and in the case JSON, by name (accord.extensions).
+    case_facts: Mapping[str, extensions.CaseFact] = field(default_factory=dict)
 
 
 def installed() -> list[DomainModule]:
@@ -87,8 +89,10 @@ def installed() -> list[DomainModule]:
 
 
 def wire(modules: Sequence[DomainModule], settings: Settings) -> None:
-    """Subscribe every module's handlers, built with these settings (replacing any wired before)."""
+    """Subscribe every module's handlers, built with these settings, and install its case facts (replacing
+    any wired before)."""
     events.wire([(s.handler, s.phase) for module in modules for s in module.subscribers(settings)])
+    extensions.wire({name: fact for module in modules for name, fact in module.case_facts.items()})
 
 
 async def load_calendar(modules: Sequence[DomainModule], settings: Settings) -> Calendar:

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from accord.extensions import case_facts
 from accord.files import (
     FileStore,
     FileTooLarge,
@@ -59,6 +60,7 @@ from cases.schemas import (
     RemedyOut,
     SealedEventOut,
     StatementOut,
+    TraceCheckOut,
     TraceOut,
     money_out,
 )
@@ -170,7 +172,11 @@ def evidence_out(row: dict[str, Any]) -> EvidenceOut:
 
 async def case_json(viewer: Viewer, reference: str, context: Context) -> CaseOut:
     view = await service.case_view(viewer, reference, context)
-    return case_out(view, words=await service.case_words(view))
+    out = case_out(view, words=await service.case_words(view))
+    facts = await case_facts(viewer, view.case)
+    if facts.get("trace_check"):
+        out.trace_check = TraceCheckOut(**facts["trace_check"])
+    return out
 
 
 def author_out(statement: Statement) -> AuthorOut:
@@ -493,6 +499,7 @@ async def _case_page(
             "serial": case["trace_serial"],
             "expiry": case["trace_expiry"],
         },
+        facts=await case_facts(viewer, case, contents.record),
         conversation=contents.messages,
         evidence=contents.evidence,
         record=contents.record,

@@ -255,6 +255,19 @@ class TraceOut(BaseModel):
     expiry: date | None
 
 
+class TraceCheckOut(BaseModel):
+    """The trace check of a case's trace code (computed by `trace`, shown through `accord.extensions`).
+
+    Mediators and registrars get `status` (verified | unknown | mismatch | cloned), `reasons` and the
+    `other_cases` involved; the parties only `summary`, in plain words, with `status` null."""
+
+    status: str | None
+    reasons: list[str]
+    other_cases: list[str]
+    summary: str
+    checked_at: datetime | None
+
+
 class StatementOut(BaseModel):
     """Words someone typed into an action form (a reason, a note, a question, proof…), as the caller may read
     them: `words` maps the form's field to the text; `words_channel` says who else reads them ("parties":
@@ -358,6 +371,7 @@ class CaseOut(BaseModel):
     product_name: str
     gtin: str | None
     trace: TraceOut | None
+    trace_check: TraceCheckOut | None = None
     waybill: str | None
     amount_paid: MoneyOut | None
     desired_remedy: str

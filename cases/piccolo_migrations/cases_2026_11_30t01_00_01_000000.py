@@ -126,7 +126,8 @@ class Replay:
 
     def writes(self, event: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(event["data"])
-        if event["type"] in ("message", "evidence", "words"):  # "words": a transition's words kept apart
+        # "words": a transition's words kept apart; "trace_checked", "trace_code_checked": told by trace/, no case column
+        if event["type"] in ("message", "evidence", "words", "trace_checked", "trace_code_checked"):
             return {}
         if event["type"] == "file":
             return {"case": self._filing(event, data)}

@@ -40,6 +40,7 @@ from accounts.credentials import digest, issue_token, start_session
 from accounts.schemas import EnterpriseIn
 from accounts.service import act_as, create_enterprise, get_user
 from accounts.tables import ApiToken
+from cases.gs1 import gs1_check_digit
 from cases.tables import Case
 from integrity import reports
 from integrity import service as registry
@@ -224,6 +225,15 @@ def listing_probes(status: Status, anonymous: Status = 404, **options: Any) -> t
 
 DESK_OF_MEDIATORS = {MEDIATOR: 200, EARLIER_MEDIATOR: 200, OTHER_MEDIATOR: 200}
 APPLICANTS_PROOF = {"user_id": "applicant", "proof_id": "applicant's proof"}
+TRACED_ITEM = {"gtin": "traced gtin", "serial": "=S1"}
+
+
+def item_readers(status: Status, anonymous: Status) -> dict[str, Status]:
+    """The brand's approved agents, mediators and registrars; nobody else learns the item exists."""
+    readers = (MERCHANT, MEDIATOR, EARLIER_MEDIATOR, OTHER_MEDIATOR, REGISTRAR)
+    return signed_in(404, anonymous, **{role: status for role in readers})
+
+
 NOTICED = {"listing_id": "listing noticed"}
 REPORT = {"report_id": "report"}
 MINE = frozenset({CONSUMER, MERCHANT, MEDIATOR})  # whose case lists show the case (their own, their enterprise's, held)
@@ -463,6 +473,16 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("POST", "/insights/alerts/{alert_id}/{decision}"): (
         Probe(registrars(404, 401), {"alert_id": "=999999999", "decision": "=acknowledge"}, body="form"),
     ),
+    # traceability: registrars record company prefixes; agents of verified enterprises submit EPCIS events;
+    # an item's history is for its brand (the case's enterprise here), mediators and registrars
+    ("POST", "/api/v1/admin/enterprises/{enterprise_id}/prefixes"): (
+        Probe(registrars(422, 401), {"enterprise_id": "spare enterprise"}, body="json"),
+    ),
+    ("POST", "/api/v1/trace/epcis"): (Probe(signed_in(403, 401, merchant=422, other_merchant=422), body="json"),),
+    ("GET", "/api/v1/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, 401), TRACED_ITEM),),
+    ("GET", "/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, LOGIN), TRACED_ITEM),),
+    ("GET", "/trace/upload"): (Probe(signed_in(403, LOGIN, merchant=200, other_merchant=200)),),
+    ("POST", "/trace/upload"): (Probe(signed_in(403, 401, merchant=422, other_merchant=422), body="multipart"),),
     ("POST", "/admin/outbox/{mail_id}/retry"): (Probe(registrars(404, 401), {"mail_id": "mail"}, body="form"),),
 }
 # Sockets: the close code for those refused before any data (4401 not signed in, 4403 not allowed), or None.
@@ -706,6 +726,33 @@ async def _build_accounts(world: World, app: Litestar, users: dict[str, dict[str
     world.objects["unsubscribe"] = f"?u={consumer_id}&k={kind}&t={unsubscribe_token(get_settings(), consumer_id, kind)}"
 
 
+async def _build_trace(world: World) -> None:
+    """The case's enterprise is a brand: a registrar recorded its company prefix, its agent commissioned an item."""
+    prefix = "69" + world.objects["run"][:7].translate(str.maketrans("abcdef", "123456"))
+    body = "0" + prefix + "001"
+    gtin = body + gs1_check_digit(body)
+    enterprise_id = world.objects["case enterprise"]
+    prefixes = f"/api/v1/admin/enterprises/{enterprise_id}/prefixes"
+    await _post(world.people[REGISTRAR].api, prefixes, json={"prefix": prefix})
+    document = {
+        "type": "EPCISDocument",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "action": "ADD",
+                    "bizStep": "commissioning",
+                    "epcList": [f"https://id.gs1.org/01/{gtin}/21/S1"],
+                    "eventTime": "2026-10-01T08:00:00+08:00",
+                }
+            ]
+        },
+    }
+    result = await _post(world.people[MERCHANT].api, "/api/v1/trace/epcis", json=document)
+    assert result["stored"] == 1, result
+    world.objects["traced gtin"] = gtin
+
+
 @pytest.fixture(scope="module")
 async def world(app: Litestar) -> AsyncIterator[World]:
     clock = FrozenClock(BASE_TIME)
@@ -736,6 +783,7 @@ async def world(app: Litestar) -> AsyncIterator[World]:
     await _build_case(world, world.people, users)
     await _build_registry(world, app, users[REGISTRAR], clock)
     await _build_accounts(world, app, users, clock)
+    await _build_trace(world)
     yield world
     for person in world.people.values():
         for client in {id(c): c for c in (person.api, person.browser, person.spare_api, person.spare_browser)}.values():

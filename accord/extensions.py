@@ -1,0 +1,31 @@
+"""Shell-level hooks: what a later domain adds to an earlier domain's case page and JSON without the earlier
+one importing it (DESIGN §8: dependencies point one way).
+
+A domain names its providers in its module (`DomainModule.case_facts`), which `accord.modules.wire()` installs
+here; `cases` asks for every fact about a case as the viewer may see it, and shows what comes back (None:
+nothing to show this viewer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+# (viewer, case row, the record as the viewer sees it or None when not loaded) → fact or None. A page that has
+# the record at hand passes it, so a fact told in the record costs no query of its own.
+CaseFact = Callable[[Any, Mapping[str, Any], list[dict[str, Any]] | None], Awaitable[Any]]
+
+_case_facts: dict[str, CaseFact] = {}
+
+
+def wire(facts: Mapping[str, CaseFact]) -> None:
+    """Install the modules' case facts (replacing any installed before)."""
+    _case_facts.clear()
+    _case_facts.update(facts)
+
+
+async def case_facts(
+    viewer: Any, case: Mapping[str, Any], record: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Every registered fact about `case` for `viewer`, by name."""
+    return {name: await provider(viewer, case, record) for name, provider in _case_facts.items()}

@@ -1,0 +1,187 @@
+"""The trace check on every case with a trace code (issue 16 §3): verified, unknown, mismatch, cloned; refreshed
+when events arrive; told in the record; and the parties learn nothing of anyone else's case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.cases.conftest import Cast, file_case
+from tests.trace.conftest import add_prefix, document, event, fresh_prefix, gtin_under, link, submit
+
+
+@pytest.fixture
+async def brand(cast: Cast, parties: Any) -> dict[str, Any]:
+    """The other merchant's enterprise is the brand, with a fresh prefix; cases are against the cast's merchant."""
+    prefix = fresh_prefix()
+    response = await add_prefix(cast.admin, parties.stranger_merchant.enterprise_id, prefix)
+    assert response.status_code == 201, response.text
+    return {"client": cast.other_merchant, "gtin": gtin_under(prefix)}
+
+
+def code(gtin: str, serial: str) -> str:
+    return f"(01){gtin}(21){serial}"
+
+
+async def check_seen_by(client: Any, case: dict[str, Any]) -> dict[str, Any] | None:
+    response = await client.get(f"/api/v1/cases/{case['reference']}")
+    assert response.status_code == 200, response.text
+    return response.json()["trace_check"]  # type: ignore[no-any-return]
+
+
+async def test_an_item_the_brand_commissioned_and_shipped_is_verified(cast: Cast, brand: dict[str, Any]) -> None:
+    gtin = brand["gtin"]
+    shipping = event(
+        "shipping",
+        [link(gtin, "OK1")],
+        at="2026-10-10T08:00:00+08:00",
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "SF1402883301276"}],
+    )
+    await submit(brand["client"], document(event("commissioning", [link(gtin, "OK1")]), shipping))
+    case = await file_case(cast, trace_code=code(gtin, "OK1"), waybill="SF1402883301276")
+    check = await check_seen_by(cast.mediator, case)
+    assert check is not None and check["status"] == "verified", check
+    assert check["other_cases"] == [] and any("Commissioned by" in reason for reason in check["reasons"])
+    assert (await check_seen_by(cast.admin, case))["status"] == "verified"  # type: ignore[index]
+    seen = await check_seen_by(cast.consumer, case)
+    assert seen == {
+        "status": None,
+        "reasons": [],
+        "other_cases": [],
+        "summary": "The trace code was checked: this code is registered by the brand.",
+        "checked_at": None,
+    }
+    page = await cast.consumer.get(f"/cases/{case['reference']}")
+    assert "this code is registered by the brand" in page.text and "Verified" not in page.text
+
+
+async def test_a_code_the_brand_never_registered_is_unknown(cast: Cast, brand: dict[str, Any]) -> None:
+    case = await file_case(cast, trace_code=code(brand["gtin"], "NOPE1"))
+    assert (await check_seen_by(cast.mediator, case))["status"] == "unknown"  # type: ignore[index]
+    seen = await check_seen_by(cast.consumer, case)
+    assert seen["summary"] == "The trace code was checked: this code could not be confirmed."  # type: ignore[index]
+
+
+async def test_a_case_without_a_trace_code_has_no_check(cast: Cast) -> None:
+    case = await file_case(cast)
+    assert await check_seen_by(cast.mediator, case) is None
+
+
+@pytest.mark.parametrize(
+    ("events", "filing", "reason"),
+    [
+        (
+            [("decommissioning", "2026-09-01T08:00:00Z", {"disposition": "destroyed"})],
+            {"purchase_date": "2026-10-20"},
+            "taken out of circulation",
+        ),
+        (
+            [
+                (
+                    "shipping",
+                    "2026-10-02T08:00:00Z",
+                    {"bizTransactionList": [{"type": "desadv", "bizTransaction": "SF1"}]},
+                )
+            ],
+            {"waybill": "JDV018827734412"},
+            "waybill",
+        ),
+        (
+            [
+                (
+                    "retail_selling",
+                    "2026-10-02T08:00:00Z",
+                    {"bizTransactionList": [{"type": "inv", "bizTransaction": "TM-1"}]},
+                )
+            ],
+            {"order_number": "JD-88231"},
+            "order number",
+        ),
+    ],
+)
+async def test_a_history_that_does_not_fit_the_purchase_is_a_mismatch(
+    cast: Cast, brand: dict[str, Any], events: list[Any], filing: dict[str, Any], reason: str
+) -> None:
+    gtin, serial = brand["gtin"], f"MM{len(reason)}"
+    later = [event(step, [link(gtin, serial)], at=at, **extra) for step, at, extra in events]
+    await submit(
+        brand["client"], document(event("commissioning", [link(gtin, serial)], at="2026-08-01T08:00:00Z"), *later)
+    )
+    case = await file_case(cast, trace_code=code(gtin, serial), **filing)
+    check = await check_seen_by(cast.mediator, case)
+    assert check["status"] == "mismatch", check  # type: ignore[index]
+    assert any(reason in text for text in check["reasons"]), check  # type: ignore[index]
+    # The parties hear only that the brand registered the code.
+    assert "registered by the brand" in (await check_seen_by(cast.consumer, case))["summary"]  # type: ignore[index]
+
+
+async def test_events_arriving_later_refresh_the_check_and_the_record_tells_it(
+    cast: Cast, brand: dict[str, Any]
+) -> None:
+    gtin = brand["gtin"]
+    case = await file_case(cast, trace_code=code(gtin, "LATE1"))
+    assert (await check_seen_by(cast.mediator, case))["status"] == "unknown"  # type: ignore[index]
+    await submit(brand["client"], document(event("commissioning", [link(gtin, "LATE1")])))
+    assert (await check_seen_by(cast.mediator, case))["status"] == "verified"  # type: ignore[index]
+    assert "registered by the brand" in (await check_seen_by(cast.consumer, case))["summary"]  # type: ignore[index]
+    record = (await cast.admin.get(f"/api/v1/cases/{case['reference']}/record")).json()
+    told = [e["data"]["status"] for e in record["events"] if e.get("type") == "trace_checked"]
+    assert told == ["unknown", "verified"] and record["verified"]
+    parties = (await cast.consumer.get(f"/api/v1/cases/{case['reference']}/record")).json()
+    plain = [e["data"] for e in parties["events"] if e.get("type") == "trace_code_checked"]
+    assert plain == [{"registered": False}, {"registered": True}]
+    assert not any(e.get("type") == "trace_checked" for e in parties["events"])  # sealed for the parties
+    page = await cast.mediator.get(f"/cases/{case['reference']}")
+    assert "Verified: commissioned by the brand" in page.text and f"/trace/items/{gtin}/LATE1" in page.text
+
+
+async def test_two_consumers_claiming_one_item_are_both_cloned_and_learn_nothing_of_each_other(
+    cast: Cast, brand: dict[str, Any]
+) -> None:
+    gtin = brand["gtin"]
+    await submit(brand["client"], document(event("commissioning", [link(gtin, "CL1")])))
+    first = await file_case(cast, trace_code=code(gtin, "CL1"), order_number="TM-1001")
+    first_seen_before = await check_seen_by(cast.consumer, first)
+    first_record_before = (await cast.consumer.get(f"/api/v1/cases/{first['reference']}/record")).json()
+    response = await cast.other_consumer.post(
+        "/api/v1/cases",
+        json={**_filing(cast), "trace_code": code(gtin, "CL1"), "order_number": "TM-2002"},
+    )
+    assert response.status_code == 201, response.text
+    second = response.json()
+
+    for case, other in ((first, second), (second, first)):
+        check = await check_seen_by(cast.mediator, case)
+        assert check["status"] == "cloned", check  # type: ignore[index]
+        assert check["other_cases"] == [other["reference"]]  # type: ignore[index]
+        assert (await check_seen_by(cast.admin, case))["status"] == "cloned"  # type: ignore[index]
+    # Each consumer: the same plain answer as before the other filed, and not a word of the other case.
+    assert await check_seen_by(cast.consumer, first) == first_seen_before
+    assert await check_seen_by(cast.other_consumer, second) == first_seen_before
+    for client, own, other in ((cast.consumer, first, second), (cast.other_consumer, second, first)):
+        for path in (
+            f"/api/v1/cases/{own['reference']}",
+            f"/cases/{own['reference']}",
+            f"/api/v1/cases/{own['reference']}/record",
+        ):
+            text = (await client.get(path)).text
+            assert (
+                other["reference"] not in text
+                and "cloned" not in text.lower()
+                and "TM-" + ("2002" if own is first else "1001") not in text
+            )
+        assert (await client.get(f"/api/v1/cases/{other['reference']}")).status_code == 404
+        assert (await client.get(f"/api/v1/trace/items/{gtin}/CL1")).status_code == 404
+    parties_events = (await cast.consumer.get(f"/api/v1/cases/{first['reference']}/record")).json()["events"]
+    plain_before = [e for e in first_record_before["events"] if e.get("type") == "trace_code_checked"]
+    assert [e for e in parties_events if e.get("type") == "trace_code_checked"] == plain_before
+    # The brand sees that its item is claimed twice, not by whom.
+    item = (await brand["client"].get(f"/api/v1/trace/items/{gtin}/CL1")).json()
+    assert item["cases"] == 2 and first["reference"] not in str(item)
+
+
+def _filing(cast: Cast) -> dict[str, Any]:
+    from tests.cases.conftest import filing_body
+
+    return filing_body(cast.enterprise_id)

@@ -1,0 +1,137 @@
+"""GS1 identifiers as EPCIS writes them: SGTIN and SSCC EPC URNs, SGLN locations, GS1 Digital Link URIs.
+
+Pure functions. A serialised item is (GTIN-14, serial) whichever way it is written: the EPC URN
+`urn:epc:id:sgtin:CompanyPrefix.IndicatorItemRef.Serial` (GS1 EPC Tag Data Standard §6.3.1) and the
+Digital Link `https://id.gs1.org/01/{gtin}/21/{serial}` name the same item. GTIN check digits come from
+`cases.gs1`, the one place that knows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from accord.i18n import gettext as _
+from cases.gs1 import GS1Error, gs1_check_digit, normalize_gtin
+
+_SGTIN_URN = re.compile(r"^urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.(.{1,20})$")
+_SSCC_URN = re.compile(r"^urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})$")
+_SGLN_URN = re.compile(r"^urn:epc:id:sgln:([0-9]{6,12})\.([0-9]{0,6})\.(.{1,20})$")
+_PGLN_URN = re.compile(r"^urn:epc:id:pgln:([0-9]{6,12})\.([0-9]{0,6})$")
+_CLASS_URN = re.compile(r"^urn:epc:(?:class:lgtin|idpat:sgtin):([0-9]{6,12})\.([0-9]{1,7})\.(.+)$")
+# GS1 AI encodable character set 82, percent-escaped where the URN syntax needs it (TDS §5).
+_CS82_URN = re.compile(r"^(?:[A-Za-z0-9!'()*+,\-.:;=_]|%[0-9A-Fa-f]{2})+$")
+
+
+class EPCError(ValueError):
+    """An identifier EPCIS cannot carry here; the message is translated and shown to the submitter."""
+
+
+@dataclass(frozen=True)
+class Item:
+    gtin: str  # 14 digits
+    serial: str
+
+
+def _gtin_from_urn(company_prefix: str, indicator_and_item: str) -> str:
+    if len(company_prefix) + len(indicator_and_item) != 13:
+        raise EPCError(_("The company prefix and item reference must have 13 digits together."))
+    body = indicator_and_item[0] + company_prefix + indicator_and_item[1:]
+    return body + gs1_check_digit(body)
+
+
+def _digital_link(uri: str) -> dict[str, str]:
+    """The AI → value pairs of a GS1 Digital Link path (any host, any path prefix before the first AI)."""
+    segments = [unquote(segment) for segment in urlsplit(uri).path.strip("/").split("/")]
+    for start, segment in enumerate(segments):
+        if segment in ("01", "00", "414", "417", "8006"):
+            rest = segments[start:]
+            if len(rest) % 2:
+                break
+            return dict(zip(rest[::2], rest[1::2], strict=True))
+    raise EPCError(_("“%(uri)s” is not a GS1 Digital Link.") % {"uri": uri[:80]})
+
+
+def _checked_gtin(value: str) -> str:
+    try:
+        return normalize_gtin(value)
+    except GS1Error as error:
+        raise EPCError(str(error)) from None
+
+
+def sgtin(epc: str) -> Item:
+    """A serialised trade item from an SGTIN URN or a Digital Link with (01) and (21)."""
+    if epc.startswith("urn:"):
+        match = _SGTIN_URN.match(epc)
+        if not match or not _CS82_URN.match(match[3]):
+            raise EPCError(_("“%(epc)s” is not an SGTIN (urn:epc:id:sgtin:…).") % {"epc": epc[:80]})
+        return Item(_gtin_from_urn(match[1], match[2]), unquote(match[3]))
+    if urlsplit(epc).scheme not in ("http", "https"):
+        raise EPCError(_("“%(epc)s” is neither an EPC URN nor a GS1 Digital Link.") % {"epc": epc[:80]})
+    fields = _digital_link(epc)
+    if "01" not in fields or "21" not in fields:
+        raise EPCError(
+            _("The Digital Link “%(epc)s” names no serialised item: it needs /01/ and /21/.") % {"epc": epc[:80]}
+        )
+    serial = fields["21"]
+    if not 1 <= len(serial) <= 20:
+        raise EPCError(_("A serial number has 1 to 20 characters."))
+    return Item(_checked_gtin(fields["01"]), serial)
+
+
+def is_sscc(epc: str) -> bool:
+    """A logistic unit (a case or a pallet): an SSCC URN or a Digital Link with (00)."""
+    if epc.startswith("urn:"):
+        return bool(_SSCC_URN.match(epc))
+    try:
+        return "00" in _digital_link(epc)
+    except EPCError:
+        return False
+
+
+def class_gtin_prefix(epc_class: str) -> str:
+    """The GTIN-14 digits after the indicator that an EPC class names (LGTIN, SGTIN pattern or Digital Link
+    without a serial), for the company-prefix check of quantity lists."""
+    match = _CLASS_URN.match(epc_class)
+    if match:
+        return _gtin_from_urn(match[1], match[2])[1:]
+    if urlsplit(epc_class).scheme in ("http", "https"):
+        fields = _digital_link(epc_class)
+        if "01" in fields:
+            return _checked_gtin(fields["01"])[1:]
+    raise EPCError(_("“%(epc)s” is not a GTIN class (urn:epc:class:lgtin:…).") % {"epc": epc_class[:80]})
+
+
+def location(value: str) -> str:
+    """A read point or business location: an SGLN URN, or a Digital Link with (414) (GLN)."""
+    if value.startswith("urn:"):
+        if _SGLN_URN.match(value):
+            return value
+        raise EPCError(_("“%(id)s” is not an SGLN (urn:epc:id:sgln:…).") % {"id": value[:80]})
+    fields = _digital_link(value)
+    if "414" not in fields:
+        raise EPCError(_("“%(id)s” is not a GS1 location (GLN).") % {"id": value[:80]})
+    gln = fields["414"]
+    if len(gln) != 13 or not gln.isascii() or not gln.isdigit() or gs1_check_digit(gln[:-1]) != gln[-1]:
+        raise EPCError(_("“%(id)s” is not a GS1 location (GLN).") % {"id": value[:80]})
+    return value
+
+
+def party_or_location(value: str) -> str:
+    """A source or destination: an SGLN, a PGLN, or any other URI the CBV allows (kept as given)."""
+    if _PGLN_URN.match(value) or _SGLN_URN.match(value):
+        return value
+    if ":" not in value:
+        raise EPCError(_("A source or destination must be a URI, such as urn:epc:id:sgln:…"))
+    return value
+
+
+def under_prefix(gtin: str, prefixes: frozenset[str] | set[str]) -> bool:
+    """Whether a GTIN-14 (or the digits after its indicator) falls under one of these company prefixes."""
+    digits = gtin[1:] if len(gtin) == 14 else gtin
+    return any(digits.startswith(prefix) for prefix in prefixes)
+
+
+def digital_link(item: Item) -> str:
+    return f"https://id.gs1.org/01/{item.gtin}/21/{item.serial}"

@@ -1,0 +1,510 @@
+"""Traceability: company prefixes, EPCIS ingest, item histories and the trace check of every case.
+
+`cases` never imports this package: the check is computed by a transaction-phase subscriber to the case's
+filing event, refreshed when new events arrive for the item, kept in `trace_check`, told in the case record
+(an `internal` event: mediators and registrars read it) and shown through `accord.extensions`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from accord import events
+from accord.auth import Viewer
+from accord.clock import Clock
+from accord.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from accord.i18n import N_, format_date, label
+from accord.i18n import gettext as _
+from accounts.service import record_admin_action
+from accounts.tables import Enterprise
+from cases import record
+from cases.gs1 import GS1Error, normalize_gtin
+from cases.tables import Case, Channel
+from trace import epcis
+from trace.epc import under_prefix
+from trace.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
+
+CHUNK = 400  # rows per INSERT / IN (...) list: well under SQLite's bound-parameter limit
+RECORD_EVENT = "trace_checked"  # internal: status, reasons, other cases
+PARTIES_EVENT = "trace_code_checked"  # parties: only whether the brand registered the code
+_SUBMITTERS = ("merchant",)
+_READERS = ("mediator", "admin")
+
+
+def item_key(gtin: str, serial: str | None) -> str:
+    return f"{gtin}/{serial or ''}"
+
+
+def _chunks(values: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- company prefixes -------------------------------------------------------------------------------
+
+
+async def add_prefix(viewer: Viewer, enterprise_id: int, prefix: str, clock: Clock) -> dict[str, Any]:
+    """A registrar records a GS1 company prefix for an enterprise; no prefix may hold or be held by another's."""
+    if not viewer.has_role("admin"):
+        raise Forbidden(_("Only registrars may do this."))
+    if not (prefix.isascii() and prefix.isdigit() and 4 <= len(prefix) <= 12):
+        raise InvalidInput.one("prefix", _("A GS1 company prefix has 4 to 12 digits."))
+    async with events.atomic():
+        if not await Enterprise.exists().where(Enterprise.id == enterprise_id):
+            raise NotFound(_("No such enterprise."))
+        for row in await CompanyPrefix.select(CompanyPrefix.prefix, CompanyPrefix.enterprise):
+            if row["prefix"].startswith(prefix) or prefix.startswith(row["prefix"]):
+                if row["prefix"] == prefix and row["enterprise"] == enterprise_id:
+                    return await _prefix_row(prefix)
+                raise Conflict(_("The prefix %(prefix)s overlaps one already recorded.") % {"prefix": row["prefix"]})
+        await CompanyPrefix.insert(
+            CompanyPrefix(enterprise=enterprise_id, prefix=prefix, added_by=viewer.id, added_at=clock.now())
+        )
+        await record_admin_action(
+            viewer, "company_prefix", f"enterprise:{enterprise_id}", {}, {"prefix": prefix}, clock
+        )
+    return await _prefix_row(prefix)
+
+
+async def _prefix_row(prefix: str) -> dict[str, Any]:
+    row = await CompanyPrefix.select().where(CompanyPrefix.prefix == prefix).first()
+    assert row is not None
+    return row
+
+
+async def prefixes_of(enterprise_id: int) -> set[str]:
+    rows = await CompanyPrefix.select(CompanyPrefix.prefix).where(CompanyPrefix.enterprise == enterprise_id)
+    return {row["prefix"] for row in rows}
+
+
+async def brand_of(gtin: str) -> int | None:
+    """The enterprise whose company prefix the GTIN falls under (the brand), if one is recorded."""
+    for row in await CompanyPrefix.select(CompanyPrefix.prefix, CompanyPrefix.enterprise):
+        if under_prefix(gtin, {row["prefix"]}):
+            return int(row["enterprise"])
+    return None
+
+
+# --- ingest -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    message: str
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int  # good events (new ones and ones already stored)
+    stored: int  # of those, the new ones
+    duplicates: int  # of those, already stored (a resubmission is a no-op)
+    rejected: list[Rejection]
+
+
+def require_submitter(viewer: Viewer) -> int:
+    """The enterprise a viewer submits events for: an approved agent of a verified enterprise."""
+    if not viewer.has_role(*_SUBMITTERS) or viewer.enterprise_id is None:
+        raise Forbidden(_("Only agents of a verified enterprise may submit EPCIS events."))
+    if not viewer.enterprise_verified:
+        raise Forbidden(_("Your enterprise has not been verified yet, so it cannot submit EPCIS events."))
+    return viewer.enterprise_id
+
+
+def _ownership_problem(event: epcis.Event, prefixes: set[str]) -> str | None:
+    for gtin in [item.gtin for item in event.items] + event.classes:
+        if not under_prefix(gtin, prefixes):
+            return _("GTIN %(gtin)s is not under a GS1 company prefix recorded for your enterprise.") % {"gtin": gtin}
+    return None
+
+
+async def ingest(viewer: Viewer, body: bytes, clock: Clock) -> IngestResult:
+    """Store the good events of an EPCIS document in one transaction; list the bad ones by index."""
+    enterprise_id = require_submitter(viewer)
+    try:
+        raw_events = epcis.read_document(body)
+    except epcis.DocumentError as error:
+        raise InvalidInput([FieldError("document", str(error))], detail=str(error)) from None
+    prefixes = await prefixes_of(enterprise_id)
+    good: dict[str, epcis.Event] = {}
+    rejected: list[Rejection] = []
+    accepted = 0
+    for index, raw in enumerate(raw_events):
+        try:
+            event = epcis.read_event(raw)
+        except epcis.EventError as error:
+            rejected.append(Rejection(index, str(error)))
+            continue
+        if problem := _ownership_problem(event, prefixes):
+            rejected.append(Rejection(index, problem))
+            continue
+        accepted += 1
+        good.setdefault(f"{enterprise_id}:{event.key}"[:200], event)
+    async with events.atomic():
+        new = await _store(enterprise_id, good, clock.now())
+        items = {item_key(item.gtin, item.serial) for event in new for item in event.items}
+        await refresh_items(items, clock.now())
+    return IngestResult(accepted=accepted, stored=len(new), duplicates=accepted - len(new), rejected=rejected)
+
+
+async def _store(enterprise_id: int, good: dict[str, epcis.Event], now: datetime) -> list[epcis.Event]:
+    keys = list(good)
+    known: set[str] = set()
+    for chunk in _chunks(keys):
+        known.update(row["key"] for row in await TraceEvent.select(TraceEvent.key).where(TraceEvent.key.is_in(chunk)))
+    new = [(key, good[key]) for key in keys if key not in known]
+    stored: list[epcis.Event] = []
+    for chunk in _chunks(new):
+        rows = [
+            TraceEvent(
+                key=key,
+                event_id=event.event_id,
+                enterprise=enterprise_id,
+                type=event.type,
+                action=event.action,
+                biz_step=event.biz_step,
+                disposition=event.disposition,
+                event_time=event.event_time,
+                read_point=event.read_point,
+                biz_location=event.biz_location,
+                parent=event.parent,
+                details=record.canonical_json(event.details),
+                recorded_at=now,
+            )
+            for key, event in chunk
+        ]
+        made = await TraceEvent.insert(*rows).returning(TraceEvent.id, TraceEvent.key)
+        ids = {row["key"]: row["id"] for row in made}
+        links = [
+            ItemEvent(item=item_key(item.gtin, item.serial), event=ids[key])
+            for key, event in chunk
+            for item in dict.fromkeys(event.items)
+        ]
+        for link_chunk in _chunks(links):
+            await ItemEvent.insert(*link_chunk)
+        stored.extend(event for _key, event in chunk)
+    return stored
+
+
+# --- item history -------------------------------------------------------------------------------------
+
+_STATUS_AFTER = {
+    BizStep.commissioning: ItemStatus.in_stock,
+    BizStep.packing: ItemStatus.in_stock,
+    BizStep.shipping: ItemStatus.shipped,
+    BizStep.receiving: ItemStatus.in_stock,
+    BizStep.retail_selling: ItemStatus.sold,
+    BizStep.decommissioning: ItemStatus.decommissioned,
+}
+_DISPOSITION_STATUS = {"recalled": ItemStatus.recalled, "destroyed": ItemStatus.destroyed}
+_OUT_OF_CIRCULATION = frozenset({ItemStatus.decommissioned, ItemStatus.recalled, ItemStatus.destroyed})
+
+
+def status_after(event: Mapping[str, Any]) -> ItemStatus | None:
+    """What an event says of where the item now is (None: it says nothing, e.g. unpacking a case)."""
+    if event["type"] == "AggregationEvent" and event["action"] == "DELETE":
+        return None
+    if event["disposition"] in _DISPOSITION_STATUS:
+        return _DISPOSITION_STATUS[event["disposition"]]
+    return _STATUS_AFTER.get(BizStep(event["biz_step"]))
+
+
+def current_status(history: list[dict[str, Any]]) -> ItemStatus:
+    status = ItemStatus.unknown
+    for event in history:
+        status = status_after(event) or status
+    return status
+
+
+async def events_of_item(key: str) -> list[dict[str, Any]]:
+    """The item's events, oldest first, each with its submitter's name and its details parsed."""
+    ids = ItemEvent.select(ItemEvent.event).where(ItemEvent.item == key)
+    rows = (
+        await TraceEvent.select(*TraceEvent.all_columns(), TraceEvent.enterprise.name.as_alias("enterprise_name"))
+        .where(TraceEvent.id.is_in(ids))
+        .order_by(TraceEvent.event_time)
+        .order_by(TraceEvent.id)
+    )
+    for row in rows:
+        row["details"] = json.loads(row["details"])
+    return rows
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    gtin: str
+    serial: str
+    commissioned_by: dict[str, Any] | None
+    commissioned_at: datetime | None
+    status: ItemStatus
+    events: list[dict[str, Any]]
+    cases: int
+
+
+def checked_gtin(gtin: str) -> str:
+    try:
+        return normalize_gtin(gtin)
+    except GS1Error:
+        raise NotFound(_("No such item.")) from None
+
+
+async def may_read_item(viewer: Viewer, gtin: str) -> bool:
+    """Mediators and registrars read every item; an approved agent reads its own brand's items."""
+    if viewer.has_role(*_READERS):
+        return True
+    return (
+        viewer.has_role("merchant")
+        and viewer.enterprise_id is not None
+        and (under_prefix(gtin, await prefixes_of(viewer.enterprise_id)))
+    )
+
+
+async def item_history(viewer: Viewer, gtin: str, serial: str) -> ItemHistory:
+    gtin = checked_gtin(gtin)
+    if len(serial) > 20 or not await may_read_item(viewer, gtin):
+        raise NotFound(_("No such item."))
+    key = item_key(gtin, serial)
+    history = await events_of_item(key)
+    if not history:
+        raise NotFound(_("No such item."))
+    commissioning = next((e for e in history if e["biz_step"] == BizStep.commissioning), None)
+    return ItemHistory(
+        gtin=gtin,
+        serial=serial,
+        commissioned_by=commissioning and {"id": commissioning["enterprise"], "name": commissioning["enterprise_name"]},
+        commissioned_at=commissioning["event_time"] if commissioning else None,
+        status=current_status(history),
+        events=history,
+        cases=await TraceCheck.count().where(TraceCheck.item == key),
+    )
+
+
+# --- the trace check -----------------------------------------------------------------------------------
+
+REASONS = {
+    "no_serial": N_("The trace code carries no serial number (21), so it names no single item."),
+    "no_such_item": N_("The brand has registered no events for this GTIN and serial number."),
+    "never_commissioned": N_("The item has events, but no commissioning by the brand."),
+    "commissioned": N_("Commissioned by %(brand)s on %(date)s."),
+    "out_before_purchase": N_("The item was taken out of circulation (%(status)s) on %(date)s, before the purchase."),
+    "waybill_not_shipment": N_("The case's waybill is not one of the item's recorded shipments."),
+    "order_not_sale": N_("The case's order number is not the item's recorded sale."),
+    "claimed_elsewhere": N_(
+        "The same GTIN and serial number are claimed in %(n)s other case(s) with a different order or consumer."
+    ),
+}
+_SHIPMENT_DOCUMENTS = frozenset({"desadv", "bol", "cert", "recadv"})
+_SALE_DOCUMENTS = frozenset({"po", "inv", "pedigree", "poc", "prodorder", "rma"})
+
+
+def _same_reference(typed: str | None, recorded: str) -> bool:
+    """A waybill or order number typed by a consumer against a bizTransaction (a bare id or a URI ending in it)."""
+    wanted = "".join((typed or "").split()).casefold()
+    have = recorded.casefold()
+    return bool(wanted) and (have == wanted or have.endswith((f":{wanted}", f"/{wanted}", f"={wanted}")))
+
+
+def _history_reasons(case: Mapping[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not history:
+        return [{"code": "no_such_item"}]
+    reasons: list[dict[str, Any]] = []
+    commissioning = next((e for e in history if e["biz_step"] == BizStep.commissioning), None)
+    if commissioning is None:
+        reasons.append({"code": "never_commissioned"})
+    else:
+        reasons.append(
+            {
+                "code": "commissioned",
+                "brand": commissioning["enterprise_name"],
+                "date": commissioning["event_time"].date().isoformat(),
+            }
+        )
+    for event in history:
+        status = status_after(event)
+        if status is not None and status in _OUT_OF_CIRCULATION and event["event_time"].date() < case["purchase_date"]:
+            day = event["event_time"].date().isoformat()
+            reasons.append({"code": "out_before_purchase", "status": status.value, "date": day})
+            break
+    shipments = [
+        t["id"]
+        for e in history
+        if e["biz_step"] == BizStep.shipping
+        for t in e["details"]["biz_transactions"]
+        if t["type"] in _SHIPMENT_DOCUMENTS
+    ]
+    if shipments and case["waybill"] and not any(_same_reference(case["waybill"], s) for s in shipments):
+        reasons.append({"code": "waybill_not_shipment"})
+    sales = [
+        t["id"]
+        for e in history
+        if e["biz_step"] == BizStep.retail_selling
+        for t in e["details"]["biz_transactions"]
+        if t["type"] in _SALE_DOCUMENTS
+    ]
+    if sales and not any(_same_reference(case["order_number"], s) for s in sales):
+        reasons.append({"code": "order_not_sale"})
+    return reasons
+
+
+async def _other_claims(case: Mapping[str, Any], key: str) -> list[str]:
+    """References of the other cases claiming the same item with a different order or consumer."""
+    others = TraceCheck.select(TraceCheck.case).where(TraceCheck.item == key, TraceCheck.case != case["id"])
+    rows = await Case.select(Case.reference, Case.consumer, Case.order_number).where(Case.id.is_in(others))
+    order = "".join(case["order_number"].split()).casefold()
+    return sorted(
+        row["reference"]
+        for row in rows
+        if row["consumer"] != case["consumer"] or "".join(row["order_number"].split()).casefold() != order
+    )
+
+
+async def compute_check(case: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """(status, reasons, other cases) of a case with a trace code, from the item's events and other claims."""
+    gtin, serial = case["trace_gtin"], case["trace_serial"]
+    if not serial:
+        return CheckStatus.unknown.value, [{"code": "no_serial"}], []
+    key = item_key(gtin, serial)
+    reasons = _history_reasons(case, await events_of_item(key))
+    others = await _other_claims(case, key)
+    if others:
+        reasons.append({"code": "claimed_elsewhere", "n": len(others)})
+        return CheckStatus.cloned.value, reasons, others
+    codes = {reason["code"] for reason in reasons}
+    if codes & {"no_such_item"}:
+        return CheckStatus.unknown.value, reasons, []
+    if codes - {"commissioned"}:
+        return CheckStatus.mismatch.value, reasons, []
+    return CheckStatus.verified.value, reasons, []
+
+
+def _registered(reasons: list[dict[str, Any]]) -> bool:
+    """What the parties are told: whether the brand commissioned the item (its own events alone decide)."""
+    return any(reason["code"] == "commissioned" for reason in reasons)
+
+
+async def check_case(case_id: int, now: datetime) -> None:
+    """(Re)check one case; when the result changed, store it and tell it in the case's record: in full for
+    mediators and registrars (`internal`), and in plain words for the parties when that answer changed."""
+    case = await record.lock_case(case_id)
+    if case is None or not case["trace_code"] or not case["trace_gtin"]:
+        return
+    status, reasons, others = await compute_check(case)
+    stored = await stored_check(case_id)
+    if stored and (stored["status"], stored["reasons"], stored["other_cases"]) == (status, reasons, others):
+        return
+    values = {
+        TraceCheck.status: status,
+        TraceCheck.reasons: record.canonical_json(reasons),
+        TraceCheck.other_cases: record.canonical_json(others),
+        TraceCheck.checked_at: now,
+    }
+    if stored is None:
+        item = item_key(case["trace_gtin"], case["trace_serial"])
+        await TraceCheck.insert(TraceCheck(case=case_id, item=item, **{c._meta.name: v for c, v in values.items()}))
+    else:
+        await TraceCheck.update(values).where(TraceCheck.case == case_id)
+    told = {"actor_id": None, "actor_role": "system", "at": now}
+    data = {"status": status, "reasons": reasons, "other_cases": others}
+    # Internal: it may name the other cases claiming the item.
+    await record.append(case, type=RECORD_EVENT, channel=Channel.internal.value, data=data, **told)
+    if stored is None or _registered(stored["reasons"]) != _registered(reasons):
+        plain = {"registered": _registered(reasons)}
+        await record.append(case, type=PARTIES_EVENT, channel=Channel.parties.value, data=plain, **told)
+
+
+async def refresh_items(keys: Iterable[str], now: datetime) -> None:
+    """Recheck every case claiming one of these items (new events arrived, or another claim was filed)."""
+    case_ids: set[int] = set()
+    for chunk in _chunks(sorted(keys)):
+        rows = await TraceCheck.select(TraceCheck.case).where(TraceCheck.item.is_in(chunk))
+        case_ids.update(row["case"] for row in rows)
+    for case_id in sorted(case_ids):
+        await check_case(case_id, now)
+
+
+async def on_case_filed(event: events.DomainEvent) -> None:
+    """Transaction phase: a case filed with a trace code is checked with its filing, and the other cases
+    claiming the same item are rechecked (they may now be clones of each other)."""
+    if event.kind != "case.filed" or event.case_id is None:
+        return
+    case = (
+        await Case.select(Case.trace_code, Case.trace_gtin, Case.trace_serial).where(Case.id == event.case_id).first()
+    )
+    if case is None or not case["trace_code"] or not case["trace_gtin"]:
+        return
+    now = datetime.fromisoformat(event.data["at"])
+    await check_case(event.case_id, now)
+    if case["trace_serial"]:
+        await refresh_items([item_key(case["trace_gtin"], case["trace_serial"])], now)
+
+
+# --- what viewers see of a check -------------------------------------------------------------------------
+
+
+def reason_text(reason: Mapping[str, Any]) -> str:
+    params = dict(reason)
+    code = params.pop("code")
+    if "date" in params:
+        params["date"] = format_date(date.fromisoformat(params["date"]))
+    if "status" in params:
+        params["status"] = label("item_status", params["status"])
+    return _(REASONS.get(code, code)) % params if params else _(REASONS.get(code, code))
+
+
+async def stored_check(case_id: int) -> dict[str, Any] | None:
+    row = await TraceCheck.select().where(TraceCheck.case == case_id).first()
+    if row is None:
+        return None
+    row["reasons"] = json.loads(row["reasons"])
+    row["other_cases"] = json.loads(row["other_cases"])
+    return row
+
+
+def _latest(events: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    return next((e for e in reversed(events) if e["type"] == kind and e.get("data") is not None), None)
+
+
+async def check_for_viewer(
+    viewer: Any, case: Mapping[str, Any], events: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """The check as this viewer may see it (they may already see the case). Mediators and registrars get
+    the status, its reasons and the other cases; the parties only whether the brand registered the code,
+    which depends on the brand's events alone, never on anyone else's case. From the record when the page
+    has it (no query), else from `trace_check`."""
+    if not case.get("trace_code"):
+        return None
+    full = viewer is not None and viewer.has_role(*_READERS)
+    told = _latest(events, RECORD_EVENT if full else PARTIES_EVENT) if events is not None else None
+    if told is not None:
+        check = {**told["data"], "checked_at": told["at"]}
+        registered = check.get("registered", False)
+    elif events is not None and not full:
+        return None  # not checked yet
+    else:  # no record at hand, or a mediator the case's internal channel is closed to (the queue's view)
+        stored = await stored_check(case["id"])
+        if stored is None:
+            return None
+        check, registered = stored, _registered(stored["reasons"])
+    if full:
+        return {
+            "status": check["status"],
+            "reasons": [reason_text(reason) for reason in check["reasons"]],
+            "other_cases": check["other_cases"],
+            "summary": label("trace_check", check["status"]),
+            "checked_at": check["checked_at"],
+        }
+    return {
+        "status": None,
+        "reasons": [],
+        "other_cases": [],
+        "summary": _(_REGISTERED if registered else _NOT_CONFIRMED),
+        "checked_at": None,
+    }
+
+
+_REGISTERED = N_("The trace code was checked: this code is registered by the brand.")
+_NOT_CONFIRMED = N_("The trace code was checked: this code could not be confirmed.")
