@@ -23,17 +23,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from piccolo.table import Table
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from accord import events
 from accord.auth import Viewer
 from accord.db import is_sqlite
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.i18n import N_, gettext, label
-from accord.validation import parse
+from accord.validation import StorableInput, parse
 
 
 @dataclass
@@ -58,10 +58,10 @@ Check = Callable[[Any], Awaitable[str | None]]  # a refusal in words, or None
 Effect = Callable[[Any], Awaitable[None]]
 
 
-class NoPayload(BaseModel):
+class NoPayload(StorableInput):
     """The payload of an action that takes nothing but the version."""
 
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -318,3 +318,29 @@ async def offered(
                 continue
         allowed.append(action)
     return Offered(allowed, later)
+
+
+# --- what the JSON API documents ------------------------------------------------------------------
+
+
+class ActionRequest(BaseModel):
+    """The JSON body of an action (DESIGN §11): `{version, ...the row's payload}`. Request models derive from
+    the payload model and this; the API validates the body with them and hands `split()` to apply()."""
+
+    version: Annotated[int, Field(strict=True, description="The version you act on: a stale one is a 409.")]
+
+    def split(self) -> tuple[int, BaseModel]:
+        """The version acted on, and the payload as the row's own model (already validated)."""
+        payload = next(base for base in type(self).__bases__ if base is not ActionRequest)
+        values = {name: getattr(self, name) for name in payload.model_fields}
+        return self.version, payload.model_construct(_fields_set=self.model_fields_set - {"version"}, **values)
+
+
+def request_models(machine: Machine, prefix: str, actions: frozenset[str]) -> dict[str, type[ActionRequest]]:
+    """One request model per action of `actions` (named `<prefix><Action>Request` in the OpenAPI schema)."""
+    models: dict[str, type[ActionRequest]] = {}
+    for action in sorted(actions):
+        name = prefix + "".join(part.title() for part in action.split("_")) + "Request"
+        bases = (machine.payloads[action], ActionRequest)
+        models[action] = create_model(name, __base__=bases, __module__=__name__)  # type: ignore[call-overload]
+    return models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -65,8 +66,13 @@ LongText = Annotated[str, Field(max_length=5000), AfterValidator(_text)]  # a st
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:
+    return error_messages(error.errors(include_url=False))
+
+
+def error_messages(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic's errors (dicts with loc, type, msg) as field errors in the visitor's language."""
     result = []
-    for item in error.errors(include_url=False):
+    for item in errors:
         field = ".".join(str(part) for part in item["loc"]) or "__all__"
         template = _MESSAGES.get(item["type"])
         result.append(FieldError(field, gettext(template) if template else item["msg"]))

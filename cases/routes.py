@@ -34,11 +34,12 @@ from accord.pagination import Page, after_seq, window
 from accord.screening import database_int
 from accord.settings import Settings
 from accord.validation import parse
-from accord.web import form_versioned, nest_form, page, payload_from_form, versioned
+from accord.statemachine import ActionRequest, request_models
+from accord.web import action_route, form_versioned, nest_form, page, payload_from_form, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from cases import service, story
-from cases.access import speaker_role
+from cases.access import SYSTEM, speaker_role
 from cases.changes import changes_since
 from cases.context import provide_context
 from cases.forms import ACTION_FORMS, channel_name, typed_values
@@ -66,7 +67,7 @@ from cases.schemas import (
 )
 from cases.tables import CaseState, Category, RemedyType
 from cases.words import CaseWords, InformationRequest, Statement, statements
-from cases.workflow import Context, apply
+from cases.workflow import ACTIONS, MACHINE, ROLES_OF_ACTION, Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ def message_out(row: dict[str, Any]) -> MessageOut:
 
 
 def evidence_out(row: dict[str, Any]) -> EvidenceOut:
-    return EvidenceOut(**{key: row[key] for key in EvidenceOut.model_fields})
+    return EvidenceOut.model_validate(row)
 
 
 async def case_json(viewer: Viewer, reference: str, context: Context) -> CaseOut:
@@ -290,7 +291,13 @@ async def api_case(
     return await case_json(viewer, reference, context)
 
 
-@post("/cases/{reference:str}/actions/{action:str}", status_code=200, summary="Apply an action of the transition table")
+async def _act(viewer: Viewer, reference: str, action: str, data: ActionRequest, context: Context) -> CaseOut:
+    version, payload = data.split()
+    await apply(reference, action, viewer, payload, context, expected_version=version)
+    return await case_json(viewer, reference, context)
+
+
+@post("/cases/{reference:str}/actions/{action:str}", status_code=200, include_in_schema=False)
 async def api_apply(
     viewer: NamedDependency[Viewer],
     reference: FromPath[str],
@@ -298,9 +305,28 @@ async def api_apply(
     data: JSONBody[dict[str, Any]],
     context: NamedDependency[Context],
 ) -> CaseOut:
+    """Actions without a route of their own: unknown ones (404) and the system's timeouts (403)."""
     version, payload = versioned(data, _("Send the version of the case you are acting on."))
     await apply(reference, action, viewer, payload, context, expected_version=version)
     return await case_json(viewer, reference, context)
+
+
+# One documented route per action people take (the system's timeouts have none), generated from the table.
+ACTION_REQUESTS = request_models(MACHINE, "Case", frozenset(a for a in ACTIONS if ROLES_OF_ACTION[a] - {SYSTEM}))
+action_routes = [
+    action_route(
+        f"/cases/{{reference:str}}/actions/{action}",
+        action,
+        body,
+        _act,
+        {"viewer": NamedDependency[Viewer], "reference": FromPath[str], "context": NamedDependency[Context]},
+        CaseOut,
+        summary=f"{action}: {label('action', action)}",
+        description=f"Who may, and in which states: the case transition table (`{action}`). "
+        "Returns the case as the caller now sees it.",
+    )
+    for action, body in ACTION_REQUESTS.items()
+]
 
 
 @get("/cases/{reference:str}/messages", summary="Messages visible to the caller after a sequence number")
@@ -378,9 +404,9 @@ async def api_record(viewer: NamedDependency[Viewer], reference: FromPath[str]) 
 
 def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
     if row["sealed"]:
-        return SealedEventOut(**{name: row[name] for name in SealedEventOut.model_fields})
+        return SealedEventOut.model_validate(row)
     author = AuthorOut(id=row["actor"], display_name=row["actor_name"] or "", role=speaker_role(row["actor_role"]))
-    return RecordEventOut(author=author, **{name: row[name] for name in RecordEventOut.model_fields if name != "author"})
+    return RecordEventOut.model_validate({**row, "author": author})
 
 
 api_router = Router(
@@ -389,6 +415,7 @@ api_router = Router(
         api_file_case,
         api_list_cases,
         api_case,
+        *action_routes,
         api_apply,
         api_messages,
         api_post_message,

@@ -20,13 +20,25 @@ from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.files import FileStore, file_response, provide_file_store, single_file
 from accord.i18n import gettext as _
-from accord.i18n import viewer_zone
+from accord.i18n import label, viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
-from accord.web import JSON_ERRORS, form_versioned, nest_form, page, payload_from_form, versioned
+from accord.statemachine import ActionRequest, request_models
+from accord.web import JSON_ERRORS, action_route, form_versioned, nest_form, page, payload_from_form, versioned
 from integrity import log, reports, service, signing
 from integrity.tables import Tier, Violation
-from integrity.workflow import Offered, RegistryContext, apply, is_public, offered_actions, relations
+from integrity.workflow import (
+    ACTIONS,
+    MACHINE,
+    ROLES_OF_ACTION,
+    SYSTEM,
+    Offered,
+    RegistryContext,
+    apply,
+    is_public,
+    offered_actions,
+    relations,
+)
 
 DEPENDENCIES = {"viewer": Provide(optional_viewer)}
 
@@ -150,7 +162,7 @@ async def api_search(
     return RegistrySearchOut(
         items=items,
         next_cursor=next_cursor,
-        enterprises=[EnterpriseMatchOut(**{key: row[key] for key in EnterpriseMatchOut.model_fields}) for row in found],
+        enterprises=[EnterpriseMatchOut.model_validate(row) for row in found],
     )
 
 
@@ -176,7 +188,7 @@ async def api_listing(viewer: NamedDependency[Viewer | None], listing_id: FromPa
     "/registry/listings/{listing_id:int}/actions/{action:str}",
     status_code=200,
     dependencies={"viewer": Provide(signed_in_viewer)},
-    summary="Apply an action of the registry's transition table",
+    include_in_schema=False,
 )
 async def api_act(
     viewer: NamedDependency[Viewer],
@@ -185,9 +197,40 @@ async def api_act(
     data: JSONBody[dict[str, Any]],
     context: NamedDependency[RegistryContext],
 ) -> ListingOut:
+    """Actions without a route of their own: unknown ones (404) and the system's `expire` (403)."""
     version, payload = versioned(data, _("Send the version of the listing you are acting on."))
     await apply(listing_id, action, viewer, payload, context, expected_version=version)
     return listing_out(await service.listing_for(viewer, listing_id), viewer)
+
+
+async def _act(
+    viewer: Viewer, listing_id: int, action: str, data: ActionRequest, context: RegistryContext
+) -> ListingOut:
+    version, payload = data.split()
+    await apply(listing_id, action, viewer, payload, context, expected_version=version)
+    return listing_out(await service.listing_for(viewer, listing_id), viewer)
+
+
+# One documented route per action people take (`expire` is the system's), generated from the table.
+ACTION_REQUESTS = request_models(MACHINE, "Listing", frozenset(a for a in ACTIONS if ROLES_OF_ACTION[a] - {SYSTEM}))
+action_routes = [
+    action_route(
+        f"/registry/listings/{{listing_id:int}}/actions/{action}",
+        action,
+        body,
+        _act,
+        {
+            "viewer": NamedDependency[Viewer],
+            "listing_id": FromPath[int],
+            "context": NamedDependency[RegistryContext],
+        },
+        ListingOut,
+        dependencies={"viewer": Provide(signed_in_viewer)},
+        summary=f"{action}: {label('registry_action', action)}",
+        description=f"Who may, and in which states: the registry's transition table (`{action}`).",
+    )
+    for action, body in ACTION_REQUESTS.items()
+]
 
 
 @get(
@@ -520,7 +563,7 @@ async def api_add_listing_evidence(
     row = await service.add_evidence(
         viewer, listing_id, str(data.get("kind") or ""), content, str(data.get("description") or ""), clock, store
     )
-    return ListingEvidenceOut(**row)
+    return ListingEvidenceOut.model_validate(row)
 
 
 @get(
@@ -531,7 +574,7 @@ async def api_add_listing_evidence(
 async def api_listing_evidence(viewer: NamedDependency[Viewer], listing_id: FromPath[int]) -> Page[ListingEvidenceOut]:
     rows = await service.evidence_of(viewer, listing_id)
     return Page[ListingEvidenceOut](
-        items=[ListingEvidenceOut(**{k: row[k] for k in ListingEvidenceOut.model_fields}) for row in rows],
+        items=[ListingEvidenceOut.model_validate(row) for row in rows],
         next_cursor=None,
     )
 
@@ -583,6 +626,7 @@ api_router = Router(
         api_search,
         api_propose,
         api_listing,
+        *action_routes,
         api_act,
         api_rights_holder,
         api_report,

@@ -41,10 +41,12 @@ from accounts.schemas import EnterpriseIn
 from accounts.service import act_as, create_enterprise, get_user
 from accounts.tables import ApiToken
 from cases.gs1 import gs1_check_digit
+from cases.routes import ACTION_REQUESTS as CASE_ACTION_ROUTES
 from cases.tables import Case
 from integrity import reports
 from integrity import service as registry
 from integrity.log import tree_head
+from integrity.routes import ACTION_REQUESTS as LISTING_ACTION_ROUTES
 from integrity.tables import Listing
 from integrity.workflow import RegistryContext
 from integrity.workflow import apply as registry_apply
@@ -363,13 +365,15 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/api/v1/cases"): (Probe(signed_in(200, 401), shows=frozenset({PRODUCT}), shown_to=MINE),),
     ("POST", "/api/v1/cases"): (Probe(signed_in(422, 401), body="json"),),
     ("GET", "/api/v1/cases/{reference}"): (case_reads(200, 401, shows=frozenset({PRODUCT, CONSUMER_NAME})),),
+    # The undocumented catch-all answers actions without a route of their own (the system's timeouts: 403).
     ("POST", "/api/v1/cases/{reference}/actions/{action}"): (
-        Probe(
-            readers_of(CASE, 403, 401, mediator=422),
-            {**REF, "action": "=propose_settlement"},
-            body="version",
-        ),
+        Probe(readers_of(CASE, 403, 401), {**REF, "action": "=response_timeout"}, body="version"),
     ),
+    # One documented route per action people take: a body that does not fit is refused before anything is read.
+    **{
+        ("POST", f"/api/v1/cases/{{reference}}/actions/{action}"): (Probe(signed_in(422, 401), REF, body="json"),)
+        for action in CASE_ACTION_ROUTES
+    },
     ("GET", "/api/v1/cases/{reference}/messages"): (case_reads(200, 401, shows=frozenset({MESSAGE})),),
     ("POST", "/api/v1/cases/{reference}/messages"): (Probe(signed_in(422, 401), REF, body="json"),),
     ("GET", "/api/v1/cases/{reference}/evidence"): (case_reads(200, 401, shows=frozenset({EVIDENCE})),),
@@ -405,12 +409,14 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/api/v1/registry/listings/{listing_id}"): listing_probes(200),
     ("POST", "/api/v1/registry/listings"): (Probe(signed_in(422, 401), body="json"),),
     ("POST", "/api/v1/registry/listings/{listing_id}/actions/{action}"): (
-        Probe(
-            enterprise_and_registrars(403, 401, merchant=422),
-            {**NOTICED, "action": "=object"},
-            body="version",
-        ),
+        Probe(enterprise_and_registrars(403, 401), {**NOTICED, "action": "=expire"}, body="version"),
     ),
+    **{
+        ("POST", f"/api/v1/registry/listings/{{listing_id}}/actions/{action}"): (
+            Probe(signed_in(422, 401), NOTICED, body="json"),
+        )
+        for action in LISTING_ACTION_ROUTES
+    },
     ("POST", "/registry/{listing_id}/actions/{action}"): (
         Probe(
             enterprise_and_registrars(403, 401, merchant=422),
