@@ -26,14 +26,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from piccolo.table import Table
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from accord import events
 from accord.auth import Viewer
 from accord.db import is_sqlite
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.i18n import N_, gettext, label
-from accord.validation import StorableInput, parse
+from accord.validation import Strict, parse
 
 
 @dataclass
@@ -58,10 +58,8 @@ Check = Callable[[Any], Awaitable[str | None]]  # a refusal in words, or None
 Effect = Callable[[Any], Awaitable[None]]
 
 
-class NoPayload(StorableInput):
+class NoPayload(Strict):
     """The payload of an action that takes nothing but the version."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
