@@ -18,16 +18,24 @@ from accord import events
 from accord.clock import Calendar, WeekdayCalendar
 from accord.db import write_transaction
 from accord.settings import get_settings
-from cases.tables import TERMINAL_STATES, CaseEvent
+from cases.tables import TERMINAL_STATES, Case, CaseEvent
 from insights.tables import CaseFact, DailyCount
 
 MERCHANT = "merchant"
+PLATFORM_CHARS = 50  # platforms are counted by their first 50 characters, lower-cased
 MAX_DAYS = 400  # longer durations are counted as this many working days (a year and a half of work)
 _UPSERT = (
     "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}, {}) "
     "ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count"
 )
 _calendar: list[Calendar] = [WeekdayCalendar()]
+FILING_COLUMNS = (
+    Case.enterprise,
+    Case.category,
+    Case.currency,
+    Case.platform,
+    Case.enterprise.country.as_alias("country"),
+)
 
 
 def use_calendar(calendar: Calendar) -> None:
@@ -53,9 +61,19 @@ def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
     return min(max(calendar.working_days_between(start, end), 0), MAX_DAYS)
 
 
-async def count_filing(case_id: int, enterprise: int, category: str, at: datetime) -> None:
+def filing_metrics(case: dict[str, Any]) -> list[str]:
+    """`filed`, and the filing's currency, merchant country and platform (`filed_by:<dimension>:<value>`)."""
+    facts = {"currency": case.get("currency") or "none", "country": case.get("country") or "none"}
+    facts["platform"] = " ".join(str(case.get("platform") or "").split())[:PLATFORM_CHARS].lower() or "none"
+    return ["filed", *(f"filed_by:{dimension}:{value}" for dimension, value in facts.items())]
+
+
+async def count_filing(case_id: int, case: dict[str, Any], at: datetime) -> None:
+    """A new case: its facts row and the day's filing counts. `case` holds enterprise, category, currency,
+    platform and the enterprise's country."""
+    enterprise, category = case["enterprise"], case["category"]
     await CaseFact.insert(CaseFact(case=case_id, enterprise=enterprise, category=category, filed_at=at))
-    await bump(local_day(at), category, enterprise, ["filed"])
+    await bump(local_day(at), category, enterprise, filing_metrics(case))
 
 
 async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
@@ -75,6 +93,9 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | No
             days = _working_days(calendar, fact["filed_at"], at)
             updates.update({CaseFact.closing_days: days, CaseFact.outcome: after})
             metrics += [f"closed:{after}", f"closing:{days}"]
+            mediator = await Case.select(Case.mediator).where(Case.id == case_id).first()
+            if mediator and mediator["mediator"] is not None:
+                metrics.append(f"closed_by:{mediator['mediator']}")
         else:
             metrics.append(f"reclosed:{after}")
     if after == "settled" and not fact["settled"]:
@@ -89,11 +110,9 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | No
 
 async def on_case_event(event: events.DomainEvent) -> None:
     if event.kind == "case.filed" and event.case_id is not None:
-        from cases.tables import Case
-
-        case = await Case.select(Case.enterprise, Case.category).where(Case.id == event.case_id).first()
+        case = await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
         if case is not None:
-            await count_filing(event.case_id, case["enterprise"], case["category"], datetime.fromisoformat(event.data["at"]))
+            await count_filing(event.case_id, case, datetime.fromisoformat(event.data["at"]))
     elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:
         await count_move(event.case_id, event.data)
 
@@ -120,6 +139,9 @@ async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
                     CaseEvent.data,
                     CaseEvent.case.enterprise.as_alias("enterprise"),
                     CaseEvent.case.category.as_alias("category"),
+                    CaseEvent.case.currency.as_alias("currency"),
+                    CaseEvent.case.platform.as_alias("platform"),
+                    CaseEvent.case.enterprise.country.as_alias("country"),
                 )
                 .where(CaseEvent.id > last)
                 .order_by(CaseEvent.id)
@@ -133,7 +155,7 @@ async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
                 if not isinstance(data, dict) or "to" not in data or "action" not in data:
                     continue
                 if "from" not in data:
-                    await count_filing(row["case"], row["enterprise"], row["category"], row["at"])
+                    await count_filing(row["case"], row, row["at"])
                     cases += 1
                 else:
                     moved_data = {**data, "at": row["at"].isoformat(), "actor_role": row["actor_role"]}

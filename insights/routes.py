@@ -18,7 +18,7 @@ from accord.auth import Viewer, require_role
 from accord.clock import Clock
 from accord.errors import InvalidInput
 from accord.i18n import gettext as _
-from accord.i18n import label
+from accord.i18n import country_name, label
 from accord.screening import database_int
 from accord.settings import Settings
 from accord.web import page
@@ -88,6 +88,18 @@ class CategoryCountOut(BaseModel):
     filed: int
 
 
+class ValueCountOut(BaseModel):
+    value: str
+    filed: int
+
+
+class ListingCountOut(BaseModel):
+    violation: str
+    tier: str
+    state: str
+    n: int
+
+
 class RatesOut(BaseModel):
     filed: int
     responded: int
@@ -118,6 +130,9 @@ class StatsOut(RatesOut):
     closing_days: DurationsOut
     by_month: list[MonthOut]
     by_category: list[CategoryCountOut]
+    by_currency: list[ValueCountOut]
+    by_country: list[ValueCountOut] = Field(description="the merchant's country (ISO 3166 code)")
+    by_platform: list[ValueCountOut] = Field(description="the marketplace named at filing, lower-cased")
     enterprises: list[EnterpriseRatesOut]
 
 
@@ -137,6 +152,7 @@ class MediatorLoadOut(BaseModel):
     name: str
     open: int
     by_state: dict[str, int]
+    closed: int = Field(description="cases they closed (first closings) in the range")
 
 
 class InsightsOut(StatsOut):
@@ -146,6 +162,7 @@ class InsightsOut(StatsOut):
     appeals: AppealsOut
     ratings: RatingsOut
     mediators: list[MediatorLoadOut]
+    listings: list[ListingCountOut] = Field(description="registry listings by violation, tier and state (now)")
 
 
 def _stats_out(found: dict[str, Any], enterprises: list[dict[str, Any]]) -> dict[str, Any]:
@@ -160,8 +177,8 @@ async def public_stats(filters: Filters) -> dict[str, Any]:
 async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
     found = await service.figures(filters)
     enterprises = await service.enterprise_rates(filters, minimum=1)
-    mediators = await service.mediator_load(None if viewer.role == "admin" else viewer.id)
-    return {**_stats_out(found, enterprises), "mediators": mediators}
+    mediators = await service.mediator_load(found["closed_by_mediator"], None if viewer.role == "admin" else viewer.id)
+    return {**_stats_out(found, enterprises), "mediators": mediators, "listings": await service.listings_by_violation()}
 
 
 # --- API -------------------------------------------------------------------------------------------
@@ -204,6 +221,9 @@ def charts(found: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "by_category": _chart_rows([(label("category", c["category"]), c["filed"]) for c in found["by_category"]]),
         "outcomes": _chart_rows([(label("state", o), n) for o, n in found["outcomes"].items()]),
         "by_state": _chart_rows([(label("state", s), n) for s, n in found.get("by_state", {}).items()]),
+        "by_platform": _chart_rows([(row["value"], row["filed"]) for row in found["by_platform"][:15]]),
+        "by_country": _chart_rows([(country_name(row["value"]) or row["value"], row["filed"]) for row in found["by_country"][:15]]),
+        "by_currency": _chart_rows([(row["value"], row["filed"]) for row in found["by_currency"][:15]]),
     }
 
 
@@ -246,6 +266,10 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
     rows += [["outcomes", key, value] for key, value in found["outcomes"].items()]
     rows += [["state_now", key, value] for key, value in found["by_state"].items()]
     rows += [["category", c["category"], c["filed"]] for c in found["by_category"]]
+    for dimension in ("currency", "country", "platform"):
+        rows += [[dimension, row["value"], row["filed"]] for row in found[f"by_{dimension}"]]
+    rows += [["mediator", f"{m['mediator_id']}:{m['name']}", f"open {m['open']} closed {m['closed']}"] for m in found["mediators"]]
+    rows += [["listings", f"{l['violation']}:{l['tier']}:{l['state']}", l["n"]] for l in found["listings"]]
     for month in found["by_month"]:
         rows += [[f"month:{month['month']}", key, month[key]] for key in ("filed", "closed", "resolved")]
     for enterprise in found["enterprises"]:

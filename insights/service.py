@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from accounts.tables import Enterprise
+from accounts.tables import Enterprise, User
 from cases.tables import TERMINAL_STATES, Case, CaseState
 from insights.tables import DailyCount
 
@@ -147,6 +147,14 @@ async def figures(filters: Filters) -> dict[str, Any]:
     ratings = {score: metrics.get(f"rated:{score}", 0) for score in range(1, 6)}
     rated = sum(ratings.values())
     appeals = _moves(metrics, action="appeal")
+    filed_by: dict[str, dict[str, int]] = {"currency": {}, "country": {}, "platform": {}}
+    closed_by: dict[int, int] = {}
+    for name, n in metrics.items():
+        if name.startswith("filed_by:"):
+            dimension, _, value = name[9:].partition(":")
+            filed_by.setdefault(dimension, {})[value] = n
+        elif name.startswith("closed_by:"):
+            closed_by[int(name[10:])] = n
     return {
         "from": filters.start,
         "to": filters.end,
@@ -161,6 +169,10 @@ async def figures(filters: Filters) -> dict[str, Any]:
         "by_month": [{"month": month, **monthly[month]} for month in sorted(monthly)],
         "by_category": [{"category": c, "filed": n} for c, n in sorted(by_category.items(), key=lambda i: -i[1])],
         "by_state": _current_states(all_time),
+        "by_currency": _ranked(filed_by["currency"]),
+        "by_country": _ranked(filed_by["country"]),
+        "by_platform": _ranked(filed_by["platform"]),
+        "closed_by_mediator": closed_by,
         "appeals": {
             "filed": appeals,
             "outcomes": {outcome: metrics.get(f"reclosed:{outcome}", 0) for outcome in OUTCOMES},
@@ -171,6 +183,20 @@ async def figures(filters: Filters) -> dict[str, Any]:
             "by_score": {str(score): n for score, n in ratings.items()},
         },
     }
+
+
+def _ranked(counts: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"value": value, "filed": n} for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+async def listings_by_violation() -> list[dict[str, Any]]:
+    """Registry listings by violation, tier and state (the registry's own small table)."""
+    from integrity.tables import Listing
+
+    rows = await Listing.select(Listing.violation, Listing.tier, Listing.state, Count(Listing.id).as_alias("n")).group_by(
+        Listing.violation, Listing.tier, Listing.state
+    )
+    return sorted(rows, key=lambda row: (row["violation"], row["tier"], row["state"]))
 
 
 async def enterprise_rates(
@@ -197,16 +223,25 @@ async def enterprise_rates(
     )
 
 
-async def mediator_load(mediator_id: int | None = None) -> list[dict[str, Any]]:
-    """Open cases each mediator holds, by state (the case table's mediator index; open cases only)."""
-    query = Case.select(Case.mediator, Case.mediator.display_name.as_alias("name"), Case.state, Count(Case.id))
+async def mediator_load(closed: dict[int, int], mediator_id: int | None = None) -> list[dict[str, Any]]:
+    """Each mediator's open cases by state (the case table's mediator index; open cases only) and the cases
+    they closed in the range (`closed`, from the rollups); one mediator's alone with `mediator_id`."""
+    query = Case.select(Case.mediator, Case.state, Count(Case.id).as_alias("n"))
     query = query.where(Case.mediator.is_not_null(), Case.state.is_in(list(OPEN_STATES)))
     if mediator_id is not None:
         query = query.where(Case.mediator == mediator_id)
-    rows = await query.group_by(Case.mediator, Case.mediator.display_name, Case.state)
-    load: dict[int, dict[str, Any]] = {}
+        closed = {mediator_id: closed.get(mediator_id, 0)}
+    rows = await query.group_by(Case.mediator, Case.state)
+    load: dict[int, dict[str, Any]] = {
+        user: {"mediator_id": user, "open": 0, "by_state": {}, "closed": n} for user, n in closed.items()
+    }
     for row in rows:
-        item = load.setdefault(row["mediator"], {"mediator_id": row["mediator"], "name": row["name"], "open": 0, "by_state": {}})
-        item["open"] += row["count"]
-        item["by_state"][row["state"]] = row["count"]
-    return sorted(load.values(), key=lambda item: -item["open"])
+        item = load.setdefault(row["mediator"], {"mediator_id": row["mediator"], "open": 0, "by_state": {}, "closed": 0})
+        item["open"] += row["n"]
+        item["by_state"][row["state"]] = row["n"]
+    if not load:
+        return []
+    names = await User.select(User.id, User.display_name).where(User.id.is_in(list(load)))
+    for row in names:
+        load[row["id"]]["name"] = row["display_name"]
+    return sorted((item for item in load.values() if "name" in item), key=lambda item: (-item["open"], -item["closed"]))

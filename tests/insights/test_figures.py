@@ -44,6 +44,9 @@ def check(found: dict) -> None:
     assert found["ratings"]["count"] == 1 and found["ratings"]["mean"] == 4
     assert found["by_month"] == [{"month": "2025-03", "filed": 6, "closed": 3, "resolved": 1}]
     assert found["by_category"] == [{"category": "not_as_described", "filed": 6}]
+    assert found["by_currency"] == [{"value": "CNY", "filed": 6}]
+    assert found["by_country"] == [{"value": "CN", "filed": 6}]
+    assert found["by_platform"] == [{"value": "tmall global", "filed": 6}]
 
 
 async def test_figures_of_the_known_history(history: History) -> None:
