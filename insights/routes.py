@@ -27,10 +27,10 @@ from insights import alerts, scorecard, service
 from insights.service import Filters
 
 MAX_SPAN_DAYS = 3660  # ten years
-Start = Annotated[str | None, QueryParameter(query="from", description="first day, YYYY-MM-DD (default: a year before `to`)")]
-End = Annotated[str | None, QueryParameter(query="to", description="last day, YYYY-MM-DD (default: today)")]
-CategoryQuery = Annotated[str | None, QueryParameter(query="category", description="one case category")]
-EnterpriseQuery = Annotated[str | None, QueryParameter(query="enterprise_id", description="one enterprise's id")]
+Start = Annotated[str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD (default: a year before `to`)")]
+End = Annotated[str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (default: today)")]
+CategoryQuery = Annotated[str | None, QueryParameter(name="category", description="one case category")]
+EnterpriseQuery = Annotated[str | None, QueryParameter(name="enterprise_id", description="one enterprise's id")]
 
 
 def _day(field: str, text: str | None) -> date | None:
@@ -349,7 +349,7 @@ def alert_out(alert: dict[str, Any]) -> AlertOut:
 @get("/insights/alerts", dependencies=_desk, summary="Risk alerts, newest first (registrars and mediators)")
 async def api_alerts(
     viewer: NamedDependency[Viewer],
-    state_filter: Annotated[str | None, QueryParameter(query="state", description="open | acknowledged | dismissed")] = None,
+    state_filter: Annotated[str | None, QueryParameter(name="state", description="open | acknowledged | dismissed")] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> AlertPage:
