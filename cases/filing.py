@@ -14,6 +14,7 @@ from cases import record
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn
 from cases.tables import Case, ReferenceCounter
+from cases.waybill import WaybillError, check_waybill
 
 OLD_PURCHASE = timedelta(days=3 * 365)
 TRACE_CODE_MAX_LENGTH = 300  # Case.trace_code
@@ -39,6 +40,18 @@ def traceability(data: CaseFilingIn, today: date) -> tuple[str | None, TraceCode
     if errors:
         raise InvalidInput(errors)
     return gtin or (trace.gtin if trace else None), trace
+
+
+def waybill(data: CaseFilingIn) -> tuple[str | None, str | None]:
+    """(carrier, number) of the waybill, checked against the carrier's formats; a problem is a field error."""
+    if not data.waybill:
+        if data.waybill_carrier:
+            raise InvalidInput.one("waybill", _("Enter the waybill number of this carrier."))
+        return None, None
+    try:
+        return check_waybill(data.waybill_carrier.value if data.waybill_carrier else None, data.waybill)
+    except WaybillError as error:
+        raise InvalidInput.one("waybill", str(error)) from None
 
 
 def purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
@@ -80,6 +93,7 @@ async def _enterprise_id(data: CaseFilingIn, step: Any) -> int:
 
 
 def _filing_record(data: CaseFilingIn, gtin: str | None, trace: TraceCode | None) -> dict[str, Any]:
+    carrier, number = waybill(data)
     return {
         "category": data.category.value,
         "order_number": data.order_number,
@@ -88,7 +102,8 @@ def _filing_record(data: CaseFilingIn, gtin: str | None, trace: TraceCode | None
         "product_name": data.product_name,
         "gtin": gtin,
         "trace_code": trace.element_string() if trace else None,
-        "waybill": data.waybill,
+        "waybill": number,
+        "waybill_carrier": carrier,
         "amount_paid": data.amount_paid.model_dump() if data.amount_paid else None,
         "desired_remedy": data.desired_remedy.value,
         "description": data.description,
@@ -118,7 +133,8 @@ async def file(step: Any) -> None:
         Case.trace_batch: trace.batch if trace else None,
         Case.trace_serial: trace.serial if trace else None,
         Case.trace_expiry: trace.expiry if trace else None,
-        Case.waybill: data.waybill,
+        Case.waybill: waybill(data)[1],
+        Case.waybill_carrier: waybill(data)[0],
         Case.amount_paid: data.amount_paid.minor_units() if data.amount_paid else None,
         Case.currency: data.amount_paid.currency if data.amount_paid else None,
         Case.desired_remedy: data.desired_remedy.value,

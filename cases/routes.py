@@ -66,6 +66,7 @@ from cases.schemas import (
     money_out,
 )
 from cases.tables import CaseState, Category, RemedyType
+from cases.waybill import Carrier
 from cases.words import CaseWords, InformationRequest, Statement, statements
 from cases.workflow import ACTIONS, MACHINE, ROLES_OF_ACTION, Context, apply
 
@@ -138,6 +139,7 @@ def case_out(
         gtin=case["gtin"],
         trace=trace,
         waybill=case["waybill"],
+        waybill_carrier=case["waybill_carrier"],
         amount_paid=money_out(case["amount_paid"], case["currency"]),
         desired_remedy=case["desired_remedy"],
         description=case["description"],
@@ -604,6 +606,7 @@ async def _filing_page(
         files_to_attach_again=files,
         categories=[category.value for category in Category],
         remedies=[remedy.value for remedy in RemedyType],
+        carriers=[carrier.value for carrier in Carrier],
     )
 
 

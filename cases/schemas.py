@@ -14,6 +14,7 @@ from accord.i18n import gettext as _
 from accord.validation import LongText, Strict
 from accounts.schemas import EnterpriseBrief, EnterpriseIn
 from cases.tables import MONEY_REMEDIES, Category, DeclineReason, RemedyType
+from cases.waybill import Carrier
 
 CURRENCIES = frozenset(list_currencies())
 MAX_MINOR_UNITS = 10**13  # far above any consumer purchase, well inside BIGINT
@@ -124,6 +125,7 @@ class CaseFilingIn(Strict):
     gtin: Annotated[str | None, Field(max_length=20)] = None
     trace_code: Annotated[str | None, Field(max_length=300)] = None
     waybill: Annotated[str | None, Field(max_length=100)] = None
+    waybill_carrier: Carrier | None = None  # left out: guessed from the number, else "other"
     amount_paid: MoneyIn | None = None
     desired_remedy: RemedyType
     description: LongText
@@ -373,6 +375,7 @@ class CaseOut(BaseModel):
     trace: TraceOut | None
     trace_check: TraceCheckOut | None = None
     waybill: str | None
+    waybill_carrier: str | None = None
     amount_paid: MoneyOut | None
     desired_remedy: str
     description: str

@@ -55,6 +55,7 @@ async def file_case(viewer: Viewer, data: CaseFilingIn, context: Context, local_
     if viewer.role != "consumer":
         raise Forbidden(_("Only consumers file cases."))
     filing.traceability(data, local_today)  # field errors before anything is written
+    filing.waybill(data)
     warnings = filing.purchase_date_warnings(data.purchase_date, local_today)
     return FilingResult(case=await apply_filing(viewer, data, context, local_today), warnings=warnings)
 

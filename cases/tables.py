@@ -187,6 +187,7 @@ class Case(Table, tablename="dispute_case"):
     trace_serial = Varchar(length=20, null=True, default=None)
     trace_expiry = Date(null=True, default=None)
     waybill = Varchar(length=100, null=True, default=None)
+    waybill_carrier = Varchar(length=10, null=True, default=None)  # cases.waybill.Carrier
     amount_paid = BigInt(null=True, default=None)  # minor units of `currency`
     currency = Varchar(length=3, null=True, default=None)
     desired_remedy = Varchar(length=30)
