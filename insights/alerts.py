@@ -57,9 +57,7 @@ def poisson_score(observed: int, expected: float) -> float:
     """−log10 P(X ≥ observed) for X ~ Poisson(expected), summed in log space (no underflow)."""
     if observed <= 0:
         return 0.0
-    logs = [
-        -expected + k * math.log(expected) - math.lgamma(k + 1) for k in range(observed, observed + 400)
-    ]
+    logs = [-expected + k * math.log(expected) - math.lgamma(k + 1) for k in range(observed, observed + 400)]
     top = max(logs)
     tail = top + math.log(sum(math.exp(value - top) for value in logs))
     return max(0.0, -tail / math.log(10))
@@ -77,7 +75,9 @@ class Signal:
 
 
 async def _filed(column: Any, day_from: date, day_to: date, among: Iterable[Any] | None = None) -> list[dict[str, Any]]:
-    query = DailyCount.select(column.as_alias("key"), Sum(DailyCount.count).as_alias("n"), Min(DailyCount.day).as_alias("first"))
+    query = DailyCount.select(
+        column.as_alias("key"), Sum(DailyCount.count).as_alias("n"), Min(DailyCount.day).as_alias("first")
+    )
     query = query.where(DailyCount.metric == "filed", DailyCount.day >= day_from, DailyCount.day <= day_to)
     if among is not None:
         query = query.where(column.is_in(list(among)))
@@ -159,9 +159,9 @@ async def scan(clock: Clock, days: int = 2) -> int:
 
 async def list_alerts(state: str | None, cursor: int | None, limit: int) -> list[dict[str, Any]]:
     """Newest first; `cursor` is the last id of the previous page."""
-    query = Alert.select(
-        *Alert.all_columns(), Alert.decided_by.display_name.as_alias("decided_by_name")
-    ).order_by(Alert.id, ascending=False)
+    query = Alert.select(*Alert.all_columns(), Alert.decided_by.display_name.as_alias("decided_by_name")).order_by(
+        Alert.id, ascending=False
+    )
     if state:
         query = query.where(Alert.state == state)
     if cursor is not None:
@@ -183,5 +183,7 @@ async def decide(alert_id: int, decision: str, note: str, viewer: Viewer, clock:
         now = clock.now()
         after = {Alert.state: state, Alert.decided_by: viewer.id, Alert.decided_at: now, Alert.note: note}
         await Alert.update(after).where(Alert.id == alert_id)
-        await record_admin_action(viewer, "decide_alert", f"alert:{alert_id}", {"state": "open"}, {"state": state, "note": note}, clock)
+        await record_admin_action(
+            viewer, "decide_alert", f"alert:{alert_id}", {"state": "open"}, {"state": state, "note": note}, clock
+        )
     return {**alert, "state": state, "decided_by": viewer.id, "decided_at": now, "note": note}

@@ -35,7 +35,10 @@ REQUESTS = Counter(
     "accord_http_requests", "HTTP requests by route template", ["method", "route", "status"], registry=PROCESS
 )
 LATENCY = Histogram(
-    "accord_http_request_duration_seconds", "HTTP request latency by route template", ["method", "route"], registry=PROCESS
+    "accord_http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    registry=PROCESS,
 )
 SOCKETS = Gauge("accord_open_sockets", "Open WebSockets", registry=PROCESS, multiprocess_mode="livesum")
 
@@ -103,7 +106,9 @@ async def database_families(now: float) -> list[GaugeMetricFamily]:
         cases,
         GaugeMetricFamily("accord_outbox_backlog", "Mails queued or being sent", value=unsent["n"] if unsent else 0),
         GaugeMetricFamily(
-            "accord_outbox_oldest_unsent_seconds", "Age of the oldest unsent mail", value=age(unsent and unsent["oldest"])
+            "accord_outbox_oldest_unsent_seconds",
+            "Age of the oldest unsent mail",
+            value=age(unsent and unsent["oldest"]),
         ),
         GaugeMetricFamily(
             "accord_sweeper_lag_seconds",

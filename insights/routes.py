@@ -27,7 +27,9 @@ from insights import alerts, scorecard, service
 from insights.service import Filters
 
 MAX_SPAN_DAYS = 3660  # ten years
-Start = Annotated[str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD (default: a year before `to`)")]
+Start = Annotated[
+    str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD (default: a year before `to`)")
+]
 End = Annotated[str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (default: today)")]
 CategoryQuery = Annotated[str | None, QueryParameter(name="category", description="one case category")]
 EnterpriseQuery = Annotated[str | None, QueryParameter(name="enterprise_id", description="one enterprise's id")]
@@ -65,6 +67,27 @@ def filters_from(
         if enterprise is None:
             raise InvalidInput.one("enterprise_id", _("Enter an enterprise's number."))
     return Filters(first, last, category or None, enterprise)
+
+
+async def provide_filters(
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    start: Start = None,
+    end: End = None,
+    category: CategoryQuery = None,
+    enterprise_id: EnterpriseQuery = None,
+) -> Filters:
+    return filters_from(clock, settings, start, end, category, enterprise_id)
+
+
+async def provide_range(
+    clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None
+) -> Filters:
+    return filters_from(clock, settings, start, end)
+
+
+_ranged = {"filters": Provide(provide_range)}
+_desk = {"viewer": Provide(require_role("admin", "mediator")), "filters": Provide(provide_filters)}
 
 
 # --- shapes ----------------------------------------------------------------------------------------
@@ -184,25 +207,17 @@ async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
 # --- API -------------------------------------------------------------------------------------------
 
 
-@get("/stats", summary="Public statistics: monthly totals, rates, median working days (no login, no personal data)")
-async def api_stats(clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None) -> StatsOut:
-    return StatsOut.model_validate(await public_stats(filters_from(clock, settings, start, end)))
-
-
-_desk = {"viewer": Provide(require_role("admin", "mediator"))}
+@get(
+    "/stats",
+    dependencies=_ranged,
+    summary="Public statistics: monthly totals, rates, median working days (no login, no personal data)",
+)
+async def api_stats(filters: NamedDependency[Filters]) -> StatsOut:
+    return StatsOut.model_validate(await public_stats(filters))
 
 
 @get("/insights", dependencies=_desk, summary="Dashboard figures (registrars and mediators)")
-async def api_insights(
-    viewer: NamedDependency[Viewer],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    start: Start = None,
-    end: End = None,
-    category: CategoryQuery = None,
-    enterprise_id: EnterpriseQuery = None,
-) -> InsightsOut:
-    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+async def api_insights(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> InsightsOut:
     return InsightsOut.model_validate(await dashboard(filters, viewer))
 
 
@@ -222,28 +237,21 @@ def charts(found: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "outcomes": _chart_rows([(label("state", o), n) for o, n in found["outcomes"].items()]),
         "by_state": _chart_rows([(label("state", s), n) for s, n in found.get("by_state", {}).items()]),
         "by_platform": _chart_rows([(row["value"], row["filed"]) for row in found["by_platform"][:15]]),
-        "by_country": _chart_rows([(country_name(row["value"]) or row["value"], row["filed"]) for row in found["by_country"][:15]]),
+        "by_country": _chart_rows(
+            [(country_name(row["value"]) or row["value"], row["filed"]) for row in found["by_country"][:15]]
+        ),
         "by_currency": _chart_rows([(row["value"], row["filed"]) for row in found["by_currency"][:15]]),
     }
 
 
-@get("/stats")
-async def stats_page(clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None) -> Any:
-    found = await public_stats(filters_from(clock, settings, start, end))
+@get("/stats", dependencies=_ranged)
+async def stats_page(filters: NamedDependency[Filters]) -> Any:
+    found = await public_stats(filters)
     return page("insights/stats.html", stats=found, charts=charts(found))
 
 
 @get("/insights", dependencies=_desk)
-async def insights_page(
-    viewer: NamedDependency[Viewer],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    start: Start = None,
-    end: End = None,
-    category: CategoryQuery = None,
-    enterprise_id: EnterpriseQuery = None,
-) -> Any:
-    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+async def insights_page(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> Any:
     found = await dashboard(filters, viewer)
     return page(
         "insights/dashboard.html",
@@ -251,13 +259,22 @@ async def insights_page(
         charts=charts(found),
         categories=[c.value for c in Category],
         alerts=await alerts.list_alerts("open", None, 20),
-        query={"from": filters.start, "to": filters.end, "category": category or "", "enterprise_id": enterprise_id or ""},
+        query={
+            "from": filters.start,
+            "to": filters.end,
+            "category": filters.category or "",
+            "enterprise_id": "" if filters.enterprise_id is None else filters.enterprise_id,
+        },
     )
 
 
 def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
     """The dashboard's numbers as (section, key, value) rows."""
-    rows: list[list[Any]] = [["section", "key", "value"], ["range", "from", found["from"]], ["range", "to", found["to"]]]
+    rows: list[list[Any]] = [
+        ["section", "key", "value"],
+        ["range", "from", found["from"]],
+        ["range", "to", found["to"]],
+    ]
     for key in ("filed", "responded", "response_rate", "settled", "settlement_rate", "fulfilled", "breached"):
         rows.append(["totals", key, found[key]])
     rows += [["totals", "fulfilment_rate", found["fulfilment_rate"]], ["totals", "closed", found["closed"]]]
@@ -268,7 +285,10 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
     rows += [["category", c["category"], c["filed"]] for c in found["by_category"]]
     for dimension in ("currency", "country", "platform"):
         rows += [[dimension, row["value"], row["filed"]] for row in found[f"by_{dimension}"]]
-    rows += [["mediator", f"{m['mediator_id']}:{m['name']}", f"open {m['open']} closed {m['closed']}"] for m in found["mediators"]]
+    rows += [
+        ["mediator", f"{m['mediator_id']}:{m['name']}", f"open {m['open']} closed {m['closed']}"]
+        for m in found["mediators"]
+    ]
     rows += [["listings", f"{l['violation']}:{l['tier']}:{l['state']}", l["n"]] for l in found["listings"]]
     for month in found["by_month"]:
         rows += [[f"month:{month['month']}", key, month[key]] for key in ("filed", "closed", "resolved")]
@@ -279,16 +299,7 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
 
 
 @get("/insights/export.csv", dependencies=_desk)
-async def insights_csv(
-    viewer: NamedDependency[Viewer],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    start: Start = None,
-    end: End = None,
-    category: CategoryQuery = None,
-    enterprise_id: EnterpriseQuery = None,
-) -> Response[bytes]:
-    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+async def insights_csv(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> Response[bytes]:
     found = await dashboard(filters, viewer)
     text = io.StringIO()
     csv.writer(text).writerows(csv_rows(found))
@@ -349,7 +360,9 @@ def alert_out(alert: dict[str, Any]) -> AlertOut:
 @get("/insights/alerts", dependencies=_desk, summary="Risk alerts, newest first (registrars and mediators)")
 async def api_alerts(
     viewer: NamedDependency[Viewer],
-    state_filter: Annotated[str | None, QueryParameter(name="state", description="open | acknowledged | dismissed")] = None,
+    state_filter: Annotated[
+        str | None, QueryParameter(name="state", description="open | acknowledged | dismissed")
+    ] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[str | None] = None,
 ) -> AlertPage:
@@ -371,9 +384,18 @@ async def api_alerts(
 _registrar = {"viewer": Provide(require_role("admin"))}
 
 
-@post("/insights/alerts/{alert_id:int}/{decision:str}", status_code=200, dependencies=_registrar, summary="Acknowledge or dismiss an alert (registrars)")
+@post(
+    "/insights/alerts/{alert_id:int}/{decision:str}",
+    status_code=200,
+    dependencies=_registrar,
+    summary="Acknowledge or dismiss an alert (registrars)",
+)
 async def api_decide_alert(
-    viewer: NamedDependency[Viewer], clock: NamedDependency[Clock], alert_id: FromPath[int], decision: FromPath[str], data: JSONBody[DecisionIn]
+    viewer: NamedDependency[Viewer],
+    clock: NamedDependency[Clock],
+    alert_id: FromPath[int],
+    decision: FromPath[str],
+    data: JSONBody[DecisionIn],
 ) -> AlertOut:
     return alert_out(await alerts.decide(alert_id, decision, data.note, viewer, clock))
 
@@ -415,7 +437,7 @@ class ScorecardOut(BaseModel):
     measures: list[MeasureOut]
 
 
-_signed_in = {"viewer": Provide(require_role("admin", "mediator", "merchant", "consumer"))}
+_signed_in = {"viewer": Provide(require_role("admin", "mediator", "merchant", "consumer")), **_ranged}
 
 
 @get(
@@ -424,27 +446,15 @@ _signed_in = {"viewer": Provide(require_role("admin", "mediator", "merchant", "c
     summary="An enterprise's scorecard beside the platform median (its agents, registrars, mediators)",
 )
 async def api_scorecard(
-    viewer: NamedDependency[Viewer],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    enterprise_id: FromPath[int],
-    start: Start = None,
-    end: End = None,
+    viewer: NamedDependency[Viewer], filters: NamedDependency[Filters], enterprise_id: FromPath[int]
 ) -> ScorecardOut:
-    filters = filters_from(clock, settings, start, end)
     return ScorecardOut.model_validate(await scorecard.scorecard(enterprise_id, viewer, filters))
 
 
 @get("/enterprises/{enterprise_id:int}/scorecard", dependencies=_signed_in)
 async def scorecard_page(
-    viewer: NamedDependency[Viewer],
-    clock: NamedDependency[Clock],
-    settings: NamedDependency[Settings],
-    enterprise_id: FromPath[int],
-    start: Start = None,
-    end: End = None,
+    viewer: NamedDependency[Viewer], filters: NamedDependency[Filters], enterprise_id: FromPath[int]
 ) -> Any:
-    filters = filters_from(clock, settings, start, end)
     return page("insights/scorecard.html", card=await scorecard.scorecard(enterprise_id, viewer, filters))
 
 

@@ -68,9 +68,11 @@ def _with_monthly(rates: dict[str, Any], months: float) -> dict[str, Any]:
 async def scorecard(enterprise_id: int, viewer: Viewer, filters: Filters) -> dict[str, Any]:
     if not may_see(viewer, enterprise_id):
         raise NotFound(gettext("There is no such enterprise."))
-    enterprise = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(
-        Enterprise.id == enterprise_id
-    ).first()
+    enterprise = (
+        await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh)
+        .where(Enterprise.id == enterprise_id)
+        .first()
+    )
     if enterprise is None:
         raise NotFound(gettext("There is no such enterprise."))
     months = max(((filters.end - filters.start).days + 1) / 30.44, 1 / 30.44)

@@ -74,7 +74,9 @@ def _durations(metrics: dict[str, int], prefix: str) -> dict[str, Any]:
     }
 
 
-def _moves(metrics: dict[str, int], before: str | None = None, after: str | None = None, action: str | None = None) -> int:
+def _moves(
+    metrics: dict[str, int], before: str | None = None, after: str | None = None, action: str | None = None
+) -> int:
     total = 0
     for name, n in metrics.items():
         if not name.startswith("move:"):
@@ -193,9 +195,9 @@ async def listings_by_violation() -> list[dict[str, Any]]:
     """Registry listings by violation, tier and state (the registry's own small table)."""
     from integrity.tables import Listing
 
-    rows = await Listing.select(Listing.violation, Listing.tier, Listing.state, Count(Listing.id).as_alias("n")).group_by(
-        Listing.violation, Listing.tier, Listing.state
-    )
+    rows = await Listing.select(
+        Listing.violation, Listing.tier, Listing.state, Count(Listing.id).as_alias("n")
+    ).group_by(Listing.violation, Listing.tier, Listing.state)
     return sorted(rows, key=lambda row: (row["violation"], row["tier"], row["state"]))
 
 
@@ -210,7 +212,9 @@ async def enterprise_rates(
     shown = {enterprise: _rates(metrics) for enterprise, metrics in per.items() if metrics.get("filed", 0) >= minimum}
     if not shown:
         return []
-    query = Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(Enterprise.id.is_in(list(shown)))
+    query = Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(
+        Enterprise.id.is_in(list(shown))
+    )
     names = await (query.where(Enterprise.verified.eq(True)) if verified_only else query)
     by_id = {row["id"]: row for row in names}
     return sorted(
@@ -236,7 +240,9 @@ async def mediator_load(closed: dict[int, int], mediator_id: int | None = None) 
         user: {"mediator_id": user, "open": 0, "by_state": {}, "closed": n} for user, n in closed.items()
     }
     for row in rows:
-        item = load.setdefault(row["mediator"], {"mediator_id": row["mediator"], "open": 0, "by_state": {}, "closed": 0})
+        item = load.setdefault(
+            row["mediator"], {"mediator_id": row["mediator"], "open": 0, "by_state": {}, "closed": 0}
+        )
         item["open"] += row["n"]
         item["by_state"][row["state"]] = row["n"]
     if not load:

@@ -16,8 +16,8 @@ class DailyCount(Table, tablename="insight_daily"):
     Metrics: `filed`; `move:<action>:<from>><to>` for every transition; `first_response:<working days>` and
     `closed:<outcome>` + `closing:<working days>` (a case's first closing); `reclosed:<outcome>` (closings after
     an appeal); `settled_first` (a case's first settlement); `rated:<score>`; `filed_by:<currency|country|
-    platform>:<value>` beside each filing; `closed_by:<mediator id>` at a first closing in mediation. Unique on (day, category,
-    enterprise, metric): writers add to the row with one upsert.
+    platform>:<value>` beside each filing; `closed_by:<mediator id>` at a first closing in mediation.
+    Unique on (day, category, enterprise, metric): writers add to the row with one upsert.
     """
 
     day = Date(index=True)

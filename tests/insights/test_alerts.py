@@ -31,7 +31,9 @@ def poisson(rng: random.Random, rate: float) -> int:
 
 async def plant(enterprise: int, category: str, counts: dict[date, int]) -> None:
     rows = [
-        DailyCount(day=day, month=day.strftime("%Y-%m"), category=category, enterprise=enterprise, metric="filed", count=n)
+        DailyCount(
+            day=day, month=day.strftime("%Y-%m"), category=category, enterprise=enterprise, metric="filed", count=n
+        )
         for day, n in counts.items()
         if n
     ]
@@ -58,7 +60,9 @@ async def test_a_burst_of_twenty_against_a_quiet_enterprise_opens_one_alert(app:
     assert merchant.enterprise_id is not None
     moves = Moves(clock)
     for back in (60, 40, 20):  # a quiet history: three complaints in two months
-        await moves.file(consumer, merchant.enterprise_id, datetime(2024, 5, 20, 2, 0, tzinfo=UTC) - timedelta(days=back))
+        await moves.file(
+            consumer, merchant.enterprise_id, datetime(2024, 5, 20, 2, 0, tzinfo=UTC) - timedelta(days=back)
+        )
     burst = datetime(2024, 5, 20, 2, 0, tzinfo=UTC)
     for minute in range(20):
         await moves.file(consumer, merchant.enterprise_id, burst + timedelta(minutes=minute))
@@ -68,7 +72,12 @@ async def test_a_burst_of_twenty_against_a_quiet_enterprise_opens_one_alert(app:
     opened = await Alert.select().where(Alert.enterprise == merchant.enterprise_id)
     assert len(opened) == 1
     alert = opened[0]
-    assert (alert["kind"], alert["observed"], alert["state"], alert["day"]) == ("enterprise_spike", 20, "open", date(2024, 5, 20))
+    assert (alert["kind"], alert["observed"], alert["state"], alert["day"]) == (
+        "enterprise_spike",
+        20,
+        "open",
+        date(2024, 5, 20),
+    )
     assert alert["expected"] < 1 and alert["score"] >= alerts.THRESHOLD
 
 
@@ -109,7 +118,15 @@ async def test_registrars_acknowledge_or_dismiss_alerts(app: Any, api_client: Si
     now = datetime(2021, 6, 1, tzinfo=UTC)
     made = []
     for category in ("decide-a", "decide-b"):
-        row = Alert(kind="category_spike", category=category, day=date(2021, 6, 1), observed=9, expected=0.5, score=8.0, opened_at=now)
+        row = Alert(
+            kind="category_spike",
+            category=category,
+            day=date(2021, 6, 1),
+            observed=9,
+            expected=0.5,
+            score=8.0,
+            opened_at=now,
+        )
         made.append((await Alert.insert(row).returning(Alert.id))[0]["id"])
     mediator, _ = await api_client("mediator")
     listed = await mediator.get("/api/v1/insights/alerts?state=open&limit=100")
@@ -118,9 +135,15 @@ async def test_registrars_acknowledge_or_dismiss_alerts(app: Any, api_client: Si
     assert (await mediator.post(f"/api/v1/insights/alerts/{made[0]}/acknowledge", json={})).status_code == 403
     registrar, person = await api_client("admin")
     assert (await registrar.post(f"/api/v1/insights/alerts/{made[0]}/ignore", json={})).status_code == 404
-    done = await registrar.post(f"/api/v1/insights/alerts/{made[0]}/acknowledge", json={"note": "seen; calling the platform"})
+    done = await registrar.post(
+        f"/api/v1/insights/alerts/{made[0]}/acknowledge", json={"note": "seen; calling the platform"}
+    )
     assert done.status_code == 200, done.text
-    assert (done.json()["state"], done.json()["decided_by"], done.json()["window"]) == ("acknowledged", person["id"], "2021-06-01")
+    assert (done.json()["state"], done.json()["decided_by"], done.json()["window"]) == (
+        "acknowledged",
+        person["id"],
+        "2021-06-01",
+    )
     again = await registrar.post(f"/api/v1/insights/alerts/{made[0]}/dismiss", json={})
     assert again.status_code == 409
     browser, _ = await signed_in("admin")

@@ -48,7 +48,9 @@ async def test_bad_filters_are_422(client: httpx.AsyncClient) -> None:
         assert response.json()["errors"][0]["field"] in ("from", "to")
 
 
-async def test_the_dashboard_is_for_registrars_and_mediators(history: History, signed_in: SignedIn, api_client: SignedIn) -> None:
+async def test_the_dashboard_is_for_registrars_and_mediators(
+    history: History, signed_in: SignedIn, api_client: SignedIn
+) -> None:
     admin, _ = await signed_in("admin")
     query = f"{SPRING}&enterprise_id={history.enterprise_id}"
     page = await admin.get(f"/insights?{query}")
