@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, create_model
 
 from accord import events
 from accord.auth import Viewer
+from accord.clock import Calendar
 from accord.db import is_sqlite
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.i18n import N_, gettext, label
@@ -47,11 +48,21 @@ class Step:
     related: frozenset[str]
     payload: Any  # the row's payload model, validated (None when only asking what is offered)
     now: datetime
-    context: Any  # the domain's clock, calendar and settings
+    context: Any  # the domain's clock, calendar, zone and settings
     before: str | None = None  # the state before the step; None when it creates the subject
     updates: dict[Any, Any] = field(default_factory=dict)  # columns the effect sets besides state and version
     details: dict[str, Any] = field(default_factory=dict)  # what the record event says besides action/from/to
     next_state: StrEnum | None = None  # an effect's choice of where to go, over the row's
+
+    @property
+    def calendar(self) -> Calendar:
+        """Working days, from the domain's context (every context has a clock, a calendar and a zone)."""
+        return self.context.calendar  # type: ignore[no-any-return]
+
+    @property
+    def zone(self) -> tzinfo:
+        """The deployment's time zone (where "the end of the day" is)."""
+        return self.context.zone  # type: ignore[no-any-return]
 
 
 Check = Callable[[Any], Awaitable[str | None]]  # a refusal in words, or None
@@ -190,22 +201,20 @@ async def apply(
         if expected_version is not None and expected_version != subject["version"]:
             raise machine.conflict(subject, gettext(words.changed))
         step = machine.step_type(
-            subject=subject,
-            action=action,
-            viewer=viewer,
-            related=related,
-            payload=_payload(row, payload),
-            now=context.clock.now(),
-            context=context,
-            before=subject["state"],
+            subject, action, viewer, related, _payload(row, payload), context.clock.now(), context, subject["state"]
         )
-        for check in (row.available, row.guard):
-            if check and (problem := await check(step)):
-                raise machine.conflict(subject, problem)
-        if row.effect:
-            await row.effect(step)
+        await _run(step, row, lambda problem: machine.conflict(subject, problem))
         await _write(machine, step, row)
         return subject
+
+
+async def _run(step: Step, row: Row, refusal: Callable[[str], Conflict]) -> None:
+    """The row's checks (the first refusal is a 409), then its effect."""
+    for check in (row.available, row.guard):
+        if check and (problem := await check(step)):
+            raise refusal(problem)
+    if row.effect:
+        await row.effect(step)
 
 
 async def _write(machine: Machine, step: Step, row: Row) -> None:
@@ -243,21 +252,9 @@ async def create(
     if not related & row.roles:
         raise Forbidden(gettext(machine.wording.role_cannot))
     async with events.atomic():
-        step = machine.step_type(
-            subject={},
-            action=action,
-            viewer=viewer,
-            related=related,
-            payload=_payload(row, payload),
-            now=context.clock.now(),
-            context=context,
-            **known,
-        )
-        for check in (row.available, row.guard):
-            if check and (problem := await check(step)):
-                raise Conflict(problem)
-        if row.effect:
-            await row.effect(step)
+        checked = _payload(row, payload)
+        step = machine.step_type({}, action, viewer, related, checked, context.clock.now(), context, **known)
+        await _run(step, row, Conflict)
         table = machine.table
         values = {
             **step.updates,

@@ -121,16 +121,8 @@ class Step(statemachine.Step):
         return self.subject
 
     @property
-    def calendar(self) -> Calendar:
-        return self.context.calendar  # type: ignore[no-any-return]
-
-    @property
     def terms(self) -> CaseTerms:
         return self.context.terms  # type: ignore[no-any-return]
-
-    @property
-    def zone(self) -> tzinfo:
-        return self.context.zone  # type: ignore[no-any-return]
 
     @property
     def actor_role(self) -> str:

@@ -54,15 +54,6 @@ class Step(statemachine.Step):
     def listing(self) -> dict[str, Any]:
         return self.subject
 
-    @property
-    def calendar(self) -> Calendar:
-        return self.context.calendar  # type: ignore[no-any-return]
-
-    @property
-    def zone(self) -> tzinfo:
-        """The deployment's: times in messages are shown in the viewer's zone, else this one."""
-        return self.context.zone  # type: ignore[no-any-return]
-
     def moment(self, at: datetime) -> str:
         """A time as every page shows it to this viewer: the listing page and its refusals say the same."""
         return format_moment(at, viewer_zone(self.viewer, self.zone))
