@@ -17,9 +17,11 @@ run: $(INSTALLED)
 	$(BIN)/accord migrate
 	$(BIN)/accord serve --demo --host 127.0.0.1 --port 8000
 
-## make test: the whole suite (SQLite by default; set DATABASE_URL=postgresql://... for PostgreSQL)
+## make test: the whole suite, in parallel, with the coverage floor (SQLite by default; set
+## DATABASE_URL=postgresql://... for PostgreSQL). Browser and multi-server tests share one worker (tests/conftest.py).
+TEST_WORKERS ?= auto
 test: $(INSTALLED) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term
 
 ## make fuzz: schemathesis over the whole API as every role, long (make test runs a few examples each)
 fuzz: $(INSTALLED)

@@ -1,8 +1,11 @@
-"""Test harness: one app on a fresh database per test session, a frozen clock, clients per role.
+"""Test harness: one app on a fresh database per test process, a clean database per test, a frozen clock,
+clients per role.
 
 The database is chosen here, before anything imports a table: SQLite in a temporary directory by
 default, or a new temporary database on the PostgreSQL server named by DATABASE_URL (dropped at the
-end), so the suite never touches data it did not create.
+end), so the suite never touches data it did not create. Each pytest-xdist worker imports this file in
+its own process, so each has its own directory and database. Every test starts from the rows its
+session and module fixtures keep, and what it writes is deleted when it ends (tests/clean_database.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import itertools
 import os
 import random
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -45,24 +49,45 @@ else:
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
 from accord.app import _close_database, _open_database, create_app  # noqa: E402
 from accord.clock import Clock, FrozenClock  # noqa: E402
 from accord.db import migrate  # noqa: E402
-from accounts import service  # noqa: E402
+from accounts import passwords, service  # noqa: E402
 from accounts.schemas import EnterpriseIn  # noqa: E402
 from accounts.tables import Role  # noqa: E402
 from accounts.uscc import ALPHABET, uscc_check_character  # noqa: E402
+from tests.clean_database import delete_new_rows, never_reuse_ids  # noqa: E402
+
+# Still argon2id, at the lowest cost: the real parameters take 0.1-1 s a hash on our machines, and the suite
+# makes and signs in thousands of people. `accord serve` processes keep the real cost (and rehash on sign-in).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("accord-timing-equaliser")
 
 BASE_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
+# Browser tests and the tests that start `accord serve` processes fanning out through Redis run on one
+# worker, one at a time (Redis channels are shared by every database; browsers must not starve).
+XDIST_GROUPS = {"tests/e2e/": "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        for prefix, group in XDIST_GROUPS.items():
+            if path.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _PG_TEST_DB:
         asyncio.run(_pg_admin(_SERVER_URL, f'DROP DATABASE IF EXISTS "{_PG_TEST_DB}" WITH (FORCE)'))
+    shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 
 def unique(prefix: str = "user") -> str:
@@ -82,10 +107,19 @@ def random_uscc() -> str:
 @pytest.fixture(scope="session")
 async def app() -> AsyncIterator[Litestar]:
     await migrate()
+    await never_reuse_ids()
     application = create_app(clock=FrozenClock(BASE_TIME))
     await _open_database()
     yield application
     await _close_database()
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(app: Litestar) -> AsyncIterator[None]:
+    """Each test starts from the kept rows only and leaves nothing behind (set up first, torn down last)."""
+    await delete_new_rows()
+    yield
+    await delete_new_rows()
 
 
 @pytest.fixture(autouse=True)

@@ -92,7 +92,8 @@ def launch(env: dict[str, str] | None = None, port: int | None = None, log_name:
     log = None
     if log_name:
         ARTIFACTS.mkdir(exist_ok=True)
-        log = ARTIFACTS / log_name
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # parallel workers may start the same server
+        log = ARTIFACTS / (f"{worker}-{log_name}" if worker else log_name)
         output = log.open("w")
     try:
         process = subprocess.Popen(

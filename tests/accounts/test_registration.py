@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -135,8 +136,12 @@ async def test_bad_registration_form_is_rerendered_with_field_errors(
     form = consumer_form(**change)
     response = await post_form(client, "/register", form)
     assert response.status_code == 422
-    assert f'id="e-{field}"' in response.text or f'class="error" id="e-{field}"' in response.text
-    assert 'aria-invalid="true"' in response.text or field in ("role", "consent")
+    assert f'<p class="error" id="e-{field}">' in response.text
+    controls = re.findall(r"<(?:input|select|textarea)\b[^>]*>", response.text)
+    named = [tag for tag in controls if f'name="{field}"' in tag]
+    # Every control of the field is marked invalid and points at its message; no other control is marked.
+    assert named and all(f'aria-invalid="true" aria-describedby="e-{field}"' in tag for tag in named), named
+    assert all(tag in named for tag in controls if "aria-invalid" in tag), controls
     assert form["password"] not in response.text  # passwords are never echoed back
     assert await counts() == before
 

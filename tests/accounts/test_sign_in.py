@@ -262,10 +262,13 @@ async def test_admin_pages_and_api_are_403_for_other_roles(
 
 
 async def test_password_hash_is_upgraded_at_sign_in_when_parameters_change(
-    client: httpx.AsyncClient, make_user: UserFactory
+    client: httpx.AsyncClient, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from argon2 import PasswordHasher
 
+    from accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())  # the product's cost (tests run at the lowest)
     user = await make_user()
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     await User.update({User.password_hash: weak}).where(User.id == user["id"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from accord.clock import FrozenClock
 from cases.tables import TERMINAL_STATES, Case, CaseState, Offer
-from tests.cases.conftest import Parties
+from tests.cases.conftest import Parties, force_state
 
 # What may be open besides the state: nothing, an offer of one party, or the mediator's proposal
 # (accepted by nobody yet, or by one party).
@@ -74,18 +74,17 @@ async def put_case_in(reference: str, condition: Condition, parties: Parties, cl
     """Write the condition onto the case (and its offers); returns the open offer's or proposal's id."""
     now = clock.now()
     ended = condition.state in TERMINAL_STATES
-    await Case.update(
-        {
-            Case.state: condition.state.value,
-            Case.mediator: parties.mediator.id if condition.mediator else None,
-            Case.info_requested_from: condition.info_from,
-            Case.fulfilment_marked_at: now - timedelta(hours=1) if condition.fulfilment_marked else None,
-            Case.terminal_at: now - timedelta(days=1) if ended else None,
-            Case.rating: None,
-            Case.is_appeal: False,
-            Case.appealed: False,
-        }
-    ).where(Case.reference == reference)
+    await force_state(
+        reference,
+        condition.state.value,
+        mediator=parties.mediator.id if condition.mediator else None,
+        info_requested_from=condition.info_from,
+        fulfilment_marked_at=now - timedelta(hours=1) if condition.fulfilment_marked else None,
+        terminal_at=now - timedelta(days=1) if ended else None,
+        rating=None,
+        is_appeal=False,
+        appealed=False,
+    )
     case = await Case.select(Case.id).where(Case.reference == reference).first()
     await Offer.delete().where(Offer.case == case["id"])
     if condition.open_item is None:

@@ -18,6 +18,7 @@ from cases import service
 from cases.schemas import CaseFilingIn
 from cases.tables import Case
 from cases.workflow import Context
+from tests.clean_database import kept_rows
 from tests.conftest import BASE_TIME, create_person
 
 viewer_of = act_as
@@ -45,14 +46,14 @@ class Parties:
 
 
 @pytest.fixture(scope="session")
-async def parties(app: Any) -> Parties:
+async def parties(app: Any) -> AsyncIterator[Parties]:
     """One cast for the whole session (password hashing is deliberately slow); cases are per test."""
     clock = FrozenClock(BASE_TIME)
 
     async def make(role: str) -> Viewer:
         return viewer_of(await create_person(role, clock, display_name=f"Case {role}"))
 
-    return Parties(
+    made = Parties(
         consumer=await make("consumer"),
         merchant=await make("merchant"),
         mediator=await make("mediator"),
@@ -61,6 +62,8 @@ async def parties(app: Any) -> Parties:
         stranger_consumer=await make("consumer"),
         stranger_merchant=await make("merchant"),
     )
+    async with kept_rows():
+        yield made
 
 
 @pytest.fixture
@@ -143,7 +146,7 @@ async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
         clients.append(client)
         return client
 
-    yield Cast(
+    made = Cast(
         consumer=await client_for(parties.consumer),
         merchant=await client_for(parties.merchant),
         mediator=await client_for(parties.mediator),
@@ -155,6 +158,8 @@ async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
         mediator_id=parties.mediator.id,
         other_mediator_id=parties.other_mediator.id,
     )
+    async with kept_rows():
+        yield made
     for client in clients:
         await client.aclose()
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from cases.tables import Case, Evidence
+from tests.cases.conftest import force_state
 from tests.cases.test_api import PDF, PNG
 from tests.conftest import SignedIn, csrf_token, post_form
 
@@ -195,7 +196,7 @@ async def test_internal_notes_appear_only_on_mediators_pages(
     response = await file_by_form(browser, enterprise_id=str(merchant["enterprise_id"]))
     reference = response.headers["location"].split("/")[2].split("?")[0]
     mediator_browser, mediator = await signed_in("mediator")
-    await Case.update({Case.mediator: mediator["id"], Case.state: "in_mediation"}).where(Case.reference == reference)
+    await force_state(reference, "in_mediation", mediator=mediator["id"])
     await post_form(
         mediator_browser, f"/cases/{reference}/messages", {"channel": "internal", "text": "Merchant seems evasive"}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,19 +15,21 @@ from accounts.tables import User
 from cases import record
 from cases.seed import EXTRA_CONSUMERS, seed_demo_cases
 from cases.tables import Case, CaseEvent, CaseState, Message
+from tests.clean_database import kept_rows
 from tests.conftest import BASE_TIME
 
 DEMO_CONSUMERS = ["consumer@demo.test", *(email for email, _name, _language in EXTRA_CONSUMERS)]
 
 
 @pytest.fixture(scope="module")
-async def demo_cases(app: Any) -> list[dict[str, Any]]:
+async def demo_cases(app: Any) -> AsyncIterator[list[dict[str, Any]]]:
     """Seed once for the module; the demo cases are those of the demo consumers."""
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
     await seed_demo_cases(clock)
     consumers = User.select(User.id).where(User.email.is_in(DEMO_CONSUMERS))
-    return await Case.select().where(Case.consumer.is_in(consumers)).order_by(Case.id)
+    async with kept_rows():
+        yield await Case.select().where(Case.consumer.is_in(consumers)).order_by(Case.id)
 
 
 async def test_demo_cases_reach_every_state(demo_cases: list[dict[str, Any]]) -> None:

@@ -22,6 +22,7 @@ from accord.clock import SystemClock
 from accounts.credentials import issue_token
 from tests.cases.conftest import act, filing
 from tests.cases.test_api import PNG
+from tests.clean_database import kept_rows
 from tests.conftest import create_person, unique_email
 from tests.e2e.listener import Listener, is_event
 
@@ -212,7 +213,8 @@ async def scenario(live_server: str) -> AsyncIterator[Scenario]:
         scenario.sockets.update({(p, "replay"): socket for p, socket in replay.items()})
         await asyncio.gather(*(replay[p].wait_for(lambda f: is_event(f, seq=ack["seq"])) for p in MEMBERS))
         await asyncio.gather(*(scenario.sockets[p, mode].wait_closed() for p in STRANGERS for mode in MODES))
-        yield scenario
+        async with kept_rows():
+            yield scenario
     finally:
         await asyncio.gather(*(socket.close() for socket in scenario.sockets.values()))
 

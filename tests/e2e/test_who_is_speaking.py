@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from accord.settings import get_settings
-from cases.tables import Case
+from tests.cases.conftest import force_state
 from tests.conftest import UserFactory
 from tests.e2e.listener import Listener, is_event
 from tests.e2e.test_case_socket import setup_case, token_for
@@ -15,7 +15,7 @@ from tests.e2e.test_case_socket import setup_case, token_for
 
 async def _with_mediator(base: str, reference: str, make_user: UserFactory) -> tuple[dict[str, Any], str]:
     mediator = await make_user("mediator", display_name="Staff Member Wu")
-    await Case.update({Case.mediator: mediator["id"], Case.state: "in_mediation"}).where(Case.reference == reference)
+    await force_state(reference, "in_mediation", mediator=mediator["id"])
     return mediator, await token_for(base, mediator["email"])
 
 

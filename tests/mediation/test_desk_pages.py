@@ -15,7 +15,7 @@ from cases.tables import Case
 from cases.workflow import CaseTerms, apply, terms_from
 from mediation.calendar import ChinaWorkingCalendar, load_overrides
 from mediation.service import assign_waiting_cases, choose_mediator
-from tests.cases.conftest import Cast, act, file_case
+from tests.cases.conftest import Cast, act, file_case, force_state
 from tests.conftest import SignedIn, post_form
 
 
@@ -109,7 +109,7 @@ async def test_declined_consumer_sees_reason_and_guidance_in_chinese(
     viewer = act_as(await get_user(user["id"]))
     result = await service.file_case(viewer, filing(cast.enterprise_id), context, date(2026, 11, 25))
     reference = result.case["reference"]
-    await Case.update({Case.state: "awaiting_mediator"}).where(Case.reference == reference)
+    await force_state(reference, "awaiting_mediator")
     from tests.cases.conftest import Parties  # noqa: F401 - the session cast's mediator acts
 
     mediator = (await signed_in("mediator"))[1]
@@ -119,8 +119,10 @@ async def test_declined_consumer_sees_reason_and_guidance_in_chinese(
         reference, "decline", mediator_viewer, {"reason": "materials_missing", "note": "请补充订单截图。"}, context
     )
     page = await consumer.get(f"/cases/{reference}")
-    assert "缺少必要材料" in page.text or "材料" in page.text
-    assert "请补充订单截图。" in page.text and "12315" in page.text
+    referral = page.text.split('id="referral"', 1)[1].split("</section>", 1)[0]
+    assert "<h2>不予受理的原因</h2>" in referral
+    assert "<p><strong>缺少必要材料</strong></p>" in referral  # the reason's label, translated
+    assert '<div class="text">请补充订单截图。</div>' in referral and "12315" in referral
 
 
 async def test_auto_assign_prefers_the_least_loaded_matching_mediator(cast: Cast, make_user: Any, context: Any) -> None:

@@ -54,6 +54,7 @@ from notifications.service import MAIL_KINDS, unsubscribe_token
 from notifications.tables import OutboxMail
 from tests.cases.conftest import act, filing_body
 from tests.cases.test_api import PNG
+from tests.clean_database import kept_rows
 from tests.conftest import BASE_TIME, PASSWORD, create_person, random_uscc
 from tests.e2e.listener import Listener, is_event
 from tests.servers import start_server
@@ -790,7 +791,8 @@ async def world(app: Litestar) -> AsyncIterator[World]:
     await _build_registry(world, app, users[REGISTRAR], clock)
     await _build_accounts(world, app, users, clock)
     await _build_trace(world)
-    yield world
+    async with kept_rows():
+        yield world
     for person in world.people.values():
         for client in {id(c): c for c in (person.api, person.browser, person.spare_api, person.spare_browser)}.values():
             await client.aclose()

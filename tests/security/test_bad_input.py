@@ -35,6 +35,7 @@ from integrity.tables import Listing
 from notifications.tables import Notification
 from tests.cases.conftest import Cast, Parties, act, cast, file_case, filing_body, parties, to_mediation  # noqa: F401
 from tests.cases.test_api import PNG
+from tests.clean_database import kept_rows
 from tests.conftest import csrf_token, login
 from tests.e2e.listener import Listener
 from tests.servers import start_server
@@ -91,7 +92,8 @@ async def world(app: Litestar, cast: Cast, parties: Parties) -> AsyncIterator[Wo
         "enterprise_id": cast.enterprise_id,
         "version": (await cast.consumer.get(f"/api/v1/cases/{case['reference']}")).json()["version"],
     }
-    yield world
+    async with kept_rows():
+        yield world
     for client in [*browsers.values(), anonymous]:
         await client.aclose()
 
