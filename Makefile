@@ -18,10 +18,10 @@ run: $(INSTALLED)
 	$(BIN)/accord serve --demo --host 127.0.0.1 --port 8000
 
 ## make test: the whole suite, in parallel, with the coverage floor (SQLite by default; set
-## DATABASE_URL=postgresql://... for PostgreSQL). Browser and multi-server tests share one worker (tests/conftest.py).
+## DATABASE_URL=postgresql://... for PostgreSQL). How tests are shared out between workers: tests/conftest.py.
 TEST_WORKERS ?= auto
 test: $(INSTALLED) browser
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term
+	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term
 
 ## make fuzz: schemathesis over the whole API as every role, long (make test runs a few examples each)
 fuzz: $(INSTALLED)

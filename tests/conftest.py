@@ -71,17 +71,40 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
-# Browser tests and the tests that start `accord serve` processes fanning out through Redis run on one
-# worker, one at a time (Redis channels are shared by every database; browsers must not starve).
-XDIST_GROUPS = {"tests/e2e/": "e2e"}
+# How `make test` shares the tests out between pytest-xdist workers. A unit runs on one worker. Tests under a
+# prefix of SHARED_UNITS form one unit: the browser and multi-server tests, one at a time (Redis channels are
+# shared by every database, and browsers must not starve), and modules whose module fixtures build a large world
+# once. Every other test is a unit of its own. Units under FIRST start first (the longest), the others go by size.
+SHARED_UNITS = (
+    "tests/e2e/",
+    "tests/security/test_authorization_matrix.py",
+    "tests/security/test_bad_input.py",
+    "tests/cases/test_seed.py",
+)
+FIRST = ("tests/e2e/", "tests/security/test_fuzz.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        for prefix, group in XDIST_GROUPS.items():
-            if path.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None  # another way asked for by name
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Units(LoadScopeScheduling):
+        ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            return next((prefix for prefix in SHARED_UNITS if nodeid.startswith(prefix)), nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self.ordered:  # the queue is complete now: move the longest units to its front
+                for prefix in reversed(FIRST):
+                    for scope in [scope for scope in self.workqueue if scope.startswith(prefix)][::-1]:
+                        self.workqueue.move_to_end(scope, last=False)
+                self.ordered = True
+            super()._assign_work_unit(node)
+
+    return Units(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
