@@ -80,6 +80,7 @@ SHARED_UNITS = (
     "tests/security/test_authorization_matrix.py",
     "tests/security/test_bad_input.py",
     "tests/cases/test_seed.py",
+    "tests/integrity/test_demo_registry.py",
 )
 FIRST = ("tests/e2e/", "tests/security/test_fuzz.py")
 

@@ -73,8 +73,9 @@ class Moves:
         await self.do(reference, "accept_offer", consumer, when, offer_id=offer["id"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def history(app: Any) -> History:
+    """Made for each test: the figures count every case there is, and `rebuild()` rewrites them."""
     clock = FrozenClock(at(1))
     people = {
         role: act_as(await create_person(role, clock, display_name=SECRET_NAME, email=None))

@@ -4,6 +4,7 @@ log has entries in the order they happened and the open-data pages show them (is
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,18 +15,20 @@ from accounts.tables import Enterprise
 from integrity.log import verify_export
 from integrity.seed import seed_demo_registry
 from integrity.tables import Listing, LogEntry
+from tests.clean_database import kept_rows
 from tests.conftest import BASE_TIME, ClientFactory
 
 DEMO_USCCS = [enterprise.uscc for enterprise in DEMO_ENTERPRISES]
 
 
 @pytest.fixture(scope="module")
-async def demo_listings(app: Any) -> list[dict[str, Any]]:
+async def demo_listings(app: Any) -> AsyncIterator[list[dict[str, Any]]]:
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
     await seed_demo_registry(clock)
     enterprises = Enterprise.select(Enterprise.id).where(Enterprise.uscc.is_in(DEMO_USCCS))
-    return await Listing.select().where(Listing.enterprise.is_in(enterprises)).order_by(Listing.id)
+    async with kept_rows():
+        yield await Listing.select().where(Listing.enterprise.is_in(enterprises)).order_by(Listing.id)
 
 
 async def test_demo_listings_are_published_repaired_and_expired(demo_listings: list[dict[str, Any]]) -> None:
