@@ -6,6 +6,7 @@ from __future__ import annotations
 from accord.modules import DomainModule, Subscription
 from accord.settings import Settings
 from trace import routes, service
+from trace.seed import seed_demo_trace
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -16,5 +17,6 @@ MODULE = DomainModule(
     name="trace",
     routes=[*routes.page_routes, routes.api_router],
     subscribers=subscribers,
+    seed=seed_demo_trace,  # a brand with a few hundred items' events, and cases showing each check result
     case_facts={"trace_check": service.check_for_viewer},
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from accord import events
@@ -23,7 +23,7 @@ from accounts.service import record_admin_action
 from accounts.tables import Enterprise
 from cases import record
 from cases.gs1 import GS1Error, normalize_gtin
-from cases.tables import Case, Channel
+from cases.tables import Case, CaseEvent, Channel
 from trace import epcis
 from trace.epc import under_prefix
 from trace.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
@@ -386,6 +386,17 @@ def _registered(reasons: list[dict[str, Any]]) -> bool:
     return any(reason["code"] == "commissioned" for reason in reasons)
 
 
+async def _last_told(case: Mapping[str, Any]) -> datetime:
+    """When the case's record last said something: a check told later never goes before it (a case filed on
+    an earlier clock, e.g. a demo story, may recheck a case whose record is already further on)."""
+    last = (
+        await CaseEvent.select(CaseEvent.at)
+        .where(CaseEvent.case == case["id"], CaseEvent.seq == case["last_seq"])
+        .first()
+    )
+    return last["at"] if last else datetime.min.replace(tzinfo=UTC)
+
+
 async def check_case(case_id: int, now: datetime) -> None:
     """(Re)check one case; when the result changed, store it and tell it in the case's record: in full for
     mediators and registrars (`internal`), and in plain words for the parties when that answer changed."""
@@ -407,7 +418,7 @@ async def check_case(case_id: int, now: datetime) -> None:
         await TraceCheck.insert(TraceCheck(case=case_id, item=item, **{c._meta.name: v for c, v in values.items()}))
     else:
         await TraceCheck.update(values).where(TraceCheck.case == case_id)
-    told = {"actor_id": None, "actor_role": "system", "at": now}
+    told = {"actor_id": None, "actor_role": "system", "at": max(now, await _last_told(case))}
     data = {"status": status, "reasons": reasons, "other_cases": others}
     # Internal: it may name the other cases claiming the item.
     await record.append(case, type=RECORD_EVENT, channel=Channel.internal.value, data=data, **told)
