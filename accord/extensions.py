@@ -29,3 +29,13 @@ async def case_facts(
 ) -> dict[str, Any]:
     """Every registered fact about `case` for `viewer`, by name."""
     return {name: await provider(viewer, case, record) for name, provider in _case_facts.items()}
+
+
+def with_prefill(facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts, plus under "prefill" the values facts suggest for the case's action forms ({action: {field:
+    value}}), merged: e.g. a trace check that found a clone pre-fills the registry listing a mediator may propose."""
+    prefill: dict[str, dict[str, Any]] = {}
+    for fact in facts.values():
+        for action, values in ((fact or {}).get("prefill") or {}).items():
+            prefill.setdefault(action, {}).update(values)
+    return {**facts, "prefill": prefill}

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
-from accord.extensions import case_facts
+from accord.extensions import case_facts, with_prefill
 from accord.files import (
     FileStore,
     FileTooLarge,
@@ -528,7 +528,7 @@ async def _case_page(
             "serial": case["trace_serial"],
             "expiry": case["trace_expiry"],
         },
-        facts=await case_facts(viewer, case, contents.record),
+        facts=with_prefill(await case_facts(viewer, case, contents.record)),
         conversation=contents.messages,
         evidence=contents.evidence,
         record=contents.record,

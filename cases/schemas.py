@@ -268,6 +268,9 @@ class TraceCheckOut(BaseModel):
     other_cases: list[str]
     summary: str
     checked_at: datetime | None
+    # A counterfeit case whose code is cloned or mismatched: the registry listing a mediator may propose
+    # (POST /api/v1/registry/listings), pre-filled.
+    listing_proposal: dict[str, Any] | None = None
 
 
 class StatementOut(BaseModel):

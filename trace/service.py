@@ -501,12 +501,16 @@ async def check_for_viewer(
             return None
         check, registered = stored, _registered(stored["reasons"])
     if full:
+        reasons = [reason_text(reason) for reason in check["reasons"]]
+        proposal = counterfeit_listing(case, check["status"], reasons)
         return {
             "status": check["status"],
-            "reasons": [reason_text(reason) for reason in check["reasons"]],
+            "reasons": reasons,
             "other_cases": check["other_cases"],
             "summary": label("trace_check", check["status"]),
             "checked_at": check["checked_at"],
+            "listing_proposal": proposal,
+            "prefill": {"propose_listing": proposal} if proposal else {},
         }
     return {
         "status": None,
@@ -514,6 +518,23 @@ async def check_for_viewer(
         "other_cases": [],
         "summary": _(_REGISTERED if registered else _NOT_CONFIRMED),
         "checked_at": None,
+    }
+
+
+def counterfeit_listing(case: Mapping[str, Any], status: str, reasons: list[str]) -> dict[str, Any] | None:
+    """A counterfeit case whose code is cloned or does not fit the item's history is a counterfeit signal: the
+    registry listing a mediator may propose from it, pre-filled (they still decide, and the registry's own
+    rules say when a case may lead to one)."""
+    if case.get("category") != "counterfeit" or status not in (CheckStatus.cloned, CheckStatus.mismatch):
+        return None
+    code = case["trace_code"]
+    facts = _("Trace check of %(code)s: %(result)s.") % {"code": code, "result": label("trace_check", status)}
+    return {
+        "enterprise_id": case["enterprise"],
+        "violation": "counterfeit",
+        "tier": "general",
+        "facts": " ".join([facts, *reasons]),
+        "case_ref": case["reference"],
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.cases.conftest import Cast, file_case
+from tests.cases.conftest import Cast, act, file_case, to_mediation
 from tests.trace.conftest import add_prefix, document, event, fresh_prefix, gtin_under, link, submit
 
 
@@ -51,6 +51,7 @@ async def test_an_item_the_brand_commissioned_and_shipped_is_verified(cast: Cast
         "other_cases": [],
         "summary": "The trace code was checked: this code is registered by the brand.",
         "checked_at": None,
+        "listing_proposal": None,
     }
     page = await cast.consumer.get(f"/cases/{case['reference']}")
     assert "this code is registered by the brand" in page.text and "Verified" not in page.text
@@ -185,3 +186,26 @@ def _filing(cast: Cast) -> dict[str, Any]:
     from tests.cases.conftest import filing_body
 
     return filing_body(cast.enterprise_id)
+
+
+async def test_a_cloned_counterfeit_case_offers_the_mediator_a_prefilled_listing(
+    cast: Cast, brand: dict[str, Any]
+) -> None:
+    gtin = brand["gtin"]
+    await submit(brand["client"], document(event("commissioning", [link(gtin, "CF1")])))
+    claimed = await file_case(cast, trace_code=code(gtin, "CF1"), order_number="TM-5001")
+    case = await to_mediation(cast, category="counterfeit", trace_code=code(gtin, "CF1"), order_number="TM-5002")
+    check = await check_seen_by(cast.mediator, case)
+    assert check["status"] == "cloned"  # type: ignore[index]
+    proposal = check["listing_proposal"]  # type: ignore[index]
+    assert proposal["violation"] == "counterfeit" and proposal["case_ref"] == case["reference"]
+    assert "Cloned" in proposal["facts"] and claimed["reference"] not in proposal["facts"]
+    assert (await check_seen_by(cast.consumer, case))["listing_proposal"] is None  # type: ignore[index]
+    assert (await check_seen_by(cast.mediator, claimed))["listing_proposal"] is None  # type: ignore[index]
+    assert (
+        await act(cast.mediator, case, "close_unresolved", note="The merchant would not take part.")
+    ).status_code == 200
+    page = await cast.mediator.get(f"/cases/{case['reference']}")
+    assert 'id="action-propose_listing"' in page.text and "Trace check of" in page.text
+    listing = await cast.mediator.post("/api/v1/registry/listings", json=proposal)
+    assert listing.status_code == 201, listing.text
