@@ -2,8 +2,8 @@
 
 Pure functions. A serialised item is (GTIN-14, serial) whichever way it is written: the EPC URN
 `urn:epc:id:sgtin:CompanyPrefix.IndicatorItemRef.Serial` (GS1 EPC Tag Data Standard §6.3.1) and the
-Digital Link `https://id.gs1.org/01/{gtin}/21/{serial}` name the same item. GTIN check digits come from
-`cases.gs1`, the one place that knows them.
+Digital Link `https://id.gs1.org/01/{gtin}/21/{serial}` name the same item. GTIN check digits and Digital Link
+syntax come from `cases.gs1` and `cases.gs1_syntax` (GS1's own dictionary), the one place that knows them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from accord.i18n import gettext as _
-from cases.gs1 import GS1Error, gs1_check_digit, normalize_gtin
+from cases.gs1 import GS1Error, gs1_check_digit
+from cases.gs1_syntax import parse_digital_link
 
 _SGTIN_URN = re.compile(r"^urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.(.{1,20})$")
 _SSCC_URN = re.compile(r"^urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})$")
@@ -42,22 +43,11 @@ def _gtin_from_urn(company_prefix: str, indicator_and_item: str) -> str:
 
 
 def _digital_link(uri: str) -> dict[str, str]:
-    """The AI → value pairs of a GS1 Digital Link path (any host, any path prefix before the first AI)."""
-    segments = [unquote(segment) for segment in urlsplit(uri).path.strip("/").split("/")]
-    for start, segment in enumerate(segments):
-        if segment in ("01", "00", "414", "417", "8006"):
-            rest = segments[start:]
-            if len(rest) % 2:
-                break
-            return dict(zip(rest[::2], rest[1::2], strict=True))
-    raise EPCError(_("“%(uri)s” is not a GS1 Digital Link.") % {"uri": uri[:80]})
-
-
-def _checked_gtin(value: str) -> str:
+    """The AI → value pairs of a GS1 Digital Link, each value checked against GS1's syntax dictionary."""
     try:
-        return normalize_gtin(value)
+        return dict(parse_digital_link(uri))
     except GS1Error as error:
-        raise EPCError(str(error)) from None
+        raise EPCError(f"“{uri[:80]}”: {error}") from None
 
 
 def sgtin(epc: str) -> Item:
@@ -74,10 +64,7 @@ def sgtin(epc: str) -> Item:
         raise EPCError(
             _("The Digital Link “%(epc)s” names no serialised item: it needs /01/ and /21/.") % {"epc": epc[:80]}
         )
-    serial = fields["21"]
-    if not 1 <= len(serial) <= 20:
-        raise EPCError(_("A serial number has 1 to 20 characters."))
-    return Item(_checked_gtin(fields["01"]), serial)
+    return Item(fields["01"], fields["21"])  # checked (and a short GTIN padded) by the dictionary
 
 
 def is_sscc(epc: str) -> bool:
@@ -99,7 +86,7 @@ def class_gtin_prefix(epc_class: str) -> str:
     if urlsplit(epc_class).scheme in ("http", "https"):
         fields = _digital_link(epc_class)
         if "01" in fields:
-            return _checked_gtin(fields["01"])[1:]
+            return fields["01"][1:]
     raise EPCError(_("“%(epc)s” is not a GTIN class (urn:epc:class:lgtin:…).") % {"epc": epc_class[:80]})
 
 
@@ -111,9 +98,6 @@ def location(value: str) -> str:
         raise EPCError(_("“%(id)s” is not an SGLN (urn:epc:id:sgln:…).") % {"id": value[:80]})
     fields = _digital_link(value)
     if "414" not in fields:
-        raise EPCError(_("“%(id)s” is not a GS1 location (GLN).") % {"id": value[:80]})
-    gln = fields["414"]
-    if len(gln) != 13 or not gln.isascii() or not gln.isdigit() or gs1_check_digit(gln[:-1]) != gln[-1]:
         raise EPCError(_("“%(id)s” is not a GS1 location (GLN).") % {"id": value[:80]})
     return value
 
