@@ -13,8 +13,13 @@ from accord.i18n import gettext as _
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash("accord-timing-equaliser")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both failures cost the same time. Made when first needed:
+    every `accord` command imports this module, and one hash costs a tenth of a second or more."""
+    return _hasher.hash("accord-timing-equaliser")
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +48,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

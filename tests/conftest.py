@@ -64,7 +64,6 @@ from tests.clean_database import delete_new_rows, never_reuse_ids  # noqa: E402
 # Still argon2id, at the lowest cost: the real parameters take 0.1-1 s a hash on our machines, and the suite
 # makes and signs in thousands of people. `accord serve` processes keep the real cost (and rehash on sign-in).
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-passwords._DUMMY_HASH = passwords._hasher.hash("accord-timing-equaliser")
 
 BASE_TIME = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
