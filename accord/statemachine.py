@@ -20,7 +20,7 @@ Everything runs in one `events.atomic()` block: the outermost block commits, the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Annotated, Any
@@ -29,6 +29,7 @@ from piccolo.table import Table
 from pydantic import BaseModel, Field, create_model
 
 from accord import events
+from accord.actions import ActionSpec
 from accord.auth import Viewer
 from accord.clock import Calendar
 from accord.db import is_sqlite
@@ -86,6 +87,7 @@ class Row:
     guard: Check | None = None
     effect: Effect | None = None
     opens: Callable[[dict[str, Any]], datetime | None] | None = None
+    spec: ActionSpec | None = None  # how people meet the action (label, button, form): every action has one
 
 
 @dataclass(frozen=True)
@@ -129,18 +131,24 @@ class Machine:
     actions: frozenset[str] = field(init=False)  # what can be done to an existing subject
     roles_of_action: Mapping[str, frozenset[str]] = field(init=False)
     payloads: Mapping[str, type[BaseModel]] = field(init=False)
+    specs: Mapping[str, ActionSpec] = field(init=False)  # every action's spec, its payload bound
 
     def __post_init__(self) -> None:
         roles: dict[str, frozenset[str]] = {}
         payloads: dict[str, type[BaseModel]] = {}
+        specs: dict[str, ActionSpec] = {}
         for (state, action), row in self.rows.items():
             if payloads.setdefault(action, row.payload) is not row.payload:
                 raise ValueError(f"{action!r} takes one payload in every state")
+            if row.spec is None or specs.setdefault(action, row.spec) is not row.spec:
+                raise ValueError(f"{action!r} needs one ActionSpec in every state")
             if state is not None:
                 roles[action] = roles.get(action, frozenset()) | row.roles
         object.__setattr__(self, "actions", frozenset(roles))
         object.__setattr__(self, "roles_of_action", roles)
         object.__setattr__(self, "payloads", payloads)
+        bound = {action: replace(spec, payload=payloads[action]) for action, spec in specs.items()}
+        object.__setattr__(self, "specs", bound)
 
     def conflict(self, subject: dict[str, Any], message: str) -> Conflict:
         """409 naming the current state and version for API clients; `reason` (the words alone) for pages."""

@@ -1,130 +1,18 @@
-"""The HTML forms of case actions, as data: one generic template renders them, one function reads them back.
-
-Field names are the JSON payload's paths (`remedies.0.amount.amount`), so validation errors from the
-payload schemas point straight at the form field.
-"""
+"""What case pages name besides the actions (whose labels and forms are their rows' specs, in
+cases/workflow.py), and what a refused form hands back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from accord.actions import FormField
 from accord.i18n import N_, gettext, label, register_labels
 from cases.access import CONSUMER, MERCHANT
-from cases.tables import Channel, DeclineReason, RemedyType
+from cases.tables import Channel
+from cases.workflow import SPECS
 
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    kind: str  # textarea | date | select | radio | remedy
-    label: str  # N_-marked; translated where shown
-    required: bool = True
-    options: tuple[str, ...] = ()
-    labels: str = ""  # the label kind of the options (see accord.i18n.register_labels)
-
-
-def _remedy(name: str, label: str, required: bool = True) -> FormField:
-    return FormField(name, "remedy", label, required, tuple(RemedyType), "remedy")
-
-
-def _text(name: str, label: str, required: bool = True) -> FormField:
-    return FormField(name, "textarea", label, required)
-
-
-_OFFER = (
-    _remedy("remedies.0", N_("What you offer")),
-    _text("text", N_("Message")),
-    FormField("fulfil_by", "date", N_("To be carried out by"), required=False),
-)
-_OPTIONAL_REASON = (_text("reason", N_("Reason (optional)"), required=False),)
-
-ACTION_FORMS: dict[str, tuple[FormField, ...]] = {
-    "respond": (
-        FormField("kind", "radio", N_("Your answer"), options=("offer", "reject", "question"), labels="response"),
-        _remedy("remedies.0", N_("What you offer (for an offer)"), required=False),
-        _text("text", N_("Message to the consumer")),
-        FormField("fulfil_by", "date", N_("To be carried out by"), required=False),
-    ),
-    "counter_offer": _OFFER,
-    "request_mediation": _OPTIONAL_REASON,
-    "withdraw": _OPTIONAL_REASON,
-    "decline": (
-        FormField("reason", "select", N_("Reason"), options=tuple(DeclineReason), labels="decline_reason"),
-        _text("note", N_("Note to the consumer"), required=False),
-    ),
-    "request_info": (
-        FormField("party", "select", N_("Ask"), options=("consumer", "merchant"), labels="party"),
-        _text("question", N_("Question")),
-    ),
-    "provide_info": (_text("text", N_("Your answer")),),
-    "propose_settlement": (
-        _remedy("terms.0", N_("Settlement terms")),
-        FormField("fulfil_by", "date", N_("To be carried out by")),
-        _text("text", N_("Explanation"), required=False),
-    ),
-    "reject_proposal": _OPTIONAL_REASON,
-    "refuse_mediation": _OPTIONAL_REASON,
-    "close_unresolved": (_text("note", N_("Closing note and referral guidance")),),
-    "mark_fulfilled": (_text("proof", N_("Proof: refund reference, waybill number…")),),
-    "dispute_fulfilment": (_text("reason", N_("What is missing")),),
-    "propose_listing": (
-        FormField(
-            "violation",
-            "select",
-            N_("Violation"),
-            options=("counterfeit", "trademark", "patent", "copyright", "false_origin", "settlement_breach"),
-            labels="violation",
-        ),
-        _text("facts", N_("Facts")),
-    ),
-    "appeal": (_text("reason", N_("Why the outcome should be reviewed")),),
-    "reassign": (FormField("mediator_id", "mediator", N_("New mediator")),),
-    "rate": (
-        FormField("score", "radio", N_("Your rating"), options=("1", "2", "3", "4", "5")),
-        _text("comment", N_("Comment (optional)"), required=False),
-    ),
-}
-
-register_labels(
-    "action",
-    {
-        "respond": N_("Answer the complaint"),
-        "counter_offer": N_("Make an offer"),
-        "accept_offer": N_("Accept this offer"),
-        "reject_offer": N_("Reject this offer"),
-        "request_mediation": N_("Ask for mediation"),
-        "withdraw": N_("Withdraw the complaint"),
-        "claim": N_("Claim this case"),
-        "release": N_("Release to the queue"),
-        "reassign": N_("Reassign"),
-        "admit": N_("Admit for mediation"),
-        "decline": N_("Decline the case"),
-        "request_info": N_("Ask a party for information"),
-        "provide_info": N_("Answer the mediator"),
-        "propose_settlement": N_("Propose a settlement"),
-        "accept_proposal": N_("Accept the proposal"),
-        "reject_proposal": N_("Reject the proposal"),
-        "refuse_mediation": N_("End mediation"),
-        "close_unresolved": N_("Close without agreement"),
-        "mark_fulfilled": N_("Report the settlement as carried out"),
-        "confirm_fulfilment": N_("Confirm it was carried out"),
-        "dispute_fulfilment": N_("It was not carried out"),
-        "resettle": N_("Mediate a new settlement"),
-        "propose_listing": N_("Propose a registry listing"),
-        "appeal": N_("Appeal the outcome"),
-        "rate": N_("Rate the service"),
-        "file": N_("Complaint filed"),
-        "response_timeout": N_("The merchant did not answer in time"),
-        "negotiation_timeout": N_("Negotiation time ran out"),
-        "information_timeout": N_("The requested information did not arrive in time"),
-        "mediation_timeout": N_("Mediation time ran out"),
-        "fulfilment_timeout": N_("The settlement was not carried out in time"),
-        "confirmation_timeout": N_("Fulfilment confirmed automatically"),
-        "message": N_("Message"),
-        "evidence": N_("Evidence added"),
-    },
-)
+# Record events that are not actions, named like them on the printable record.
+register_labels("action", {"message": N_("Message"), "evidence": N_("Evidence added")})
 register_labels(
     "response", {"offer": N_("Make an offer"), "reject": N_("Reject the claim"), "question": N_("Ask a question")}
 )
@@ -174,8 +62,8 @@ def channel_name(channel: str, related: frozenset[str]) -> str:
 
 # Forms besides the actions whose text comes back when they are refused.
 _OTHER_FORMS: dict[str, tuple[FormField, ...]] = {
-    "message": (_text("text", N_("Your message")),),
-    "evidence": (_text("description", N_("Description"), required=False),),
+    "message": (FormField("text", "textarea", N_("Your message")),),
+    "evidence": (FormField("description", "textarea", N_("Description"), required=False),),
 }
 _CHOICES = frozenset({"select", "radio", "mediator"})  # picked from a list, nothing typed: not handed back
 
@@ -184,7 +72,8 @@ def typed_values(form_of: str, typed: dict[str, Any]) -> list[tuple[str, str]]:
     """What someone typed into a form, as (label, text), to hand back when the form itself is no longer
     on the page (the case moved on): nothing a person wrote is lost."""
     kept = []
-    for spec in _OTHER_FORMS.get(form_of) or ACTION_FORMS.get(form_of, ()):
+    fields = _OTHER_FORMS.get(form_of) or (SPECS[form_of].fields if form_of in SPECS else ())
+    for spec in fields:
         if spec.kind in _CHOICES:
             continue
         text = _remedy_text(spec.name, typed) if spec.kind == "remedy" else str(typed.get(spec.name) or "").strip()

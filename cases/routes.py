@@ -42,7 +42,7 @@ from cases import service, story
 from cases.access import SYSTEM, speaker_role
 from cases.changes import changes_since
 from cases.context import provide_context
-from cases.forms import ACTION_FORMS, channel_name, typed_values
+from cases.forms import channel_name, typed_values
 from cases.schemas import (
     AuthorOut,
     CaseFilingIn,
@@ -68,7 +68,7 @@ from cases.schemas import (
 from cases.tables import CaseState, Category, RemedyType
 from cases.waybill import Carrier
 from cases.words import CaseWords, InformationRequest, Statement, statements
-from cases.workflow import ACTIONS, MACHINE, ROLES_OF_ACTION, Context, apply
+from cases.workflow import ACTIONS, MACHINE, ROLES_OF_ACTION, SPECS, Context, apply
 
 # --- dependencies --------------------------------------------------------------------------------
 
@@ -449,7 +449,6 @@ class Refusal:
     files: tuple[str, ...] = ()  # files chosen in it, which the browser cannot keep: to be attached again
 
 
-CONFIRMED_ON_THEIR_OWN_PAGE = frozenset({"withdraw", "accept_offer", "accept_proposal"})
 _STATUS_OF_REFUSAL = {UnsupportedMedia: 415, TooLarge: 413, Conflict: 409, Forbidden: 403}
 
 
@@ -459,11 +458,8 @@ def _form_shown(view: service.CaseView, refusal: Refusal) -> bool:
         return refusal.typed.get("channel") in view.writable_channels
     if refusal.form_of == "evidence":
         return bool(view.writable_channels)
-    return (
-        refusal.form_of in view.allowed_actions
-        and refusal.form_of in ACTION_FORMS
-        and refusal.form_of not in CONFIRMED_ON_THEIR_OWN_PAGE
-    )
+    spec = SPECS.get(refusal.form_of)
+    return refusal.form_of in view.allowed_actions and bool(spec and spec.fields and not spec.confirm_page)
 
 
 def _stale(view: service.CaseView, refusal: Refusal) -> bool:
@@ -533,7 +529,7 @@ async def _case_page(
         evidence=contents.evidence,
         record=contents.record,
         verification=contents.verification,
-        action_forms=ACTION_FORMS,
+        specs=SPECS,
         errors=refusal.errors if refusal else {},
         failed_action=refusal.form_of if refusal else None,
         form=refusal.typed if refusal else {},

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from pydantic import BaseModel
 
 from accord import events, statemachine
+from accord.actions import ActionSpec, Ask, labels_of
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
 from accord.errors import InvalidInput
-from accord.i18n import N_
+from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accounts.tables import User
 from cases import filing, record
@@ -477,6 +477,19 @@ def _rows(
 
 PARTIES = frozenset({CONSUMER, MERCHANT})
 FILING = (None, "file")
+_OPTIONAL_REASON = {"reason": Ask(N_("Reason (optional)"))}
+_OFFER = {
+    "remedies": Ask(N_("What you offer")),
+    "text": Ask(N_("Message")),
+    "fulfil_by": Ask(N_("To be carried out by")),
+}
+
+
+def _timeout(label: str) -> ActionSpec:
+    """A row only the system takes (a deadline passed): it has a label in the record, no form."""
+    return ActionSpec(label)
+
+
 TABLE: dict[tuple[CaseState | None, str], Transition] = {
     FILING: Transition(
         frozenset({CONSUMER}),
@@ -484,6 +497,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         CaseFilingIn,
         effect=filing.file,
         starts=("merchant_response", "negotiation_limit"),
+        spec=ActionSpec(N_("Complaint filed")),  # filed on its own page (cases/filing.py), not from a case
     ),
     (S.filed, "respond"): Transition(
         frozenset({MERCHANT}),
@@ -492,8 +506,23 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         guard=due_date_ahead,
         effect=respond,
         stops=("merchant_response",),
+        spec=ActionSpec(
+            N_("Answer the complaint"),
+            asks={
+                "kind": Ask(N_("Your answer"), widget="radio", labels="response"),
+                "remedies": Ask(N_("What you offer (for an offer)")),
+                "text": Ask(N_("Message to the consumer")),
+                "fulfil_by": Ask(N_("To be carried out by")),
+            },
+        ),
     ),
-    (S.negotiating, "counter_offer"): Transition(PARTIES, payload=OfferIn, guard=due_date_ahead, effect=counter_offer),
+    (S.negotiating, "counter_offer"): Transition(
+        PARTIES,
+        payload=OfferIn,
+        guard=due_date_ahead,
+        effect=counter_offer,
+        spec=ActionSpec(N_("Make an offer"), asks=_OFFER),
+    ),
     (S.negotiating, "accept_offer"): Transition(
         PARTIES,
         S.settled,
@@ -502,6 +531,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         guard=offer_from_other_party,
         effect=accept_offer,
         starts=("fulfilment_due",),
+        spec=ActionSpec(N_("Accept this offer"), given=("offer_id",), confirm_page="accept"),
     ),
     (S.negotiating, "reject_offer"): Transition(
         PARTIES,
@@ -509,35 +539,84 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         available=open_offer_from_other_party,
         guard=offer_from_other_party,
         effect=reject_offer,
+        # a button under the offer: the reason is only for the API
+        spec=ActionSpec(N_("Reject this offer"), "secondary", given=("offer_id", "reason")),
     ),
     (S.negotiating, "request_mediation"): Transition(
-        PARTIES, S.awaiting_mediator, OptionalReasonIn, effect=record_payload, starts=("admissibility",)
+        PARTIES,
+        S.awaiting_mediator,
+        OptionalReasonIn,
+        effect=record_payload,
+        starts=("admissibility",),
+        spec=ActionSpec(N_("Ask for mediation"), asks=_OPTIONAL_REASON),
     ),
     **_rows(
         BEFORE_SETTLEMENT,
         "withdraw",
-        Transition(frozenset({CONSUMER}), S.withdrawn, OptionalReasonIn, effect=record_payload),
+        Transition(
+            frozenset({CONSUMER}),
+            S.withdrawn,
+            OptionalReasonIn,
+            effect=record_payload,
+            spec=ActionSpec(N_("Withdraw the complaint"), "danger", _OPTIONAL_REASON, confirm_page="withdraw"),
+        ),
     ),
-    (S.filed, "response_timeout"): Transition(frozenset({SYSTEM}), S.awaiting_mediator, starts=("admissibility",)),
+    (S.filed, "response_timeout"): Transition(
+        frozenset({SYSTEM}),
+        S.awaiting_mediator,
+        starts=("admissibility",),
+        spec=_timeout(N_("The merchant did not answer in time")),
+    ),
     **_rows(
         (S.filed, S.negotiating),
         "negotiation_timeout",
-        Transition(frozenset({SYSTEM}), S.awaiting_mediator, starts=("admissibility",)),
+        Transition(
+            frozenset({SYSTEM}),
+            S.awaiting_mediator,
+            starts=("admissibility",),
+            spec=_timeout(N_("Negotiation time ran out")),
+        ),
     ),
     # A breached settlement reached in negotiation has no mediator yet: it waits in the queue like a new case.
     **_rows(
         CLAIMABLE_STATES,
         "claim",
-        Transition(frozenset({ANY_MEDIATOR}), available=unclaimed, effect=claim),
+        Transition(
+            frozenset({ANY_MEDIATOR}), available=unclaimed, effect=claim, spec=ActionSpec(N_("Claim this case"))
+        ),
     ),
-    **_rows(CLAIMABLE_STATES, "release", Transition(frozenset({MEDIATOR}), effect=release)),
+    **_rows(
+        CLAIMABLE_STATES,
+        "release",
+        Transition(frozenset({MEDIATOR}), effect=release, spec=ActionSpec(N_("Release to the queue"), "secondary")),
+    ),
     **_rows(
         (S.awaiting_mediator, S.in_mediation, S.breached),
         "reassign",
-        Transition(frozenset({ADMIN}), payload=ReassignIn, effect=reassign),
+        Transition(
+            frozenset({ADMIN}),
+            payload=ReassignIn,
+            effect=reassign,
+            spec=ActionSpec(N_("Reassign"), asks={"mediator_id": Ask(N_("New mediator"), widget="mediator")}),
+        ),
     ),
-    (S.awaiting_mediator, "admit"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
-    (S.awaiting_mediator, "decline"): Transition(frozenset({MEDIATOR}), S.declined, DeclineIn, effect=decline),
+    (S.awaiting_mediator, "admit"): Transition(
+        frozenset({MEDIATOR}),
+        S.in_mediation,
+        starts=("mediation_limit",),
+        spec=ActionSpec(N_("Admit for mediation")),
+    ),
+    (S.awaiting_mediator, "decline"): Transition(
+        frozenset({MEDIATOR}),
+        S.declined,
+        DeclineIn,
+        effect=decline,
+        spec=ActionSpec(
+            N_("Decline the case"),
+            "secondary",
+            {"reason": Ask(N_("Reason"), labels="decline_reason"), "note": Ask(N_("Note to the consumer"))},
+        ),
+    ),
     (S.in_mediation, "request_info"): Transition(
         frozenset({MEDIATOR}),
         payload=InfoRequestIn,
@@ -545,6 +624,10 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=request_info,
         starts=("information_due",),
         pauses=("mediation_limit",),
+        spec=ActionSpec(
+            N_("Ask a party for information"),
+            asks={"party": Ask(N_("Ask"), labels="party"), "question": Ask(N_("Question"))},
+        ),
     ),
     (S.in_mediation, "provide_info"): Transition(
         PARTIES,
@@ -553,26 +636,66 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=provide_info,
         stops=("information_due",),
         resumes=("mediation_limit",),
+        spec=ActionSpec(N_("Answer the mediator"), asks={"text": Ask(N_("Your answer"))}),
     ),
     (S.in_mediation, "information_timeout"): Transition(
-        frozenset({SYSTEM}), effect=information_timeout, stops=("information_due",), resumes=("mediation_limit",)
+        frozenset({SYSTEM}),
+        effect=information_timeout,
+        stops=("information_due",),
+        resumes=("mediation_limit",),
+        spec=_timeout(N_("The requested information did not arrive in time")),
     ),
     (S.in_mediation, "propose_settlement"): Transition(
-        frozenset({MEDIATOR}), payload=ProposalIn, guard=due_date_ahead, effect=propose_settlement
+        frozenset({MEDIATOR}),
+        payload=ProposalIn,
+        guard=due_date_ahead,
+        effect=propose_settlement,
+        spec=ActionSpec(
+            N_("Propose a settlement"),
+            asks={
+                "terms": Ask(N_("Settlement terms")),
+                "fulfil_by": Ask(N_("To be carried out by")),
+                "text": Ask(N_("Explanation")),
+            },
+        ),
     ),
     (S.in_mediation, "accept_proposal"): Transition(
-        PARTIES, available=proposal_open_for_party, effect=accept_proposal, starts=("fulfilment_due",)
+        PARTIES,
+        available=proposal_open_for_party,
+        effect=accept_proposal,
+        starts=("fulfilment_due",),
+        spec=ActionSpec(N_("Accept the proposal"), confirm_page="accept"),
     ),
     (S.in_mediation, "reject_proposal"): Transition(
-        PARTIES, payload=OptionalReasonIn, available=proposal_open_for_party, effect=reject_proposal
+        PARTIES,
+        payload=OptionalReasonIn,
+        available=proposal_open_for_party,
+        effect=reject_proposal,
+        spec=ActionSpec(N_("Reject the proposal"), "secondary", _OPTIONAL_REASON),
     ),
-    (S.in_mediation, "refuse_mediation"): Transition(PARTIES, S.unresolved, OptionalReasonIn, effect=record_payload),
+    (S.in_mediation, "refuse_mediation"): Transition(
+        PARTIES,
+        S.unresolved,
+        OptionalReasonIn,
+        effect=record_payload,
+        spec=ActionSpec(N_("End mediation"), "secondary", _OPTIONAL_REASON),
+    ),
     **_rows(
         (S.in_mediation, S.breached),
         "close_unresolved",
-        Transition(frozenset({MEDIATOR}), S.unresolved, NoteIn, effect=record_payload),
+        Transition(
+            frozenset({MEDIATOR}),
+            S.unresolved,
+            NoteIn,
+            effect=record_payload,
+            spec=ActionSpec(
+                N_("Close without agreement"), "secondary", {"note": Ask(N_("Closing note and referral guidance"))}
+            ),
+        ),
     ),
-    (S.in_mediation, "mediation_timeout"): Transition(frozenset({SYSTEM}), S.unresolved),
+    (S.in_mediation, "mediation_timeout"): Transition(
+        frozenset({SYSTEM}), S.unresolved, spec=_timeout(N_("Mediation time ran out"))
+    ),
     (S.settled, "mark_fulfilled"): Transition(
         frozenset({MERCHANT}),
         payload=ProofIn,
@@ -580,8 +703,17 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=mark_fulfilled,
         stops=("fulfilment_due",),
         starts=("confirmation_due",),
+        spec=ActionSpec(
+            N_("Report the settlement as carried out"),
+            asks={"proof": Ask(N_("Proof: refund reference, waybill number…"))},
+        ),
     ),
-    (S.settled, "confirm_fulfilment"): Transition(frozenset({CONSUMER}), S.resolved, available=fulfilment_marked),
+    (S.settled, "confirm_fulfilment"): Transition(
+        frozenset({CONSUMER}),
+        S.resolved,
+        available=fulfilment_marked,
+        spec=ActionSpec(N_("Confirm it was carried out")),
+    ),
     (S.settled, "dispute_fulfilment"): Transition(
         frozenset({CONSUMER}),
         S.breached,
@@ -589,16 +721,40 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         available=fulfilment_marked,
         effect=record_payload,
         starts=("breach_review",),
+        spec=ActionSpec(N_("It was not carried out"), "secondary", {"reason": Ask(N_("What is missing"))}),
     ),
     (S.settled, "fulfilment_timeout"): Transition(
-        frozenset({SYSTEM}), S.breached, available=fulfilment_not_marked, starts=("breach_review",)
+        frozenset({SYSTEM}),
+        S.breached,
+        available=fulfilment_not_marked,
+        starts=("breach_review",),
+        spec=_timeout(N_("The settlement was not carried out in time")),
     ),
-    (S.settled, "confirmation_timeout"): Transition(frozenset({SYSTEM}), S.resolved, available=fulfilment_marked),
-    (S.breached, "resettle"): Transition(frozenset({MEDIATOR}), S.in_mediation, starts=("mediation_limit",)),
+    (S.settled, "confirmation_timeout"): Transition(
+        frozenset({SYSTEM}),
+        S.resolved,
+        available=fulfilment_marked,
+        spec=_timeout(N_("Fulfilment confirmed automatically")),
+    ),
+    (S.breached, "resettle"): Transition(
+        frozenset({MEDIATOR}),
+        S.in_mediation,
+        starts=("mediation_limit",),
+        spec=ActionSpec(N_("Mediate a new settlement")),
+    ),
     **_rows(
         (S.breached, S.unresolved),
         "propose_listing",
-        Transition(frozenset({MEDIATOR}), payload=ListingProposalIn, guard=listing_grounds, effect=record_payload),
+        Transition(
+            frozenset({MEDIATOR}),
+            payload=ListingProposalIn,
+            guard=listing_grounds,
+            effect=record_payload,
+            spec=ActionSpec(
+                N_("Propose a registry listing"),
+                asks={"violation": Ask(N_("Violation"), labels="violation"), "facts": Ask(N_("Facts"))},
+            ),
+        ),
     ),
     **_rows(
         APPEALABLE,
@@ -610,25 +766,26 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             available=appeal_allowed,
             effect=appeal,
             starts=("admissibility",),
+            spec=ActionSpec(N_("Appeal the outcome"), asks={"reason": Ask(N_("Why the outcome should be reviewed"))}),
         ),
     ),
     **_rows(
         tuple(TERMINAL_STATES),
         "rate",
-        Transition(frozenset({CONSUMER}), payload=RatingIn, available=not_rated, effect=rate),
+        Transition(
+            frozenset({CONSUMER}),
+            payload=RatingIn,
+            available=not_rated,
+            effect=rate,
+            spec=ActionSpec(
+                N_("Rate the service"),
+                asks={"score": Ask(N_("Your rating")), "comment": Ask(N_("Comment (optional)"))},
+            ),
+        ),
     ),
 }
 # The rows an existing case can take (the table without filing, which starts from nothing).
 TRANSITIONS: dict[tuple[CaseState, str], Transition] = {key: row for key, row in TABLE.items() if key[0] is not None}
-
-
-def typed_fields(payload: type[BaseModel]) -> tuple[str, ...]:
-    """A payload's free-text fields: what a person typed, not a choice from a list (enums, literals)."""
-    return tuple(name for name, info in payload.model_fields.items() if info.annotation is str)
-
-
-# action → its typed fields: the words pages, the API, the record and notices show as that person's.
-TYPED: dict[str, tuple[str, ...]] = {action: typed_fields(row.payload) for (_s, action), row in TRANSITIONS.items()}
 WORDS_EVENT = "words"  # record event type of words kept in another channel than their transition
 
 
@@ -755,6 +912,10 @@ MACHINE = statemachine.Machine(
 )
 ACTIONS = MACHINE.actions
 ROLES_OF_ACTION = MACHINE.roles_of_action
+SPECS = MACHINE.specs  # every action's label, button, form and words (the `spec` of its rows above)
+# action on a case → its typed fields: the words pages, the API, the record and notices show as that person's.
+TYPED: dict[str, tuple[str, ...]] = {action: SPECS[action].words for action in ACTIONS}
+register_labels("action", labels_of(SPECS))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from accord import events, statemachine
+from accord.actions import ActionSpec, Ask, labels_of
 from accord.auth import Viewer
 from accord.canonical import canonical_json
 from accord.clock import Calendar, Clock
@@ -176,38 +177,63 @@ async def end(step: Step) -> None:
 
 
 ADMINS, ENTERPRISES, THE_SYSTEM = frozenset({ADMIN}), frozenset({ENTERPRISE}), frozenset({SYSTEM})
+_DECISION = {"decision": Ask(N_("Written decision"))}
+_WITHDRAW = Row(
+    ADMINS, L.withdrawn, DecisionIn, effect=decide, spec=ActionSpec(N_("Withdraw the listing"), asks=_DECISION)
+)
 # Every check here looks at the listing alone (none at what was filled in): `available`, offered or not.
 TRANSITIONS: dict[tuple[ListingState, str], Row] = {
-    (L.proposed, "notice"): Row(ADMINS, L.noticed, effect=notice),
-    (L.proposed, "withdraw"): Row(ADMINS, L.withdrawn, DecisionIn, effect=decide),
+    (L.proposed, "notice"): Row(ADMINS, L.noticed, effect=notice, spec=ActionSpec(N_("Notify the enterprise"))),
+    (L.proposed, "withdraw"): _WITHDRAW,
     (L.noticed, "object"): Row(
-        ENTERPRISES, None, StatementIn, available=objection_window_open, effect=record_objection
+        ENTERPRISES,
+        None,
+        StatementIn,
+        available=objection_window_open,
+        effect=record_objection,
+        spec=ActionSpec(N_("Object"), asks={"text": Ask(N_("Your objection"))}),
     ),
     (L.noticed, "publish"): Row(
-        ADMINS, L.published, DecisionIn, available=may_publish, effect=publish, opens=publication_opens
+        ADMINS,
+        L.published,
+        DecisionIn,
+        available=may_publish,
+        effect=publish,
+        opens=publication_opens,
+        spec=ActionSpec(N_("Publish"), asks=_DECISION),
     ),
-    (L.noticed, "withdraw"): Row(ADMINS, L.withdrawn, DecisionIn, effect=decide),
+    (L.noticed, "withdraw"): _WITHDRAW,
     (L.published, "apply_repair"): Row(
-        ENTERPRISES, None, StatementIn, available=minimum_served, effect=apply_repair, opens=repair_opens
+        ENTERPRISES,
+        None,
+        StatementIn,
+        available=minimum_served,
+        effect=apply_repair,
+        opens=repair_opens,
+        spec=ActionSpec(N_("Apply for repair"), asks={"text": Ask(N_("Your commitment and the correction made"))}),
     ),
-    (L.published, "grant_repair"): Row(ADMINS, L.repaired, OptionalDecisionIn, available=repair_pending, effect=end),
-    (L.published, "refuse_repair"): Row(ADMINS, None, DecisionIn, available=repair_pending, effect=refuse_repair),
-    (L.published, "expire"): Row(THE_SYSTEM, L.expired, available=maximum_reached, effect=end),
+    (L.published, "grant_repair"): Row(
+        ADMINS,
+        L.repaired,
+        OptionalDecisionIn,
+        available=repair_pending,
+        effect=end,
+        spec=ActionSpec(N_("Grant repair"), asks=_DECISION),
+    ),
+    (L.published, "refuse_repair"): Row(
+        ADMINS,
+        None,
+        DecisionIn,
+        available=repair_pending,
+        effect=refuse_repair,
+        spec=ActionSpec(N_("Refuse repair"), asks=_DECISION),
+    ),
+    (L.published, "expire"): Row(
+        THE_SYSTEM, L.expired, available=maximum_reached, effect=end, spec=ActionSpec(N_("Listing expired"))
+    ),
 }
-register_labels(
-    "registry_action",
-    {
-        "propose": N_("Listing proposed"),
-        "notice": N_("Notify the enterprise"),
-        "withdraw": N_("Withdraw the listing"),
-        "object": N_("Object"),
-        "publish": N_("Publish"),
-        "apply_repair": N_("Apply for repair"),
-        "grant_repair": N_("Grant repair"),
-        "refuse_repair": N_("Refuse repair"),
-        "expire": N_("Listing expired"),
-    },
-)
+# A listing's first record event (integrity/service.py proposes it; no row: a case's mediator proposes it).
+register_labels("registry_action", {"propose": N_("Listing proposed")})
 
 
 def relations(listing: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
@@ -283,6 +309,8 @@ MACHINE = statemachine.Machine(
 )
 ACTIONS = MACHINE.actions
 ROLES_OF_ACTION = MACHINE.roles_of_action
+SPECS = MACHINE.specs  # every action's label, button and form (the `spec` of its rows above)
+register_labels("registry_action", labels_of(SPECS))
 
 
 async def apply(
