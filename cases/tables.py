@@ -168,12 +168,13 @@ class ReferenceCounter(Table, tablename="case_reference_counter"):
 
 class Case(Table, tablename="dispute_case"):
     reference = Varchar(length=20, unique=True)
-    consumer = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
-    enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
-    mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict, index=True)
+    # Indexed together with what their lists sort by (cases/piccolo_migrations, "list indexes"), like `state`.
+    consumer = ForeignKey(references=User, on_delete=OnDelete.restrict)
+    enterprise = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict)
+    mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
     previous_mediator = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
     former_mediators = Array(base_column=Integer())  # user ids of everyone who held the case before (need to know)
-    state = Varchar(length=30, index=True)
+    state = Varchar(length=30)
     version = Integer(default=1)
     category = Varchar(length=30)
     order_number = Varchar(length=100)
@@ -207,7 +208,7 @@ class Case(Table, tablename="dispute_case"):
     last_hash = Varchar(length=64)
     next_due_at = Timestamptz(null=True, default=None)  # soonest running deadline: the queue's sort key
     filed_at = Timestamptz()
-    updated_at = Timestamptz(index=True)
+    updated_at = Timestamptz()
 
 
 class Offer(Table, tablename="case_offer"):
@@ -252,12 +253,12 @@ class Message(Table, tablename="case_message"):
 class Deadline(Table, tablename="case_deadline"):
     """A running clock on a case; the sweeper applies `action` (if any) when it runs out."""
 
-    case = ForeignKey(references=Case, on_delete=OnDelete.cascade, index=True)
+    case = ForeignKey(references=Case, on_delete=OnDelete.cascade)  # indexed with closed_at, due_at
     name = Varchar(length=40)
     action = Varchar(length=40, null=True, default=None)
     due_at = Timestamptz(index=True)
     paused_at = Timestamptz(null=True, default=None)
-    closed_at = Timestamptz(null=True, default=None, index=True)
+    closed_at = Timestamptz(null=True, default=None)  # indexed with due_at (the sweeper's)
 
 
 class CaseEvent(Table, tablename="case_event"):

@@ -805,8 +805,7 @@ def _follows(step: Step, next_state: CaseState) -> dict[Any, Any]:
 
 async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) -> None:
     case_id, now = step.case["id"], step.now
-    open_deadlines = await Deadline.select().where(Deadline.case == case_id, Deadline.closed_at.is_null())
-    for deadline in open_deadlines:
+    for deadline in await open_deadlines(case_id):
         kind = DEADLINES[deadline["name"]]
         if next_state not in kind.running_in or deadline["name"] in row.stops:
             await Deadline.update({Deadline.closed_at: now}).where(Deadline.id == deadline["id"])
@@ -824,18 +823,28 @@ async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) ->
     await refresh_next_due(case_id)
 
 
+def open_deadlines(case_id: int, *columns: Any) -> Any:
+    """A case's open deadlines (read by the index on (case, closed_at, due_at), whatever the data's size)."""
+    return Deadline.select(*columns).where(Deadline.case == case_id, Deadline.closed_at.is_null())
+
+
 async def start_deadline(case_id: int, name: str, due_at: datetime) -> None:
     await Deadline.insert(Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=due_at))
 
 
-async def refresh_next_due(case_id: int) -> None:
-    """Keep the case's soonest running (open, unpaused) deadline on the case row, for the queue's index."""
-    running = (
-        await Deadline.select(Deadline.due_at)
-        .where(Deadline.case == case_id, Deadline.closed_at.is_null(), Deadline.paused_at.is_null())
-        .order_by(Deadline.due_at)
+def next_due_query(case_id: int) -> Any:
+    """The case's soonest running (open, unpaused) deadline."""
+    return (
+        open_deadlines(case_id, Deadline.due_at)
+        .where(Deadline.paused_at.is_null())
+        .order_by(Deadline.closed_at, Deadline.due_at)  # by due_at (closed_at is null): the index's order
         .first()
     )
+
+
+async def refresh_next_due(case_id: int) -> None:
+    """Keep the case's soonest running (open, unpaused) deadline on the case row, for the queue's index."""
+    running = await next_due_query(case_id)
     await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 

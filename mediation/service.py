@@ -6,11 +6,10 @@ this module only decides what a mediator sees first and who gets a case when cas
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
-
-from piccolo.query import OrderByRaw
 
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock, working_days_left
@@ -22,7 +21,7 @@ from accord.pagination import ID, TIME, Window, optional, page_of
 from accounts.service import USER_COLUMNS, act_as, record_admin_action, require_admin
 from accounts.tables import MediatorProfile, User
 from cases.access import conflicted
-from cases.tables import TERMINAL_STATES, Case
+from cases.tables import TERMINAL_STATES, Case, CaseState
 from cases.workflow import CLAIMABLE_STATES, Context, apply
 from mediation.calendar import (
     ChinaWorkingCalendar,
@@ -65,47 +64,92 @@ def _require_desk(viewer: Viewer) -> None:
         raise Forbidden(_("Only mediators and registrars use the mediation desk."))
 
 
+# What a queue row shows.
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.reference,
+    Case.state,
+    Case.category,
+    Case.language,
+    Case.product_name,
+    Case.amount_paid,
+    Case.currency,
+    Case.is_appeal,
+    Case.next_due_at,
+    Case.version,
+    Case.mediator,
+    Case.enterprise.name.as_alias("enterprise_name"),
+    Case.enterprise.name_zh.as_alias("enterprise_name_zh"),
+    Case.mediator.display_name.as_alias("mediator_name"),
+)
+OPEN_STATES = tuple(state.value for state in CaseState if state not in TERMINAL_STATES)
+
+
 async def queue(
     viewer: Viewer, wanted: QueueFilter, window: Window, now: datetime, calendar: Calendar
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Waiting and breached cases (or the viewer's own open cases), the most urgent deadline first."""
+    """Waiting and breached cases (or the viewer's own open cases), the most urgent deadline first, then
+    those without a running deadline.
+
+    One query a state, each walking an index in the queue's order (`dispute_case_queue`, or
+    `dispute_case_mediator_queue` for "mine"), merged here: an `IN (states)` list sorted as a whole
+    needs a sort of every waiting case, at any page. Cases without a deadline are read only when the
+    dated ones do not fill the page."""
     _require_desk(viewer)
-    query = Case.select(
-        Case.id,
-        Case.reference,
-        Case.state,
-        Case.category,
-        Case.language,
-        Case.product_name,
-        Case.amount_paid,
-        Case.currency,
-        Case.is_appeal,
-        Case.next_due_at,
-        Case.version,
-        Case.mediator,
-        Case.enterprise.name.as_alias("enterprise_name"),
-        Case.enterprise.name_zh.as_alias("enterprise_name_zh"),
-        Case.mediator.display_name.as_alias("mediator_name"),
-    )
-    if wanted.mine:
-        query = query.where(Case.mediator == viewer.id, Case.state.not_in([state.value for state in TERMINAL_STATES]))
-    else:
-        query = query.where(Case.state.is_in(list(QUEUE_STATES)))
-        if viewer.has_role("mediator"):  # nobody is offered a case they are a party to (they may not claim it)
-            query = query.where(Case.consumer != viewer.id)
-            if viewer.enterprise_id is not None:
-                query = query.where(Case.enterprise != viewer.enterprise_id)
-    query = _filtered(query, wanted, now)
-    if window.after:
-        query = query.where(_after(*window.keys(optional(TIME), ID)))
-    # Cases without a running deadline come last on both engines (SQLite would sort NULL first).
-    rows = await query.order_by(OrderByRaw("next_due_at IS NULL"), Case.next_due_at, Case.id).limit(window.limit + 1)
+    after = window.keys(optional(TIME), ID) if window.after else None
+    wanted_rows = window.limit + 1
+    states = OPEN_STATES if wanted.mine else QUEUE_STATES
+    rows: list[dict[str, Any]] = []
+    if after is None or after[0] is not None:
+        dated = [await queue_query(viewer, wanted, now, state, after, wanted_rows) for state in states]
+        rows = list(heapq.merge(*dated, key=lambda row: (row["next_due_at"], row["id"])))[:wanted_rows]
+    if len(rows) < wanted_rows:
+        last_id = after[1] if after and after[0] is None else None
+        missing = wanted_rows - len(rows)
+        undated = [await queue_query(viewer, wanted, now, state, last_id, missing, dated=False) for state in states]
+        rows += list(heapq.merge(*undated, key=lambda row: row["id"]))[:missing]
     shown, cursor = page_of(rows, window.limit, key=lambda row: [_iso(row["next_due_at"]), row["id"]])
     for row in shown:
         row["working_days_left"] = working_days_left(calendar, now, row["next_due_at"])
         row["overdue"] = row["next_due_at"] is not None and row["next_due_at"] < now
         row["claimable"] = _claimable(viewer, row)
     return shown, cursor
+
+
+def queue_query(
+    viewer: Viewer,
+    wanted: QueueFilter,
+    now: datetime,
+    state: str,
+    after: Any,
+    limit: int,
+    *,
+    dated: bool = True,
+) -> Any:
+    """The queue's cases in one state, after a cursor: those with a running deadline by (due, id) after
+    `after` = [due, id], or (`dated=False`) those without one by id after `after` = the last id."""
+    query = Case.select(*QUEUE_COLUMNS).where(Case.state == state)
+    if wanted.mine:
+        query = query.where(Case.mediator == viewer.id)
+    elif viewer.has_role("mediator"):  # nobody is offered a case they are a party to (they may not claim it)
+        query = query.where(Case.consumer != viewer.id)
+        if viewer.enterprise_id is not None:
+            query = query.where(Case.enterprise != viewer.enterprise_id)
+    query = _filtered(query, wanted, now)
+    if not dated:
+        query = query.where(Case.next_due_at.is_null())
+        if after is not None:
+            query = query.where(Case.id > after)
+        # By id; naming next_due_at (null in every row here) lets PostgreSQL see the index's order, too.
+        return query.order_by(Case.next_due_at, Case.id).limit(limit)
+    query = query.where(Case.next_due_at.is_not_null())
+    if after is not None:
+        due, last_id = after
+        # The first condition alone lets the index start at the cursor; the second is the exact order.
+        query = query.where(
+            Case.next_due_at >= due, (Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id))
+        )
+    return query.order_by(Case.next_due_at, Case.id).limit(limit)
 
 
 def _claimable(viewer: Viewer, row: dict[str, Any]) -> bool:
@@ -115,14 +159,6 @@ def _claimable(viewer: Viewer, row: dict[str, Any]) -> bool:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _after(due: datetime | None, last_id: int) -> Any:
-    """Rows after the cursor's (due, id) in the queue's order: due first, then those without a deadline."""
-    if due is None:
-        return Case.next_due_at.is_null() & (Case.id > last_id)
-    later = (Case.next_due_at > due) | ((Case.next_due_at == due) & (Case.id > last_id))
-    return later | Case.next_due_at.is_null()
 
 
 def _filtered(query: Any, wanted: QueueFilter, now: datetime) -> Any:

@@ -368,15 +368,24 @@ async def _on_password_reset(settings: Settings, event: events.DomainEvent) -> N
 
 
 async def inbox(viewer: Viewer, window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    return page_of(await inbox_query(viewer, window), window.limit, key=lambda row: [row["id"]])
+
+
+def inbox_query(viewer: Viewer, window: Window) -> Any:
+    """A page of the viewer's notices, newest first (index notification_inbox: recipient, id)."""
     query = Notification.select().where(Notification.recipient == viewer.id)
     if window.after:
         query = query.where(Notification.id < window.keys(ID)[0])
-    rows = await query.order_by(Notification.id, ascending=False).limit(window.limit + 1)
-    return page_of(rows, window.limit, key=lambda row: [row["id"]])
+    return query.order_by(Notification.id, ascending=False).limit(window.limit + 1)
 
 
 async def unread_count(viewer: Viewer) -> int:
-    return await Notification.count().where(Notification.recipient == viewer.id, Notification.read_at.is_null())
+    return await unread_count_query(viewer)
+
+
+def unread_count_query(viewer: Viewer) -> Any:
+    """The unread badge: counted in the index of notices by (recipient, read_at) (notification_unread)."""
+    return Notification.count().where(Notification.recipient == viewer.id, Notification.read_at.is_null())
 
 
 async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
@@ -387,12 +396,7 @@ async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
     is something to mark."""
     # Our links are short printable paths; anything else (a NUL no database takes) cannot be one.
     link = path if len(path) <= 200 and path.isprintable() else ""
-    counts = await Notification.raw(
-        "SELECT COUNT(*) AS unread, COUNT(CASE WHEN link = {} THEN 1 END) AS here"
-        " FROM notification WHERE recipient = {} AND read_at IS NULL",
-        link,
-        viewer.id,
-    )
+    counts = await unread_on_page_query(viewer, link)
     unread, here = int(counts[0]["unread"]), int(counts[0]["here"])
     if here:
         async with write_transaction():
@@ -400,6 +404,17 @@ async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
                 Notification.recipient == viewer.id, Notification.read_at.is_null(), Notification.link == link
             )
     return unread - here
+
+
+def unread_on_page_query(viewer: Viewer, link: str) -> Any:
+    """The unread count and how many of them lead to `link`, from the index notification_unread
+    (recipient, read_at, link) alone."""
+    return Notification.raw(
+        "SELECT COUNT(*) AS unread, COUNT(CASE WHEN link = {} THEN 1 END) AS here"
+        " FROM notification WHERE recipient = {} AND read_at IS NULL",
+        link,
+        viewer.id,
+    )
 
 
 async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:

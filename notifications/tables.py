@@ -10,7 +10,7 @@ from cases.tables import Deadline
 
 
 class Notification(Table, tablename="notification"):
-    recipient = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    recipient = ForeignKey(references=User, on_delete=OnDelete.cascade)  # indexed with id, and with read_at
     kind = Varchar(length=40)
     link = Varchar(length=200)
     subject_ref = Varchar(length=40)  # the case reference or listing number it is about

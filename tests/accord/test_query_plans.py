@@ -1,0 +1,152 @@
+"""The hot lists stay flat as the data grows (issue 14 §7): each query the pages run walks an index in its own
+order. On SQLite, `EXPLAIN QUERY PLAN` may not SCAN a table nor sort in a temporary B-tree; on PostgreSQL,
+with sequential scans priced out, the JSON plan may hold no Seq Scan and no Sort. The queries are built by
+the same functions the routes call, so a changed query or a dropped index fails here, not at 100k cases.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from piccolo.querystring import QueryString
+
+from accord.auth import Viewer
+from accord.db import engine, is_sqlite
+from accord.pagination import Window
+from cases.service import my_cases_query
+from cases.tables import Deadline
+from cases.workflow import next_due_query, open_deadlines
+from mediation.service import OPEN_STATES, QUEUE_STATES, QueueFilter, queue_query
+from notifications.service import inbox_query, unread_count_query, unread_on_page_query
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def viewer(role: str, enterprise_id: int | None = None) -> Viewer:
+    return Viewer(
+        id=7,
+        email="someone@example.com",
+        display_name="Someone",
+        role=role,
+        language="en",
+        enterprise_id=enterprise_id,
+        enterprise_name=None,
+        enterprise_verified=True,
+        credential="session",
+        credential_id=1,
+        agent_status="approved" if role == "merchant" else None,
+    )
+
+
+FIRST = Window(after=None, limit=25)
+LATER = Window(after=[NOW.isoformat(), 123], limit=25)
+
+
+def hot_queries() -> dict[str, Any]:
+    mediator, registrar = viewer("mediator", enterprise_id=3), viewer("admin")
+    queries: dict[str, Any] = {}
+    for who in (mediator, registrar):
+        for state in QUEUE_STATES:
+            queries[f"queue {who.role} {state}"] = queue_query(who, QueueFilter(), NOW, state, None, 26)
+            queries[f"queue {who.role} {state} later"] = queue_query(who, QueueFilter(), NOW, state, [NOW, 9], 26)
+            queries[f"queue {who.role} {state} undated"] = queue_query(
+                who, QueueFilter(), NOW, state, 9, 26, dated=False
+            )
+    for state in OPEN_STATES:
+        mine = QueueFilter(mine=True)
+        queries[f"queue mine {state}"] = queue_query(mediator, mine, NOW, state, [NOW, 9], 26)
+        queries[f"queue mine {state} undated"] = queue_query(mediator, mine, NOW, state, None, 26, dated=False)
+    for who in (viewer("consumer"), viewer("merchant", enterprise_id=3), mediator, registrar):
+        queries[f"cases of {who.role}"] = my_cases_query(who, FIRST)
+        queries[f"cases of {who.role} later"] = my_cases_query(who, LATER)
+    queries["cases of consumer in a state"] = my_cases_query(viewer("consumer"), FIRST, "negotiating")
+    queries["inbox"] = inbox_query(viewer("consumer"), FIRST)
+    queries["inbox later"] = inbox_query(viewer("consumer"), Window(after=[500], limit=25))
+    queries["unread count"] = unread_count_query(viewer("merchant", enterprise_id=3))
+    queries["unread on a page"] = unread_on_page_query(viewer("merchant", enterprise_id=3), "/cases/AC-2026-1")
+    queries["open deadlines of a case"] = open_deadlines(5, Deadline.name, Deadline.due_at, Deadline.paused_at)
+    queries["soonest running deadline"] = next_due_query(5)
+    return queries
+
+
+HOT = hot_queries()
+
+
+def _statement(query: Any) -> QueryString:
+    (statement,) = query.querystrings
+    return statement
+
+
+async def _sqlite_plan(query: Any) -> list[str]:
+    rows = await engine().run_querystring(QueryString("EXPLAIN QUERY PLAN {}", _statement(query)))
+    return [row["detail"] for row in rows]
+
+
+def _pg_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(child for plan in node.get("Plans", []) for child in _pg_nodes(plan))]
+
+
+async def _pg_plan(query: Any) -> list[str]:
+    """Every node of the plan, as "type relation index [unbounded]", on tables too small for a planner to
+    bother with an index: sequential scans and sorts are priced out, so one shows only where no index
+    can do the work, and an index scan without an index condition is one that walks the whole index."""
+    db = engine()
+    async with db.transaction():
+        await db.run_ddl("SET LOCAL enable_seqscan = off")
+        await db.run_ddl("SET LOCAL enable_sort = off")
+        rows = await db.run_querystring(QueryString("EXPLAIN (FORMAT JSON) {}", _statement(query)))
+    plan = rows[0]["QUERY PLAN"]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return [
+        " ".join(
+            filter(
+                None,
+                (
+                    node["Node Type"],
+                    node.get("Relation Name"),
+                    node.get("Index Name"),
+                    "unbounded" if "Index Name" in node and "Index Cond" not in node else None,
+                ),
+            )
+        )
+        for node in _pg_nodes(plan[0]["Plan"])
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(HOT))
+async def test_a_hot_query_walks_an_index_in_its_order(app: Any, name: str) -> None:
+    if is_sqlite():
+        plan = await _sqlite_plan(HOT[name])
+        # Registrars list every case: walking the whole (updated_at, id) index in order, a page at a time.
+        walks = f"SCAN dispute_case USING INDEX dispute_case_recent" if name == "cases of admin" else None
+        assert not [line for line in plan if line.startswith("SCAN ") and line != walks or "TEMP B-TREE" in line], plan
+    else:
+        plan = await _pg_plan(HOT[name])
+        walks = "Index Scan dispute_case dispute_case_recent unbounded" if name == "cases of admin" else None
+        bad = ("Seq Scan", "Sort", "Incremental Sort")
+        assert not [node for node in plan if node.startswith(bad) or node.endswith("unbounded") and node != walks], plan
+
+
+async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
+    """Not just any index: a person's lists walk the index made for them (a SQLite spot check)."""
+    if not is_sqlite():
+        pytest.skip("index choice is checked on SQLite; PostgreSQL's plans are checked above")
+    expected = {
+        "queue mediator awaiting_mediator": "dispute_case_queue",
+        "queue mine in_mediation": "dispute_case_mediator_queue",
+        "cases of consumer later": "dispute_case_consumer_recent",
+        "cases of merchant": "dispute_case_enterprise_recent",
+        "cases of mediator": "dispute_case_mediator_recent",
+        "cases of admin later": "dispute_case_recent",
+        "inbox": "notification_inbox",
+        "unread count": "notification_unread",
+        "unread on a page": "notification_unread",
+        "open deadlines of a case": "case_deadline_case_open",
+    }
+    for name, index in expected.items():
+        plan = await _sqlite_plan(HOT[name])
+        assert any(f"INDEX {index} " in line for line in plan), (name, plan)
+
