@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from accord.i18n import gettext as _
@@ -50,6 +51,7 @@ def _digital_link(uri: str) -> dict[str, str]:
         raise EPCError(f"“{uri[:80]}”: {error}") from None
 
 
+@lru_cache(maxsize=65536)  # a document names the same item or place in event after event
 def sgtin(epc: str) -> Item:
     """A serialised trade item from an SGTIN URN or a Digital Link with (01) and (21)."""
     if epc.startswith("urn:"):
@@ -77,6 +79,7 @@ def is_sscc(epc: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=65536)  # a document names the same item or place in event after event
 def class_gtin_prefix(epc_class: str) -> str:
     """The GTIN-14 digits after the indicator that an EPC class names (LGTIN, SGTIN pattern or Digital Link
     without a serial), for the company-prefix check of quantity lists."""
@@ -90,6 +93,7 @@ def class_gtin_prefix(epc_class: str) -> str:
     raise EPCError(_("“%(epc)s” is not a GTIN class (urn:epc:class:lgtin:…).") % {"epc": epc_class[:80]})
 
 
+@lru_cache(maxsize=65536)  # a document names the same item or place in event after event
 def location(value: str) -> str:
     """A read point or business location: an SGLN URN, or a Digital Link with (414) (GLN)."""
     if value.startswith("urn:"):

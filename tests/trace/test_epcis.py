@@ -170,3 +170,11 @@ async def test_an_item_is_shown_to_its_brand_mediators_and_registrars_only(cast:
     assert (await cast.mediator.get("/api/v1/trace/items/123/V1")).status_code == 404
     page = await cast.mediator.get(f"/trace/items/{gtin}/V1")
     assert page.status_code == 200 and "V1" in page.text
+
+
+async def test_a_document_larger_than_other_requests_may_be_is_read(cast: Cast) -> None:
+    padding = "x" * (13 * 1024 * 1024)  # over the 12 MB every other request is held to
+    body = b'{"type": "EPCISDocument", "epcisBody": {"eventList": []}, "comment": "' + padding.encode() + b'"}'
+    response = await submit(cast.merchant, body)
+    assert response.status_code == 201, response.text[:200]
+    assert response.json()["accepted"] == 0
