@@ -89,7 +89,7 @@ def speaker_role(relation: str) -> str:
     return MEDIATOR if relation == ANY_MEDIATOR else relation
 
 
-# --- where each action's words are kept (issue 12 §1) ----------------------------------------------
+# --- where each action's words are kept (issue 12 §1; each action's `kept_in`, `words_to` in its spec) ---
 # Most of what people type into action forms is said to the whole case: the transition's record event
 # in the parties' channel carries it (both parties, any mediator, registrars). These are not:
 # - a mediator's question to one party, and that party's answer, belong to that party's caucus: the asked
@@ -111,14 +111,9 @@ class Placement:
     words: str = Channel.parties.value
 
 
-def placement(action: str, party: str | None, actor_role: str) -> Placement:
-    """Where `action`'s event and words go; `party` is the one a question is put to (request_info)."""
-    if action == "request_info" and party in (CONSUMER, MERCHANT):
-        return Placement(words=f"caucus:{party}")
-    if action == "provide_info" and actor_role in (CONSUMER, MERCHANT):
-        return Placement(words=f"caucus:{actor_role}")
-    if action == "rate":
-        return Placement(Channel.caucus_consumer.value, Channel.caucus_consumer.value)
-    if action == "propose_listing":
-        return Placement(Channel.internal.value, Channel.internal.value)
-    return Placement()
+def placement(kept_in: str, said_to: str | None) -> Placement:
+    """Where an action's event and words go: the channel its spec keeps it in (`kept_in`), its words in
+    the caucus of the party they are said to (the party asked, the party answering), if any."""
+    if said_to in (CONSUMER, MERCHANT):
+        return Placement(kept_in, f"caucus:{said_to}")
+    return Placement(kept_in, kept_in)

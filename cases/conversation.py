@@ -33,17 +33,15 @@ from cases import service
 from cases.access import readable_channels, speaker_role
 from cases.schemas import MessageIn
 from cases.tables import CaseEvent
-from cases.workflow import Context
+from cases.workflow import SPECS, Context
 
 WINDOW_SECONDS = 10.0
 MESSAGE_TIME_STYLE = "short"  # templates/cases/case.html prints message times with |datetime("short")
 AUTH_FRAME_SECONDS = 3.0  # a client without a cookie or header sends its auth frame right after opening
-KIND_OF = {
-    "message": "message",
-    "evidence": "evidence",
-    "respond": "offer",
-    "counter_offer": "offer",
-    "propose_settlement": "proposal",
+# What a record event shows as in live frames: a message, a file, an offer or proposal (actions that
+# create one, by their spec), else a change of state.
+KIND_OF = {"message": "message", "evidence": "evidence"} | {
+    a: spec.creates for a, spec in SPECS.items() if spec.creates
 }
 _present: dict[int, list[tuple[int, str, str | None]]] = {}  # case id → (user id, name, staff role) per socket here
 # user id → when their latest frames of a kind came, over all their sockets: messages, and typing/read signals

@@ -21,7 +21,7 @@ from accord.i18n import N_, viewer_zone
 from accord.i18n import gettext as _
 from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, FORMER_MEDIATOR, MEDIATOR, MERCHANT
 from cases.tables import CaseState
-from cases.workflow import DEADLINES, TRANSITIONS, Context, appeal_window_end
+from cases.workflow import DEADLINES, SPECS, TRANSITIONS, Context, appeal_window_end
 
 S = CaseState
 OTHERS = "*"  # the text for every part the situation names no text for
@@ -274,19 +274,10 @@ SITUATIONS: tuple[Situation, ...] = (
     ),
 )
 
-# What happens when a deadline runs out: by the timeout action the deadlines table names (None: none).
+# What happens when a deadline runs out: by the timeout action the deadlines table names (its spec's
+# `on_timeout`; None: no action fires).
 ON_TIMEOUT: dict[str | None, str] = {
-    "response_timeout": N_("If the merchant has not answered by then, the case goes to the mediators' queue."),
-    "negotiation_timeout": N_("If there is no settlement by then, the case goes to the mediators' queue."),
-    "mediation_timeout": N_("If there is no settlement by then, mediation ends without agreement."),
-    "information_timeout": N_("If no answer has come by then, mediation goes on without it."),
-    "fulfilment_timeout": N_(
-        "If the merchant has not reported it carried out by then, the settlement counts as broken and goes to a "
-        "mediator."
-    ),
-    "confirmation_timeout": N_(
-        "If the consumer neither confirms nor disputes by then, the case is resolved as carried out."
-    ),
+    **{action: spec.on_timeout for action, spec in SPECS.items() if spec.on_timeout},
     None: N_("Nothing happens by itself when this date passes: the case is then shown as overdue."),
 }
 AFTER_APPEAL_WINDOW = N_("After that date the outcome is final.")

@@ -24,7 +24,7 @@ from accord.i18n import gettext as _
 from cases.access import MERCHANT, SYSTEM, speaker_role
 from cases.tables import Channel
 from cases.words import Statement, statements, typed_words
-from cases.workflow import CaseTerms
+from cases.workflow import DEADLINES, SPECS, CaseTerms
 
 
 def speaker_html(name: str | None, role: str, enterprise: str | None = None) -> Markup:
@@ -145,11 +145,13 @@ def _counter_offer(statement: Statement, setting: Setting) -> Told:
     return _("%(actor)s offered %(remedies)s"), {"remedies": remedies_phrase(statement.data.get("remedies"))}
 
 
-def _about_offer(with_remedies: str, plain: str) -> Teller:
+def _about_offer(with_remedies: str) -> Teller:
+    """The offer's remedies when the viewer has the offer, else the action's own sentence."""
+
     def tell(statement: Statement, setting: Setting) -> Told:
         offer = _offer_of(statement, setting)
         if offer is None:
-            return plain, {}
+            return _told(statement, setting)
         return with_remedies, {"remedies": remedies_phrase(offer.get("remedies"))}
 
     return tell
@@ -173,7 +175,7 @@ def _request_info(statement: Statement, setting: Setting) -> Told:
             "party": party,
             "due": moment(due, setting.zone),
         }
-    return _("%(actor)s asked %(party)s for information"), {"party": party}
+    return _(SPECS["request_info"].told), {"party": party}
 
 
 def _propose_settlement(statement: Statement, setting: Setting) -> Told:
@@ -191,11 +193,7 @@ def _propose_settlement(statement: Statement, setting: Setting) -> Told:
 def _accept_proposal(statement: Statement, setting: Setting) -> Told:
     if statement.moved_to == "settled":
         return _("%(actor)s accepted the settlement proposal; both parties have now agreed"), {}
-    return _("%(actor)s accepted the settlement proposal"), {}
-
-
-def _days(name: str, message: str) -> Teller:
-    return lambda statement, setting: (message, {"days": getattr(setting.terms, name)})
+    return _told(statement, setting)
 
 
 def _rate(statement: Statement, setting: Setting) -> Told:
@@ -207,67 +205,34 @@ def _listing(statement: Statement, setting: Setting) -> Told:
     return _("%(actor)s proposed a registry listing: %(violation)s"), {"violation": violation}
 
 
-def _fixed(message: str) -> Teller:
-    return lambda statement, setting: (message, {})
+# The deadline whose running out fires each system action: its sentence says how long that was.
+_FIRED_BY = {kind.action: name for name, kind in DEADLINES.items() if kind.action}
+
+
+def _told(statement: Statement, setting: Setting) -> Told:
+    """The action's own sentence (its spec's `told`), for actions whose sentence does not depend on what
+    they said; a deadline's timeout says how many working days there were."""
+    message = SPECS[statement.action].told if statement.action in SPECS else ""
+    if not message:
+        return "%(actor)s: %(action)s", {"action": label("action", statement.action)}
+    fired_by = _FIRED_BY.get(statement.action)
+    return _(message), {"days": getattr(setting.terms, fired_by)} if fired_by else {}
 
 
 def _tellers() -> dict[str, Teller]:
-    """Built per call: each message is translated in the language of the moment."""
+    """The actions whose sentence depends on what they said or did (every other is its spec's `told`).
+    Built per call: each message is translated in the language of the moment."""
     return {
         "respond": _respond,
         "counter_offer": _counter_offer,
-        "accept_offer": _about_offer(
-            _("%(actor)s accepted the offer of %(remedies)s"), _("%(actor)s accepted the offer")
-        ),
-        "reject_offer": _about_offer(
-            _("%(actor)s rejected the offer of %(remedies)s"), _("%(actor)s rejected the offer")
-        ),
-        "request_mediation": _fixed(_("%(actor)s asked for mediation")),
-        "withdraw": _fixed(_("%(actor)s withdrew the complaint")),
-        "response_timeout": _days(
-            "merchant_response",
-            _("Accord moved the case to mediation because the merchant did not answer within %(days)d working days"),
-        ),
-        "negotiation_timeout": _days(
-            "negotiation_limit",
-            _("Accord moved the case to mediation because the parties did not agree within %(days)d working days"),
-        ),
-        "claim": _fixed(_("%(actor)s took on the case")),
-        "release": _fixed(_("%(actor)s returned the case to the mediators' queue")),
+        "accept_offer": _about_offer(_("%(actor)s accepted the offer of %(remedies)s")),
+        "reject_offer": _about_offer(_("%(actor)s rejected the offer of %(remedies)s")),
         "reassign": _reassign,
-        "admit": _fixed(_("%(actor)s admitted the case for mediation")),
         "decline": _decline,
         "request_info": _request_info,
-        "provide_info": _fixed(_("%(actor)s answered the mediator's question")),
-        "information_timeout": _days(
-            "information_due",
-            _("Accord resumed mediation because the requested information did not arrive within %(days)d working days"),
-        ),
         "propose_settlement": _propose_settlement,
         "accept_proposal": _accept_proposal,
-        "reject_proposal": _fixed(_("%(actor)s rejected the settlement proposal")),
-        "refuse_mediation": _fixed(_("%(actor)s ended the mediation without agreement")),
-        "close_unresolved": _fixed(_("%(actor)s closed the case without agreement")),
-        "mediation_timeout": _days(
-            "mediation_limit",
-            _("Accord closed the case without agreement because mediation did not end within %(days)d working days"),
-        ),
-        "mark_fulfilled": _fixed(_("%(actor)s reported the settlement as carried out")),
-        "confirm_fulfilment": _fixed(_("%(actor)s confirmed that the settlement was carried out")),
-        "dispute_fulfilment": _fixed(_("%(actor)s said that the settlement was not carried out")),
-        "fulfilment_timeout": _fixed(
-            _("Accord recorded the settlement as not kept because the merchant did not report it carried out in time")
-        ),
-        "confirmation_timeout": _days(
-            "confirmation_due",
-            _(
-                "Accord confirmed the settlement as carried out because the consumer did not answer within "
-                "%(days)d working days"
-            ),
-        ),
-        "resettle": _fixed(_("%(actor)s reopened mediation for a new settlement")),
         "propose_listing": _listing,
-        "appeal": _fixed(_("%(actor)s appealed the outcome")),
         "rate": _rate,
     }
 
@@ -279,13 +244,9 @@ def _sentence(message: str, actor: Markup, values: dict[str, Any]) -> Markup:
 
 def tell(statement: Statement, setting: Setting, tellers: dict[str, Teller] | None = None) -> Line:
     """One action as a sentence, with its words."""
-    teller = (tellers or _tellers()).get(statement.action)
+    teller = (tellers or _tellers()).get(statement.action, _told)
     actor = actor_html(statement.actor, statement.actor_name, statement.actor_role, setting.enterprise)
-    message, values = (
-        teller(statement, setting)
-        if teller
-        else ("%(actor)s: %(action)s", {"action": label("action", statement.action)})
-    )
+    message, values = teller(statement, setting)
     privacy = privacy_note(statement.words_channel) if statement.words else ""
     return Line(statement.seq, statement.at, _sentence(message, actor, values), statement.text, privacy)
 

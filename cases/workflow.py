@@ -53,7 +53,7 @@ from cases.schemas import (
     ReassignIn,
     RespondIn,
 )
-from cases.tables import TERMINAL_STATES, Case, CaseState, Deadline, Offer
+from cases.tables import TERMINAL_STATES, Case, CaseState, Channel, Deadline, Offer
 
 S = CaseState
 BEFORE_SETTLEMENT = (S.filed, S.negotiating, S.awaiting_mediator, S.in_mediation)
@@ -133,7 +133,6 @@ class Step(statemachine.Step):
 
     def working_days_from_now(self, days: int) -> datetime:
         return self.calendar.add_working_days(self.now, days)
-
 
 
 @dataclass(frozen=True)
@@ -303,9 +302,7 @@ async def _create_offer(step: Step, by_role: str, remedies: list[Any], text: str
     }
     created = await Offer.insert(Offer(**row)).returning(Offer.id)
     step.writes.set_offer(created[0]["id"], row)
-    step.details.update(
-        {"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by), "text": text}
-    )
+    step.details.update({"offer_id": created[0]["id"], "remedies": stored, "fulfil_by": _iso(fulfil_by), "text": text})
 
 
 def _iso(value: date | None) -> str | None:
@@ -475,6 +472,23 @@ def _rows(
     return {(state, action): transition for state in states}
 
 
+@dataclass(frozen=True)
+class CaseAction(ActionSpec):
+    """An action on a case as people meet it: besides the engine's spec, its sentence in the case's story
+    (`told`, with `%(actor)s`; cases/story.py words the actions whose sentence depends on what they said),
+    what happens when a deadline fires it (`on_timeout`, the system's rows), where its record event and
+    words are kept (cases.access.placement) and what it puts on the case besides (an offer, a proposal)."""
+
+    told: str = ""
+    on_timeout: str = ""
+    kept_in: str = Channel.parties.value  # the channel of its record event (and of its words)
+    words_to: str = ""  # words said to one party: ASKED (the party asked) or ACTOR (the party answering)
+    creates: str = ""  # "offer" or "proposal": shown live in the conversation as such
+
+
+ASKED, ACTOR = "asked", "actor"
+
+
 PARTIES = frozenset({CONSUMER, MERCHANT})
 FILING = (None, "file")
 _OPTIONAL_REASON = {"reason": Ask(N_("Reason (optional)"))}
@@ -485,9 +499,9 @@ _OFFER = {
 }
 
 
-def _timeout(label: str) -> ActionSpec:
-    """A row only the system takes (a deadline passed): it has a label in the record, no form."""
-    return ActionSpec(label)
+def _timeout(label: str, told: str, on_timeout: str) -> CaseAction:
+    """A row only the system takes (a deadline passed): no form; what the record and the next step say."""
+    return CaseAction(label, told=told, on_timeout=on_timeout)
 
 
 TABLE: dict[tuple[CaseState | None, str], Transition] = {
@@ -497,7 +511,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         CaseFilingIn,
         effect=filing.file,
         starts=("merchant_response", "negotiation_limit"),
-        spec=ActionSpec(N_("Complaint filed")),  # filed on its own page (cases/filing.py), not from a case
+        spec=CaseAction(N_("Complaint filed")),  # filed on its own page (cases/filing.py), not from a case
     ),
     (S.filed, "respond"): Transition(
         frozenset({MERCHANT}),
@@ -506,7 +520,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         guard=due_date_ahead,
         effect=respond,
         stops=("merchant_response",),
-        spec=ActionSpec(
+        spec=CaseAction(
             N_("Answer the complaint"),
             asks={
                 "kind": Ask(N_("Your answer"), widget="radio", labels="response"),
@@ -514,6 +528,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "text": Ask(N_("Message to the consumer")),
                 "fulfil_by": Ask(N_("To be carried out by")),
             },
+            creates="offer",
         ),
     ),
     (S.negotiating, "counter_offer"): Transition(
@@ -521,7 +536,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         payload=OfferIn,
         guard=due_date_ahead,
         effect=counter_offer,
-        spec=ActionSpec(N_("Make an offer"), asks=_OFFER),
+        spec=CaseAction(N_("Make an offer"), asks=_OFFER, creates="offer"),
     ),
     (S.negotiating, "accept_offer"): Transition(
         PARTIES,
@@ -531,7 +546,9 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         guard=offer_from_other_party,
         effect=accept_offer,
         starts=("fulfilment_due",),
-        spec=ActionSpec(N_("Accept this offer"), given=("offer_id",), confirm_page="accept"),
+        spec=CaseAction(
+            N_("Accept this offer"), given=("offer_id",), confirm_page="accept", told=N_("%(actor)s accepted the offer")
+        ),
     ),
     (S.negotiating, "reject_offer"): Transition(
         PARTIES,
@@ -540,7 +557,9 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         guard=offer_from_other_party,
         effect=reject_offer,
         # a button under the offer: the reason is only for the API
-        spec=ActionSpec(N_("Reject this offer"), "secondary", given=("offer_id", "reason")),
+        spec=CaseAction(
+            N_("Reject this offer"), "secondary", given=("offer_id", "reason"), told=N_("%(actor)s rejected the offer")
+        ),
     ),
     (S.negotiating, "request_mediation"): Transition(
         PARTIES,
@@ -548,7 +567,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         OptionalReasonIn,
         effect=record_payload,
         starts=("admissibility",),
-        spec=ActionSpec(N_("Ask for mediation"), asks=_OPTIONAL_REASON),
+        spec=CaseAction(N_("Ask for mediation"), asks=_OPTIONAL_REASON, told=N_("%(actor)s asked for mediation")),
     ),
     **_rows(
         BEFORE_SETTLEMENT,
@@ -558,14 +577,26 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             S.withdrawn,
             OptionalReasonIn,
             effect=record_payload,
-            spec=ActionSpec(N_("Withdraw the complaint"), "danger", _OPTIONAL_REASON, confirm_page="withdraw"),
+            spec=CaseAction(
+                N_("Withdraw the complaint"),
+                "danger",
+                _OPTIONAL_REASON,
+                confirm_page="withdraw",
+                told=N_("%(actor)s withdrew the complaint"),
+            ),
         ),
     ),
     (S.filed, "response_timeout"): Transition(
         frozenset({SYSTEM}),
         S.awaiting_mediator,
         starts=("admissibility",),
-        spec=_timeout(N_("The merchant did not answer in time")),
+        spec=_timeout(
+            N_("The merchant did not answer in time"),
+            told=N_(
+                "Accord moved the case to mediation because the merchant did not answer within %(days)d working days"
+            ),
+            on_timeout=N_("If the merchant has not answered by then, the case goes to the mediators' queue."),
+        ),
     ),
     **_rows(
         (S.filed, S.negotiating),
@@ -574,7 +605,13 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             frozenset({SYSTEM}),
             S.awaiting_mediator,
             starts=("admissibility",),
-            spec=_timeout(N_("Negotiation time ran out")),
+            spec=_timeout(
+                N_("Negotiation time ran out"),
+                told=N_(
+                    "Accord moved the case to mediation because the parties did not agree within %(days)d working days"
+                ),
+                on_timeout=N_("If there is no settlement by then, the case goes to the mediators' queue."),
+            ),
         ),
     ),
     # A breached settlement reached in negotiation has no mediator yet: it waits in the queue like a new case.
@@ -582,13 +619,22 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         CLAIMABLE_STATES,
         "claim",
         Transition(
-            frozenset({ANY_MEDIATOR}), available=unclaimed, effect=claim, spec=ActionSpec(N_("Claim this case"))
+            frozenset({ANY_MEDIATOR}),
+            available=unclaimed,
+            effect=claim,
+            spec=CaseAction(N_("Claim this case"), told=N_("%(actor)s took on the case")),
         ),
     ),
     **_rows(
         CLAIMABLE_STATES,
         "release",
-        Transition(frozenset({MEDIATOR}), effect=release, spec=ActionSpec(N_("Release to the queue"), "secondary")),
+        Transition(
+            frozenset({MEDIATOR}),
+            effect=release,
+            spec=CaseAction(
+                N_("Release to the queue"), "secondary", told=N_("%(actor)s returned the case to the mediators' queue")
+            ),
+        ),
     ),
     **_rows(
         (S.awaiting_mediator, S.in_mediation, S.breached),
@@ -597,21 +643,21 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             frozenset({ADMIN}),
             payload=ReassignIn,
             effect=reassign,
-            spec=ActionSpec(N_("Reassign"), asks={"mediator_id": Ask(N_("New mediator"), widget="mediator")}),
+            spec=CaseAction(N_("Reassign"), asks={"mediator_id": Ask(N_("New mediator"), widget="mediator")}),
         ),
     ),
     (S.awaiting_mediator, "admit"): Transition(
         frozenset({MEDIATOR}),
         S.in_mediation,
         starts=("mediation_limit",),
-        spec=ActionSpec(N_("Admit for mediation")),
+        spec=CaseAction(N_("Admit for mediation"), told=N_("%(actor)s admitted the case for mediation")),
     ),
     (S.awaiting_mediator, "decline"): Transition(
         frozenset({MEDIATOR}),
         S.declined,
         DeclineIn,
         effect=decline,
-        spec=ActionSpec(
+        spec=CaseAction(
             N_("Decline the case"),
             "secondary",
             {"reason": Ask(N_("Reason"), labels="decline_reason"), "note": Ask(N_("Note to the consumer"))},
@@ -624,9 +670,11 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=request_info,
         starts=("information_due",),
         pauses=("mediation_limit",),
-        spec=ActionSpec(
+        spec=CaseAction(
             N_("Ask a party for information"),
             asks={"party": Ask(N_("Ask"), labels="party"), "question": Ask(N_("Question"))},
+            told=N_("%(actor)s asked %(party)s for information"),
+            words_to=ASKED,
         ),
     ),
     (S.in_mediation, "provide_info"): Transition(
@@ -636,27 +684,39 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=provide_info,
         stops=("information_due",),
         resumes=("mediation_limit",),
-        spec=ActionSpec(N_("Answer the mediator"), asks={"text": Ask(N_("Your answer"))}),
+        spec=CaseAction(
+            N_("Answer the mediator"),
+            asks={"text": Ask(N_("Your answer"))},
+            told=N_("%(actor)s answered the mediator's question"),
+            words_to=ACTOR,
+        ),
     ),
     (S.in_mediation, "information_timeout"): Transition(
         frozenset({SYSTEM}),
         effect=information_timeout,
         stops=("information_due",),
         resumes=("mediation_limit",),
-        spec=_timeout(N_("The requested information did not arrive in time")),
+        spec=_timeout(
+            N_("The requested information did not arrive in time"),
+            told=N_(
+                "Accord resumed mediation because the requested information did not arrive within %(days)d working days"
+            ),
+            on_timeout=N_("If no answer has come by then, mediation goes on without it."),
+        ),
     ),
     (S.in_mediation, "propose_settlement"): Transition(
         frozenset({MEDIATOR}),
         payload=ProposalIn,
         guard=due_date_ahead,
         effect=propose_settlement,
-        spec=ActionSpec(
+        spec=CaseAction(
             N_("Propose a settlement"),
             asks={
                 "terms": Ask(N_("Settlement terms")),
                 "fulfil_by": Ask(N_("To be carried out by")),
                 "text": Ask(N_("Explanation")),
             },
+            creates="proposal",
         ),
     ),
     (S.in_mediation, "accept_proposal"): Transition(
@@ -664,21 +724,33 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         available=proposal_open_for_party,
         effect=accept_proposal,
         starts=("fulfilment_due",),
-        spec=ActionSpec(N_("Accept the proposal"), confirm_page="accept"),
+        spec=CaseAction(
+            N_("Accept the proposal"), confirm_page="accept", told=N_("%(actor)s accepted the settlement proposal")
+        ),
     ),
     (S.in_mediation, "reject_proposal"): Transition(
         PARTIES,
         payload=OptionalReasonIn,
         available=proposal_open_for_party,
         effect=reject_proposal,
-        spec=ActionSpec(N_("Reject the proposal"), "secondary", _OPTIONAL_REASON),
+        spec=CaseAction(
+            N_("Reject the proposal"),
+            "secondary",
+            _OPTIONAL_REASON,
+            told=N_("%(actor)s rejected the settlement proposal"),
+        ),
     ),
     (S.in_mediation, "refuse_mediation"): Transition(
         PARTIES,
         S.unresolved,
         OptionalReasonIn,
         effect=record_payload,
-        spec=ActionSpec(N_("End mediation"), "secondary", _OPTIONAL_REASON),
+        spec=CaseAction(
+            N_("End mediation"),
+            "secondary",
+            _OPTIONAL_REASON,
+            told=N_("%(actor)s ended the mediation without agreement"),
+        ),
     ),
     **_rows(
         (S.in_mediation, S.breached),
@@ -688,13 +760,24 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             S.unresolved,
             NoteIn,
             effect=record_payload,
-            spec=ActionSpec(
-                N_("Close without agreement"), "secondary", {"note": Ask(N_("Closing note and referral guidance"))}
+            spec=CaseAction(
+                N_("Close without agreement"),
+                "secondary",
+                {"note": Ask(N_("Closing note and referral guidance"))},
+                told=N_("%(actor)s closed the case without agreement"),
             ),
         ),
     ),
     (S.in_mediation, "mediation_timeout"): Transition(
-        frozenset({SYSTEM}), S.unresolved, spec=_timeout(N_("Mediation time ran out"))
+        frozenset({SYSTEM}),
+        S.unresolved,
+        spec=_timeout(
+            N_("Mediation time ran out"),
+            told=N_(
+                "Accord closed the case without agreement because mediation did not end within %(days)d working days"
+            ),
+            on_timeout=N_("If there is no settlement by then, mediation ends without agreement."),
+        ),
     ),
     (S.settled, "mark_fulfilled"): Transition(
         frozenset({MERCHANT}),
@@ -703,16 +786,19 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=mark_fulfilled,
         stops=("fulfilment_due",),
         starts=("confirmation_due",),
-        spec=ActionSpec(
+        spec=CaseAction(
             N_("Report the settlement as carried out"),
             asks={"proof": Ask(N_("Proof: refund reference, waybill number…"))},
+            told=N_("%(actor)s reported the settlement as carried out"),
         ),
     ),
     (S.settled, "confirm_fulfilment"): Transition(
         frozenset({CONSUMER}),
         S.resolved,
         available=fulfilment_marked,
-        spec=ActionSpec(N_("Confirm it was carried out")),
+        spec=CaseAction(
+            N_("Confirm it was carried out"), told=N_("%(actor)s confirmed that the settlement was carried out")
+        ),
     ),
     (S.settled, "dispute_fulfilment"): Transition(
         frozenset({CONSUMER}),
@@ -721,26 +807,49 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         available=fulfilment_marked,
         effect=record_payload,
         starts=("breach_review",),
-        spec=ActionSpec(N_("It was not carried out"), "secondary", {"reason": Ask(N_("What is missing"))}),
+        spec=CaseAction(
+            N_("It was not carried out"),
+            "secondary",
+            {"reason": Ask(N_("What is missing"))},
+            told=N_("%(actor)s said that the settlement was not carried out"),
+        ),
     ),
     (S.settled, "fulfilment_timeout"): Transition(
         frozenset({SYSTEM}),
         S.breached,
         available=fulfilment_not_marked,
         starts=("breach_review",),
-        spec=_timeout(N_("The settlement was not carried out in time")),
+        spec=_timeout(
+            N_("The settlement was not carried out in time"),
+            told=N_(
+                "Accord recorded the settlement as not kept because the merchant did not report it carried out in time"
+            ),
+            on_timeout=N_(
+                "If the merchant has not reported it carried out by then, the settlement counts as broken and goes to a "
+                "mediator."
+            ),
+        ),
     ),
     (S.settled, "confirmation_timeout"): Transition(
         frozenset({SYSTEM}),
         S.resolved,
         available=fulfilment_marked,
-        spec=_timeout(N_("Fulfilment confirmed automatically")),
+        spec=_timeout(
+            N_("Fulfilment confirmed automatically"),
+            told=N_(
+                "Accord confirmed the settlement as carried out because the consumer did not answer within "
+                "%(days)d working days"
+            ),
+            on_timeout=N_(
+                "If the consumer neither confirms nor disputes by then, the case is resolved as carried out."
+            ),
+        ),
     ),
     (S.breached, "resettle"): Transition(
         frozenset({MEDIATOR}),
         S.in_mediation,
         starts=("mediation_limit",),
-        spec=ActionSpec(N_("Mediate a new settlement")),
+        spec=CaseAction(N_("Mediate a new settlement"), told=N_("%(actor)s reopened mediation for a new settlement")),
     ),
     **_rows(
         (S.breached, S.unresolved),
@@ -750,9 +859,10 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             payload=ListingProposalIn,
             guard=listing_grounds,
             effect=record_payload,
-            spec=ActionSpec(
+            spec=CaseAction(
                 N_("Propose a registry listing"),
                 asks={"violation": Ask(N_("Violation"), labels="violation"), "facts": Ask(N_("Facts"))},
+                kept_in=Channel.internal.value,
             ),
         ),
     ),
@@ -766,7 +876,11 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             available=appeal_allowed,
             effect=appeal,
             starts=("admissibility",),
-            spec=ActionSpec(N_("Appeal the outcome"), asks={"reason": Ask(N_("Why the outcome should be reviewed"))}),
+            spec=CaseAction(
+                N_("Appeal the outcome"),
+                asks={"reason": Ask(N_("Why the outcome should be reviewed"))},
+                told=N_("%(actor)s appealed the outcome"),
+            ),
         ),
     ),
     **_rows(
@@ -777,9 +891,10 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             payload=RatingIn,
             available=not_rated,
             effect=rate,
-            spec=ActionSpec(
+            spec=CaseAction(
                 N_("Rate the service"),
                 asks={"score": Ask(N_("Your rating")), "comment": Ask(N_("Comment (optional)"))},
+                kept_in=Channel.caucus_consumer.value,
             ),
         ),
     ),
@@ -884,8 +999,9 @@ async def _record_transition(step: Step, data: dict[str, Any]) -> tuple[int, Any
     """The transition's record event, and its typed words in an event of their own when they belong to another
     channel than the transition (cases.access.placement). Returns the transition's seq, the placement and
     the words kept apart (taken out of `data`)."""
-    party = data.get("party") if step.action == "request_info" else None
-    where = placement(step.action, party, step.actor_role)
+    spec = SPECS[step.action]
+    party = {ASKED: data.get("party"), ACTOR: step.actor_role}.get(spec.words_to)
+    where = placement(spec.kept_in, party)
     apart = {name: data.pop(name) for name in TYPED.get(step.action, ()) if where.words != where.event and name in data}
     actor = {"actor_id": step.viewer.id if step.viewer else None, "actor_role": step.actor_role, "at": step.now}
     event = await record.append(
