@@ -353,24 +353,20 @@ def _history_reasons(case: Mapping[str, Any], history: list[dict[str, Any]]) -> 
             day = event["event_time"].date().isoformat()
             reasons.append({"code": "out_before_purchase", "status": status.value, "date": day})
             break
-    shipments = [
-        t["id"]
-        for e in history
-        if e["biz_step"] == BizStep.shipping
-        for t in e["details"]["biz_transactions"]
-        if t["type"] in _SHIPMENT_DOCUMENTS
-    ]
-    if shipments and case["waybill"] and not any(_same_reference(case["waybill"], s) for s in shipments):
-        reasons.append({"code": "waybill_not_shipment"})
-    sales = [
-        t["id"]
-        for e in history
-        if e["biz_step"] == BizStep.retail_selling
-        for t in e["details"]["biz_transactions"]
-        if t["type"] in _SALE_DOCUMENTS
-    ]
-    if sales and not any(_same_reference(case["order_number"], s) for s in sales):
-        reasons.append({"code": "order_not_sale"})
+    # The case's waybill against the item's shipments, its order against the item's sale, where recorded.
+    for step, documents, typed, code in (
+        (BizStep.shipping, _SHIPMENT_DOCUMENTS, case["waybill"], "waybill_not_shipment"),
+        (BizStep.retail_selling, _SALE_DOCUMENTS, case["order_number"], "order_not_sale"),
+    ):
+        recorded = [
+            t["id"]
+            for e in history
+            if e["biz_step"] == step
+            for t in e["details"]["biz_transactions"]
+            if t["type"] in documents
+        ]
+        if recorded and typed and not any(_same_reference(typed, r) for r in recorded):
+            reasons.append({"code": code})
     return reasons
 
 
