@@ -16,12 +16,22 @@ from typing import Any
 CaseFact = Callable[[Any, Mapping[str, Any], list[dict[str, Any]] | None], Awaitable[Any]]
 
 _case_facts: dict[str, CaseFact] = {}
+# Record event type → its sentence on the case's timeline, for events a later domain appends to the record.
+RecordTeller = Callable[[Mapping[str, Any]], str]
+_record_tellers: dict[str, RecordTeller] = {}
 
 
-def wire(facts: Mapping[str, CaseFact]) -> None:
-    """Install the modules' case facts (replacing any installed before)."""
+def wire(facts: Mapping[str, CaseFact], tellers: Mapping[str, RecordTeller] | None = None) -> None:
+    """Install the modules' case facts and record tellers (replacing any installed before)."""
     _case_facts.clear()
     _case_facts.update(facts)
+    _record_tellers.clear()
+    _record_tellers.update(tellers or {})
+
+
+def record_teller(event_type: str) -> RecordTeller | None:
+    """How the timeline tells a record event another domain appended (None: not one of theirs)."""
+    return _record_tellers.get(event_type)
 
 
 async def case_facts(

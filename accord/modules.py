@@ -81,6 +81,8 @@ class DomainModule:
     calendar: Callable[[Settings], Awaitable[Calendar]] | None = None  # the working-day calendar, if it keeps one
     # Facts a later domain shows on the case page and in the case JSON, by name (accord.extensions).
     case_facts: Mapping[str, extensions.CaseFact] = field(default_factory=dict)
+    # How the case timeline tells the record events this domain appends, by event type (accord.extensions).
+    record_tellers: Mapping[str, extensions.RecordTeller] = field(default_factory=dict)
 
 
 def installed() -> list[DomainModule]:
@@ -92,7 +94,10 @@ def wire(modules: Sequence[DomainModule], settings: Settings) -> None:
     """Subscribe every module's handlers, built with these settings, and install its case facts (replacing
     any wired before)."""
     events.wire([(s.handler, s.phase) for module in modules for s in module.subscribers(settings)])
-    extensions.wire({name: fact for module in modules for name, fact in module.case_facts.items()})
+    extensions.wire(
+        {name: fact for module in modules for name, fact in module.case_facts.items()},
+        {kind: teller for module in modules for kind, teller in module.record_tellers.items()},
+    )
 
 
 async def load_calendar(modules: Sequence[DomainModule], settings: Settings) -> Calendar:

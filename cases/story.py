@@ -19,6 +19,7 @@ from babel.dates import format_time
 from babel.lists import format_list
 from markupsafe import Markup, escape
 
+from accord.extensions import record_teller
 from accord.i18n import babel_locale, format_date, format_money, label
 from accord.i18n import gettext as _
 from cases.access import MERCHANT, SYSTEM, speaker_role
@@ -307,6 +308,8 @@ def timeline(events: list[dict[str, Any]], setting: Setting) -> list[Line]:
             lines.append(_evidence(event, setting))
         elif event["type"] == "deadlines_recounted":
             lines.append(_recounted(event, setting))
+        elif teller := record_teller(event["type"]):  # appended by another domain (e.g. the trace check)
+            lines.append(Line(event["seq"], event["at"], Markup(escape(teller(event)))))
     return lines
 
 

@@ -19,4 +19,5 @@ MODULE = DomainModule(
     subscribers=subscribers,
     seed=seed_demo_trace,  # a brand with a few hundred items' events, and cases showing each check result
     case_facts={"trace_check": service.check_for_viewer},
+    record_tellers={service.RECORD_EVENT: service.tell_check, service.PARTIES_EVENT: service.tell_plain_check},
 )

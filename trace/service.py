@@ -560,3 +560,15 @@ def counterfeit_listing(case: Mapping[str, Any], status: str, reasons: list[str]
 
 _REGISTERED = N_("The trace code was checked: this code is registered by the brand.")
 _NOT_CONFIRMED = N_("The trace code was checked: this code could not be confirmed.")
+
+
+def tell_check(event: Mapping[str, Any]) -> str:
+    """The timeline's sentence for a check (mediators and registrars: the internal event)."""
+    data = event["data"]
+    told = _("Accord checked the trace code: %(result)s.") % {"result": label("trace_check", data["status"])}
+    return " ".join([told, *(reason_text(reason) for reason in data["reasons"])])
+
+
+def tell_plain_check(event: Mapping[str, Any]) -> str:
+    """The timeline's sentence for the parties: only whether the brand registered the code."""
+    return _(_REGISTERED if event["data"].get("registered") else _NOT_CONFIRMED)

@@ -135,6 +135,12 @@ async def test_events_arriving_later_refresh_the_check_and_the_record_tells_it(
     assert not any(e.get("type") == "trace_checked" for e in parties["events"])  # sealed for the parties
     page = await cast.mediator.get(f"/cases/{case['reference']}")
     assert "Verified: commissioned by the brand" in page.text and f"/trace/items/{gtin}/LATE1" in page.text
+    # The timeline tells each check: in full to registrars (and the case's mediator), in plain words to the parties.
+    registrar_page = (await cast.admin.get(f"/cases/{case['reference']}")).text
+    assert "Accord checked the trace code: Unknown" in registrar_page
+    assert "Accord checked the trace code: Verified" in registrar_page
+    consumer_page = (await cast.consumer.get(f"/cases/{case['reference']}")).text
+    assert "could not be confirmed" in consumer_page and "Accord checked the trace code" not in consumer_page
 
 
 async def test_two_consumers_claiming_one_item_are_both_cloned_and_learn_nothing_of_each_other(
