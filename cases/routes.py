@@ -704,6 +704,7 @@ async def _withdraw_page(
         "cases/withdraw.html",
         status=status,
         case=view.case,
+        spec=SPECS["withdraw"],
         form=refusal.typed if refusal else {},
         errors=refusal.errors if refusal else {},
     )
