@@ -1,5 +1,5 @@
-"""Cases' part of the process: the case pages and API, the live conversation socket, the demo cases, and
-`accord verify-case`."""
+"""Cases' part of the process: the case pages and API, the live conversation socket, the demo cases, the
+daily record check, and `accord verify-case`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ import sys
 from typing import Any
 
 from accord.cli import fail, run_with_database
+from accord.clock import SystemClock
 from accord.errors import NotFound
-from accord.modules import DomainModule, Subscription
+from accord.modules import DomainModule, Job, Runtime, Subscription
 from accord.settings import Settings, SettingsError
 from cases import conversation, routes
 from cases.seed import seed_demo_cases
-from cases.service import verify_reference
+from cases.record import Verification
+from cases.service import recheck_records, verify_reference
 from cases.workflow import terms_from
 
 
 def cmd_verify_case(settings: Settings, args: argparse.Namespace) -> None:
     async def check() -> Any:
-        return await verify_reference(args.reference)
+        return await verify_reference(args.reference, SystemClock().now())
 
     try:
         result = run_with_database(settings, check)
@@ -46,6 +48,18 @@ def _services(settings: Settings) -> dict[str, Any]:
         raise SettingsError(f"ACCORD_DEADLINE_*: {error}") from None
 
 
+async def check_records(runtime: Runtime) -> list[tuple[str, Verification]]:
+    return await recheck_records(runtime.clock.now())
+
+
+def _broken(checked: list[tuple[str, Verification]]) -> list[str]:
+    return [
+        f"{reference} record BROKEN at seq {result.first_bad_seq}: {result.problem}"
+        for reference, result in checked
+        if not result.verified
+    ]
+
+
 def subscribers(settings: Settings) -> list[Subscription]:
     return [Subscription(conversation.poke_case, "after_commit")]  # sockets on the case read what is new
 
@@ -54,6 +68,7 @@ MODULE = DomainModule(
     name="cases",
     routes=[*routes.page_routes, routes.api_router, conversation.case_socket],
     subscribers=subscribers,
+    jobs=[Job("record check", check_records, _broken)],
     cli=add_commands,
     seed=seed_demo_cases,
     services=_services,

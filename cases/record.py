@@ -22,8 +22,14 @@ columns it set; offers their whole row when made, then each change). Message and
 event itself. `verify()` folds the writes over the record and compares the stored case, offer, message
 and evidence rows with the events that made them (one query per table), so editing any of those rows in
 the database breaks verification just as editing an event does. Bookkeeping the record cannot hold is
-left out: the case's id, its chain head (last_seq, last_hash, checked against the chain) and next_due_at
-(a cache of the deadlines for the queue).
+left out: the case's id, its chain head (last_seq, last_hash, checked against the chain), next_due_at
+(a cache of the deadlines for the queue) and its verified head (below).
+
+Verify once, not per view: `reverify()` checks a whole record and keeps its head on the case (verified_seq,
+verified_hash, verified_at), or clears it when the record does not verify; `accord verify-case` and the
+daily record check (a job of the cases module) do that. A page then recomputes the hashes of the events
+after that head only (`trusted_events`); the links between all events and the rows they made are still
+checked on every view. An event edited under the head shows as damaged after the next full verification.
 """
 
 from __future__ import annotations
@@ -40,12 +46,14 @@ from typing import Any
 from piccolo.columns import Column
 
 from accord.canonical import canonical_json
-from accord.db import is_sqlite
+from accord.db import is_sqlite, write_transaction
 from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 
 GENESIS_HASH = "0" * 64
 SALT_BYTES = 16
-UNRECORDED_CASE_COLUMNS = frozenset({"id", "last_seq", "last_hash", "next_due_at"})
+UNRECORDED_CASE_COLUMNS = frozenset(
+    {"id", "last_seq", "last_hash", "next_due_at", "verified_seq", "verified_hash", "verified_at"}
+)
 JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: recorded and compared as that JSON
 
 
@@ -78,6 +86,13 @@ def commitment(event: Mapping[str, Any]) -> str:
 
 def link(prev_hash: str, committed: str) -> str:
     return hashlib.sha256((prev_hash + committed).encode()).hexdigest()
+
+
+def commitment_of(event: dict[str, Any]) -> str:
+    """An event's commitment, computed once (verify_rows sets it for the events it recomputed)."""
+    if "commitment" not in event:
+        event["commitment"] = commitment(event)
+    return event["commitment"]
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -193,7 +208,8 @@ def as_seen(events: list[dict[str, Any]], readable: set[str]) -> list[dict[str, 
         if event["channel"] in readable:
             seen.append({**event, "sealed": False})
         else:
-            kept = {key: event[key] for key in ("seq", "prev_hash", "commitment", "hash")}
+            kept = {"seq": event["seq"], "prev_hash": event["prev_hash"], "commitment": commitment_of(event)}
+            kept["hash"] = event["hash"]
             seen.append({**kept, **dict.fromkeys(SEALED), "sealed": True})
     return seen
 
@@ -244,19 +260,45 @@ async def verify(case_id: int) -> Verification:
     return verify_rows(await events_of(case_id), await stored_rows(case_id))
 
 
+async def reverify(case_id: int, at: datetime) -> Verification:
+    """Verify the whole record, with the case locked so no event comes in meanwhile, and keep its head as
+    verified at `at`, or clear the head when it does not verify (pages then check every event)."""
+    async with write_transaction():
+        await lock_case(case_id)
+        events = await events_of(case_id)
+        result = verify_rows(events, await stored_rows(case_id))
+        head = events[-1] if result.verified and events else {"seq": None, "hash": None}
+        await Case.update(
+            {Case.verified_seq: head["seq"], Case.verified_hash: head["hash"], Case.verified_at: at}
+        ).where(Case.id == case_id)
+    return result
+
+
+def trusted_events(events: list[dict[str, Any]], case: Mapping[str, Any]) -> int:
+    """How many events, from the first, the case's verified head vouches for: those up to verified_seq while
+    the event there still ends in verified_hash (a record rewritten since is verified from the start)."""
+    seq = case.get("verified_seq") or 0
+    if not 0 < seq <= len(events) or events[seq - 1]["seq"] != seq or events[seq - 1]["hash"] != case["verified_hash"]:
+        return 0
+    return seq
+
+
 Problems = list[tuple[int, str]]
 
 
-def verify_rows(events: list[dict[str, Any]], stored: StoredRows) -> Verification:
-    """Check stored events (in seq order) against each other, the case's head and the rows they made.
+def verify_rows(events: list[dict[str, Any]], stored: StoredRows, trusted: int = 0) -> Verification:
+    """Check stored events (in seq order) against each other, the case's head and the rows they made; the
+    hashes of the first `trusted` events (a verified head's, `trusted_events`) are not recomputed.
 
-    Parses each event's data and writes in place (once: this runs on every case page) and sets its
-    "commitment" (what a viewer who cannot read the event needs to check its link)."""
+    Parses each event's data and writes in place (once: this runs on every case page) and sets the
+    "commitment" (what a viewer who cannot read the event needs to check its link) of those it recomputes
+    (`commitment_of` computes the others' when needed)."""
     for event in events:
         event["data"], event["writes"] = _parsed(event["data"]), _parsed(event["writes"]) or {}
+    for event in events[trusted:]:
         event["commitment"] = commitment(event)
     problems: Problems = []
-    _check_chain(events, stored.case, problems)
+    _check_chain(events, stored.case, problems, trusted)
     _check_writes(events, stored, problems)
     for kind, rows in (("message", stored.messages), ("evidence", stored.evidence)):
         _check_own_rows(events, kind, rows, problems)
@@ -266,13 +308,15 @@ def verify_rows(events: list[dict[str, Any]], stored: StoredRows) -> Verificatio
     return Verification(verified=False, events=len(events), first_bad_seq=seq, problem=problem)
 
 
-def _check_chain(events: list[dict[str, Any]], case: Mapping[str, Any] | None, problems: Problems) -> None:
+def _check_chain(
+    events: list[dict[str, Any]], case: Mapping[str, Any] | None, problems: Problems, trusted: int = 0
+) -> None:
     prev_hash = GENESIS_HASH
     for expected_seq, event in enumerate(events, start=1):
         if event["seq"] != expected_seq or event["prev_hash"] != prev_hash:
             problems.append((expected_seq, "the event does not follow the one before it"))
             return
-        if link(prev_hash, event["commitment"]) != event["hash"]:
+        if expected_seq > trusted and link(prev_hash, event["commitment"]) != event["hash"]:
             problems.append((expected_seq, "the event's hash does not match its content"))
             return
         prev_hash = event["hash"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from accord import events, i18n
@@ -465,15 +465,18 @@ class CaseContents:
     verification: record.Verification
 
 
-async def case_contents(view: CaseView) -> CaseContents:
+async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
     """Messages, evidence and record of a visible case. All messages and evidence are read (one query
-    each, as before) so that the record vouches for every row, then narrowed to what the viewer may read."""
+    each, as before) so that the record vouches for every row, then narrowed to what the viewer may read.
+    The hashes are recomputed after the record's verified head only, or (`full`) all of them."""
     case_id, readable = view.case["id"], set(view.readable_channels)
     messages = await Message.select(*MESSAGE_COLUMNS).where(Message.case == case_id).order_by(Message.seq)
     evidence = await Evidence.select(*EVIDENCE_COLUMNS).where(Evidence.case == case_id).order_by(Evidence.seq)
     events = await record.events_of(case_id)
     verification = record.verify_rows(
-        events, record.StoredRows(view.case, view.offers + view.proposals, messages, evidence)
+        events,
+        record.StoredRows(view.case, view.offers + view.proposals, messages, evidence),
+        trusted=0 if full else record.trusted_events(events, view.case),
     )
     return CaseContents(
         messages=[row for row in messages if row["channel"] in readable][:MESSAGES_SHOWN],
@@ -520,9 +523,32 @@ async def story_setting(view: CaseView, events: list[dict[str, Any]], context: C
     )
 
 
-async def verify_reference(reference: str) -> record.Verification:
-    """For `accord verify-case`: the whole chain, whatever anyone may see."""
+async def verify_reference(reference: str, at: datetime) -> record.Verification:
+    """For `accord verify-case`: the whole chain, whatever anyone may see; keeps or clears its verified head."""
     case = await Case.select(Case.id).where(Case.reference == reference).first()
     if case is None:
         raise NotFound(_("There is no such case."))
-    return await record.verify(case["id"])
+    return await record.reverify(case["id"], at)
+
+
+RECHECK_EVERY = timedelta(days=1)
+RECHECK_BATCH = 100  # cases a round: a large deployment's first check spreads over rounds
+
+
+async def recheck_records(now: datetime, batch: int = RECHECK_BATCH) -> list[tuple[str, record.Verification]]:
+    """The record check: every case's record verified in full once a day (never checked first, then the
+    longest ago), each keeping or clearing its verified head. Several processes may run it at once."""
+    due = (
+        await Case.select(Case.id, Case.reference)
+        .where(Case.verified_at.is_null())
+        .order_by(Case.verified_at, Case.id)
+        .limit(batch)
+    )
+    if len(due) < batch:
+        due += (
+            await Case.select(Case.id, Case.reference)
+            .where(Case.verified_at < now - RECHECK_EVERY)
+            .order_by(Case.verified_at, Case.id)
+            .limit(batch - len(due))
+        )
+    return [(row["reference"], await record.reverify(row["id"], now)) for row in due]

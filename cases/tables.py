@@ -207,6 +207,11 @@ class Case(Table, tablename="dispute_case"):
     last_seq = Integer(default=0)
     last_hash = Varchar(length=64)
     next_due_at = Timestamptz(null=True, default=None)  # soonest running deadline: the queue's sort key
+    # The record's verified head (cases/record.py): its events up to verified_seq, ending in verified_hash, were
+    # all re-verified at verified_at; pages check only the events after it. Null: verify from the start.
+    verified_seq = Integer(null=True, default=None)
+    verified_hash = Varchar(length=64, null=True, default=None)
+    verified_at = Timestamptz(null=True, default=None)
     filed_at = Timestamptz()
     updated_at = Timestamptz()
 

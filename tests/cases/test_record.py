@@ -9,16 +9,18 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from accord.clock import FrozenClock
+from accord.modules import Runtime, installed, jobs_of
 from accounts.seed import ensure_demo_accounts
 from cases import record
 from cases.seed import seed_demo_cases
+from cases.service import verify_reference
 from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 from tests.cases.conftest import Cast, act, file_case, to_mediation
 from tests.conftest import BASE_TIME
@@ -234,3 +236,73 @@ async def test_records_from_before_the_salts_verify_after_the_migration(app: Any
     # Once migrated, the rows are vouched for too.
     await Case.update({Case.product_name: "Something else"}).where(Case.id == later_edited["id"])
     assert (await record.verify(later_edited["id"])).first_bad_seq == 1
+
+
+# --- verified once, not per view -----------------------------------------------------------------
+
+
+async def forge_event(case_id: int, seq: int) -> None:
+    """Edit what an event says without touching any row it made: only its hash can tell."""
+    event = await CaseEvent.select(CaseEvent.data).where(CaseEvent.case == case_id, CaseEvent.seq == seq).first()
+    forged = {**json.loads(event["data"]), "forged": True}
+    await CaseEvent.update({CaseEvent.data: json.dumps(forged)}).where(CaseEvent.case == case_id, CaseEvent.seq == seq)
+
+
+async def test_pages_trust_the_verified_head_until_the_record_check_finds_the_edit(app: Any, cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference, found = case["reference"], await case_id(case)
+    # Only this case is due for the check now (the others of this test run wait until much later).
+    await Case.update({Case.verified_at: BASE_TIME + timedelta(days=3650)}).where(Case.id != found)
+    check = next(job for job in jobs_of(installed()) if job.name == "record check")
+    runtime = Runtime(app.state.settings, FrozenClock(BASE_TIME), app.state.calendar)
+
+    assert list(check.report(await check.run(runtime))) == []
+    head = await Case.select(Case.verified_seq, Case.verified_hash, Case.last_seq, Case.last_hash).where(
+        Case.id == found
+    ).first()
+    assert (head["verified_seq"], head["verified_hash"]) == (head["last_seq"], head["last_hash"])
+
+    await forge_event(found, seqs["offer"])
+    page = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert "record verified" in page  # under the head: not recomputed on a view
+    assert list(check.report(await check.run(runtime))) == []  # checked a day ago at most: not due yet
+
+    runtime = Runtime(app.state.settings, FrozenClock(BASE_TIME + timedelta(days=1, minutes=1)), app.state.calendar)
+    assert list(check.report(await check.run(runtime))) == [
+        f"{reference} record BROKEN at seq {seqs['offer']}: the event's hash does not match its content"
+    ]
+    page = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert f"record damaged at event {seqs['offer']}" in page and "record verified" not in page
+    assert (await Case.select(Case.verified_seq).where(Case.id == found).first())["verified_seq"] is None
+
+
+async def test_events_after_the_head_are_verified_on_every_view(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference, found = case["reference"], await case_id(case)
+    await verify_reference(reference, BASE_TIME)
+    later = await post(cast.merchant, reference, "joint", "It is on its way back.")
+    assert "record verified" in (await cast.consumer.get(f"/cases/{reference}")).text
+
+    await forge_event(found, later)
+    assert f"record damaged at event {later}" in (await cast.consumer.get(f"/cases/{reference}")).text
+
+
+async def test_verify_case_clears_the_head_of_a_damaged_record(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference, found = case["reference"], await case_id(case)
+    assert (await verify_reference(reference, BASE_TIME)).verified
+    await forge_event(found, seqs["file"])
+    assert "record verified" in (await cast.merchant.get(f"/cases/{reference}")).text
+    # The print page, an export, verifies in full whatever the head says.
+    assert "The hash chain is broken at event 1." in (await cast.merchant.get(f"/cases/{reference}/print")).text
+
+    assert (await verify_reference(reference, BASE_TIME)).first_bad_seq == seqs["file"]
+    assert "record damaged at event 1" in (await cast.merchant.get(f"/cases/{reference}")).text
+
+
+def test_a_head_that_no_longer_ends_the_same_event_vouches_for_nothing() -> None:
+    events = [{"seq": 1, "hash": "a" * 64}, {"seq": 2, "hash": "b" * 64}]
+    assert record.trusted_events(events, {"verified_seq": 2, "verified_hash": "b" * 64}) == 2
+    assert record.trusted_events(events, {"verified_seq": 2, "verified_hash": "c" * 64}) == 0  # rewritten since
+    assert record.trusted_events(events, {"verified_seq": 3, "verified_hash": "b" * 64}) == 0  # cut short
+    assert record.trusted_events(events, {"verified_seq": None, "verified_hash": None}) == 0
