@@ -484,9 +484,12 @@ class CaseAction(ActionSpec):
     kept_in: str = Channel.parties.value  # the channel of its record event (and of its words)
     words_to: str = ""  # words said to one party: ASKED (the party asked) or ACTOR (the party answering)
     creates: str = ""  # "offer" or "proposal": shown live in the conversation as such
+    notice: str = ""  # the kind of notice (and mail) it sends (notifications/service.py words them)
+    tells: tuple[str, ...] = ()  # who gets that notice: CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED
 
 
-ASKED, ACTOR = "asked", "actor"
+ASKED, ACTOR = "asked", "actor"  # the party a question is put to; the party answering it
+MERCHANTS, OTHER_PARTY = "merchants", "other_party"  # every agent of the enterprise; the party who did not act
 
 
 PARTIES = frozenset({CONSUMER, MERCHANT})
@@ -499,9 +502,9 @@ _OFFER = {
 }
 
 
-def _timeout(label: str, told: str, on_timeout: str) -> CaseAction:
+def _timeout(label: str, told: str, on_timeout: str, **notice: Any) -> CaseAction:
     """A row only the system takes (a deadline passed): no form; what the record and the next step say."""
-    return CaseAction(label, told=told, on_timeout=on_timeout)
+    return CaseAction(label, told=told, on_timeout=on_timeout, **notice)
 
 
 TABLE: dict[tuple[CaseState | None, str], Transition] = {
@@ -511,7 +514,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         CaseFilingIn,
         effect=filing.file,
         starts=("merchant_response", "negotiation_limit"),
-        spec=CaseAction(N_("Complaint filed")),  # filed on its own page (cases/filing.py), not from a case
+        # filed on its own page (cases/filing.py), not from a case
+        spec=CaseAction(N_("Complaint filed"), notice="case_filed", tells=(MERCHANTS,)),
     ),
     (S.filed, "respond"): Transition(
         frozenset({MERCHANT}),
@@ -529,6 +533,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "fulfil_by": Ask(N_("To be carried out by")),
             },
             creates="offer",
+            notice="merchant_responded",
+            tells=(CONSUMER,),
         ),
     ),
     (S.negotiating, "counter_offer"): Transition(
@@ -536,7 +542,7 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         payload=OfferIn,
         guard=due_date_ahead,
         effect=counter_offer,
-        spec=CaseAction(N_("Make an offer"), asks=_OFFER, creates="offer"),
+        spec=CaseAction(N_("Make an offer"), asks=_OFFER, creates="offer", notice="new_offer", tells=(OTHER_PARTY,)),
     ),
     (S.negotiating, "accept_offer"): Transition(
         PARTIES,
@@ -558,7 +564,12 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         effect=reject_offer,
         # a button under the offer: the reason is only for the API
         spec=CaseAction(
-            N_("Reject this offer"), "secondary", given=("offer_id", "reason"), told=N_("%(actor)s rejected the offer")
+            N_("Reject this offer"),
+            "secondary",
+            given=("offer_id", "reason"),
+            told=N_("%(actor)s rejected the offer"),
+            notice="offer_rejected",
+            tells=(OTHER_PARTY,),
         ),
     ),
     (S.negotiating, "request_mediation"): Transition(
@@ -567,7 +578,13 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         OptionalReasonIn,
         effect=record_payload,
         starts=("admissibility",),
-        spec=CaseAction(N_("Ask for mediation"), asks=_OPTIONAL_REASON, told=N_("%(actor)s asked for mediation")),
+        spec=CaseAction(
+            N_("Ask for mediation"),
+            asks=_OPTIONAL_REASON,
+            told=N_("%(actor)s asked for mediation"),
+            notice="mediation_requested",
+            tells=(OTHER_PARTY,),
+        ),
     ),
     **_rows(
         BEFORE_SETTLEMENT,
@@ -583,6 +600,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 _OPTIONAL_REASON,
                 confirm_page="withdraw",
                 told=N_("%(actor)s withdrew the complaint"),
+                notice="case_withdrawn",
+                tells=(MERCHANTS, MEDIATOR),
             ),
         ),
     ),
@@ -596,6 +615,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "Accord moved the case to mediation because the merchant did not answer within %(days)d working days"
             ),
             on_timeout=N_("If the merchant has not answered by then, the case goes to the mediators' queue."),
+            notice="mediation_requested",
+            tells=(CONSUMER, MERCHANTS),
         ),
     ),
     **_rows(
@@ -611,6 +632,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                     "Accord moved the case to mediation because the parties did not agree within %(days)d working days"
                 ),
                 on_timeout=N_("If there is no settlement by then, the case goes to the mediators' queue."),
+                notice="mediation_requested",
+                tells=(CONSUMER, MERCHANTS),
             ),
         ),
     ),
@@ -622,7 +645,12 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             frozenset({ANY_MEDIATOR}),
             available=unclaimed,
             effect=claim,
-            spec=CaseAction(N_("Claim this case"), told=N_("%(actor)s took on the case")),
+            spec=CaseAction(
+                N_("Claim this case"),
+                told=N_("%(actor)s took on the case"),
+                notice="case_claimed",
+                tells=(CONSUMER, MERCHANTS),
+            ),
         ),
     ),
     **_rows(
@@ -650,7 +678,12 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
         frozenset({MEDIATOR}),
         S.in_mediation,
         starts=("mediation_limit",),
-        spec=CaseAction(N_("Admit for mediation"), told=N_("%(actor)s admitted the case for mediation")),
+        spec=CaseAction(
+            N_("Admit for mediation"),
+            told=N_("%(actor)s admitted the case for mediation"),
+            notice="case_admitted",
+            tells=(CONSUMER, MERCHANTS),
+        ),
     ),
     (S.awaiting_mediator, "decline"): Transition(
         frozenset({MEDIATOR}),
@@ -661,6 +694,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             N_("Decline the case"),
             "secondary",
             {"reason": Ask(N_("Reason"), labels="decline_reason"), "note": Ask(N_("Note to the consumer"))},
+            notice="case_declined",
+            tells=(CONSUMER, MERCHANTS),
         ),
     ),
     (S.in_mediation, "request_info"): Transition(
@@ -675,6 +710,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             asks={"party": Ask(N_("Ask"), labels="party"), "question": Ask(N_("Question"))},
             told=N_("%(actor)s asked %(party)s for information"),
             words_to=ASKED,
+            notice="info_requested",
+            tells=(ASKED,),
         ),
     ),
     (S.in_mediation, "provide_info"): Transition(
@@ -689,6 +726,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             asks={"text": Ask(N_("Your answer"))},
             told=N_("%(actor)s answered the mediator's question"),
             words_to=ACTOR,
+            notice="info_provided",
+            tells=(MEDIATOR,),
         ),
     ),
     (S.in_mediation, "information_timeout"): Transition(
@@ -717,6 +756,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "text": Ask(N_("Explanation")),
             },
             creates="proposal",
+            notice="proposal_posted",
+            tells=(CONSUMER, MERCHANTS),
         ),
     ),
     (S.in_mediation, "accept_proposal"): Transition(
@@ -738,6 +779,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             "secondary",
             _OPTIONAL_REASON,
             told=N_("%(actor)s rejected the settlement proposal"),
+            notice="proposal_rejected",
+            tells=(MEDIATOR, OTHER_PARTY),
         ),
     ),
     (S.in_mediation, "refuse_mediation"): Transition(
@@ -750,6 +793,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             "secondary",
             _OPTIONAL_REASON,
             told=N_("%(actor)s ended the mediation without agreement"),
+            notice="case_unresolved",
+            tells=(OTHER_PARTY, MEDIATOR),
         ),
     ),
     **_rows(
@@ -765,6 +810,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "secondary",
                 {"note": Ask(N_("Closing note and referral guidance"))},
                 told=N_("%(actor)s closed the case without agreement"),
+                notice="case_unresolved",
+                tells=(CONSUMER, MERCHANTS),
             ),
         ),
     ),
@@ -777,6 +824,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "Accord closed the case without agreement because mediation did not end within %(days)d working days"
             ),
             on_timeout=N_("If there is no settlement by then, mediation ends without agreement."),
+            notice="case_unresolved",
+            tells=(CONSUMER, MERCHANTS, MEDIATOR),
         ),
     ),
     (S.settled, "mark_fulfilled"): Transition(
@@ -790,6 +839,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             N_("Report the settlement as carried out"),
             asks={"proof": Ask(N_("Proof: refund reference, waybill number…"))},
             told=N_("%(actor)s reported the settlement as carried out"),
+            notice="fulfilment_marked",
+            tells=(CONSUMER,),
         ),
     ),
     (S.settled, "confirm_fulfilment"): Transition(
@@ -812,6 +863,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
             "secondary",
             {"reason": Ask(N_("What is missing"))},
             told=N_("%(actor)s said that the settlement was not carried out"),
+            notice="fulfilment_disputed",
+            tells=(MERCHANTS, MEDIATOR),
         ),
     ),
     (S.settled, "fulfilment_timeout"): Transition(
@@ -828,6 +881,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 "If the merchant has not reported it carried out by then, the settlement counts as broken and goes to a "
                 "mediator."
             ),
+            notice="breached",
+            tells=(CONSUMER, MERCHANTS, MEDIATOR),
         ),
     ),
     (S.settled, "confirmation_timeout"): Transition(
@@ -880,6 +935,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 N_("Appeal the outcome"),
                 asks={"reason": Ask(N_("Why the outcome should be reviewed"))},
                 told=N_("%(actor)s appealed the outcome"),
+                notice="appealed",
+                tells=(MERCHANTS,),
             ),
         ),
     ),
@@ -895,6 +952,8 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 N_("Rate the service"),
                 asks={"score": Ask(N_("Your rating")), "comment": Ask(N_("Comment (optional)"))},
                 kept_in=Channel.caucus_consumer.value,
+                notice="case_rated",
+                tells=(MEDIATOR,),
             ),
         ),
     ),

@@ -11,7 +11,8 @@ from accord.clock import Calendar, Clock
 from accord.i18n import N_, register_labels
 from accord.settings import Settings
 from cases.tables import Case, Deadline
-from notifications.service import ASKED_PARTY, MERCHANTS, Rule, _case_recipients, notify
+from cases.workflow import ASKED, MERCHANTS
+from notifications.service import Rule, _case_recipients, notify
 from notifications.tables import Reminder
 
 
@@ -26,7 +27,7 @@ class ReminderRule:
 REMINDERS = {
     "merchant_response": ReminderRule("response_due", (MERCHANTS,), working_days_before=2),
     "fulfilment_due": ReminderRule("fulfilment_due_soon", (MERCHANTS,), hours_before=24),
-    "information_due": ReminderRule("info_due_soon", (ASKED_PARTY,), working_days_before=2),
+    "information_due": ReminderRule("info_due_soon", (ASKED,), working_days_before=2),
 }
 register_labels(
     "notification",

@@ -28,13 +28,11 @@ from accounts import recovery
 from accounts.tables import User
 from cases import access, story
 from cases.tables import Case
-from cases.workflow import TYPED, terms_from
+from cases.workflow import ASKED, CONSUMER, FILING, MEDIATOR, MERCHANTS, OTHER_PARTY, SPECS, TYPED, terms_from
 from integrity.tables import Listing
 from notifications.digest import digest_users
 from notifications.mailer import outbox_mail
 from notifications.tables import MailOptOut, Notification, OutboxMail
-
-CONSUMER, MERCHANTS, MEDIATOR, OTHER_PARTY, ASKED_PARTY = "consumer", "merchants", "mediator", "other_party", "asked"
 
 
 @dataclass(frozen=True)
@@ -44,34 +42,12 @@ class Rule:
     email: bool = True
 
 
-# (event kind, action or "to:<state>") → what it is and who is told.
+# (action or "to:<state>") → what it is and who is told: each action's by its spec (cases/workflow.py `notice`,
+# `tells`); a case reaching a state by any action; a message.
 CASE_RULES: dict[str, Rule] = {
-    "filed": Rule("case_filed", (MERCHANTS,)),
-    "respond": Rule("merchant_responded", (CONSUMER,)),
-    "counter_offer": Rule("new_offer", (OTHER_PARTY,)),
-    "request_mediation": Rule("mediation_requested", (OTHER_PARTY,)),
-    "response_timeout": Rule("mediation_requested", (CONSUMER, MERCHANTS)),
-    "negotiation_timeout": Rule("mediation_requested", (CONSUMER, MERCHANTS)),
-    "claim": Rule("case_claimed", (CONSUMER, MERCHANTS)),
-    "admit": Rule("case_admitted", (CONSUMER, MERCHANTS)),
-    "decline": Rule("case_declined", (CONSUMER, MERCHANTS)),
-    "request_info": Rule("info_requested", (ASKED_PARTY,)),
-    "provide_info": Rule("info_provided", (MEDIATOR,)),
-    "propose_settlement": Rule("proposal_posted", (CONSUMER, MERCHANTS)),
+    **{action: Rule(spec.notice, spec.tells) for action, spec in SPECS.items() if spec.notice},
     "to:settled": Rule("settled", (CONSUMER, MERCHANTS)),
-    "mark_fulfilled": Rule("fulfilment_marked", (CONSUMER,)),
-    "dispute_fulfilment": Rule("fulfilment_disputed", (MERCHANTS, MEDIATOR)),
-    "fulfilment_timeout": Rule("breached", (CONSUMER, MERCHANTS, MEDIATOR)),
     "to:resolved": Rule("resolved", (CONSUMER, MERCHANTS)),
-    "appeal": Rule("appealed", (MERCHANTS,)),
-    # Words that end or answer something reach those they concern (issue 12 §1); a rating only the mediator.
-    "reject_offer": Rule("offer_rejected", (OTHER_PARTY,)),
-    "withdraw": Rule("case_withdrawn", (MERCHANTS, MEDIATOR)),
-    "reject_proposal": Rule("proposal_rejected", (MEDIATOR, OTHER_PARTY)),
-    "refuse_mediation": Rule("case_unresolved", (OTHER_PARTY, MEDIATOR)),
-    "close_unresolved": Rule("case_unresolved", (CONSUMER, MERCHANTS)),
-    "mediation_timeout": Rule("case_unresolved", (CONSUMER, MERCHANTS, MEDIATOR)),
-    "rate": Rule("case_rated", (MEDIATOR,)),
     "message": Rule("new_message", (), email=False),  # recipients: whoever may read the channel
 }
 register_labels(
@@ -134,7 +110,7 @@ async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any
             found.add(case["mediator"])
         elif who == OTHER_PARTY:
             found.update(agents if actor == case["consumer"] else [case["consumer"]])
-        elif who == ASKED_PARTY:
+        elif who == ASKED:
             found.update([case["consumer"]] if data.get("party") == "consumer" else agents)
     found.discard(actor)
     return found
@@ -260,7 +236,7 @@ async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
         readers = await _message_recipients(case, event.data["channel"], event.data["author"])
         recipients = {reader for reader in readers if not is_viewing(reader, link)}  # they see it already
     else:
-        action = "filed" if event.kind == "case.filed" else event.data.get("action", "")
+        action = FILING[1] if event.kind == "case.filed" else event.data.get("action", "")
         rule = CASE_RULES.get(action) or CASE_RULES.get(f"to:{event.data.get('to')}")
         if rule is None:
             return
@@ -442,7 +418,7 @@ _ROLES_OF = {
     MERCHANTS: ("merchant",),
     MEDIATOR: ("mediator",),
     OTHER_PARTY: ("consumer", "merchant"),
-    ASKED_PARTY: ("consumer", "merchant"),
+    ASKED: ("consumer", "merchant"),
 }
 
 

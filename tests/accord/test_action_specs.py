@@ -17,6 +17,7 @@ from cases.workflow import MACHINE as CASES
 from cases.workflow import TABLE
 from integrity.workflow import MACHINE as REGISTRY
 from integrity.workflow import TRANSITIONS as LISTING_ROWS
+from notifications import service as notices
 
 MACHINES = {"cases": (CASES, TABLE, "action"), "registry": (REGISTRY, LISTING_ROWS, "registry_action")}
 
@@ -90,3 +91,11 @@ def test_the_case_page_renders_the_derived_form() -> None:
     assert respond["text"].kind == "textarea" and respond["text"].required
     assert respond["fulfil_by"].kind == "date" and not respond["fulfil_by"].required
     assert CASES.specs["withdraw"].style == "danger" and CASES.specs["withdraw"].confirm_page == "withdraw"
+
+
+def test_every_notice_an_action_sends_has_its_words_and_its_readers() -> None:
+    for action, spec in CASES.specs.items():
+        if spec.notice:
+            assert label("notification", spec.notice) != spec.notice, action
+            assert spec.tells and set(spec.tells) <= set(notices._ROLES_OF), action
+            assert notices.CASE_RULES[action].kind == spec.notice, action
