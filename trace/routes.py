@@ -6,12 +6,13 @@ from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, MultipartBody
+from litestar.params import FromPath, JSONBody, MultipartBody, URLEncodedBody
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
 from accord.auth import Viewer, require_role, signed_in_viewer
 from accord.clock import Clock
-from accord.errors import InvalidInput
+from accord.errors import Conflict, InvalidInput, NotFound
 from accord.files import single_file
 from accord.web import page
 from trace import service
@@ -137,5 +138,32 @@ async def item_page(viewer: NamedDependency[Viewer], gtin: FromPath[str], serial
     return page("trace/item.html", item=await service.item_history(viewer, gtin, serial))
 
 
-page_routes = [upload_page, upload, item_page]
+async def _prefixes_page(
+    status: int = 200, form: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> Any:
+    prefixes = await service.all_prefixes()
+    return page("trace/prefixes.html", status=status, prefixes=prefixes, form=form or {}, errors=errors or {})
+
+
+@get("/admin/trace/prefixes", dependencies=_admin)
+async def prefixes_page(viewer: NamedDependency[Viewer]) -> Any:
+    return await _prefixes_page()
+
+
+@post("/admin/trace/prefixes", dependencies=_admin)
+async def add_prefix_form(
+    viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
+) -> Any:
+    form = {"uscc": str(data.get("uscc") or ""), "prefix": str(data.get("prefix") or "").strip()}
+    try:
+        enterprise_id = await service.enterprise_by_uscc(form["uscc"])
+        await service.add_prefix(viewer, enterprise_id, form["prefix"], clock)
+    except InvalidInput as error:
+        return await _prefixes_page(422, form, {e.field: e.message for e in error.errors})
+    except (Conflict, NotFound) as error:
+        return await _prefixes_page(409 if isinstance(error, Conflict) else 404, form, {"prefix": error.detail})
+    return Redirect("/admin/trace/prefixes")
+
+
+page_routes = [upload_page, upload, item_page, prefixes_page, add_prefix_form]
 api_router = Router(path="/api/v1", route_handlers=[api_add_prefix, api_ingest, api_item], tags=["trace"])

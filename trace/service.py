@@ -70,6 +70,22 @@ async def add_prefix(viewer: Viewer, enterprise_id: int, prefix: str, clock: Clo
     return await _prefix_row(prefix)
 
 
+async def all_prefixes() -> list[dict[str, Any]]:
+    """Every recorded prefix with its enterprise, for the registrars' page."""
+    return await CompanyPrefix.select(
+        *CompanyPrefix.all_columns(),
+        CompanyPrefix.enterprise.name.as_alias("enterprise_name"),
+        CompanyPrefix.enterprise.uscc.as_alias("enterprise_uscc"),
+    ).order_by(CompanyPrefix.prefix)
+
+
+async def enterprise_by_uscc(uscc: str) -> int:
+    row = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == uscc.strip().upper()).first()
+    if row is None:
+        raise InvalidInput.one("uscc", _("No enterprise has this USCC."))
+    return int(row["id"])
+
+
 async def _prefix_row(prefix: str) -> dict[str, Any]:
     row = await CompanyPrefix.select().where(CompanyPrefix.prefix == prefix).first()
     assert row is not None

@@ -489,6 +489,8 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/api/v1/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, 401), TRACED_ITEM),),
     ("GET", "/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, LOGIN), TRACED_ITEM),),
     ("GET", "/trace/upload"): (Probe(signed_in(403, LOGIN, merchant=200, other_merchant=200)),),
+    ("GET", "/admin/trace/prefixes"): (Probe(registrars(200, LOGIN)),),
+    ("POST", "/admin/trace/prefixes"): (Probe(registrars(422, 401), body="form"),),
     ("POST", "/trace/upload"): (Probe(signed_in(403, 401, merchant=422, other_merchant=422), body="multipart"),),
     ("POST", "/admin/outbox/{mail_id}/retry"): (Probe(registrars(404, 401), {"mail_id": "mail"}, body="form"),),
 }

@@ -178,3 +178,20 @@ async def test_a_document_larger_than_other_requests_may_be_is_read(cast: Cast) 
     response = await submit(cast.merchant, body)
     assert response.status_code == 201, response.text[:200]
     assert response.json()["accepted"] == 0
+
+
+async def test_registrars_record_prefixes_on_their_page(cast: Cast, signed_in: Any) -> None:
+    from accounts.tables import Enterprise
+    from tests.conftest import post_form
+
+    browser, _user = await signed_in("admin")
+    enterprise = await Enterprise.select(Enterprise.uscc).where(Enterprise.id == cast.enterprise_id).first()
+    prefix = fresh_prefix()
+    response = await post_form(browser, "/admin/trace/prefixes", {"uscc": enterprise["uscc"], "prefix": prefix})
+    assert response.status_code == 302
+    page = await browser.get("/admin/trace/prefixes")
+    assert prefix in page.text
+    again = await post_form(browser, "/admin/trace/prefixes", {"uscc": enterprise["uscc"], "prefix": prefix[:-1]})
+    assert again.status_code == 409 and "overlaps" in again.text
+    unknown = await post_form(browser, "/admin/trace/prefixes", {"uscc": "91110000000000000X", "prefix": "6912345"})
+    assert unknown.status_code == 422
