@@ -16,7 +16,7 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import write_transaction
+from accord.db import engine, write_transaction
 from accord.settings import get_settings
 from cases.tables import TERMINAL_STATES, Case, CaseEvent
 from insights.tables import CaseFact, DailyCount
@@ -76,36 +76,70 @@ async def count_filing(case_id: int, case: dict[str, Any], at: datetime) -> None
     await bump(local_day(at), category, enterprise, filing_metrics(case))
 
 
-async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
-    """One transition: its move, and the case's first response, first settlement or closing it may be."""
-    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
-    if fact is None:
-        return  # a case filed before insights existed and not rebuilt since
-    calendar = calendar or _calendar[0]
-    at, before, after = datetime.fromisoformat(data["at"]), data["from"], data["to"]
+def first_closing(fact: dict[str, Any], data: dict[str, Any]) -> bool:
+    return data["to"] in TERMINAL_STATES and data["from"] not in TERMINAL_STATES and fact["outcome"] is None
+
+
+def move_metrics(
+    fact: dict[str, Any], data: dict[str, Any], mediator: int | None, calendar: Calendar
+) -> tuple[list[str], dict[str, Any]]:
+    """What one transition counts, and the facts columns it sets (by name): its move, and the case's first
+    response, first settlement, closing or closing again after an appeal it may be. `mediator`: who held the
+    case, when the move is its first closing."""
+    at, before, after = data["at"], data["from"], data["to"]
+    at = datetime.fromisoformat(at) if isinstance(at, str) else at
     metrics, updates = [moved(data["action"], before, after)], {}
     if fact["first_response_days"] is None and data.get("actor_role") == MERCHANT:
-        days = _working_days(calendar, fact["filed_at"], at)
-        updates[CaseFact.first_response_days] = days
+        updates["first_response_days"] = days = _working_days(calendar, fact["filed_at"], at)
         metrics.append(f"first_response:{days}")
-    if after in TERMINAL_STATES and before not in TERMINAL_STATES:
-        if fact["outcome"] is None:
-            days = _working_days(calendar, fact["filed_at"], at)
-            updates.update({CaseFact.closing_days: days, CaseFact.outcome: after})
-            metrics += [f"closed:{after}", f"closing:{days}"]
-            mediator = await Case.select(Case.mediator).where(Case.id == case_id).first()
-            if mediator and mediator["mediator"] is not None:
-                metrics.append(f"closed_by:{mediator['mediator']}")
-        else:
-            metrics.append(f"reclosed:{after}")
+    if first_closing(fact, data):
+        days = _working_days(calendar, fact["filed_at"], at)
+        updates.update({"closing_days": days, "outcome": after})
+        metrics += [f"closed:{after}", f"closing:{days}"]
+        if mediator is not None:
+            metrics.append(f"closed_by:{mediator}")
+    elif after in TERMINAL_STATES and before not in TERMINAL_STATES:
+        metrics.append(f"reclosed:{after}")
     if after == "settled" and not fact["settled"]:
-        updates[CaseFact.settled] = 1
+        updates["settled"] = 1
         metrics.append("settled_first")
     if data["action"] == "rate" and data.get("score"):
         metrics.append(f"rated:{data['score']}")
+    return metrics, updates
+
+
+async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
+    """One transition, counted in the day's rollups and the case's facts row."""
+    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
+    if fact is None:
+        return  # a case filed before insights existed and not rebuilt since
+    mediator = None
+    if first_closing(fact, data):
+        held = await Case.select(Case.mediator).where(Case.id == case_id).first()
+        mediator = held["mediator"] if held else None
+    metrics, updates = move_metrics(fact, data, mediator, calendar or _calendar[0])
     if updates:
-        await CaseFact.update(updates).where(CaseFact.id == fact["id"])
-    await bump(local_day(at), fact["category"], fact["enterprise"], metrics)
+        await CaseFact.update({getattr(CaseFact, name): value for name, value in updates.items()}).where(
+            CaseFact.id == fact["id"]
+        )
+    await bump(local_day(datetime.fromisoformat(data["at"])), fact["category"], fact["enterprise"], metrics)
+
+
+async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
+    """Add many (day, category, enterprise, metric) counts at once, inside the caller's write transaction: the
+    same upsert as `bump`, run by the driver's executemany (a bulk seed adds hundreds of thousands)."""
+    rows = [
+        (day, day.strftime("%Y-%m"), category, enterprise, metric, n)
+        for (day, category, enterprise, metric), n in counts.items()
+    ]
+    connection = engine().current_transaction.get().connection
+    if engine().engine_type == "sqlite":
+        connection.raw.executemany(_UPSERT.replace("{}", "?"), rows)
+    else:
+        numbered = _UPSERT
+        for number in range(1, 7):
+            numbered = numbered.replace("{}", f"${number}", 1)
+        await connection.executemany(numbered, rows)
 
 
 async def on_case_event(event: events.DomainEvent) -> None:
