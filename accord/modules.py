@@ -73,7 +73,8 @@ class DomainModule:
     subscribers: Callable[[Settings], Sequence[Subscription]] = _nothing
     jobs: Sequence[Job] = ()
     cli: Callable[[Any], None] | None = None  # adds its commands to the `accord` subparsers
-    seed: Callable[[Clock], Awaitable[bool | None]] | None = None  # demo data; False: there was data already
+    # Demo data, played on the clock and the working-day calendar given; False: there was data already.
+    seed: Callable[[Clock, Calendar], Awaitable[bool | None]] | None = None
     template_globals: Mapping[str, Any] = field(default_factory=dict)
     # Named services on app.state that other packages use without importing this one (e.g. the unread count).
     services: Callable[[Settings], Mapping[str, Any]] = _no_services

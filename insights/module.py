@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 from accord.cli import run_with_database
-from accord.clock import Clock
+from accord.clock import Calendar, Clock
 from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
-from accord.settings import Settings, get_settings
+from accord.settings import Settings
 from insights import alerts, metrics, rollups, routes
 
 
@@ -28,9 +28,9 @@ def subscribers(settings: Settings) -> list[Subscription]:
     return [Subscription(rollups.on_case_event)]
 
 
-async def seed_rollups(clock: Clock) -> None:
+async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
     """The demo cases were seeded without subscribers (before any app): count them from their records."""
-    await rollups.rebuild(await load_calendar(installed(), get_settings()))
+    await rollups.rebuild(calendar)
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accord.auth import Viewer
-from accord.clock import Clock, FrozenClock, WeekdayCalendar
+from accord.clock import Calendar, Clock, FrozenClock
 from accounts.schemas import EnterpriseIn
 from accounts.seed import DEMO_PASSWORD
 from accounts.service import USER_COLUMNS, act_as, create_enterprise, create_user
@@ -135,10 +135,10 @@ async def _brand_agent(clock: Clock) -> Viewer:
     return agent
 
 
-async def _file(consumer: Viewer, now: datetime, purchased: int, **filing: Any) -> str:
+async def _file(consumer: Viewer, now: datetime, calendar: Calendar, purchased: int, **filing: Any) -> str:
     # Filed now, after the demo cases' stories: the record of the case this one clones is told in order.
     clock = FrozenClock(now)
-    context = Context(clock=clock, calendar=WeekdayCalendar(), zone=ZONE)
+    context = Context(clock=clock, calendar=calendar, zone=ZONE)
     westlake = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == WESTLAKE).first()
     assert westlake is not None
     today = clock.now().astimezone(ZONE).date()
@@ -149,7 +149,7 @@ async def _file(consumer: Viewer, now: datetime, purchased: int, **filing: Any) 
     return str(result.case["reference"])
 
 
-async def seed_demo_trace(clock: Clock) -> None:
+async def seed_demo_trace(clock: Clock, calendar: Calendar) -> None:
     """The brand, its prefix and events, and the demo cases that show each trace-check result."""
     if await CompanyPrefix.exists().where(CompanyPrefix.prefix == PREFIX):
         return
@@ -175,6 +175,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         emma,
         now,
+        calendar,
         10,
         **thermos,
         order_number="JD-77120045",
@@ -187,6 +188,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         emma,
         now,
+        calendar,
         8,
         **thermos,
         order_number="JD-77120981",
@@ -204,6 +206,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         li,
         now,
+        calendar,
         7,
         **formula,
         order_number="TM-3318201144",
@@ -214,6 +217,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         zhao,
         now,
+        calendar,
         5,
         **formula,
         order_number="TM-3318209921",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accounts.seed import ensure_demo_accounts
 from cases.seed import seed_demo_cases
 from cases.tables import Case
@@ -16,8 +16,8 @@ from trace.tables import ItemEvent, TraceCheck
 async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
-    await seed_demo_cases(clock)
-    await seed.seed_demo_trace(clock)
+    await seed_demo_cases(clock, WeekdayCalendar())
+    await seed.seed_demo_trace(clock, WeekdayCalendar())
     items = await ItemEvent.select(ItemEvent.item).distinct()
     assert (
         len([row for row in items if row["item"].startswith(seed.FORMULA) or row["item"].startswith(seed.THERMOS)])
@@ -31,5 +31,5 @@ async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
     assert checks[f"(01){seed.THERMOS}(21)T9999"] == "unknown"
     assert checks[f"(01){seed.FORMULA}(21)F0195"] == "mismatch"
     assert checks[f"(01){seed.FORMULA}(10)ABC123(21)XYZ"] == "cloned"
-    await seed.seed_demo_trace(clock)  # a second run adds nothing
+    await seed.seed_demo_trace(clock, WeekdayCalendar())  # a second run adds nothing
     assert len(await ItemEvent.select(ItemEvent.item).distinct()) == len(items)
