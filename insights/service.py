@@ -128,22 +128,32 @@ def _current_states(all_time: dict[str, int]) -> dict[str, int]:
     return {state.value: counts.get(state.value, 0) for state in CaseState}
 
 
+async def _states_now(filters: Filters) -> dict[str, int]:
+    """Filings and moves of all time (the filters' category and enterprise): read from the metric index."""
+    query = DailyCount.select(DailyCount.metric, Sum(DailyCount.count).as_alias("n")).where(
+        (DailyCount.metric == "filed") | ((DailyCount.metric >= "move:") & (DailyCount.metric < "move;"))
+    )
+    for condition in _where(filters, dated=False):
+        query = query.where(condition)
+    rows = await query.group_by(DailyCount.metric)
+    return _current_states({row["metric"]: int(row["n"] or 0) for row in rows})
+
+
 async def figures(filters: Filters) -> dict[str, Any]:
-    """Everything the dashboard shows for the filters (a fixed number of grouped queries)."""
-    metrics = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters)}
-    all_time = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters, dated=False)}
+    """Everything the dashboard shows for the filters: one grouped query over the range, one for the states."""
+    metrics: dict[str, int] = defaultdict(int)
     monthly: dict[str, dict[str, int]] = defaultdict(lambda: {"filed": 0, "closed": 0, "resolved": 0})
-    for row in await _sums(filters, DailyCount.month):
+    by_category: dict[str, int] = defaultdict(int)
+    for row in await _sums(filters, DailyCount.month, DailyCount.category):
         name, n, series = row["metric"], int(row["n"] or 0), monthly[row["month"]]
+        metrics[name] += n
         if name == "filed":
             series["filed"] += n
+            by_category[row["category"]] += n
         elif name.startswith("closed:"):
             series["closed"] += n
             series["resolved"] += n if name == "closed:resolved" else 0
-    by_category: dict[str, int] = defaultdict(int)
-    for row in await _sums(filters, DailyCount.category):
-        if row["metric"] == "filed":
-            by_category[row["category"]] += int(row["n"] or 0)
+    monthly = {month: series for month, series in monthly.items() if any(series.values())}
     outcomes = {outcome: metrics.get(f"closed:{outcome}", 0) for outcome in OUTCOMES}
     closed = sum(outcomes.values())
     ratings = {score: metrics.get(f"rated:{score}", 0) for score in range(1, 6)}
@@ -170,7 +180,7 @@ async def figures(filters: Filters) -> dict[str, Any]:
         "closing_days": _durations(metrics, "closing:"),
         "by_month": [{"month": month, **monthly[month]} for month in sorted(monthly)],
         "by_category": [{"category": c, "filed": n} for c, n in sorted(by_category.items(), key=lambda i: -i[1])],
-        "by_state": _current_states(all_time),
+        "by_state": await _states_now(filters),
         "by_currency": _ranked(filed_by["currency"]),
         "by_country": _ranked(filed_by["country"]),
         "by_platform": _ranked(filed_by["platform"]),
