@@ -323,7 +323,7 @@ action_routes = [
         _act,
         {"viewer": NamedDependency[Viewer], "reference": FromPath[str], "context": NamedDependency[Context]},
         CaseOut,
-        summary=f"{action}: {label('action', action)}",
+        summary=f"{action}: {MACHINE.specs[action].label}",
         description=f"Who may, and in which states: the case transition table (`{action}`). "
         "Returns the case as the caller now sees it.",
     )
