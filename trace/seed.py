@@ -159,6 +159,7 @@ async def seed_demo_trace(clock: Clock, calendar: Calendar) -> None:
     assert registrar is not None and agent.enterprise_id is not None
     await service.add_prefix(registrar, agent.enterprise_id, PREFIX, clock)
     await service.ingest(agent, demo_document(now), clock)
+    await service.check_unchecked(now)  # the demo cases filed before the brand's events (no subscriber in a seed)
     emma, zhao, li = [
         await _viewer(e) for e in ("emma.schneider@demo.test", "zhao.yun@demo.test", "consumer@demo.test")
     ]
@@ -224,3 +225,4 @@ async def seed_demo_trace(clock: Clock, calendar: Calendar) -> None:
         trace_code=f"(01){FORMULA}(10)ABC123(21)XYZ",
         description="同一个追溯码，官方小程序提示该码已被多次查询。",
     )
+    await service.check_unchecked(now)

@@ -473,6 +473,21 @@ async def refresh_items(keys: Iterable[str], now: datetime) -> None:
         await check_case(case_id, now)
 
 
+async def check_unchecked(now: datetime) -> int:
+    """Check every case with a trace code that has no check yet (filed before traceability was installed,
+    or where no subscriber ran, as in `accord seed-demo`), then recheck the items they claim. Returns how
+    many were checked."""
+    checked = TraceCheck.select(TraceCheck.case)
+    async with events.atomic():
+        rows = await Case.select(Case.id, Case.trace_gtin, Case.trace_serial).where(
+            Case.trace_code.is_not_null(), Case.id.not_in(checked)
+        )
+        for row in rows:
+            await check_case(row["id"], now)
+        await refresh_items({item_key(r["trace_gtin"], r["trace_serial"]) for r in rows if r["trace_serial"]}, now)
+    return len(rows)
+
+
 async def on_case_filed(event: events.DomainEvent) -> None:
     """Transaction phase: a case filed with a trace code is checked with its filing, and the other cases
     claiming the same item are rechecked (they may now be clones of each other)."""
