@@ -11,6 +11,7 @@ facts row the case keeps in `insight_case_fact`. `rebuild()` recomputes everythi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from accord.clock import Calendar, WeekdayCalendar
 from accord.db import engine, write_transaction
 from accord.settings import get_settings
 from cases.tables import TERMINAL_STATES, Case, CaseEvent
-from insights.tables import CaseFact, DailyCount
+from insights.tables import CaseFact, DailyCount, MonthlyCount
 
 MERCHANT = "merchant"
 PLATFORM_CHARS = 50  # platforms are counted by their first 50 characters, lower-cased
@@ -27,6 +28,10 @@ MAX_DAYS = 400  # longer durations are counted as this many working days (a year
 _UPSERT = (
     "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}, {}) "
     "ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count"
+)
+_UPSERT_MONTH = (
+    "INSERT INTO insight_monthly (month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}) "
+    "ON CONFLICT (month, category, enterprise, metric) DO UPDATE SET count = insight_monthly.count + excluded.count"
 )
 _calendar: list[Calendar] = [WeekdayCalendar()]
 FILING_COLUMNS = (
@@ -53,8 +58,10 @@ def moved(action: str, before: str, after: str) -> str:
 
 
 async def bump(day: date, category: str, enterprise: int, metrics: list[str]) -> None:
+    month = day.strftime("%Y-%m")
     for metric in metrics:
-        await DailyCount.raw(_UPSERT, day, day.strftime("%Y-%m"), category, enterprise, metric, 1)
+        await DailyCount.raw(_UPSERT, day, month, category, enterprise, metric, 1)
+        await DailyCount.raw(_UPSERT_MONTH, month, category, enterprise, metric, 1)
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
@@ -125,21 +132,26 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | No
     await bump(local_day(datetime.fromisoformat(data["at"])), fact["category"], fact["enterprise"], metrics)
 
 
+def _numbered(sql: str, count: int) -> str:
+    for number in range(1, count + 1):
+        sql = sql.replace("{}", f"${number}", 1)
+    return sql
+
+
 async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
     """Add many (day, category, enterprise, metric) counts at once, inside the caller's write transaction: the
-    same upsert as `bump`, run by the driver's executemany (a bulk seed adds hundreds of thousands)."""
-    rows = [
-        (day, day.strftime("%Y-%m"), category, enterprise, metric, n)
-        for (day, category, enterprise, metric), n in counts.items()
-    ]
+    same upserts as `bump` (daily and monthly), run by the driver's executemany (a bulk seed adds many)."""
+    days = [(day, day.strftime("%Y-%m"), *key, n) for (day, *key), n in counts.items()]
+    monthly: Counter[tuple[Any, ...]] = Counter()
+    for day, month, category, enterprise, metric, n in days:
+        monthly[(month, category, enterprise, metric)] += n
+    months = [(*key, n) for key, n in monthly.items()]
     connection = engine().current_transaction.get().connection
-    if engine().engine_type == "sqlite":
-        connection.raw.executemany(_UPSERT.replace("{}", "?"), rows)
-    else:
-        numbered = _UPSERT
-        for number in range(1, 7):
-            numbered = numbered.replace("{}", f"${number}", 1)
-        await connection.executemany(numbered, rows)
+    for sql, rows, width in ((_UPSERT, days, 6), (_UPSERT_MONTH, months, 5)):
+        if engine().engine_type == "sqlite":
+            connection.raw.executemany(sql.replace("{}", "?"), rows)
+        else:
+            await connection.executemany(_numbered(sql, width), rows)
 
 
 async def on_case_event(event: events.DomainEvent) -> None:
@@ -161,6 +173,7 @@ async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
     cases = 0
     async with write_transaction():
         await DailyCount.delete(force=True)
+        await MonthlyCount.delete(force=True)
         await CaseFact.delete(force=True)
         last = 0
         while True:
