@@ -24,7 +24,7 @@ log = logging.getLogger("accord.jobs")
 
 # In dependency order (DESIGN §8): jobs run in this order too, so mail queued by this round's deadlines,
 # reminders and assignments goes out in the same round.
-DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "trace", "notifications")
+DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "traceability", "notifications")
 
 
 @dataclass(frozen=True)

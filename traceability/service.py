@@ -24,9 +24,9 @@ from accounts.tables import Enterprise
 from cases import record
 from cases.gs1 import GS1Error, normalize_gtin
 from cases.tables import Case, CaseEvent, Channel
-from trace import epcis
-from trace.epc import under_prefix
-from trace.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
+from traceability import epcis
+from traceability.epc import under_prefix
+from traceability.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
 
 CHUNK = 400  # rows per INSERT / IN (...) list: well under SQLite's bound-parameter limit
 RECORD_EVENT = "trace_checked"  # internal: status, reasons, other cases

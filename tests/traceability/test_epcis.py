@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.cases.conftest import Cast
-from tests.trace.conftest import add_prefix, document, event, example, fresh_prefix, gtin_under, link, submit
-from trace import service as trace_service
+from tests.traceability.conftest import add_prefix, document, event, example, fresh_prefix, gtin_under, link, submit
+from traceability import service as trace_service
 
 GS1_PREFIXES = ("0614141", "4012345")  # the company prefixes GS1's examples use
 

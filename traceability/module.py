@@ -10,8 +10,8 @@ from accord.cli import run_with_database
 from accord.clock import SystemClock
 from accord.modules import DomainModule, Subscription
 from accord.settings import Settings
-from trace import routes, service
-from trace.seed import seed_demo_trace
+from traceability import routes, service
+from traceability.seed import seed_demo_trace
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -36,7 +36,7 @@ def add_commands(commands: Any) -> None:
 
 
 MODULE = DomainModule(
-    name="trace",
+    name="traceability",
     routes=[*routes.page_routes, routes.api_router],
     subscribers=subscribers,
     cli=add_commands,

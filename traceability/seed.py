@@ -23,8 +23,8 @@ from cases import service as cases
 from cases.gs1 import gs1_check_digit
 from cases.schemas import CaseFilingIn
 from cases.workflow import Context
-from trace import service
-from trace.tables import CompanyPrefix
+from traceability import service
+from traceability.tables import CompanyPrefix
 
 ZONE = ZoneInfo("Asia/Shanghai")
 BRAND_USCC = "91330100MA2DEM001" + uscc_check_character("91330100MA2DEM001")

@@ -16,8 +16,8 @@ from typing import Any
 
 from accord.i18n import gettext as _
 from accord.screening import TooDeep, unstorable_field
-from trace import epc
-from trace.tables import BizStep
+from traceability import epc
+from traceability.tables import BizStep
 
 MAX_EVENTS = 200_000
 MAX_TEXT = 300

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.cases.conftest import Cast, act, file_case, to_mediation
-from tests.trace.conftest import add_prefix, document, event, fresh_prefix, gtin_under, link, submit
+from tests.traceability.conftest import add_prefix, document, event, fresh_prefix, gtin_under, link, submit
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from cases.seed import seed_demo_cases
 from cases.tables import Case
 from tests.cases.conftest import cast, parties  # noqa: F401 - fixtures
 from tests.conftest import BASE_TIME
-from trace import seed
-from trace.tables import ItemEvent, TraceCheck
+from traceability import seed
+from traceability.tables import ItemEvent, TraceCheck
 
 
 async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
@@ -40,7 +40,7 @@ async def test_cases_filed_without_a_check_are_checked_on_demand(app: Any, cast:
     from datetime import datetime
 
     from tests.cases.conftest import file_case
-    from trace import service
+    from traceability import service
 
     case = await file_case(cast, trace_code="(01)09521235000111(21)T0041")
     case_id = (await Case.select(Case.id).where(Case.reference == case["reference"]).first())["id"]
