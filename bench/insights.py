@@ -17,9 +17,23 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
 PATHS = ("/api/v1/insights", "/api/v1/stats", "/api/v1/queue")
 
 
@@ -88,10 +102,21 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--postgres", metavar="URL", help="a server to make a temporary database on")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server: the bench makes and drops its own database"
+    )
     options = parser.parse_args()
     data = tempfile.mkdtemp(prefix="accord-bench-insights-")
     os.environ["ACCORD_DATA_DIR"] = data
     os.environ["ACCORD_SWEEP_SECONDS"] = "0"
-    os.environ["DATABASE_URL"] = options.postgres or f"sqlite:///{data}/bench.sqlite3"
-    asyncio.run(main(options.cases, options.requests))
+    os.environ["DATABASE_URL"] = f"sqlite:///{data}/bench.sqlite3"
+    scratch = None
+    if options.postgres:  # a database of its own on that server, dropped at the end
+        scratch = f"accord_bench_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_admin(options.postgres, f'CREATE DATABASE "{scratch}"'))
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(options.postgres)._replace(path=f"/{scratch}"))
+    try:
+        asyncio.run(main(options.cases, options.requests))
+    finally:
+        if scratch:
+            asyncio.run(_admin(options.postgres, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
