@@ -30,7 +30,13 @@ from accord.modules import DomainModule, background_round, every, installed, job
 from accord.screening import screen_request
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
-from accord.web import EXCEPTION_HANDLERS, add_security_headers
+from accord.web import (
+    EXCEPTION_HANDLERS,
+    ClosedModelsSchemaPlugin,
+    add_security_headers,
+    answer_options_with_every_method,
+    document_responses,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_BODY_BYTES = 12 * 1024 * 1024  # one 10 MB evidence file plus form fields
@@ -108,7 +114,7 @@ def create_app(
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
     ]
     install_calendar, start_background, stop_background = _background(modules, calendar is not None)
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         middleware=[
             *(middleware for module in modules for middleware in module.middleware(settings)),
@@ -141,5 +147,8 @@ def create_app(
         on_startup=[_open_database, install_calendar, start_background],
         on_shutdown=[stop_background, _close_database],
         request_max_body_size=MAX_BODY_BYTES,
-        plugins=[live.channels_plugin(settings)],
+        plugins=[live.channels_plugin(settings), ClosedModelsSchemaPlugin()],
     )
+    document_responses(app)
+    answer_options_with_every_method(app)
+    return app

@@ -59,9 +59,8 @@ async def _migrate() -> None:
     await migrate()
 
 
-async def _seed(settings: Settings) -> bool:
-    """The demo, its deadlines counted in the working-day calendar the server will use."""
-    return await seed_demo(SystemClock(), await load_calendar(installed(), settings))
+async def _seed() -> bool:
+    return await seed_demo(SystemClock())
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -70,7 +69,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
-    seeded = run_with_database(settings, lambda: _seed(settings))
+    seeded = run_with_database(settings, _seed)
     print("accord: demo data created" if seeded else "accord: database already has data; demo seed skipped")
 
 
@@ -82,7 +81,7 @@ MAX_FRAME_BYTES = 64 * 1024
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     async def prepare() -> None:
         await _migrate()
-        if args.demo and await _seed(settings):
+        if args.demo and await _seed():
             print("accord: demo data created (password for all demo accounts: demo-password)")
 
     run_with_database(settings, prepare)

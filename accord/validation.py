@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from accord.errors import FieldError, InvalidInput
@@ -63,6 +63,17 @@ def _text(value: str) -> str:
 
 
 LongText = Annotated[str, Field(max_length=5000), AfterValidator(_text)]  # a statement, a reason, facts
+
+
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_parsing", "Input should be true or false")
+    return value
+
+
+# JSON's true or false and nothing else: Litestar validates bodies with `strict=False`, which overrides a
+# field's own strictness (StrictBool), so 0 or "no" would pass as false.
+Boolean = Annotated[bool, BeforeValidator(_boolean)]
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -15,12 +15,17 @@ from urllib.parse import quote
 
 from litestar import MediaType, Request, Response, post
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import RequestEncodingType
 from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.exceptions import HTTPException, ValidationException
+from litestar._openapi.schema_generation import SchemaCreator
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Schema
 from litestar.params import JSONBody
+from litestar.plugins.pydantic import PydanticSchemaPlugin
 from litestar.response import Redirect, Template
+from litestar.routes import HTTPRoute
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
@@ -31,6 +36,7 @@ from litestar.status_codes import (
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import Message, Scope
+from litestar.typing import FieldDefinition
 from pydantic import BaseModel
 
 from accord import i18n
@@ -327,6 +333,73 @@ ACTION_ERRORS = {
 
 def error_responses(descriptions: dict[int, str] = ACTION_ERRORS) -> dict[int, ResponseSpec]:
     return {status: ResponseSpec(ErrorOut, description=text) for status, text in descriptions.items()}
+
+
+# What any operation may answer besides its own success, whatever it does: the shell's screening, the
+# framework's parsing, authentication, CSRF, lookups and the domain errors (`_STATUS_OF`).
+API_ERRORS = {
+    400: "The request could not be read (a body that is not JSON, or not of the documented shape).",
+    401: "Not signed in.",
+    403: "Your role may not do this; signed in by cookie, an unsafe request without its CSRF token.",
+    404: "Unknown, or not visible to you.",
+    409: "Not possible in the current state, or a stale version: `detail` names the current state and version.",
+    422: "Invalid fields, each named in `errors`.",
+    429: "Too many attempts: wait `Retry-After` seconds.",
+}
+UPLOAD_ERRORS = {413: "The file is too large.", 415: "The file is of a type not accepted (sniffed, not named)."}
+PAGE = ResponseSpec(str, media_type=MediaType.HTML, description="A page, or an error page, in the visitor's language.")
+REDIRECT = ResponseSpec(None, description="Elsewhere: the page after a form, or sign-in for a visitor not signed in.")
+
+
+def document_responses(app: Any) -> None:
+    """Give every operation in the OpenAPI schema the statuses and bodies it really answers with (DESIGN §11):
+    the API's errors `{detail, errors}` (not Litestar's own 400 shape); pages are HTML, their forms redirect
+    or show their result, and their errors are HTML pages; a file is of the type it says. An operation's own
+    `responses` (e.g. an action's) stay as they are."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
+                continue
+            data = handler.parsed_fn_signature.parameters.get("data")
+            uploads = getattr(data and data.kwarg_definition, "media_type", None) == RequestEncodingType.MULTI_PART
+            errors = {**API_ERRORS, **(UPLOAD_ERRORS if uploads else {})}
+            returns = handler.parsed_fn_signature.return_type
+            if route.path.startswith("/api/") or handler.opt.get("json_errors"):
+                statuses = error_responses(errors)
+            else:
+                statuses = {status: PAGE for status in (200, *errors)} | {302: REDIRECT}
+                if returns.annotation is Any:
+                    statuses[handler.status_code] = PAGE
+            if returns.is_subclass_of(Response) and returns.inner_types and handler.media_type in ("", MediaType.JSON):
+                # A file sent with the type sniffed from its content (evidence, proofs, CSV): any type.
+                body = returns.inner_types[0].annotation
+                statuses[handler.status_code] = ResponseSpec(body, media_type="*/*", description="The file.")
+            handler.responses = {**statuses, **(handler.responses or {})}
+
+
+class ClosedModelsSchemaPlugin(PydanticSchemaPlugin):
+    """Litestar's schemas of Pydantic models, and a model that forbids fields it does not name says so
+    (`additionalProperties: false`, which Litestar leaves out): every request model (`Strict`), and a model
+    that says so in its `json_schema_extra` (a sealed record event, never then also read as a full one)."""
+
+    @classmethod
+    def for_pydantic_model(cls, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().for_pydantic_model(field_definition, schema_creator)
+        config = field_definition.annotation.model_config
+        extra = config.get("json_schema_extra")
+        if config.get("extra") == "forbid" or (isinstance(extra, dict) and extra.get("additionalProperties") is False):
+            schema.additional_properties = False
+        return schema
+
+
+def answer_options_with_every_method(app: Any) -> None:
+    """Litestar rebuilds a path's route when more handlers join it but keeps the first route's OPTIONS handler,
+    whose `Allow` then names only the first handlers' methods (GET /login without POST): point each at its route."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and "OPTIONS" in route.route_handler_map:
+            for cell in route.route_handler_map["OPTIONS"][0].fn.__closure__ or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
 
 
 def action_route(

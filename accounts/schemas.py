@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 from pydantic_core import PydanticCustomError
 
 from accord.i18n import gettext as _
-from accord.validation import Strict
+from accord.validation import Boolean, Strict
 from accounts.passwords import MAX_LENGTH, password_problem
 from accounts.uscc import normalize_uscc, uscc_problem
 
@@ -162,20 +162,20 @@ class TokenRequest(Strict):
     label: Annotated[str, Field(max_length=100)] = "API"
 
 
-class EnterpriseBrief(BaseModel):
-    """An enterprise as a case or listing names it."""
+class EnterpriseOut(BaseModel):
+    id: int
+    name: str
+    name_zh: str | None = None
+    uscc: str | None
+    verified: bool
+    country: str
 
+
+class EnterpriseBrief(BaseModel):
     id: int
     name: str
     uscc: str | None
     verified: bool
-
-
-class EnterpriseOut(EnterpriseBrief):
-    """An enterprise as the registry and searches show it."""
-
-    name_zh: str | None = None
-    country: str
 
 
 class AgencyOut(BaseModel):
@@ -204,11 +204,11 @@ class AdminUserOut(UserOut):
 
 
 class ActiveChangeIn(Strict):
-    active: bool
+    active: Boolean
 
 
 class VerificationIn(Strict):
-    verified: bool
+    verified: Boolean
 
 
 class TokenOut(BaseModel):

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from babel.numbers import get_currency_precision, list_currencies
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from accord.i18n import gettext as _
@@ -460,6 +460,8 @@ class RecordEventOut(BaseModel):
 class SealedEventOut(BaseModel):
     """An event in a channel the caller may not read: enough to check its link of the chain, nothing more."""
 
+    # Documented closed (it is built from the whole row): so a full event never also reads as a sealed one.
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
     seq: int
     prev_hash: str
     commitment: str

@@ -20,7 +20,7 @@ from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.files import FileStore, file_response, provide_file_store, single_file
 from accord.i18n import gettext as _
-from accord.i18n import viewer_zone
+from accord.i18n import label, viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.statemachine import ActionRequest, request_models
@@ -227,7 +227,7 @@ action_routes = [
         },
         ListingOut,
         dependencies={"viewer": Provide(signed_in_viewer)},
-        summary=f"{action}: {MACHINE.specs[action].label}",
+        summary=f"{action}: {label('registry_action', action)}",
         description=f"Who may, and in which states: the registry's transition table (`{action}`).",
     )
     for action, body in ACTION_REQUESTS.items()
@@ -268,6 +268,7 @@ async def consistency(first: FromQuery[int], second: FromQuery[int]) -> Consiste
 @get(
     ["/registry/export.jsonl", "/api/v1/registry/export.jsonl"],
     opt=JSON_ERRORS,
+    media_type="application/x-ndjson",
     summary="Open data: one JSON object per public event",
 )
 async def export() -> Response[str]:
@@ -310,7 +311,6 @@ async def _listing_page(
     status: int = 200,
     problem: str | None = None,
     errors: dict[str, str] | None = None,
-    refused: tuple[str, dict[str, Any]] | None = None,  # the action whose form came back, and what was typed
 ) -> Any:
     listing = await service.listing_for(viewer, listing_id)
     involved = viewer is not None and bool(relations(listing, viewer))
@@ -331,8 +331,6 @@ async def _listing_page(
         evidence=await service.evidence_of(viewer, listing_id),
         problem=problem,
         errors=errors or {},
-        failed_action=refused[0] if refused else None,
-        form=refused[1] if refused else {},
     )
 
 
@@ -356,8 +354,7 @@ async def listing_action_form(
     try:
         await apply(listing_id, action, viewer, payload, context, expected_version=version)
     except InvalidInput as error:
-        errors = {e.field: e.message for e in error.errors}
-        return await _listing_page(request, viewer, listing_id, 422, errors=errors, refused=(action, data))
+        return await _listing_page(request, viewer, listing_id, 422, errors={e.field: e.message for e in error.errors})
     except Conflict as error:
         return await _listing_page(request, viewer, listing_id, 409, problem=error.reason)
     return Redirect(f"/registry/{listing_id}")
@@ -585,13 +582,6 @@ async def api_listing_evidence(viewer: NamedDependency[Viewer], listing_id: From
     )
 
 
-@get(
-    [
-        "/registry/{listing_id:int}/evidence/{evidence_id:int}",
-        "/api/v1/registry/listings/{listing_id:int}/evidence/{evidence_id:int}",
-    ],
-    summary="Download one of a listing's files",
-)
 async def listing_evidence_file(
     viewer: NamedDependency[Viewer | None],
     listing_id: FromPath[int],
@@ -600,6 +590,13 @@ async def listing_evidence_file(
 ) -> Response[bytes]:
     row, content = await service.evidence_file(viewer, listing_id, evidence_id, store)
     return file_response(row, content)
+
+
+# One function, two routes: the page's errors are pages, the API's are `{detail, errors}` (each documented so).
+listing_evidence_download = get("/registry/{listing_id:int}/evidence/{evidence_id:int}")(listing_evidence_file)
+api_listing_evidence_file = get(
+    "/api/v1/registry/listings/{listing_id:int}/evidence/{evidence_id:int}", summary="Download one of a listing's files"
+)(listing_evidence_file)
 
 
 @post("/registry/{listing_id:int}/evidence", dependencies=_signed_in)
@@ -659,7 +656,8 @@ page_router = Router(
         registrar_propose,
         reporter_page,
         listing_evidence_form,
-        listing_evidence_file,
+        listing_evidence_download,
+        api_listing_evidence_file,
     ],
     dependencies=_contexts,
 )

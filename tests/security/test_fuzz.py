@@ -1,4 +1,5 @@
-"""schemathesis over the whole OpenAPI schema, as every kind of person: no input is a server error (issue 11).
+"""schemathesis over the whole OpenAPI schema, as every kind of person: no input is a server error (issue 11),
+and every answer is one the schema documents (issue 13 §3).
 
 `st run --checks all` goes against a real `accord serve` on the test database, once per role (a test each,
 so parallel workers share them out): anonymous, consumer, merchant, mediator and registrar (role `admin`). Each carries
@@ -7,9 +8,16 @@ forms are fuzzed as well. Path parameters name real objects half of the time (a 
 evidence, a listing), so generated input reaches the code behind the 404s; ids a registrar may act on
 (users, enterprises) are always the fuzz world's own, so the run never touches other tests' people.
 
-A test failure is a server error: a 5xx seen by schemathesis (ST101, ST102) or any unhandled error the
-server logged. The other checks' findings are printed, not failed: they are about the schema documenting
-less than the API does (status codes, bodies), which is a later issue.
+Every finding of every check fails the test: a 5xx (ST101, ST102), any unhandled error the server logged,
+and each conformance finding, for every role: a status the operation does not document (ST103), a body
+or Content-Type unlike the documented one (ST108, ST105), invalid input accepted (ST201), a schema-valid
+request refused (ST202), a wrong `Allow` (ST205). Two allowances, in `_config`: a schema-valid request may
+be refused with 422 (ACCEPTED): the schema says what a well-formed request looks like, not the checks only
+the domain can make on it (a USCC's or a GTIN's check character, a date after another, a file's real
+type), and those refusals are the 422s DESIGN §11 promises; 409 (the state or version) and 404 (objects
+invisible to the caller) are schemathesis's own defaults. And an invalid one may be answered with a
+redirect (REFUSED): pages send a visitor not signed in to sign in before they read anything. The findings
+not mended yet are listed in KNOWN, each for its operation and codes only.
 
 The run is bounded in `make test` (the coverage phase and FUZZ_EXAMPLES random examples per operation,
 default 5) and long in `make fuzz` (every phase, stateful sequences too, FUZZ_EXAMPLES=200).
@@ -49,8 +57,20 @@ PHASES = os.environ.get("FUZZ_PHASES", "coverage,fuzzing")
 ROLES = ("anonymous", "consumer", "merchant", "mediator", "admin")
 # Each ends the credential that calls it: they are sent with a spare one, so the rest of the run keeps its own.
 ENDING = (("POST", "/logout"), ("DELETE", "/api/v1/auth/token"), ("POST", "/profile/tokens/{token_id}/revoke"))
-# A 5xx; a 5xx for an undeclared Content-Type; a request that got no answer at all.
-FATAL = {"ST101", "ST102", "error"}
+# What schemathesis accepts for a schema-valid request by default, and 422.
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+# What it accepts as the refusal of an invalid one by default, and 302: a page sends a visitor not signed
+# in to the sign-in page before it reads anything, and a form names its errors on the page it returns to.
+REFUSED = ["302", "400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
+# Findings known and not yet mended (issue 13 §3, listed in its closing note), by operation: each is
+# allowed only its codes here; any other finding fails.
+KNOWN = {
+    # Forms whose fields are all optional: an empty body still makes a token or an invitation link (200).
+    "POST /profile/tokens": {"ST201"},
+    "POST /agency/invitations": {"ST201"},
+    # A `seq` that is no integer matches no route: the router's 404 page, not the open data's JSON error.
+    "GET /registry/log/{seq}/proof": {"ST105"},
+}
 
 
 @dataclass
@@ -131,6 +151,10 @@ def _config(world: FuzzWorld, role: str) -> str:
     lines = [
         "continue-on-failure = true",  # a documentation finding must not stop the inputs of its operation
         f"headers = {_toml(_headers(world, world.people.get(role)))}",
+        "[checks.positive_data_acceptance]",  # see the module's doc: the domain's own checks answer 422
+        f"expected-statuses = {json.dumps(ACCEPTED)}",
+        "[checks.negative_data_rejection]",
+        f"expected-statuses = {json.dumps(REFUSED)}",
         "[parameters]",
     ]
     for name, values in {**world.objects, **world.owned}.items():
@@ -159,7 +183,7 @@ def _toml(table: dict[str, str]) -> str:
     return "{ " + ", ".join(f"{json.dumps(key)} = {json.dumps(value)}" for key, value in table.items()) + " }"
 
 
-def _run(url: str, world: FuzzWorld, role: str) -> list[tuple[set[str], str]]:
+def _run(url: str, world: FuzzWorld, role: str) -> list[str]:
     """One `st run --checks all` as `role`: the failures it reported."""
     with tempfile.TemporaryDirectory(prefix="accord-fuzz-") as folder:
         config, report = Path(folder) / "schemathesis.toml", Path(folder) / "junit.xml"
@@ -176,26 +200,31 @@ def _run(url: str, world: FuzzWorld, role: str) -> list[tuple[set[str], str]]:
         return _failures(report)
 
 
-def _failures(report: Path) -> list[tuple[set[str], str]]:
-    """(failure codes, operation) per failed operation; an error (the request itself failed) is "error"."""
+def _failures(report: Path) -> list[str]:
+    """Each failed operation but the KNOWN ones: its failure codes, its name and what schemathesis said (the
+    first lines); an error (the request itself failed) is "error"."""
     found = []
     for case in ElementTree.parse(report).iter("testcase"):
         for failure in case.iter("failure"):
-            found.append(({code.strip() for code in (failure.get("message") or "").split(",")}, case.get("name", "")))
+            codes = {code.strip() for code in (failure.get("message") or "").split(",")}
+            if codes <= KNOWN.get(case.get("name", ""), set()):
+                print("  known:", sorted(codes), case.get("name"))
+                continue
+            said = "\n      ".join((failure.text or "").strip().splitlines()[:30])
+            found.append(f"[{failure.get('message')}] {case.get('name')}\n      {said}")
         for error in case.iter("error"):
-            found.append(({"error"}, f"{case.get('name')}: {error.get('message') or error.text}"))
+            found.append(f"[error] {case.get('name')}: {error.get('message') or error.text}")
     return found
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_input_gives_a_server_error(fuzz_world: FuzzWorld, fuzz_server: tuple[str, Path], role: str) -> None:
+def test_the_server_answers_every_input_as_its_schema_says(
+    fuzz_world: FuzzWorld, fuzz_server: tuple[str, Path], role: str
+) -> None:
     url, log = fuzz_server
     logged_before = log.stat().st_size
     failures = _run(url, fuzz_world, role)
-    server_errors = [f"{role}: {sorted(codes)} {operation}" for codes, operation in failures if codes & FATAL]
-    others = sorted({f"{sorted(codes)} {operation}" for codes, operation in failures if not codes & FATAL})
     with log.open() as server_log:  # what the server logged during this role's run
         server_log.seek(logged_before)
         logged = [line for line in server_log.read().splitlines() if "unhandled error" in line]
-    print("schemathesis findings other than server errors (schema documentation):", *others, sep="\n  ")
-    assert not server_errors and not logged, "\n".join([*server_errors, *logged, f"see {ARTIFACTS / log.name}"])
+    assert not failures and not logged, "\n".join([*failures, *logged, f"see {ARTIFACTS / log.name}"])
