@@ -59,8 +59,9 @@ async def _migrate() -> None:
     await migrate()
 
 
-async def _seed() -> bool:
-    return await seed_demo(SystemClock())
+async def _seed(settings: Settings) -> bool:
+    """The demo, its deadlines counted in the working-day calendar the server will use."""
+    return await seed_demo(SystemClock(), await load_calendar(installed(), settings))
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -69,7 +70,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
-    seeded = run_with_database(settings, _seed)
+    seeded = run_with_database(settings, lambda: _seed(settings))
     print("accord: demo data created" if seeded else "accord: database already has data; demo seed skipped")
 
 
@@ -81,7 +82,7 @@ MAX_FRAME_BYTES = 64 * 1024
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     async def prepare() -> None:
         await _migrate()
-        if args.demo and await _seed():
+        if args.demo and await _seed(settings):
             print("accord: demo data created (password for all demo accounts: demo-password)")
 
     run_with_database(settings, prepare)

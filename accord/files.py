@@ -185,6 +185,14 @@ def store_upload(store: FileStore, content: bytes) -> StoredFile:
         raise UnsupportedMedia(str(error)) from None
 
 
+def chosen_files(form: dict[str, Any], field: str) -> list[UploadFile]:
+    """The files chosen in a multipart form's field that takes several (an empty file input sends one
+    nameless part, which is no file)."""
+    parts = form.get(field)
+    parts = parts if isinstance(parts, list) else [parts]
+    return [upload for upload in parts if isinstance(upload, UploadFile) and upload.filename]
+
+
 def single_file(form: dict[str, Any]) -> UploadFile:
     """The one file of a multipart form's `file` field."""
     upload = form.get("file")

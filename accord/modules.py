@@ -24,7 +24,7 @@ log = logging.getLogger("accord.jobs")
 
 # In dependency order (DESIGN §8): jobs run in this order too, so mail queued by this round's deadlines,
 # reminders and assignments goes out in the same round.
-DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "trace", "notifications")
+DOMAINS = ("accounts", "cases", "mediation", "integrity", "insights", "traceability", "notifications")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ class DomainModule:
     subscribers: Callable[[Settings], Sequence[Subscription]] = _nothing
     jobs: Sequence[Job] = ()
     cli: Callable[[Any], None] | None = None  # adds its commands to the `accord` subparsers
-    seed: Callable[[Clock], Awaitable[bool | None]] | None = None  # demo data; False: there was data already
+    # Demo data, played on the clock and the working-day calendar given; False: there was data already.
+    seed: Callable[[Clock, Calendar], Awaitable[bool | None]] | None = None
     template_globals: Mapping[str, Any] = field(default_factory=dict)
     # Named services on app.state that other packages use without importing this one (e.g. the unread count).
     services: Callable[[Settings], Mapping[str, Any]] = _no_services

@@ -15,6 +15,6 @@ APP_REGISTRY = AppRegistry(
         "integrity.piccolo_app",
         "notifications.piccolo_app",
         "insights.piccolo_app",
-        "trace.piccolo_app",
+        "traceability.piccolo_app",
     ]
 )

@@ -162,20 +162,20 @@ class TokenRequest(Strict):
     label: Annotated[str, Field(max_length=100)] = "API"
 
 
-class EnterpriseOut(BaseModel):
-    id: int
-    name: str
-    name_zh: str | None = None
-    uscc: str | None
-    verified: bool
-    country: str
-
-
 class EnterpriseBrief(BaseModel):
+    """An enterprise as a case or listing names it."""
+
     id: int
     name: str
     uscc: str | None
     verified: bool
+
+
+class EnterpriseOut(EnterpriseBrief):
+    """An enterprise as the registry and searches show it."""
+
+    name_zh: str | None = None
+    country: str
 
 
 class AgencyOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.clock import Clock
+from accord.clock import Calendar, Clock
 from accounts import service
 from accounts.schemas import EnterpriseIn
 from accounts.tables import Enterprise, Role, User
@@ -36,7 +36,7 @@ DEMO_USERS = [
 ]
 
 
-async def seed_demo_accounts(clock: Clock) -> bool:
+async def seed_demo_accounts(clock: Clock, calendar: Calendar) -> bool:
     """Create the demo enterprises and accounts unless the database already has users."""
     if await User.exists():
         return False

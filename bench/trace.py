@@ -65,7 +65,7 @@ async def main(events: int) -> None:
     from accounts.tables import Role, User
     from accounts.uscc import uscc_check_character
     from cases.gs1 import gs1_check_digit
-    from trace import service
+    from traceability import service
 
     await migrate()
     clock = FrozenClock(__import__("datetime").datetime(2026, 11, 1, tzinfo=__import__("datetime").UTC))

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from babel.lists import format_list
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect
@@ -23,6 +22,7 @@ from accord.files import (
     FileStore,
     FileTooLarge,
     UnsupportedFile,
+    chosen_files,
     file_response,
     provide_file_store,
     single_file,
@@ -323,7 +323,7 @@ action_routes = [
         _act,
         {"viewer": NamedDependency[Viewer], "reference": FromPath[str], "context": NamedDependency[Context]},
         CaseOut,
-        summary=f"{action}: {label('action', action)}",
+        summary=f"{action}: {MACHINE.specs[action].label}",
         description=f"Who may, and in which states: the case transition table (`{action}`). "
         "Returns the case as the caller now sees it.",
     )
@@ -626,12 +626,6 @@ def _filing_data(form: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _uploads(form: dict[str, Any]) -> list[UploadFile]:
-    files = form.get("evidence")
-    files = files if isinstance(files, list) else [files]
-    return [upload for upload in files if isinstance(upload, UploadFile) and upload.filename]
-
-
 @post("/cases/new", dependencies=DEPENDENCIES)
 async def file_case_form(
     request: Request[Any, Any, Any],
@@ -642,13 +636,13 @@ async def file_case_form(
     store: NamedDependency[FileStore],
 ) -> Any:
     text_fields = {key: value for key, value in data.items() if isinstance(value, str) and key != "search"}
-    chosen = tuple(upload.filename for upload in _uploads(data))
+    chosen = tuple(upload.filename for upload in chosen_files(data, "evidence"))
     query = text_fields.get("q", "")
     if "search" in data:  # the merchant search inside the form: everything typed comes back with the matches
         return await _filing_page(request, viewer, query, form=text_fields, files=chosen)
     try:
         filing = parse(CaseFilingIn, _filing_data(text_fields))
-        contents = [await upload.read() for upload in _uploads(data)]
+        contents = [await upload.read() for upload in chosen_files(data, "evidence")]
         for content in contents:  # every file is checked before anything is stored
             _check_upload(content)
         files = list(zip(contents, chosen, strict=True))
@@ -797,8 +791,7 @@ async def evidence_form(
 ) -> Any:
     channel = str(data.get("channel") or "joint")
     typed = {key: value for key, value in data.items() if isinstance(value, str) and not key.startswith("_")}
-    upload = data.get("file")
-    chosen = (upload.filename,) if isinstance(upload, UploadFile) and upload.filename else ()
+    chosen = tuple(upload.filename for upload in chosen_files(data, "file"))
     try:
         content = await single_file(data).read()
         description, named = str(data.get("description") or ""), single_file(data).filename

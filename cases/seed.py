@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accord.auth import Viewer
-from accord.clock import Clock, FrozenClock, WeekdayCalendar
+from accord.clock import Calendar, Clock, FrozenClock
 from accounts.seed import DEMO_PASSWORD
 from accounts.service import USER_COLUMNS, act_as, create_user
 from accounts.tables import Enterprise, Role, User
@@ -83,13 +83,13 @@ async def _cast(clock: Clock) -> Cast:
 class Story:
     """Plays one case forward on a frozen clock that never passes the real "now"."""
 
-    def __init__(self, cast: Cast, now: datetime, days_ago: int, at: time) -> None:
+    def __init__(self, cast: Cast, now: datetime, days_ago: int, at: time, calendar: Calendar) -> None:
         self.cast = cast
         self.now = now
         local_start = datetime.combine((now - timedelta(days=days_ago)).astimezone(DEMO_TIMEZONE).date(), at)
         self.clock = FrozenClock(min(local_start.replace(tzinfo=DEMO_TIMEZONE), now))
         # Due dates end at the end of the day in Shanghai, as the app's own context has them.
-        self.context = Context(clock=self.clock, calendar=WeekdayCalendar(), zone=DEMO_TIMEZONE)
+        self.context = Context(clock=self.clock, calendar=calendar, zone=DEMO_TIMEZONE)
         self.reference = ""
 
     def later(self, *, days: int = 0, hours: int = 0, minutes: int = 0) -> None:
@@ -536,9 +536,9 @@ STORIES = [
 ]
 
 
-async def seed_demo_cases(clock: Clock) -> None:
+async def seed_demo_cases(clock: Clock, calendar: Calendar) -> None:
     """File and play the demo cases against the demo accounts (found by email and USCC)."""
     cast = await _cast(clock)
     now = clock.now()
     for play, days_ago, at in STORIES:
-        await play(Story(cast, now, days_ago, at))
+        await play(Story(cast, now, days_ago, at, calendar))

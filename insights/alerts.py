@@ -39,18 +39,39 @@ THRESHOLD = 6.0
 MIN_COUNT = 5
 DECISIONS = {"acknowledge": "acknowledged", "dismiss": "dismissed"}
 KINDS = {"enterprise": "enterprise_spike", "category": "category_spike"}
+SHARE = "category_share"
+PRIOR_SHARE_CASES = 20  # a category's historical share counts as if 20 more cases had had it
 
 register_labels(
     "alert_kind",
     {
         "enterprise_spike": N_("Unusually many complaints against one enterprise"),
         "category_spike": N_("Unusually many complaints in one category"),
+        "category_share": N_("One category's share of the day's complaints far above its usual share"),
     },
 )
 register_labels(
     "alert_state",
     {"open": N_("open"), "acknowledged": N_("acknowledged"), "dismissed": N_("dismissed")},
 )
+
+
+def binomial_score(observed: int, trials: int, share: float) -> float:
+    """−log10 P(X ≥ observed) for X ~ Binomial(trials, share), summed in log space."""
+    if observed <= 0:
+        return 0.0
+    share = min(max(share, 1e-9), 1 - 1e-9)
+    logs = [
+        math.lgamma(trials + 1)
+        - math.lgamma(k + 1)
+        - math.lgamma(trials - k + 1)
+        + k * math.log(share)
+        + (trials - k) * math.log(1 - share)
+        for k in range(observed, trials + 1)
+    ]
+    top = max(logs)
+    tail = top + math.log(sum(math.exp(value - top) for value in logs))
+    return max(0.0, -tail / math.log(10))
 
 
 def poisson_score(observed: int, expected: float) -> float:
@@ -84,13 +105,33 @@ async def _filed(column: Any, day_from: date, day_to: date, among: Iterable[Any]
     return await query.group_by(column)
 
 
+async def _shares(day: date, today: dict[str, int], total: int) -> list[Signal]:
+    """A category whose share of the day's filings lies far above its share of the window's (a binomial test):
+    a sudden run of "counterfeit" while the volume stays the same."""
+    start = day - timedelta(days=WINDOW_DAYS)
+    window = await _filed(DailyCount.category, start, day - timedelta(days=1))
+    history = {row["key"]: int(row["n"]) for row in window}
+    window_total = sum(history.values())
+    categories = max(len(history), 1)
+    signals = []
+    for category, observed in today.items():
+        share = (history.get(category, 0) + PRIOR_SHARE_CASES / categories) / (window_total + PRIOR_SHARE_CASES)
+        score = binomial_score(observed, total, share)
+        if score >= THRESHOLD and observed / total >= 2 * share:
+            signals.append(Signal(SHARE, None, category, day, observed, round(share * total, 4), round(score, 2)))
+    return signals
+
+
 async def score_day(day: date) -> list[Signal]:
     """The signals of one day, for every enterprise and category with at least MIN_COUNT filings on it."""
     signals = []
     for dimension, column in (("enterprise", DailyCount.enterprise), ("category", DailyCount.category)):
-        today = {row["key"]: int(row["n"]) for row in await _filed(column, day, day) if int(row["n"]) >= MIN_COUNT}
+        counts = {row["key"]: int(row["n"]) for row in await _filed(column, day, day)}
+        today = {key: n for key, n in counts.items() if n >= MIN_COUNT}
         if not today:
             continue
+        if dimension == "category":
+            signals += await _shares(day, today, sum(counts.values()))
         start = day - timedelta(days=WINDOW_DAYS)
         history = {row["key"]: row for row in await _filed(column, start, day - timedelta(days=1), today)}
         for key, observed in today.items():

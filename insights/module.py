@@ -4,12 +4,13 @@ case events, the dashboards and public statistics, and `accord insights rebuild`
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from accord.cli import run_with_database
-from accord.clock import Clock
+from accord.clock import Calendar, Clock
 from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
-from accord.settings import Settings, get_settings
+from accord.settings import Settings
 from insights import alerts, metrics, rollups, routes
 
 
@@ -27,9 +28,9 @@ def subscribers(settings: Settings) -> list[Subscription]:
     return [Subscription(rollups.on_case_event)]
 
 
-async def seed_rollups(clock: Clock) -> None:
+async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
     """The demo cases were seeded without subscribers (before any app): count them from their records."""
-    await rollups.rebuild(await load_calendar(installed(), get_settings()))
+    await rollups.rebuild(calendar)
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
@@ -40,7 +41,44 @@ def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
     print(f"accord: insights rebuilt from the records of {counted} case(s)")
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError("give 1 to 10000000 cases")
+    return value
+
+
+def _with_bulk_cases(demo: Any) -> Any:
+    """`accord seed-demo --cases N`: the demo data (when the database is empty), then N cases in bulk."""
+
+    def seed(settings: Settings, args: argparse.Namespace) -> None:
+        demo(settings, args)
+        if not args.cases:
+            return
+
+        async def bulk() -> int:
+            from accord.clock import SystemClock
+            from insights.bulk import seed_cases
+
+            return await seed_cases(args.cases, SystemClock(), await load_calendar(installed(), settings))
+
+        started = time.perf_counter()
+        count = run_with_database(settings, bulk)
+        print(f"accord: seeded {count} case(s) over 24 months in {time.perf_counter() - started:.1f} s")
+
+    return seed
+
+
 def add_commands(commands: Any) -> None:
+    demo = commands.choices.get("seed-demo")
+    if demo is not None:
+        demo.add_argument(
+            "--cases", type=_count, default=0, metavar="N", help="then bulk-seed N cases over the last 24 months"
+        )
+        demo.set_defaults(handler=_with_bulk_cases(demo.get_default("handler")))
     insights = commands.add_parser("insights", help="statistics kept from the case records")
     insights_commands = insights.add_subparsers(dest="insights_command", required=True)
     rebuild = insights_commands.add_parser("rebuild", help="recount every rollup from the case records")

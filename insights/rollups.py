@@ -11,15 +11,16 @@ facts row the case keeps in `insight_case_fact`. `rebuild()` recomputes everythi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import write_transaction
+from accord.db import engine, write_transaction
 from accord.settings import get_settings
 from cases.tables import TERMINAL_STATES, Case, CaseEvent
-from insights.tables import CaseFact, DailyCount
+from insights.tables import CaseFact, DailyCount, MonthlyCount
 
 MERCHANT = "merchant"
 PLATFORM_CHARS = 50  # platforms are counted by their first 50 characters, lower-cased
@@ -27,6 +28,10 @@ MAX_DAYS = 400  # longer durations are counted as this many working days (a year
 _UPSERT = (
     "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}, {}) "
     "ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count"
+)
+_UPSERT_MONTH = (
+    "INSERT INTO insight_monthly (month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}) "
+    "ON CONFLICT (month, category, enterprise, metric) DO UPDATE SET count = insight_monthly.count + excluded.count"
 )
 _calendar: list[Calendar] = [WeekdayCalendar()]
 FILING_COLUMNS = (
@@ -53,8 +58,10 @@ def moved(action: str, before: str, after: str) -> str:
 
 
 async def bump(day: date, category: str, enterprise: int, metrics: list[str]) -> None:
+    month = day.strftime("%Y-%m")
     for metric in metrics:
-        await DailyCount.raw(_UPSERT, day, day.strftime("%Y-%m"), category, enterprise, metric, 1)
+        await DailyCount.raw(_UPSERT, day, month, category, enterprise, metric, 1)
+        await DailyCount.raw(_UPSERT_MONTH, month, category, enterprise, metric, 1)
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
@@ -76,36 +83,75 @@ async def count_filing(case_id: int, case: dict[str, Any], at: datetime) -> None
     await bump(local_day(at), category, enterprise, filing_metrics(case))
 
 
-async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
-    """One transition: its move, and the case's first response, first settlement or closing it may be."""
-    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
-    if fact is None:
-        return  # a case filed before insights existed and not rebuilt since
-    calendar = calendar or _calendar[0]
-    at, before, after = datetime.fromisoformat(data["at"]), data["from"], data["to"]
+def first_closing(fact: dict[str, Any], data: dict[str, Any]) -> bool:
+    return data["to"] in TERMINAL_STATES and data["from"] not in TERMINAL_STATES and fact["outcome"] is None
+
+
+def move_metrics(
+    fact: dict[str, Any], data: dict[str, Any], mediator: int | None, calendar: Calendar
+) -> tuple[list[str], dict[str, Any]]:
+    """What one transition counts, and the facts columns it sets (by name): its move, and the case's first
+    response, first settlement, closing or closing again after an appeal it may be. `mediator`: who held the
+    case, when the move is its first closing."""
+    at, before, after = data["at"], data["from"], data["to"]
+    at = datetime.fromisoformat(at) if isinstance(at, str) else at
     metrics, updates = [moved(data["action"], before, after)], {}
     if fact["first_response_days"] is None and data.get("actor_role") == MERCHANT:
-        days = _working_days(calendar, fact["filed_at"], at)
-        updates[CaseFact.first_response_days] = days
+        updates["first_response_days"] = days = _working_days(calendar, fact["filed_at"], at)
         metrics.append(f"first_response:{days}")
-    if after in TERMINAL_STATES and before not in TERMINAL_STATES:
-        if fact["outcome"] is None:
-            days = _working_days(calendar, fact["filed_at"], at)
-            updates.update({CaseFact.closing_days: days, CaseFact.outcome: after})
-            metrics += [f"closed:{after}", f"closing:{days}"]
-            mediator = await Case.select(Case.mediator).where(Case.id == case_id).first()
-            if mediator and mediator["mediator"] is not None:
-                metrics.append(f"closed_by:{mediator['mediator']}")
-        else:
-            metrics.append(f"reclosed:{after}")
+    if first_closing(fact, data):
+        days = _working_days(calendar, fact["filed_at"], at)
+        updates.update({"closing_days": days, "outcome": after})
+        metrics += [f"closed:{after}", f"closing:{days}"]
+        if mediator is not None:
+            metrics.append(f"closed_by:{mediator}")
+    elif after in TERMINAL_STATES and before not in TERMINAL_STATES:
+        metrics.append(f"reclosed:{after}")
     if after == "settled" and not fact["settled"]:
-        updates[CaseFact.settled] = 1
+        updates["settled"] = 1
         metrics.append("settled_first")
     if data["action"] == "rate" and data.get("score"):
         metrics.append(f"rated:{data['score']}")
+    return metrics, updates
+
+
+async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
+    """One transition, counted in the day's rollups and the case's facts row."""
+    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
+    if fact is None:
+        return  # a case filed before insights existed and not rebuilt since
+    mediator = None
+    if first_closing(fact, data):
+        held = await Case.select(Case.mediator).where(Case.id == case_id).first()
+        mediator = held["mediator"] if held else None
+    metrics, updates = move_metrics(fact, data, mediator, calendar or _calendar[0])
     if updates:
-        await CaseFact.update(updates).where(CaseFact.id == fact["id"])
-    await bump(local_day(at), fact["category"], fact["enterprise"], metrics)
+        await CaseFact.update({getattr(CaseFact, name): value for name, value in updates.items()}).where(
+            CaseFact.id == fact["id"]
+        )
+    await bump(local_day(datetime.fromisoformat(data["at"])), fact["category"], fact["enterprise"], metrics)
+
+
+def _numbered(sql: str, count: int) -> str:
+    for number in range(1, count + 1):
+        sql = sql.replace("{}", f"${number}", 1)
+    return sql
+
+
+async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
+    """Add many (day, category, enterprise, metric) counts at once, inside the caller's write transaction: the
+    same upserts as `bump` (daily and monthly), run by the driver's executemany (a bulk seed adds many)."""
+    days = [(day, day.strftime("%Y-%m"), *key, n) for (day, *key), n in counts.items()]
+    monthly: Counter[tuple[Any, ...]] = Counter()
+    for day, month, category, enterprise, metric, n in days:
+        monthly[(month, category, enterprise, metric)] += n
+    months = [(*key, n) for key, n in monthly.items()]
+    connection = engine().current_transaction.get().connection
+    for sql, rows, width in ((_UPSERT, days, 6), (_UPSERT_MONTH, months, 5)):
+        if engine().engine_type == "sqlite":
+            connection.raw.executemany(sql.replace("{}", "?"), rows)
+        else:
+            await connection.executemany(_numbered(sql, width), rows)
 
 
 async def on_case_event(event: events.DomainEvent) -> None:
@@ -127,6 +173,7 @@ async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
     cases = 0
     async with write_transaction():
         await DailyCount.delete(force=True)
+        await MonthlyCount.delete(force=True)
         await CaseFact.delete(force=True)
         last = 0
         while True:

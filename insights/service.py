@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
 from accounts.tables import Enterprise, User
 from cases.tables import TERMINAL_STATES, Case, CaseState
-from insights.tables import DailyCount
+from insights.tables import DailyCount, MonthlyCount
 
 OUTCOMES = ("resolved", "unresolved", "declined", "withdrawn")
 OPEN_STATES = tuple(state.value for state in CaseState if state not in TERMINAL_STATES)
@@ -30,22 +30,58 @@ class Filters:
     enterprise_id: int | None = None
 
 
-def _where(filters: Filters, *, dated: bool = True) -> list[Any]:
+def _where(table: Any, filters: Filters) -> list[Any]:
     where: list[Any] = []
-    if dated:
-        where += [DailyCount.day >= filters.start, DailyCount.day <= filters.end]
     if filters.category:
-        where.append(DailyCount.category == filters.category)
+        where.append(table.category == filters.category)
     if filters.enterprise_id is not None:
-        where.append(DailyCount.enterprise == filters.enterprise_id)
+        where.append(table.enterprise == filters.enterprise_id)
     return where
 
 
-async def _sums(filters: Filters, *group: Any, dated: bool = True) -> list[dict[str, Any]]:
-    query = DailyCount.select(*group, DailyCount.metric, Sum(DailyCount.count).as_alias("n"))
-    for condition in _where(filters, dated=dated):
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first day of the first whole month in [start, end] and the first day after the last one."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = (end + timedelta(days=1)).replace(day=1) if (end + timedelta(days=1)).day == 1 else end.replace(day=1)
+    return (first, after) if first < after else None
+
+
+async def _query(table: Any, filters: Filters, group: tuple[Any, ...], *bounds: Any) -> list[dict[str, Any]]:
+    columns = tuple(getattr(table, column._meta.name) for column in group)
+    query = table.select(*columns, table.metric, Sum(table.count).as_alias("n"))
+    for condition in (*bounds, *_where(table, filters)):
         query = query.where(condition)
-    return await query.group_by(*group, DailyCount.metric)
+    return await query.group_by(*columns, table.metric)
+
+
+async def _sums(filters: Filters, *group: Any) -> list[dict[str, Any]]:
+    """Counts in the range by `group` (DailyCount columns) and metric: whole months from the monthly rollups,
+    the days before and after them from the daily ones."""
+    parts: list[list[dict[str, Any]]] = []
+    months = whole_months(filters.start, filters.end)
+    if months is None:
+        parts.append(
+            await _query(DailyCount, filters, group, DailyCount.day >= filters.start, DailyCount.day <= filters.end)
+        )
+    else:
+        first, after = months
+        last_month = (after - timedelta(days=1)).strftime("%Y-%m")
+        bounds = (MonthlyCount.month >= first.strftime("%Y-%m"), MonthlyCount.month <= last_month)
+        parts.append(await _query(MonthlyCount, filters, group, *bounds))
+        if filters.start < first:
+            edge = (DailyCount.day >= filters.start, DailyCount.day < first)
+            parts.append(await _query(DailyCount, filters, group, *edge))
+        if after <= filters.end:
+            edge = (DailyCount.day >= after, DailyCount.day <= filters.end)
+            parts.append(await _query(DailyCount, filters, group, *edge))
+    if len(parts) == 1:
+        return parts[0]
+    names = [column._meta.name for column in group]
+    merged: dict[tuple[Any, ...], int] = defaultdict(int)
+    for rows in parts:
+        for row in rows:
+            merged[(*(row[name] for name in names), row["metric"])] += int(row["n"] or 0)
+    return [{**dict(zip(names, key[:-1])), "metric": key[-1], "n": n} for key, n in merged.items()]
 
 
 def percentile(histogram: dict[int, int], share: float) -> int | None:
@@ -128,22 +164,32 @@ def _current_states(all_time: dict[str, int]) -> dict[str, int]:
     return {state.value: counts.get(state.value, 0) for state in CaseState}
 
 
+async def _states_now(filters: Filters) -> dict[str, int]:
+    """Filings and moves of all time (the filters' category and enterprise): read from the metric index."""
+    query = MonthlyCount.select(MonthlyCount.metric, Sum(MonthlyCount.count).as_alias("n")).where(
+        (MonthlyCount.metric == "filed") | ((MonthlyCount.metric >= "move:") & (MonthlyCount.metric < "move;"))
+    )
+    for condition in _where(MonthlyCount, filters):
+        query = query.where(condition)
+    rows = await query.group_by(MonthlyCount.metric)
+    return _current_states({row["metric"]: int(row["n"] or 0) for row in rows})
+
+
 async def figures(filters: Filters) -> dict[str, Any]:
-    """Everything the dashboard shows for the filters (a fixed number of grouped queries)."""
-    metrics = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters)}
-    all_time = {row["metric"]: int(row["n"] or 0) for row in await _sums(filters, dated=False)}
+    """Everything the dashboard shows for the filters: one grouped query over the range, one for the states."""
+    metrics: dict[str, int] = defaultdict(int)
     monthly: dict[str, dict[str, int]] = defaultdict(lambda: {"filed": 0, "closed": 0, "resolved": 0})
-    for row in await _sums(filters, DailyCount.month):
+    by_category: dict[str, int] = defaultdict(int)
+    for row in await _sums(filters, DailyCount.month, DailyCount.category):
         name, n, series = row["metric"], int(row["n"] or 0), monthly[row["month"]]
+        metrics[name] += n
         if name == "filed":
             series["filed"] += n
+            by_category[row["category"]] += n
         elif name.startswith("closed:"):
             series["closed"] += n
             series["resolved"] += n if name == "closed:resolved" else 0
-    by_category: dict[str, int] = defaultdict(int)
-    for row in await _sums(filters, DailyCount.category):
-        if row["metric"] == "filed":
-            by_category[row["category"]] += int(row["n"] or 0)
+    monthly = {month: series for month, series in monthly.items() if any(series.values())}
     outcomes = {outcome: metrics.get(f"closed:{outcome}", 0) for outcome in OUTCOMES}
     closed = sum(outcomes.values())
     ratings = {score: metrics.get(f"rated:{score}", 0) for score in range(1, 6)}
@@ -170,7 +216,7 @@ async def figures(filters: Filters) -> dict[str, Any]:
         "closing_days": _durations(metrics, "closing:"),
         "by_month": [{"month": month, **monthly[month]} for month in sorted(monthly)],
         "by_category": [{"category": c, "filed": n} for c, n in sorted(by_category.items(), key=lambda i: -i[1])],
-        "by_state": _current_states(all_time),
+        "by_state": await _states_now(filters),
         "by_currency": _ranked(filed_by["currency"]),
         "by_country": _ranked(filed_by["country"]),
         "by_platform": _ranked(filed_by["platform"]),

@@ -28,6 +28,16 @@ class DailyCount(Table, tablename="insight_daily"):
     count = Integer(default=0)
 
 
+class MonthlyCount(Table, tablename="insight_monthly"):
+    """The same counts summed by month: whole months of a range are read here (30 times fewer rows)."""
+
+    month = Varchar(length=7)
+    category = Varchar(length=30)
+    enterprise = Integer()
+    metric = Varchar(length=80)
+    count = Integer(default=0)
+
+
 class CaseFact(Table, tablename="insight_case_fact"):
     """What the rollups need to remember about one case (whether its first response or closing was counted)."""
 

@@ -20,7 +20,7 @@ from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from accord.files import FileStore, file_response, provide_file_store, single_file
 from accord.i18n import gettext as _
-from accord.i18n import label, viewer_zone
+from accord.i18n import viewer_zone
 from accord.pagination import Page, window
 from accord.validation import parse
 from accord.statemachine import ActionRequest, request_models
@@ -227,7 +227,7 @@ action_routes = [
         },
         ListingOut,
         dependencies={"viewer": Provide(signed_in_viewer)},
-        summary=f"{action}: {label('registry_action', action)}",
+        summary=f"{action}: {MACHINE.specs[action].label}",
         description=f"Who may, and in which states: the registry's transition table (`{action}`).",
     )
     for action, body in ACTION_REQUESTS.items()
@@ -311,6 +311,7 @@ async def _listing_page(
     status: int = 200,
     problem: str | None = None,
     errors: dict[str, str] | None = None,
+    refused: tuple[str, dict[str, Any]] | None = None,  # the action whose form came back, and what was typed
 ) -> Any:
     listing = await service.listing_for(viewer, listing_id)
     involved = viewer is not None and bool(relations(listing, viewer))
@@ -331,6 +332,8 @@ async def _listing_page(
         evidence=await service.evidence_of(viewer, listing_id),
         problem=problem,
         errors=errors or {},
+        failed_action=refused[0] if refused else None,
+        form=refused[1] if refused else {},
     )
 
 
@@ -354,7 +357,8 @@ async def listing_action_form(
     try:
         await apply(listing_id, action, viewer, payload, context, expected_version=version)
     except InvalidInput as error:
-        return await _listing_page(request, viewer, listing_id, 422, errors={e.field: e.message for e in error.errors})
+        errors = {e.field: e.message for e in error.errors}
+        return await _listing_page(request, viewer, listing_id, 422, errors=errors, refused=(action, data))
     except Conflict as error:
         return await _listing_page(request, viewer, listing_id, 409, problem=error.reason)
     return Redirect(f"/registry/{listing_id}")

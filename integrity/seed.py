@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from accord.auth import Viewer
-from accord.clock import Clock, FrozenClock, WeekdayCalendar
+from accord.clock import Calendar, Clock, FrozenClock
 from accounts.service import USER_COLUMNS, act_as
 from accounts.tables import Enterprise, User
 from cases.seed import DEMO_TIMEZONE, HARBOUR_HEALTH, SHENZHEN_BAY, WESTLAKE
@@ -32,11 +32,11 @@ class Registry:
     """The registrar's desk on a demo clock: each call happens at a given day and hour, or just after
     the moment the listing allows it, whichever is later."""
 
-    def __init__(self, now: datetime, registrar: Viewer) -> None:
+    def __init__(self, now: datetime, registrar: Viewer, calendar: Calendar) -> None:
         self.now = now
         self.registrar = registrar
         self.clock = FrozenClock(now - timedelta(days=430))
-        self.context = RegistryContext(clock=self.clock, calendar=WeekdayCalendar(), zone=DEMO_TIMEZONE)
+        self.context = RegistryContext(clock=self.clock, calendar=calendar, zone=DEMO_TIMEZONE)
 
     def at(self, days_ago: int, hour: int, minute: int = 0, *, not_before: datetime | None = None) -> None:
         day = (self.now - timedelta(days=days_ago)).astimezone(DEMO_TIMEZONE).date()
@@ -64,9 +64,9 @@ class Registry:
         return row
 
 
-async def seed_demo_registry(clock: Clock) -> None:
+async def seed_demo_registry(clock: Clock, calendar: Calendar) -> None:
     """Listings about the demo enterprises: one expired, one repaired, two published (the second escalated)."""
-    desk = Registry(clock.now(), await _viewer("admin@demo.test"))
+    desk = Registry(clock.now(), await _viewer("admin@demo.test"), calendar)
     registrar, merchant = desk.registrar, await _viewer("merchant@demo.test")  # Westlake's agent
 
     # Harbour Health sold fake-origin honey: published for the general tier's full year, then expired.

@@ -1,4 +1,4 @@
-"""Rollups: the unique keys their upserts need, and the backfill of cases filed before insights existed."""
+"""Rollups: the unique keys their upserts need (the backfill of earlier cases is the monthly migration's)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
@@ -26,14 +26,5 @@ async def forwards():
             "CREATE UNIQUE INDEX insight_alert_key ON insight_alert (kind, day, COALESCE(enterprise, 0), COALESCE(category, ''))"
         )
 
-    async def backfill() -> None:
-        # Cases filed before insights existed are counted from their records, on the deployment's calendar.
-        from accord.settings import get_settings
-        from insights.rollups import rebuild
-        from mediation.calendar import load_calendar
-
-        await rebuild(await load_calendar(get_settings().timezone))
-
     manager.add_raw(unique_rollup_rows)
-    manager.add_raw(backfill)
     return manager

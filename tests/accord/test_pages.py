@@ -123,7 +123,7 @@ async def test_openapi_documents_the_case_api(client: httpx.AsyncClient) -> None
     for path in (
         "/api/v1/cases",
         "/api/v1/cases/{reference}",
-        "/api/v1/cases/{reference}/actions/respond",  # one route per action (the catch-all is undocumented)
+        "/api/v1/cases/{reference}/actions/respond",  # one documented route per action
         "/api/v1/cases/{reference}/messages",
         "/api/v1/cases/{reference}/evidence",
         "/api/v1/cases/{reference}/evidence/{evidence_id}",

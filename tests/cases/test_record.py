@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accord.modules import Runtime, installed, jobs_of
 from accounts.seed import ensure_demo_accounts
 from cases import record
@@ -204,7 +204,7 @@ async def test_records_from_before_the_salts_verify_after_the_migration(app: Any
     first_new = ((await Case.select(Case.id).order_by(Case.id, ascending=False).first()) or {"id": 0})["id"] + 1
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
-    await seed_demo_cases(clock)  # every state, offers, proposals, an appeal: the old workflow's full range
+    await seed_demo_cases(clock, WeekdayCalendar())  # every state, offers, proposals, an appeal: the old workflow's full range
     demo = await Case.select(Case.id, Case.reference).where(Case.id >= first_new).order_by(Case.id)
     assert len(demo) >= 10
     damaged, later_edited = [

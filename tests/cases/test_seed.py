@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accord.demo import seed_demo
 from accounts.seed import ensure_demo_accounts
 from accounts.tables import User
@@ -26,7 +26,7 @@ async def demo_cases(app: Any) -> AsyncIterator[list[dict[str, Any]]]:
     """Seed once for the module; the demo cases are those of the demo consumers."""
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
-    await seed_demo_cases(clock)
+    await seed_demo_cases(clock, WeekdayCalendar())
     consumers = User.select(User.id).where(User.email.is_in(DEMO_CONSUMERS))
     async with kept_rows():
         yield await Case.select().where(Case.consumer.is_in(consumers)).order_by(Case.id)
@@ -65,5 +65,5 @@ async def test_demo_has_conversations_an_appeal_and_variety(demo_cases: list[dic
 
 async def test_seed_demo_skips_a_database_that_has_data(demo_cases: list[dict[str, Any]]) -> None:
     before = await Case.count()
-    assert await seed_demo(FrozenClock(BASE_TIME)) is False
+    assert await seed_demo(FrozenClock(BASE_TIME), WeekdayCalendar()) is False
     assert await Case.count() == before

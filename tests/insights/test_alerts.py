@@ -153,3 +153,25 @@ async def test_registrars_acknowledge_or_dismiss_alerts(app: Any, api_client: Si
 
     assert (await post_form(browser, f"/insights/alerts/{made[1]}/dismiss", {"note": ""})).status_code == 302
     assert (await Alert.select(Alert.state).where(Alert.id == made[1]).first())["state"] == "dismissed"
+
+
+async def test_a_sudden_share_of_one_category_opens_a_share_alert(app: Any) -> None:
+    rng = random.Random(2019)
+    days = days_of(2019)
+    spike = date(2019, 9, 10)
+    shares = {"share-counterfeit": 0.1, "share-late": 0.5, "share-broken": 0.4}
+    for category, share in shares.items():
+        counts = {day: poisson(rng, 30 * share) for day in days}
+        if category == "share-counterfeit":
+            counts[spike] = 15  # half the day's complaints, where a tenth is usual
+        elif category == "share-late":
+            counts[spike] = 8
+        else:
+            counts[spike] = 7
+        await plant(990100, category, counts)
+    found = set()
+    for day in days[30:]:
+        for signal in await alerts.score_day(day):
+            if signal.kind == alerts.SHARE and signal.category in shares:
+                found.add((signal.category, day))
+    assert found == {("share-counterfeit", spike)}

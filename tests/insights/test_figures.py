@@ -70,3 +70,20 @@ async def test_per_enterprise_rates_only_from_five_cases(history: History) -> No
 async def test_rebuild_from_the_records_gives_the_same_figures(history: History) -> None:
     await rollups.rebuild(WeekdayCalendar())
     check(await figures(Filters(**SPRING, enterprise_id=history.enterprise_id)))
+
+
+def test_whole_months_of_a_range() -> None:
+    from insights.service import whole_months
+
+    assert whole_months(date(2025, 3, 1), date(2025, 3, 31)) == (date(2025, 3, 1), date(2025, 4, 1))
+    assert whole_months(date(2025, 2, 15), date(2025, 4, 10)) == (date(2025, 3, 1), date(2025, 4, 1))
+    assert whole_months(date(2025, 3, 2), date(2025, 3, 31)) is None
+    assert whole_months(date(2024, 12, 31), date(2025, 1, 31)) == (date(2025, 1, 1), date(2025, 2, 1))
+
+
+async def test_ranges_across_and_within_months_add_days_and_months_alike(history: History) -> None:
+    for start, end in ((date(2025, 3, 2), date(2025, 3, 31)), (date(2025, 2, 15), date(2025, 4, 10))):
+        found = await figures(Filters(start, end, enterprise_id=history.enterprise_id))
+        assert (found["filed"], found["closed"], found["first_response_days"]["median"]) == (6, 3, 2), (start, end)
+    only_days = await figures(Filters(date(2025, 3, 4), date(2025, 3, 10), enterprise_id=history.enterprise_id))
+    assert (only_days["filed"], only_days["closed"]) == (0, 2)  # C3 withdrawn on the 4th, C1 resolved on the 10th

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accounts.seed import DEMO_ENTERPRISES, ensure_demo_accounts
 from accounts.tables import Enterprise
 from integrity.log import verify_export
@@ -25,7 +25,7 @@ DEMO_USCCS = [enterprise.uscc for enterprise in DEMO_ENTERPRISES]
 async def demo_listings(app: Any) -> AsyncIterator[list[dict[str, Any]]]:
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
-    await seed_demo_registry(clock)
+    await seed_demo_registry(clock, WeekdayCalendar())
     enterprises = Enterprise.select(Enterprise.id).where(Enterprise.uscc.is_in(DEMO_USCCS))
     async with kept_rows():
         yield await Listing.select().where(Listing.enterprise.is_in(enterprises)).order_by(Listing.id)

@@ -106,3 +106,15 @@ async def test_repair_is_decided_only_on_an_application_and_opens_on_the_day_the
         assert form_for(listing_id, decision) in registrar_page
 
 
+
+
+async def test_a_refused_form_comes_back_with_what_was_typed_in_it_alone(signed_in: SignedIn) -> None:
+    """The listing's forms are drawn from their payloads (accord.actions): an objection too long for its
+    payload comes back filled in and marked, and no other form on the page is."""
+    desk = await noticed_listing(signed_in)
+    too_long = "x" * 5001
+    refused = await act_on(desk.agent, desk.listing_id, "object", text=too_long)
+    assert refused.status_code == 422
+    form = refused.text.split(form_for(desk.listing_id, "object"))[1].split("</form>")[0]
+    assert 'aria-invalid="true"' in form and too_long in form and 'maxlength="5000"' in form
+    assert refused.text.count('aria-invalid="true"') == 1

@@ -12,6 +12,7 @@ from accounts.tables import Enterprise
 from integrity.tables import Listing
 from tests.cases.conftest import Cast, act
 from tests.conftest import ClientFactory, SignedIn, post_form, random_uscc, unique
+from tests.integrity.conftest import force_listing_state
 from tests.integrity.test_registry import breached_case
 
 ZH = {"accept-language": "zh-CN"}
@@ -61,9 +62,7 @@ async def test_a_listed_enterprise_is_found_as_listed(
             json={"enterprise_uscc": uscc, "violation": "patent", "facts": "Copied design."},
         )
     ).json()
-    await Listing.update({Listing.state: "published", Listing.published_at: clock.now()}).where(
-        Listing.id == created["id"]
-    )
+    await force_listing_state(created["id"], "published", published_at=clock.now())
     found = (await new_client().get("/api/v1/registry", params={"q": uscc})).json()
     assert [row["listed"] for row in found["enterprises"]] == [True]
     assert created["id"] in [item["id"] for item in found["items"]]
@@ -186,19 +185,14 @@ async def test_a_listing_links_to_its_case_for_those_who_may_see_the_case(
     assert link in (await admin.get(f"/registry/{listing['id']}")).text
     mediator_view = await cast.mediator.get(f"/registry/{listing['id']}")
     assert mediator_view.status_code == 200 and link in mediator_view.text
-    await Listing.update({Listing.state: "published", Listing.published_at: clock.now()}).where(
-        Listing.id == listing["id"]
-    )
+    await force_listing_state(listing["id"], "published", published_at=clock.now())
     await Enterprise.update({Enterprise.verified: True}).where(Enterprise.id == cast.enterprise_id)
-    try:
-        public = await new_client().get(f"/registry/{listing['id']}")
-        assert public.status_code == 200 and link not in public.text
-        stranger = await cast.other_consumer.get(f"/registry/{listing['id']}")
-        assert stranger.status_code == 200 and link not in stranger.text
-        party = await cast.consumer.get(f"/registry/{listing['id']}")
-        assert link in party.text
-    finally:  # the cast's enterprise leaves the public registry again for the tests that search it
-        await Listing.update({Listing.state: "expired"}).where(Listing.id == listing["id"])
+    public = await new_client().get(f"/registry/{listing['id']}")  # the listing goes when the test ends
+    assert public.status_code == 200 and link not in public.text
+    stranger = await cast.other_consumer.get(f"/registry/{listing['id']}")
+    assert stranger.status_code == 200 and link not in stranger.text
+    party = await cast.consumer.get(f"/registry/{listing['id']}")
+    assert link in party.text
 
 
 async def test_verification_reads_in_words_in_both_languages(clock: FrozenClock, signed_in: SignedIn) -> None:

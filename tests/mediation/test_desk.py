@@ -11,7 +11,7 @@ import httpx
 from accord.clock import FrozenClock, WeekdayCalendar
 from cases.tables import Case, CaseEvent
 from mediation.sweeper import sweep
-from tests.cases.conftest import MONEY, Cast, act, file_case
+from tests.cases.conftest import MONEY, Cast, act, file_case, force_state
 
 
 async def to_queue(cast: Cast) -> dict[str, Any]:
@@ -60,6 +60,10 @@ async def test_queue_pages_in_deadline_order(cast: Cast, clock: FrozenClock) -> 
         clock.advance(timedelta(hours=1))
     undated = await to_queue(cast)  # a waiting case without a running deadline still shows, last
     await Case.update({Case.next_due_at: None}).where(Case.reference == undated["reference"])
+    # The queue reads each state apart and merges them: a breached case sorts among the waiting ones.
+    await force_state(mine[1], "breached")
+    undated_breached = await to_queue(cast)
+    await force_state(undated_breached["reference"], "breached", next_due_at=None)
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -76,6 +80,8 @@ async def test_queue_pages_in_deadline_order(cast: Cast, clock: FrozenClock) -> 
     first_undated = next(i for i, item in enumerate(seen) if item["due_at"] is None)
     assert all(item["due_at"] is None for item in seen[first_undated:])
     assert undated["reference"] in references
+    undated_seen = [ref for ref in references if ref in (undated["reference"], undated_breached["reference"])]
+    assert undated_seen == [undated["reference"], undated_breached["reference"]]  # by id among themselves
 
 
 async def test_many_concurrent_claims_exactly_one_wins(cast: Cast, api_client: Any) -> None:

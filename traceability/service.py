@@ -24,9 +24,9 @@ from accounts.tables import Enterprise
 from cases import record
 from cases.gs1 import GS1Error, normalize_gtin
 from cases.tables import Case, CaseEvent, Channel
-from trace import epcis
-from trace.epc import under_prefix
-from trace.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
+from traceability import epcis
+from traceability.epc import under_prefix
+from traceability.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
 
 CHUNK = 400  # rows per INSERT / IN (...) list: well under SQLite's bound-parameter limit
 RECORD_EVENT = "trace_checked"  # internal: status, reasons, other cases
@@ -433,9 +433,11 @@ async def _last_told(case: Mapping[str, Any]) -> datetime:
     return last["at"] if last else datetime.min.replace(tzinfo=UTC)
 
 
-async def check_case(case_id: int, now: datetime) -> None:
-    """(Re)check one case; when the result changed, store it and tell it in the case's record: in full for
-    mediators and registrars (`internal`), and in plain words for the parties when that answer changed."""
+async def check_case(case_id: int, now: datetime, tell: bool = True) -> None:
+    """(Re)check one case; when the result changed, store it and (with `tell`) tell it in the case's record:
+    in full for mediators and registrars (`internal`), in plain words for the parties when that answer
+    changed. A recheck caused by another consumer's filing is not told: a new event in this case's record,
+    sealed or not, would let its consumer see that something happened because of someone else's case."""
     case = await record.lock_case(case_id)
     if case is None or not case["trace_code"] or not case["trace_gtin"]:
         return
@@ -454,6 +456,8 @@ async def check_case(case_id: int, now: datetime) -> None:
         await TraceCheck.insert(TraceCheck(case=case_id, item=item, **{c._meta.name: v for c, v in values.items()}))
     else:
         await TraceCheck.update(values).where(TraceCheck.case == case_id)
+    if not tell:
+        return
     told = {"actor_id": None, "actor_role": "system", "at": max(now, await _last_told(case))}
     data = {"status": status, "reasons": reasons, "other_cases": others}
     # Internal: it may name the other cases claiming the item.
@@ -463,14 +467,30 @@ async def check_case(case_id: int, now: datetime) -> None:
         await record.append(case, type=PARTIES_EVENT, channel=Channel.parties.value, data=plain, **told)
 
 
-async def refresh_items(keys: Iterable[str], now: datetime) -> None:
+async def refresh_items(keys: Iterable[str], now: datetime, tell: bool = True) -> None:
     """Recheck every case claiming one of these items (new events arrived, or another claim was filed)."""
     case_ids: set[int] = set()
     for chunk in _chunks(sorted(keys)):
         rows = await TraceCheck.select(TraceCheck.case).where(TraceCheck.item.is_in(chunk))
         case_ids.update(row["case"] for row in rows)
     for case_id in sorted(case_ids):
-        await check_case(case_id, now)
+        await check_case(case_id, now, tell)
+
+
+async def check_unchecked(now: datetime) -> int:
+    """Check every case with a trace code that has no check yet (filed before traceability was installed,
+    or where no subscriber ran, as in `accord seed-demo`), then recheck the items they claim. Returns how
+    many were checked."""
+    checked = TraceCheck.select(TraceCheck.case)
+    async with events.atomic():
+        rows = await Case.select(Case.id, Case.trace_gtin, Case.trace_serial).where(
+            Case.trace_code.is_not_null(), Case.id.not_in(checked)
+        )
+        for row in rows:
+            await check_case(row["id"], now)
+        claimed = {item_key(r["trace_gtin"], r["trace_serial"]) for r in rows if r["trace_serial"]}
+        await refresh_items(claimed, now, tell=False)
+    return len(rows)
 
 
 async def on_case_filed(event: events.DomainEvent) -> None:
@@ -485,8 +505,8 @@ async def on_case_filed(event: events.DomainEvent) -> None:
         return
     now = datetime.fromisoformat(event.data["at"])
     await check_case(event.case_id, now)
-    if case["trace_serial"]:
-        await refresh_items([item_key(case["trace_gtin"], case["trace_serial"])], now)
+    if case["trace_serial"]:  # the other claims: their checks change, their records say nothing (check_case)
+        await refresh_items([item_key(case["trace_gtin"], case["trace_serial"])], now, tell=False)
 
 
 # --- what viewers see of a check -------------------------------------------------------------------------
@@ -525,13 +545,15 @@ async def check_for_viewer(
     if not case.get("trace_code"):
         return None
     full = viewer is not None and viewer.has_role(*_READERS)
-    told = _latest(events, RECORD_EVENT if full else PARTIES_EVENT) if events is not None else None
+    # The parties' answer is in the record they read (no query); mediators and registrars read the stored
+    # check, which also holds what other cases' filings changed without telling this case's record.
+    told = _latest(events, PARTIES_EVENT) if events is not None and not full else None
     if told is not None:
         check = {**told["data"], "checked_at": told["at"]}
         registered = check.get("registered", False)
     elif events is not None and not full:
         return None  # not checked yet
-    else:  # no record at hand, or a mediator the case's internal channel is closed to (the queue's view)
+    else:
         stored = await stored_check(case["id"])
         if stored is None:
             return None

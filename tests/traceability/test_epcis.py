@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.cases.conftest import Cast
-from tests.trace.conftest import add_prefix, document, event, example, fresh_prefix, gtin_under, link, submit
-from trace import service as trace_service
+from tests.traceability.conftest import add_prefix, document, event, example, fresh_prefix, gtin_under, link, submit
+from traceability import service as trace_service
 
 GS1_PREFIXES = ("0614141", "4012345")  # the company prefixes GS1's examples use
 
@@ -195,3 +195,18 @@ async def test_registrars_record_prefixes_on_their_page(cast: Cast, signed_in: A
     assert again.status_code == 409 and "overlaps" in again.text
     unknown = await post_form(browser, "/admin/trace/prefixes", {"uscc": "91110000000000000X", "prefix": "6912345"})
     assert unknown.status_code == 422
+
+
+async def test_text_no_database_can_store_rejects_its_event_only(cast: Cast) -> None:
+    prefix = fresh_prefix()
+    await add_prefix(cast.admin, cast.enterprise_id, prefix)
+    gtin = gtin_under(prefix)
+    body = document(
+        {**event("commissioning", [link(gtin, "N1")]), "eventID": "urn:uuid:bad\u0000id"},
+        {**event("commissioning", [link(gtin, "N2")]), "disposition": "active\u0000"},
+        event("commissioning", [link(gtin, "N3")]),
+    )
+    response = await submit(cast.merchant, body)
+    assert response.status_code == 201, response.text
+    assert [r["index"] for r in response.json()["rejected"]] == [0, 1]
+    assert "NUL" in response.json()["rejected"][0]["message"]

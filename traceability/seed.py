@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from accord.auth import Viewer
-from accord.clock import Clock, FrozenClock, WeekdayCalendar
+from accord.clock import Calendar, Clock, FrozenClock
 from accounts.schemas import EnterpriseIn
 from accounts.seed import DEMO_PASSWORD
 from accounts.service import USER_COLUMNS, act_as, create_enterprise, create_user
@@ -23,8 +23,8 @@ from cases import service as cases
 from cases.gs1 import gs1_check_digit
 from cases.schemas import CaseFilingIn
 from cases.workflow import Context
-from trace import service
-from trace.tables import CompanyPrefix
+from traceability import service
+from traceability.tables import CompanyPrefix
 
 ZONE = ZoneInfo("Asia/Shanghai")
 BRAND_USCC = "91330100MA2DEM001" + uscc_check_character("91330100MA2DEM001")
@@ -135,10 +135,10 @@ async def _brand_agent(clock: Clock) -> Viewer:
     return agent
 
 
-async def _file(consumer: Viewer, now: datetime, purchased: int, **filing: Any) -> str:
+async def _file(consumer: Viewer, now: datetime, calendar: Calendar, purchased: int, **filing: Any) -> str:
     # Filed now, after the demo cases' stories: the record of the case this one clones is told in order.
     clock = FrozenClock(now)
-    context = Context(clock=clock, calendar=WeekdayCalendar(), zone=ZONE)
+    context = Context(clock=clock, calendar=calendar, zone=ZONE)
     westlake = await Enterprise.select(Enterprise.id).where(Enterprise.uscc == WESTLAKE).first()
     assert westlake is not None
     today = clock.now().astimezone(ZONE).date()
@@ -149,7 +149,7 @@ async def _file(consumer: Viewer, now: datetime, purchased: int, **filing: Any) 
     return str(result.case["reference"])
 
 
-async def seed_demo_trace(clock: Clock) -> None:
+async def seed_demo_trace(clock: Clock, calendar: Calendar) -> None:
     """The brand, its prefix and events, and the demo cases that show each trace-check result."""
     if await CompanyPrefix.exists().where(CompanyPrefix.prefix == PREFIX):
         return
@@ -159,6 +159,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     assert registrar is not None and agent.enterprise_id is not None
     await service.add_prefix(registrar, agent.enterprise_id, PREFIX, clock)
     await service.ingest(agent, demo_document(now), clock)
+    await service.check_unchecked(now)  # the demo cases filed before the brand's events (no subscriber in a seed)
     emma, zhao, li = [
         await _viewer(e) for e in ("emma.schneider@demo.test", "zhao.yun@demo.test", "consumer@demo.test")
     ]
@@ -175,6 +176,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         emma,
         now,
+        calendar,
         10,
         **thermos,
         order_number="JD-77120045",
@@ -187,6 +189,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         emma,
         now,
+        calendar,
         8,
         **thermos,
         order_number="JD-77120981",
@@ -204,6 +207,7 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         li,
         now,
+        calendar,
         7,
         **formula,
         order_number="TM-3318201144",
@@ -214,9 +218,11 @@ async def seed_demo_trace(clock: Clock) -> None:
     await _file(
         zhao,
         now,
+        calendar,
         5,
         **formula,
         order_number="TM-3318209921",
         trace_code=f"(01){FORMULA}(10)ABC123(21)XYZ",
         description="同一个追溯码，官方小程序提示该码已被多次查询。",
     )
+    await service.check_unchecked(now)

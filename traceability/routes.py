@@ -15,8 +15,8 @@ from accord.clock import Clock
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.files import single_file
 from accord.web import page
-from trace import service
-from trace.schemas import (
+from traceability import service
+from traceability.schemas import (
     BizTransactionOut,
     EndOut,
     IngestOut,

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from accord.i18n import gettext as _
-from trace import epc
-from trace.tables import BizStep
+from accord.screening import TooDeep, unstorable_field
+from traceability import epc
+from traceability.tables import BizStep
 
 MAX_EVENTS = 200_000
 MAX_TEXT = 300
@@ -193,6 +194,12 @@ def read_event(raw: Any) -> Event:
     """One event, checked; raises EventError naming what is wrong."""
     if not isinstance(raw, dict):
         raise EventError(_("An event is a JSON object."))
+    try:
+        unstorable = unstorable_field(raw)  # a NUL in a text, a number no column holds (accord.screening)
+    except TooDeep:
+        raise EventError(_("The event is nested too deeply.")) from None
+    if unstorable is not None:
+        raise EventError(f"{unstorable.field}: {unstorable.message}")
     kind = raw.get("type")
     if kind not in EVENT_TYPES:
         raise EventError(

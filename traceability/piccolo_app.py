@@ -2,7 +2,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from trace.tables import CompanyPrefix, ItemEvent, TraceCheck, TraceEvent
+from traceability.tables import CompanyPrefix, ItemEvent, TraceCheck, TraceEvent
 
 APP_CONFIG = AppConfig(
     app_name="trace",

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accounts.seed import ensure_demo_accounts
 from cases.seed import seed_demo_cases
 from cases.tables import Case
+from tests.cases.conftest import cast, parties  # noqa: F401 - fixtures
 from tests.conftest import BASE_TIME
-from trace import seed
-from trace.tables import ItemEvent, TraceCheck
+from traceability import seed
+from traceability.tables import ItemEvent, TraceCheck
 
 
 async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
-    await seed_demo_cases(clock)
-    await seed.seed_demo_trace(clock)
+    await seed_demo_cases(clock, WeekdayCalendar())
+    await seed.seed_demo_trace(clock, WeekdayCalendar())
     items = await ItemEvent.select(ItemEvent.item).distinct()
     assert (
         len([row for row in items if row["item"].startswith(seed.FORMULA) or row["item"].startswith(seed.THERMOS)])
@@ -31,5 +32,19 @@ async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
     assert checks[f"(01){seed.THERMOS}(21)T9999"] == "unknown"
     assert checks[f"(01){seed.FORMULA}(21)F0195"] == "mismatch"
     assert checks[f"(01){seed.FORMULA}(10)ABC123(21)XYZ"] == "cloned"
-    await seed.seed_demo_trace(clock)  # a second run adds nothing
+    await seed.seed_demo_trace(clock, WeekdayCalendar())  # a second run adds nothing
     assert len(await ItemEvent.select(ItemEvent.item).distinct()) == len(items)
+
+
+async def test_cases_filed_without_a_check_are_checked_on_demand(app: Any, cast: Any) -> None:
+    from datetime import datetime
+
+    from tests.cases.conftest import file_case
+    from traceability import service
+
+    case = await file_case(cast, trace_code="(01)09521235000111(21)T0041")
+    case_id = (await Case.select(Case.id).where(Case.reference == case["reference"]).first())["id"]
+    await TraceCheck.delete().where(TraceCheck.case == case_id)  # as if filed before trace/ was installed
+    assert await service.check_unchecked(datetime.now().astimezone()) >= 1
+    assert (await TraceCheck.select(TraceCheck.status).where(TraceCheck.case == case_id).first()) is not None
+    assert await service.check_unchecked(datetime.now().astimezone()) == 0
