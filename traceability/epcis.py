@@ -17,6 +17,7 @@ from typing import Any
 from accord.i18n import gettext as _
 from accord.screening import TooDeep, unstorable_field
 from traceability import epc
+from traceability.event_hash import event_hash
 from traceability.tables import BizStep
 
 MAX_EVENTS = 200_000
@@ -43,8 +44,8 @@ class EventError(ValueError):
 
 @dataclass
 class Event:
-    key: str  # the event's own ID, or the SHA-256 of its canonical JSON
-    event_id: str | None
+    key: str  # the event's own ID, else its EPCIS Event Hash ID, else the SHA-256 of its canonical JSON
+    event_id: str | None  # the event's own ID, else its EPCIS Event Hash ID
     type: str
     action: str
     biz_step: str
@@ -183,8 +184,9 @@ def _classes(raw: dict[str, Any], name: str) -> list[str]:
 
 
 def content_key(raw: dict[str, Any]) -> str:
-    """The event's identity when it brings no eventID: SHA-256 over its canonical JSON, without the
-    fields that say when it was captured or recorded rather than what happened."""
+    """The event's identity when it brings no eventID and has fields the EPCIS Event Hash is not computed
+    over here (`event_hash`): SHA-256 over its canonical JSON, without the fields that say when it was
+    captured or recorded rather than what happened."""
     kept = {name: value for name, value in raw.items() if name not in ("recordTime", "eventID", "errorDeclaration")}
     canonical = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -225,6 +227,9 @@ def read_event(raw: Any) -> Event:
             raise EventError(_("parentID must be an SSCC or an SGTIN."))
     if not items and not classes:
         raise EventError(_("The event names no item: epcList (or childEPCs) or a quantity list is required."))
+    event_time = _time(raw)
+    if event_id is None:  # CBV 2.0 §8.9: the event's hash is its ID
+        event_id = _hash_id(raw)
     return Event(
         key=event_id or content_key(raw),
         event_id=event_id,
@@ -232,7 +237,7 @@ def read_event(raw: Any) -> Event:
         action=action,
         biz_step=step,
         disposition=short_name(disposition, "disposition") if disposition else None,
-        event_time=_time(raw),
+        event_time=event_time,
         read_point=_location(raw, "readPoint"),
         biz_location=_location(raw, "bizLocation"),
         parent=parent,
@@ -244,6 +249,13 @@ def read_event(raw: Any) -> Event:
         items=items,
         classes=classes,
     )
+
+
+def _hash_id(raw: dict[str, Any]) -> str | None:
+    try:
+        return event_hash(raw)
+    except (ValueError, TypeError, KeyError):  # a value the hash cannot read: the event is keyed by content
+        return None
 
 
 def _is_sgtin(value: str) -> bool:
