@@ -121,5 +121,19 @@ def under_prefix(gtin: str, prefixes: frozenset[str] | set[str]) -> bool:
     return any(digits.startswith(prefix) for prefix in prefixes)
 
 
+def gln_digits(value: str) -> str | None:
+    """The GLN digits (company prefix first) of a location or party: an SGLN or PGLN URN, or a Digital Link with
+    (414) or (417); None for any other identifier."""
+    if match := _SGLN_URN.match(value) or _PGLN_URN.match(value):
+        return match[1] + match[2]
+    if value.startswith("urn:") or urlsplit(value).scheme not in ("http", "https"):
+        return None
+    try:
+        fields = _digital_link(value)
+    except EPCError:
+        return None
+    return fields.get("414") or fields.get("417")
+
+
 def digital_link(item: Item) -> str:
     return f"https://id.gs1.org/01/{item.gtin}/21/{item.serial}"

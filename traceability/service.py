@@ -25,7 +25,7 @@ from cases import record
 from cases.gs1 import GS1Error, normalize_gtin
 from cases.tables import Case, CaseEvent, Channel
 from traceability import epcis
-from traceability.epc import under_prefix
+from traceability.epc import gln_digits, under_prefix
 from traceability.tables import BizStep, CheckStatus, CompanyPrefix, ItemEvent, ItemStatus, TraceCheck, TraceEvent
 
 CHUNK = 400  # rows per INSERT / IN (...) list: well under SQLite's bound-parameter limit
@@ -333,6 +333,10 @@ REASONS = {
     "out_before_purchase": N_("The item was taken out of circulation (%(status)s) on %(date)s, before the purchase."),
     "waybill_not_shipment": N_("The case's waybill is not one of the item's recorded shipments."),
     "order_not_sale": N_("The case's order number is not the item's recorded sale."),
+    "merchant_not_on_path": N_(
+        "The merchant is not on the item's recorded path: none of its events took place at, came from or went to"
+        " a location or party under the merchant's GS1 company prefixes."
+    ),
     "claimed_elsewhere": N_(
         "The same GTIN and serial number are claimed in %(n)s other case(s) with a different order or consumer."
     ),
@@ -348,7 +352,29 @@ def _same_reference(typed: str | None, recorded: str) -> bool:
     return bool(wanted) and (have == wanted or have.endswith((f":{wanted}", f"/{wanted}", f"={wanted}")))
 
 
-def _history_reasons(case: Mapping[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _places(event: Mapping[str, Any]) -> Iterable[str]:
+    """Where an event took place, came from and went to: readPoint, bizLocation, sources and destinations."""
+    yield from (place for place in (event["read_point"], event["biz_location"]) if place)
+    for end in (*event["details"]["sources"], *event["details"]["destinations"]):
+        yield end["id"]
+
+
+def _merchant_on_path(merchant: int, prefixes: set[str], history: list[dict[str, Any]]) -> bool:
+    """Whether the merchant recorded one of the item's events itself, or one of them took place at, came from or
+    went to a GLN under the merchant's company prefixes."""
+    for event in history:
+        if event["enterprise"] == merchant:
+            return True
+        for place in _places(event):
+            digits = gln_digits(place)
+            if digits is not None and any(digits.startswith(prefix) for prefix in prefixes):
+                return True
+    return False
+
+
+def _history_reasons(
+    case: Mapping[str, Any], history: list[dict[str, Any]], merchant_prefixes: set[str]
+) -> list[dict[str, Any]]:
     if not history:
         return [{"code": "no_such_item"}]
     reasons: list[dict[str, Any]] = []
@@ -383,6 +409,9 @@ def _history_reasons(case: Mapping[str, Any], history: list[dict[str, Any]]) -> 
         ]
         if recorded and typed and not any(_same_reference(typed, r) for r in recorded):
             reasons.append({"code": code})
+    # A merchant with no recorded prefixes may or may not be on the path: unknown is no mismatch.
+    if merchant_prefixes and not _merchant_on_path(case["enterprise"], merchant_prefixes, history):
+        reasons.append({"code": "merchant_not_on_path"})
     return reasons
 
 
@@ -404,7 +433,7 @@ async def compute_check(case: Mapping[str, Any]) -> tuple[str, list[dict[str, An
     if not serial:
         return CheckStatus.unknown.value, [{"code": "no_serial"}], []
     key = item_key(gtin, serial)
-    reasons = _history_reasons(case, await events_of_item(key))
+    reasons = _history_reasons(case, await events_of_item(key), await prefixes_of(case["enterprise"]))
     others = await _other_claims(case, key)
     if others:
         reasons.append({"code": "claimed_elsewhere", "n": len(others)})

@@ -13,11 +13,18 @@ from tests.traceability.conftest import add_prefix, document, event, fresh_prefi
 
 @pytest.fixture
 async def brand(cast: Cast, parties: Any) -> dict[str, Any]:
-    """The other merchant's enterprise is the brand, with a fresh prefix; cases are against the cast's merchant."""
-    prefix = fresh_prefix()
+    """The other merchant's enterprise is the brand, with a fresh prefix; cases are against the cast's merchant,
+    which has a prefix of its own: an event at `shop` (its store's SGLN) puts it on the item's path."""
+    prefix, merchant_prefix = fresh_prefix(), fresh_prefix()
     response = await add_prefix(cast.admin, parties.stranger_merchant.enterprise_id, prefix)
     assert response.status_code == 201, response.text
-    return {"client": cast.other_merchant, "gtin": gtin_under(prefix)}
+    assert (await add_prefix(cast.admin, cast.enterprise_id, merchant_prefix)).status_code == 201
+    shop = {"id": f"urn:epc:id:sgln:{merchant_prefix}.001.0"}
+    return {"client": cast.other_merchant, "gtin": gtin_under(prefix), "shop": shop}
+
+
+def received_at_shop(brand: dict[str, Any], serial: str, at: str = "2026-10-12T08:00:00+08:00") -> dict[str, Any]:
+    return event("receiving", [link(brand["gtin"], serial)], at=at, bizLocation=brand["shop"])
 
 
 def code(gtin: str, serial: str) -> str:
@@ -38,7 +45,9 @@ async def test_an_item_the_brand_commissioned_and_shipped_is_verified(cast: Cast
         at="2026-10-10T08:00:00+08:00",
         bizTransactionList=[{"type": "desadv", "bizTransaction": "SF1402883301276"}],
     )
-    await submit(brand["client"], document(event("commissioning", [link(gtin, "OK1")]), shipping))
+    await submit(
+        brand["client"], document(event("commissioning", [link(gtin, "OK1")]), shipping, received_at_shop(brand, "OK1"))
+    )
     case = await file_case(cast, trace_code=code(gtin, "OK1"), waybill="SF1402883301276")
     check = await check_seen_by(cast.mediator, case)
     assert check is not None and check["status"] == "verified", check
@@ -123,7 +132,8 @@ async def test_events_arriving_later_refresh_the_check_and_the_record_tells_it(
     gtin = brand["gtin"]
     case = await file_case(cast, trace_code=code(gtin, "LATE1"))
     assert (await check_seen_by(cast.mediator, case))["status"] == "unknown"  # type: ignore[index]
-    await submit(brand["client"], document(event("commissioning", [link(gtin, "LATE1")])))
+    commissioned = event("commissioning", [link(gtin, "LATE1")])
+    await submit(brand["client"], document(commissioned, received_at_shop(brand, "LATE1")))
     assert (await check_seen_by(cast.mediator, case))["status"] == "verified"  # type: ignore[index]
     assert "registered by the brand" in (await check_seen_by(cast.consumer, case))["summary"]  # type: ignore[index]
     record = (await cast.admin.get(f"/api/v1/cases/{case['reference']}/record")).json()
@@ -215,3 +225,43 @@ async def test_a_cloned_counterfeit_case_offers_the_mediator_a_prefilled_listing
     assert 'id="action-propose_listing"' in page.text and "Trace check of" in page.text
     listing = await cast.mediator.post("/api/v1/registry/listings", json=proposal)
     assert listing.status_code == 201, listing.text
+
+
+async def test_a_merchant_none_of_whose_places_the_item_passed_is_a_mismatch(cast: Cast, brand: dict[str, Any]) -> None:
+    gtin = brand["gtin"]
+    elsewhere = {"id": f"urn:epc:id:sgln:{fresh_prefix()}.001.0"}  # a store that is not the merchant's
+    history = [
+        event("commissioning", [link(gtin, "PATH1")]),
+        event("receiving", [link(gtin, "PATH1")], at="2026-10-12T08:00:00+08:00", bizLocation=elsewhere),
+    ]
+    await submit(brand["client"], document(*history))
+    case = await file_case(cast, trace_code=code(gtin, "PATH1"))
+    check = await check_seen_by(cast.mediator, case)
+    assert check["status"] == "mismatch", check  # type: ignore[index]
+    assert any("not on the item's recorded path" in reason for reason in check["reasons"])  # type: ignore[index]
+    # A destination under the merchant's prefix (its party GLN, as a PGLN) puts it on the path.
+    merchant_party = "urn:epc:id:pgln:" + brand["shop"]["id"].split(":")[-1].split(".")[0] + ".000"
+    shipped = event(
+        "shipping",
+        [link(gtin, "PATH1")],
+        at="2026-10-11T08:00:00+08:00",
+        destinationList=[{"type": "owning_party", "destination": merchant_party}],
+    )
+    await submit(brand["client"], document(shipped))
+    assert (await check_seen_by(cast.mediator, case))["status"] == "verified"  # type: ignore[index]
+
+
+async def test_a_merchant_without_recorded_prefixes_is_not_judged_on_the_path(
+    cast: Cast, brand: dict[str, Any], make_user: Any
+) -> None:
+    gtin = brand["gtin"]
+    unregistered = await make_user("merchant")  # a fresh enterprise: no company prefix recorded
+    await submit(brand["client"], document(event("commissioning", [link(gtin, "PATH2")])))
+    response = await cast.consumer.post(
+        "/api/v1/cases",
+        json={**_filing(cast), "enterprise_id": unregistered["enterprise_id"], "trace_code": code(gtin, "PATH2")},
+    )
+    assert response.status_code == 201, response.text
+    check = await check_seen_by(cast.admin, response.json())
+    assert check["status"] == "verified", check  # type: ignore[index]
+    assert not any("path" in reason for reason in check["reasons"])  # type: ignore[index]
