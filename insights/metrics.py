@@ -14,6 +14,8 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get
@@ -75,17 +77,16 @@ class MetricsMiddleware:
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
-async def database_families(now: float) -> list[GaugeMetricFamily]:
-    from notifications.tables import OutboxMail
+Backlog = Callable[[], Awaitable[tuple[int, Any]]]  # mails waiting, and when the oldest was queued
 
+
+async def database_families(now: float, outbox_backlog: Backlog) -> list[GaugeMetricFamily]:
+    """The figures read from the database at scrape time (the outbox's through the notifications module's
+    `outbox_backlog` service: insights does not read another domain's tables)."""
     cases = GaugeMetricFamily("accord_cases", "Cases by state", labels=["state"])
     for row in await Case.select(Case.state, Count(Case.id).as_alias("n")).group_by(Case.state):
         cases.add_metric([row["state"]], row["n"])
-    unsent = (
-        await OutboxMail.select(Count(OutboxMail.id).as_alias("n"), Min(OutboxMail.created_at).as_alias("oldest"))
-        .where(OutboxMail.status.is_in(["queued", "sending"]))
-        .first()
-    )
+    unsent, oldest_unsent = await outbox_backlog()
     overdue = (
         await Deadline.select(Min(Deadline.due_at).as_alias("oldest"))
         .where(Deadline.closed_at.is_null(), Deadline.paused_at.is_null(), Deadline.action.is_not_null())
@@ -97,18 +98,16 @@ async def database_families(now: float) -> list[GaugeMetricFamily]:
         if moment is None:
             return 0.0
         if isinstance(moment, str):
-            from datetime import datetime
-
             moment = datetime.fromisoformat(moment)
         return max(0.0, now - moment.timestamp())
 
     return [
         cases,
-        GaugeMetricFamily("accord_outbox_backlog", "Mails queued or being sent", value=unsent["n"] if unsent else 0),
+        GaugeMetricFamily("accord_outbox_backlog", "Mails queued or being sent", value=unsent),
         GaugeMetricFamily(
             "accord_outbox_oldest_unsent_seconds",
             "Age of the oldest unsent mail",
-            value=age(unsent and unsent["oldest"]),
+            value=age(oldest_unsent),
         ),
         GaugeMetricFamily(
             "accord_sweeper_lag_seconds",
@@ -141,5 +140,5 @@ async def metrics(request: Request[Any, Any, Any], state: State) -> Response[byt
     else:
         process = PROCESS
     database = CollectorRegistry()
-    database.register(_Families(await database_families(time.time())))  # type: ignore[arg-type]
+    database.register(_Families(await database_families(time.time(), state.outbox_backlog)))  # type: ignore[arg-type]
     return Response(generate_latest(process) + generate_latest(database), media_type=CONTENT_TYPE_LATEST)

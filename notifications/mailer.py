@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 from jinja2 import Environment
+from piccolo.query.functions.aggregate import Count, Min
 
 from accord import i18n
 from accord.clock import Clock
@@ -210,3 +211,13 @@ async def deliver_due(settings: Settings, clock: Clock) -> int:
     while sent := await send_due(transport, clock, settings.mail_from):
         delivered += sent
     return delivered
+
+
+async def backlog() -> tuple[int, Any]:
+    """How many mails wait to go out (queued or being sent), and when the oldest of them was queued."""
+    row = (
+        await OutboxMail.select(Count(OutboxMail.id).as_alias("n"), Min(OutboxMail.created_at).as_alias("oldest"))
+        .where(OutboxMail.status.is_in(["queued", "sending"]))
+        .first()
+    )
+    return (row["n"], row["oldest"]) if row else (0, None)

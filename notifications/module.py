@@ -39,7 +39,10 @@ def _counted(what: str) -> Any:
 
 
 def _services(settings: Settings) -> dict[str, Any]:
-    return {"unread_counter": service.unread_on_page}  # the header's badge (accord.auth)
+    return {
+        "unread_counter": service.unread_on_page,  # the header's badge (accord.auth)
+        "outbox_backlog": mailer.backlog,  # for /metrics (insights)
+    }
 
 
 def _middleware(settings: Settings) -> list[Any]:
