@@ -17,10 +17,10 @@ from accord.i18n import gettext as _
 from cases.gs1 import GS1Error, gs1_check_digit
 from cases.gs1_syntax import parse_digital_link
 
-_SGTIN_URN = re.compile(r"^urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.(.{1,20})$")
-_SSCC_URN = re.compile(r"^urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})$")
-_SGLN_URN = re.compile(r"^urn:epc:id:sgln:([0-9]{6,12})\.([0-9]{0,6})\.(.{1,20})$")
-_PGLN_URN = re.compile(r"^urn:epc:id:pgln:([0-9]{6,12})\.([0-9]{0,6})$")
+SGTIN_URN = re.compile(r"^urn:epc:id:sgtin:([0-9]{6,12})\.([0-9]{1,7})\.(.{1,20})$")
+SSCC_URN = re.compile(r"^urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})$")
+SGLN_URN = re.compile(r"^urn:epc:id:sgln:([0-9]{6,12})\.([0-9]{0,6})\.(.{1,20})$")
+PGLN_URN = re.compile(r"^urn:epc:id:pgln:([0-9]{6,12})\.([0-9]{0,6})$")
 _CLASS_URN = re.compile(r"^urn:epc:(?:class:lgtin|idpat:sgtin):([0-9]{6,12})\.([0-9]{1,7})\.(.+)$")
 # GS1 AI encodable character set 82, percent-escaped where the URN syntax needs it (TDS §5).
 _CS82_URN = re.compile(r"^(?:[A-Za-z0-9!'()*+,\-.:;=_]|%[0-9A-Fa-f]{2})+$")
@@ -55,7 +55,7 @@ def _digital_link(uri: str) -> dict[str, str]:
 def sgtin(epc: str) -> Item:
     """A serialised trade item from an SGTIN URN or a Digital Link with (01) and (21)."""
     if epc.startswith("urn:"):
-        match = _SGTIN_URN.match(epc)
+        match = SGTIN_URN.match(epc)
         if not match or not _CS82_URN.match(match[3]):
             raise EPCError(_("“%(epc)s” is not an SGTIN (urn:epc:id:sgtin:…).") % {"epc": epc[:80]})
         return Item(_gtin_from_urn(match[1], match[2]), unquote(match[3]))
@@ -72,7 +72,7 @@ def sgtin(epc: str) -> Item:
 def is_sscc(epc: str) -> bool:
     """A logistic unit (a case or a pallet): an SSCC URN or a Digital Link with (00)."""
     if epc.startswith("urn:"):
-        return bool(_SSCC_URN.match(epc))
+        return bool(SSCC_URN.match(epc))
     try:
         return "00" in _digital_link(epc)
     except EPCError:
@@ -97,7 +97,7 @@ def class_gtin_prefix(epc_class: str) -> str:
 def location(value: str) -> str:
     """A read point or business location: an SGLN URN, or a Digital Link with (414) (GLN)."""
     if value.startswith("urn:"):
-        if _SGLN_URN.match(value):
+        if SGLN_URN.match(value):
             return value
         raise EPCError(_("“%(id)s” is not an SGLN (urn:epc:id:sgln:…).") % {"id": value[:80]})
     fields = _digital_link(value)
@@ -108,7 +108,7 @@ def location(value: str) -> str:
 
 def party_or_location(value: str) -> str:
     """A source or destination: an SGLN, a PGLN, or any other URI the CBV allows (kept as given)."""
-    if _PGLN_URN.match(value) or _SGLN_URN.match(value):
+    if PGLN_URN.match(value) or SGLN_URN.match(value):
         return value
     if ":" not in value:
         raise EPCError(_("A source or destination must be a URI, such as urn:epc:id:sgln:…"))
@@ -124,7 +124,7 @@ def under_prefix(gtin: str, prefixes: frozenset[str] | set[str]) -> bool:
 def gln_digits(value: str) -> str | None:
     """The GLN digits (company prefix first) of a location or party: an SGLN or PGLN URN, or a Digital Link with
     (414) or (417); None for any other identifier."""
-    if match := _SGLN_URN.match(value) or _PGLN_URN.match(value):
+    if match := SGLN_URN.match(value) or PGLN_URN.match(value):
         return match[1] + match[2]
     if value.startswith("urn:") or urlsplit(value).scheme not in ("http", "https"):
         return None

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cases.gs1 import gs1_check_digit
+from traceability.epc import PGLN_URN, SGLN_URN, SGTIN_URN, SSCC_URN
 
 VERSION = "CBV2.0"
 # Not part of an event's identity (the reference implementation leaves these out too).
@@ -65,10 +66,6 @@ _BARE_VOCABULARY = {
 }
 
 _CP_ITEM = r"([0-9]{6,12})\.([0-9]{1,7})"
-_URN_SGTIN = re.compile(rf"^urn:epc:id:sgtin:{_CP_ITEM}\.(.{{1,20}})$")
-_URN_SSCC = re.compile(r"^urn:epc:id:sscc:([0-9]{6,12})\.([0-9]{5,11})$")
-_URN_SGLN = re.compile(r"^urn:epc:id:sgln:([0-9]{6,12})\.([0-9]{0,6})\.(.{1,20})$")
-_URN_PGLN = re.compile(r"^urn:epc:id:pgln:([0-9]{6,12})\.([0-9]{0,6})$")
 _URN_LGTIN = re.compile(rf"^urn:epc:class:lgtin:{_CP_ITEM}\.(.{{1,20}})$")
 _URN_SGTIN_PATTERN = re.compile(rf"^urn:epc:idpat:sgtin:{_CP_ITEM}\.\*$")
 # The GS1 keys (primary AIs) of a Digital Link, and the one qualifier kept with each: the finest level only.
@@ -99,19 +96,19 @@ def _gln(company_prefix: str, location: str) -> str | None:
 def _from_urn(value: str) -> str | None:
     """The canonical Digital Link of an EPC URN, EPC class URN or EPC pattern URN Accord reads."""
     base = "https://id.gs1.org"
-    if match := _URN_SGTIN.match(value):
+    if match := SGTIN_URN.match(value):
         gtin = _gtin(match[1], match[2])
         return gtin and f"{base}/01/{gtin}/21/{_encode(match[3])}"
-    if match := _URN_SSCC.match(value):
+    if match := SSCC_URN.match(value):
         if len(match[1]) + len(match[2]) != 17:
             return None
         return f"{base}/00/{_with_check_digit(match[2][0] + match[1] + match[2][1:])}"
-    if match := _URN_SGLN.match(value):
+    if match := SGLN_URN.match(value):
         gln = _gln(match[1], match[2])
         if gln is None:
             return None
         return f"{base}/414/{gln}" + ("" if match[3] == "0" else f"/254/{_encode(match[3])}")
-    if match := _URN_PGLN.match(value):
+    if match := PGLN_URN.match(value):
         gln = _gln(match[1], match[2])
         return gln and f"{base}/417/{gln}"
     if match := _URN_LGTIN.match(value):
