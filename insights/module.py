@@ -9,7 +9,7 @@ from typing import Any
 
 from accord.cli import run_with_database
 from accord.clock import Calendar, Clock
-from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
+from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar, services
 from accord.settings import Settings
 from insights import alerts, metrics, rollups, routes
 
@@ -25,7 +25,7 @@ def _opened(count: int) -> list[str]:
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
-    return [Subscription(rollups.on_case_event)]
+    return [Subscription(rollups.on_case_event), Subscription(rollups.on_trace_checked)]
 
 
 async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
@@ -35,7 +35,9 @@ async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
     async def rebuild() -> int:
-        return await rollups.rebuild(await load_calendar(installed(), settings))
+        modules = installed()
+        trace_checks = services(modules, settings).get("trace_checks")  # traceability's, when installed
+        return await rollups.rebuild(await load_calendar(modules, settings), trace_checks=trace_checks)
 
     counted = run_with_database(settings, rebuild)
     print(f"accord: insights rebuilt from the records of {counted} case(s)")

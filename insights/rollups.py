@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -57,11 +58,11 @@ def moved(action: str, before: str, after: str) -> str:
     return f"move:{action}:{before}>{after}"
 
 
-async def bump(day: date, category: str, enterprise: int, metrics: list[str]) -> None:
+async def bump(day: date, category: str, enterprise: int, metrics: list[str], by: int = 1) -> None:
     month = day.strftime("%Y-%m")
     for metric in metrics:
-        await DailyCount.raw(_UPSERT, day, month, category, enterprise, metric, 1)
-        await DailyCount.raw(_UPSERT_MONTH, month, category, enterprise, metric, 1)
+        await DailyCount.raw(_UPSERT, day, month, category, enterprise, metric, by)
+        await DailyCount.raw(_UPSERT_MONTH, month, category, enterprise, metric, by)
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
@@ -163,13 +164,48 @@ async def on_case_event(event: events.DomainEvent) -> None:
         await count_move(event.case_id, event.data)
 
 
+TRACE_PREFIX = "trace:"
+TRACE_STATUSES = ("verified", "unknown", "mismatch", "cloned")
+
+
+async def on_trace_checked(event: events.DomainEvent) -> None:
+    """A case's trace check stored or changed (traceability's `trace.checked`): `trace:<status>` counts the
+    case under its current result, on its filing day (+1 the new status, -1 the old one), so a range's sum is
+    "the cases filed in it, by their trace-check result now"."""
+    if event.kind != "trace.checked":
+        return
+    data = event.data
+    day = local_day(datetime.fromisoformat(data["filed_at"]))
+    await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["new"]])
+    if data.get("old"):
+        await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["old"]], by=-1)
+
+
+TraceChecks = Callable[[], Awaitable[list[dict[str, Any]]]]
+
+
+async def count_trace_checks(trace_checks: TraceChecks) -> None:
+    """The `trace:<status>` counts from the checks as they stand. They come through the traceability module's
+    `trace_checks` service (insights never imports traceability, and traceability never imports insights):
+    the live counts follow its `trace.checked` events, a recount reads its current checks once; asking it to
+    emit its events again instead would make a recount depend on the subscribers being wired."""
+    counts: Counter[tuple[date, str, int, str]] = Counter()
+    for check in await trace_checks():
+        counts[
+            (local_day(check["filed_at"]), check["category"], check["enterprise"], TRACE_PREFIX + check["status"])
+        ] += 1
+    if counts:
+        await add_counts(dict(counts))
+
+
 def subscribe() -> None:
     events.subscribe(on_case_event)
 
 
-async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
-    """Recount every rollup from the case records (each filing and transition event, in order); the number
-    of cases counted. Runs in one write transaction: readers see the old figures until it commits."""
+async def rebuild(calendar: Calendar, batch: int = 2000, trace_checks: TraceChecks | None = None) -> int:
+    """Recount every rollup from the case records (each filing and transition event, in order), and the trace
+    checks from `trace_checks` (traceability's service, when installed); the number of cases counted. Runs in
+    one write transaction: readers see the old figures until it commits."""
     cases = 0
     async with write_transaction():
         await DailyCount.delete(force=True)
@@ -207,4 +243,6 @@ async def rebuild(calendar: Calendar, batch: int = 2000) -> int:
                 else:
                     moved_data = {**data, "at": row["at"].isoformat(), "actor_role": row["actor_role"]}
                     await count_move(row["case"], moved_data, calendar)
+        if trace_checks is not None:
+            await count_trace_checks(trace_checks)
     return cases

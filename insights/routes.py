@@ -24,6 +24,7 @@ from accord.settings import Settings
 from accord.web import page
 from cases.tables import Category
 from insights import alerts, scorecard, service
+from insights.rollups import TRACE_STATUSES
 from insights.service import Filters
 
 MAX_SPAN_DAYS = 3660  # ten years
@@ -178,6 +179,16 @@ class MediatorLoadOut(BaseModel):
     closed: int = Field(description="cases they closed (first closings) in the range")
 
 
+class TraceChecksOut(BaseModel):
+    enterprise_id: int
+    name: str
+    name_zh: str | None
+    verified: int
+    unknown: int
+    mismatch: int
+    cloned: int
+
+
 class InsightsOut(StatsOut):
     category: str | None
     enterprise_id: int | None
@@ -186,6 +197,9 @@ class InsightsOut(StatsOut):
     ratings: RatingsOut
     mediators: list[MediatorLoadOut]
     listings: list[ListingCountOut] = Field(description="registry listings by violation, tier and state (now)")
+    trace_checks: list[TraceChecksOut] = Field(
+        description="per enterprise, the cases filed in the range with a trace code, by their trace-check result now"
+    )
 
 
 def _stats_out(found: dict[str, Any], enterprises: list[dict[str, Any]]) -> dict[str, Any]:
@@ -201,7 +215,12 @@ async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
     found = await service.figures(filters)
     enterprises = await service.enterprise_rates(filters, minimum=1)
     mediators = await service.mediator_load(found["closed_by_mediator"], None if viewer.role == "admin" else viewer.id)
-    return {**_stats_out(found, enterprises), "mediators": mediators, "listings": await service.listings_by_violation()}
+    return {
+        **_stats_out(found, enterprises),
+        "mediators": mediators,
+        "listings": await service.listings_by_violation(),
+        "trace_checks": await service.trace_checks(filters),
+    }
 
 
 # --- API -------------------------------------------------------------------------------------------
@@ -290,6 +309,8 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
         for m in found["mediators"]
     ]
     rows += [["listings", f"{l['violation']}:{l['tier']}:{l['state']}", l["n"]] for l in found["listings"]]
+    for row in found["trace_checks"]:
+        rows += [[f"trace_check:{row['enterprise_id']}:{row['name']}", key, row[key]] for key in TRACE_STATUSES]
     for month in found["by_month"]:
         rows += [[f"month:{month['month']}", key, month[key]] for key in ("filed", "closed", "resolved")]
     for enterprise in found["enterprises"]:

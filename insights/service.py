@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from accounts.tables import Enterprise, User
 from cases.tables import TERMINAL_STATES, Case, CaseState
+from insights.rollups import TRACE_PREFIX, TRACE_STATUSES
 from insights.tables import DailyCount, MonthlyCount
 
 OUTCOMES = ("resolved", "unresolved", "declined", "withdrawn")
@@ -46,34 +47,37 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, after) if first < after else None
 
 
-async def _query(table: Any, filters: Filters, group: tuple[Any, ...], *bounds: Any) -> list[dict[str, Any]]:
+async def _query(
+    table: Any, filters: Filters, group: tuple[Any, ...], *bounds: Any, prefix: str = ""
+) -> list[dict[str, Any]]:
     columns = tuple(getattr(table, column._meta.name) for column in group)
     query = table.select(*columns, table.metric, Sum(table.count).as_alias("n"))
+    if prefix:  # the metrics starting with it (a range of the metric column: "trace:" <= metric < "trace;")
+        bounds = (*bounds, table.metric >= prefix, table.metric < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     for condition in (*bounds, *_where(table, filters)):
         query = query.where(condition)
     return await query.group_by(*columns, table.metric)
 
 
-async def _sums(filters: Filters, *group: Any) -> list[dict[str, Any]]:
-    """Counts in the range by `group` (DailyCount columns) and metric: whole months from the monthly rollups,
-    the days before and after them from the daily ones."""
+async def _sums(filters: Filters, *group: Any, prefix: str = "") -> list[dict[str, Any]]:
+    """Counts in the range by `group` (DailyCount columns) and metric (only those starting with `prefix`, when
+    given): whole months from the monthly rollups, the days before and after them from the daily ones."""
     parts: list[list[dict[str, Any]]] = []
     months = whole_months(filters.start, filters.end)
     if months is None:
-        parts.append(
-            await _query(DailyCount, filters, group, DailyCount.day >= filters.start, DailyCount.day <= filters.end)
-        )
+        days = (DailyCount.day >= filters.start, DailyCount.day <= filters.end)
+        parts.append(await _query(DailyCount, filters, group, *days, prefix=prefix))
     else:
         first, after = months
         last_month = (after - timedelta(days=1)).strftime("%Y-%m")
         bounds = (MonthlyCount.month >= first.strftime("%Y-%m"), MonthlyCount.month <= last_month)
-        parts.append(await _query(MonthlyCount, filters, group, *bounds))
+        parts.append(await _query(MonthlyCount, filters, group, *bounds, prefix=prefix))
         if filters.start < first:
             edge = (DailyCount.day >= filters.start, DailyCount.day < first)
-            parts.append(await _query(DailyCount, filters, group, *edge))
+            parts.append(await _query(DailyCount, filters, group, *edge, prefix=prefix))
         if after <= filters.end:
             edge = (DailyCount.day >= after, DailyCount.day <= filters.end)
-            parts.append(await _query(DailyCount, filters, group, *edge))
+            parts.append(await _query(DailyCount, filters, group, *edge, prefix=prefix))
     if len(parts) == 1:
         return parts[0]
     names = [column._meta.name for column in group]
@@ -273,9 +277,35 @@ async def enterprise_rates(
     )
 
 
+async def trace_checks(filters: Filters) -> list[dict[str, Any]]:
+    """Per enterprise, the cases filed in the range by their trace-check result now (verified, unknown,
+    mismatch, cloned), from the `trace:<status>` counts traceability's `trace.checked` events keep."""
+    per: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TRACE_STATUSES, 0))
+    for row in await _sums(filters, DailyCount.enterprise, prefix=TRACE_PREFIX):
+        status = row["metric"][len(TRACE_PREFIX) :]
+        if status in TRACE_STATUSES and int(row["n"] or 0):
+            per[row["enterprise"]][status] += int(row["n"] or 0)
+    shown = {enterprise: counts for enterprise, counts in per.items() if any(counts.values())}
+    if not shown:
+        return []
+    names = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh).where(
+        Enterprise.id.is_in(list(shown))
+    )
+    by_id = {row["id"]: row for row in names}
+    return sorted(
+        (
+            {"enterprise_id": e, "name": by_id[e]["name"], "name_zh": by_id[e]["name_zh"], **counts}
+            for e, counts in shown.items()
+            if e in by_id
+        ),
+        key=lambda item: (-sum(item[status] for status in TRACE_STATUSES), item["enterprise_id"]),
+    )
+
+
 async def mediator_load(closed: dict[int, int], mediator_id: int | None = None) -> list[dict[str, Any]]:
     """Each mediator's open cases by state (the case table's mediator index; open cases only) and the cases
-    they closed in the range (`closed`, from the rollups); one mediator's alone with `mediator_id`."""
+    they closed in the range (`closed`, from the rollups); one mediator's alone with `mediator_id`.
+    """
     query = Case.select(Case.mediator, Case.state, Count(Case.id).as_alias("n"))
     query = query.where(Case.mediator.is_not_null(), Case.state.is_in(list(OPEN_STATES)))
     if mediator_id is not None:

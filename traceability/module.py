@@ -40,6 +40,8 @@ MODULE = DomainModule(
     routes=[*routes.page_routes, routes.api_router],
     subscribers=subscribers,
     cli=add_commands,
+    # For a recount of what follows `trace.checked` (insights' counts): the checks as they stand.
+    services=lambda settings: {"trace_checks": service.current_checks},
     seed=seed_demo_trace,  # a brand with a few hundred items' events, and cases showing each check result
     case_facts={"trace_check": service.check_for_viewer},
     record_tellers={service.RECORD_EVENT: service.tell_check, service.PARTIES_EVENT: service.tell_plain_check},

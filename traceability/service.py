@@ -485,6 +485,8 @@ async def check_case(case_id: int, now: datetime, tell: bool = True) -> None:
         await TraceCheck.insert(TraceCheck(case=case_id, item=item, **{c._meta.name: v for c, v in values.items()}))
     else:
         await TraceCheck.update(values).where(TraceCheck.case == case_id)
+    if stored is None or stored["status"] != status:
+        await events.emit(checked_event(case, stored["status"] if stored else None, status))
     if not tell:
         return
     told = {"actor_id": None, "actor_role": "system", "at": max(now, await _last_told(case))}
@@ -494,6 +496,34 @@ async def check_case(case_id: int, now: datetime, tell: bool = True) -> None:
     if stored is None or _registered(stored["reasons"]) != _registered(reasons):
         plain = {"registered": _registered(reasons)}
         await record.append(case, type=PARTIES_EVENT, channel=Channel.parties.value, data=plain, **told)
+
+
+CHECKED_EVENT = "trace.checked"
+
+
+def checked_event(case: Mapping[str, Any], old: str | None, new: str) -> events.DomainEvent:
+    """The domain event of a case's check result being stored or changed (other domains, e.g. insights' counts
+    per enterprise, follow it without reading `trace_check`): the case's enterprise, category and filing time,
+    its old status (None for a first check) and its new one."""
+    data = {
+        "enterprise": case["enterprise"],
+        "category": case["category"],
+        "filed_at": case["filed_at"].isoformat(),
+        "old": old,
+        "new": new,
+    }
+    return events.DomainEvent(CHECKED_EVENT, case["id"], data)
+
+
+async def current_checks() -> list[dict[str, Any]]:
+    """Every stored check as (case, enterprise, category, filed_at, status): the module's `trace_checks`
+    service, which lets a recount (`accord insights rebuild`) start from the checks as they stand.
+    """
+    status = {row["case"]: row["status"] for row in await TraceCheck.select(TraceCheck.case, TraceCheck.status)}
+    cases = await Case.select(Case.id, Case.enterprise, Case.category, Case.filed_at).where(
+        Case.id.is_in(TraceCheck.select(TraceCheck.case))
+    )
+    return [{**row, "case": row["id"], "status": status[row["id"]]} for row in cases if row["id"] in status]
 
 
 async def refresh_items(keys: Iterable[str], now: datetime, tell: bool = True) -> None:

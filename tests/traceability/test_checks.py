@@ -265,3 +265,67 @@ async def test_a_merchant_without_recorded_prefixes_is_not_judged_on_the_path(
     check = await check_seen_by(cast.admin, response.json())
     assert check["status"] == "verified", check  # type: ignore[index]
     assert not any("path" in reason for reason in check["reasons"])  # type: ignore[index]
+
+
+async def _trace_counts(client: Any, enterprise_id: int, **query: Any) -> dict[str, int]:
+    """The enterprise's row of the dashboard's trace-check counts (zeros when it has none)."""
+    response = await client.get("/api/v1/insights", params={"enterprise_id": enterprise_id, **query})
+    assert response.status_code == 200, response.text
+    rows = [row for row in response.json()["trace_checks"] if row["enterprise_id"] == enterprise_id]
+    statuses = ("verified", "unknown", "mismatch", "cloned")
+    return {status: rows[0][status] for status in statuses} if rows else dict.fromkeys(statuses, 0)
+
+
+async def test_the_insights_dashboard_counts_cases_by_their_current_trace_check_per_enterprise(
+    cast: Cast, brand: dict[str, Any], parties: Any
+) -> None:
+    from accord.clock import WeekdayCalendar
+    from insights import rollups
+    from traceability.service import current_checks
+
+    gtin, enterprise = brand["gtin"], cast.enterprise_id
+    before = await _trace_counts(cast.admin, enterprise)
+    shipped = event(
+        "shipping",
+        [link(gtin, "IN1")],
+        at="2026-10-10T08:00:00+08:00",
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "SF1402883301276"}],
+    )
+    commissioned = [event("commissioning", [link(gtin, serial)]) for serial in ("IN1", "IN2", "IN3")]
+    at_shop = [received_at_shop(brand, serial) for serial in ("IN1", "IN3")]
+    await submit(brand["client"], document(*commissioned, shipped, *at_shop))
+    await file_case(cast, trace_code=code(gtin, "IN1"), waybill="SF1402883301276")  # verified
+    await file_case(cast, trace_code=code(gtin, "NOPE-IN"))  # unknown
+    await file_case(cast, trace_code=code(gtin, "IN2"))  # mismatch: the merchant is not on the item's path
+    await file_case(cast, trace_code=code(gtin, "IN3"), order_number="TM-3001")  # verified, until...
+    after_one_claim = await _trace_counts(cast.admin, enterprise)
+    expected = {"verified": 2, "unknown": 1, "mismatch": 1, "cloned": 0}
+    assert {k: after_one_claim[k] - before[k] for k in before} == expected
+    # ... another consumer claims IN3 with another order: both cases turn cloned, the first leaves `verified`.
+    response = await cast.other_consumer.post(
+        "/api/v1/cases", json={**_filing(cast), "trace_code": code(gtin, "IN3"), "order_number": "TM-3002"}
+    )
+    assert response.status_code == 201, response.text
+    after = await _trace_counts(cast.admin, enterprise)
+    assert {k: after[k] - before[k] for k in before} == {"verified": 1, "unknown": 1, "mismatch": 1, "cloned": 2}
+    assert await _trace_counts(cast.mediator, enterprise) == after
+
+    # The enterprise filter: another enterprise's figures do not hold this one's row.
+    other = parties.stranger_merchant.enterprise_id
+    response = await cast.admin.get("/api/v1/insights", params={"enterprise_id": other})
+    assert all(row["enterprise_id"] == other for row in response.json()["trace_checks"])
+    # The page and the CSV show the same counts.
+    page = await cast.admin.get("/insights", params={"enterprise_id": enterprise})
+    assert page.status_code == 200 and "Trace-check results by enterprise" in page.text
+    assert (
+        f"<td>{after['verified']}</td><td>{after['unknown']}</td><td>{after['mismatch']}</td><td>{after['cloned']}</td>"
+        in page.text
+    )
+    chinese = await cast.admin.get("/insights", params={"enterprise_id": enterprise, "lang": "zh-Hans"})
+    assert "各企业的追溯码核验结果" in chinese.text
+    exported = (await cast.admin.get("/insights/export.csv", params={"enterprise_id": enterprise})).text
+    for status, n in after.items():
+        assert f"trace_check:{enterprise}:" in exported and f",{status},{n}\r\n" in exported
+    # A recount from the records and traceability's current checks gives the same figures.
+    await rollups.rebuild(WeekdayCalendar(), trace_checks=current_checks)
+    assert await _trace_counts(cast.admin, enterprise) == after
