@@ -259,8 +259,20 @@ def actor_html(actor: int | None, name: str | None, role: str, enterprise: str |
 
 
 def _filed(event: Mapping[str, Any], setting: Setting) -> Line:
+    """The filing, with its waybill and the carrier's name when it has one (issue 16 §5)."""
     actor = actor_html(event["actor"], event.get("actor_name"), event["actor_role"], setting.enterprise)
-    return Line(event["seq"], event["at"], _sentence(_("%(actor)s filed the complaint"), actor, {}))
+    data = event.get("data") or {}
+    number, carrier = data.get("waybill"), data.get("waybill_carrier")
+    if number and carrier:
+        message, values = _("%(actor)s filed the complaint (waybill %(waybill)s, %(carrier)s)"), {
+            "waybill": number,
+            "carrier": label("carrier", carrier),
+        }
+    elif number:
+        message, values = _("%(actor)s filed the complaint (waybill %(waybill)s)"), {"waybill": number}
+    else:
+        message, values = _("%(actor)s filed the complaint"), {}
+    return Line(event["seq"], event["at"], _sentence(message, actor, values))
 
 
 def file_name(item: Mapping[str, Any]) -> str:

@@ -50,6 +50,22 @@ async def test_the_timeline_tells_who_did_what_in_both_languages(cast: Cast) -> 
     assert "撤回了投诉" in chinese and "Sorted it out with the shop." in chinese
 
 
+async def test_the_filing_names_its_waybill_and_carrier_on_the_case_and_print_pages(cast: Cast) -> None:
+    reference = (await file_case(cast, waybill="sf1402883301276", waybill_carrier="sf"))["reference"]
+    filed = '<strong>Case consumer</strong> <span class="role">(consumer)</span> filed the complaint'
+    english = timeline_of((await cast.consumer.get(f"/cases/{reference}?lang=en")).text)
+    assert f"{filed} (waybill SF1402883301276, SF Express)" in english
+    chinese = timeline_of((await cast.merchant.get(f"/cases/{reference}?lang=zh-Hans")).text)
+    assert "提交了投诉（运单号 SF1402883301276，顺丰速运）" in chinese
+    printed = (await cast.consumer.get(f"/cases/{reference}/print?lang=en")).text
+    assert f"{filed} (waybill SF1402883301276, SF Express)" in printed and "SF Express · SF1402883301276" in printed
+    # A number only one carrier writes names it; without a waybill the sentence is the plain one.
+    guessed = (await file_case(cast, waybill="JDV018827734412"))["reference"]
+    assert "(waybill JDV018827734412, JD Logistics)" in (await cast.consumer.get(f"/cases/{guessed}?lang=en")).text
+    plain = timeline_of((await cast.consumer.get(f"/cases/{(await file_case(cast))['reference']}?lang=en")).text)
+    assert f"{filed}\n" in plain and "waybill" not in plain
+
+
 async def test_deadlines_that_ran_out_are_told_as_accords_doing(cast: Cast, clock: FrozenClock) -> None:
     case = await file_case(cast)
     clock.advance(timedelta(days=15))
