@@ -10,7 +10,7 @@ from typing import Any
 from accord.cli import run_with_database
 from accord.clock import Calendar, Clock
 from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar, services
-from accord.settings import Settings
+from accord.settings import Settings, get_settings
 from insights import alerts, metrics, rollups, routes
 
 
@@ -28,16 +28,20 @@ def subscribers(settings: Settings) -> list[Subscription]:
     return [Subscription(rollups.on_case_event), Subscription(rollups.on_trace_checked)]
 
 
+def _trace_checks(settings: Settings) -> Any:
+    """The traceability module's `trace_checks` service, when it is installed (insights does not import it)."""
+    return services(installed(), settings).get("trace_checks")
+
+
 async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
-    """The demo cases were seeded without subscribers (before any app): count them from their records."""
-    await rollups.rebuild(calendar)
+    """The demo cases and trace checks were seeded without subscribers (before any app), by the domains
+    seeded before this one: count them from their records and traceability's checks."""
+    await rollups.rebuild(calendar, trace_checks=_trace_checks(get_settings()))
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
     async def rebuild() -> int:
-        modules = installed()
-        trace_checks = services(modules, settings).get("trace_checks")  # traceability's, when installed
-        return await rollups.rebuild(await load_calendar(modules, settings), trace_checks=trace_checks)
+        return await rollups.rebuild(await load_calendar(installed(), settings), trace_checks=_trace_checks(settings))
 
     counted = run_with_database(settings, rebuild)
     print(f"accord: insights rebuilt from the records of {counted} case(s)")

@@ -114,7 +114,7 @@ print(len(names))
 
 def test_the_cli_and_the_app_read_the_same_modules() -> None:
     names = [module.name for module in installed()]
-    assert names == ["accounts", "cases", "mediation", "integrity", "insights", "traceability", "notifications"]
+    assert names == ["accounts", "cases", "mediation", "integrity", "traceability", "insights", "notifications"]
     assert [job.name for job in jobs_of(installed())] == [
         "record check",
         "calendar",

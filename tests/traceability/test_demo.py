@@ -32,6 +32,16 @@ async def test_the_demo_brand_and_its_cases_show_each_result(app: Any) -> None:
     assert checks[f"(01){seed.THERMOS}(21)T9999"] == "unknown"
     assert checks[f"(01){seed.FORMULA}(21)F0195"] == "mismatch"
     assert checks[f"(01){seed.FORMULA}(10)ABC123(21)XYZ"] == "cloned"
+    # Insights seeds after traceability: its recount holds the demo cases' trace-check results.
+    from datetime import date
+
+    from insights.module import seed_rollups
+    from insights.service import Filters, trace_checks
+
+    await seed_rollups(clock, WeekdayCalendar())
+    verified = await Case.select(Case.enterprise).where(Case.trace_code == f"(01){seed.THERMOS}(21)T0040").first()
+    counted = {row["enterprise_id"]: row for row in await trace_checks(Filters(date(2000, 1, 1), date(2100, 1, 1)))}
+    assert counted[verified["enterprise"]]["verified"] >= 1
     await seed.seed_demo_trace(clock, WeekdayCalendar())  # a second run adds nothing
     assert len(await ItemEvent.select(ItemEvent.item).distinct()) == len(items)
 
