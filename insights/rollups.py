@@ -26,14 +26,23 @@ from insights.tables import CaseFact, DailyCount, MonthlyCount
 MERCHANT = "merchant"
 PLATFORM_CHARS = 50  # platforms are counted by their first 50 characters, lower-cased
 MAX_DAYS = 400  # longer durations are counted as this many working days (a year and a half of work)
-_UPSERT = (
-    "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}, {}) "
-    "ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count"
+_DAILY = (
+    "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ",
+    " ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count",
 )
-_UPSERT_MONTH = (
-    "INSERT INTO insight_monthly (month, category, enterprise, metric, count) VALUES ({}, {}, {}, {}, {}) "
-    "ON CONFLICT (month, category, enterprise, metric) DO UPDATE SET count = insight_monthly.count + excluded.count"
+_MONTHLY = (
+    "INSERT INTO insight_monthly (month, category, enterprise, metric, count) VALUES ",
+    " ON CONFLICT (month, category, enterprise, metric) DO UPDATE SET count = insight_monthly.count + excluded.count",
 )
+
+
+def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
+    """The upsert of `rows` rows of `width` values ({} placeholders)."""
+    row = "(" + ", ".join(["{}"] * width) + ")"
+    return statement[0] + ", ".join([row] * rows) + statement[1]
+
+
+_UPSERT, _UPSERT_MONTH = _upsert(_DAILY, 6), _upsert(_MONTHLY, 5)
 _calendar: list[Calendar] = [WeekdayCalendar()]
 FILING_COLUMNS = (
     Case.enterprise,
@@ -59,10 +68,16 @@ def moved(action: str, before: str, after: str) -> str:
 
 
 async def bump(day: date, category: str, enterprise: int, metrics: list[str], by: int = 1) -> None:
+    """Add `by` to each metric's day and month: one statement for each (an event's counts are written with
+    the event, so they cost its transaction two statements whatever their number). A metric named twice
+    is added twice, in one row: PostgreSQL refuses a statement that updates a row twice."""
     month = day.strftime("%Y-%m")
-    for metric in metrics:
-        await DailyCount.raw(_UPSERT, day, month, category, enterprise, metric, by)
-        await DailyCount.raw(_UPSERT_MONTH, month, category, enterprise, metric, by)
+    counts = Counter(metrics)
+    daily = [value for metric, n in counts.items() for value in (day, month, category, enterprise, metric, by * n)]
+    monthly = [value for metric, n in counts.items() for value in (month, category, enterprise, metric, by * n)]
+    if counts:
+        await DailyCount.raw(_upsert(_DAILY, 6, len(counts)), *daily)
+        await DailyCount.raw(_upsert(_MONTHLY, 5, len(counts)), *monthly)
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
