@@ -7,6 +7,7 @@ the same functions the routes call, so a changed query or a dropped index fails 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,6 +117,11 @@ async def _pg_plan(query: Any) -> list[str]:
     ]
 
 
+# On tables this small PostgreSQL prices the badge's index and the inbox's alike (both start with the
+# recipient, and the unread filter costs nothing yet): either keeps the count to one person's notices.
+ALSO_ON_POSTGRES = {"unread count": ("notification_inbox",), "unread on a page": ("notification_inbox",)}
+
+
 @pytest.mark.parametrize("name", sorted(HOT))
 async def test_a_hot_query_walks_an_index_in_its_order(app: Any, name: str) -> None:
     if is_sqlite():
@@ -131,9 +137,8 @@ async def test_a_hot_query_walks_an_index_in_its_order(app: Any, name: str) -> N
 
 
 async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
-    """Not just any index: a person's lists walk the index made for them (a SQLite spot check)."""
-    if not is_sqlite():
-        pytest.skip("index choice is checked on SQLite; PostgreSQL's plans are checked above")
+    """Not just any index: a person's lists walk the index made for them, on either database."""
+    explain = _sqlite_plan if is_sqlite() else _pg_plan
     expected = {
         "queue mediator awaiting_mediator": "dispute_case_queue",
         "queue mine in_mediation": "dispute_case_mediator_queue",
@@ -147,6 +152,7 @@ async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
         "open deadlines of a case": "case_deadline_case_open",
     }
     for name, index in expected.items():
-        plan = await _sqlite_plan(HOT[name])
-        assert any(f"INDEX {index} " in line for line in plan), (name, plan)
+        plan = await explain(HOT[name])
+        fitting = {index, *(() if is_sqlite() else ALSO_ON_POSTGRES.get(name, ()))}
+        assert any(re.search(rf"\b{one}\b", line) for line in plan for one in fitting), (name, plan)
 
