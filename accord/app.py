@@ -26,7 +26,17 @@ from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
 from accord.db import engine, prepare_database
 from accord.files import FileStore
-from accord.modules import DomainModule, background_round, every, installed, jobs_of, load_calendar, services, wire
+from accord.modules import (
+    DomainModule,
+    background_round,
+    every,
+    hand_calendar,
+    installed,
+    jobs_of,
+    load_calendar,
+    services,
+    wire,
+)
 from accord.screening import screen_request
 from accord.settings import Settings, get_settings
 from accord.templating import create_environment
@@ -68,7 +78,9 @@ def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[A
     loop running every module's jobs every ACCORD_SWEEP_SECONDS (0: none; `accord sweep` from cron)."""
 
     async def install_calendar(app: Litestar) -> None:
-        if not calendar_injected:
+        if calendar_injected:
+            hand_calendar(modules, app.state.calendar)
+        else:
             app.state.calendar = await load_calendar(modules, app.state.settings)
 
     def start(app: Litestar) -> None:

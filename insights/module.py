@@ -15,8 +15,7 @@ from insights import alerts, metrics, rollups, routes
 
 
 async def raise_alerts(runtime: Runtime) -> int:
-    """Score today's and yesterday's filings; also hands the rollups the calendar durations are counted in."""
-    rollups.use_calendar(runtime.calendar)
+    """Score today's and yesterday's filings."""
     return await alerts.scan(runtime.clock)
 
 
@@ -99,4 +98,5 @@ MODULE = DomainModule(
     jobs=[Job("risk alerts", raise_alerts, _opened)],
     cli=add_commands,
     seed=seed_rollups,
+    uses_calendar=rollups.use_calendar,  # durations are counted in working days as cases move
 )
