@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from accord.errors import FieldError, InvalidInput
@@ -34,12 +45,37 @@ _MESSAGES = {
 }
 
 
+NUMBERS = (int, float, Decimal)
+
+
+def _admits(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field's type takes one of these kinds directly (alone, in a union, or annotated)."""
+    if annotation in kinds:
+        return True
+    if get_origin(annotation) is Annotated:
+        return _admits(get_args(annotation)[0], kinds)
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_admits(arg, kinds) for arg in get_args(annotation))
+    return False
+
+
 class StorableInput(BaseModel):
     """Base of request bodies: every integer field must fit a database integer column.
 
     Form fields arrive as text, so `offer_id=99999999999` parses as an int the database would refuse
     (PostgreSQL INTEGER); it is a field error here instead.
     """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """JSON's true is no number: Litestar validates bodies leniently (strict=False), where Pydantic
+        would read true as 1 and store it."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if _admits(annotation, NUMBERS) and not _admits(annotation, (bool,)):
+                raise PydanticCustomError("int_type", "Input should be a valid number")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -261,6 +261,9 @@ API_CORPUS = [
         field="enterprise_id",
     ),
     Bad("read up to beyond int8", "consumer", "POST", "/api/v1/notifications/read", {"up_to_id": BEYOND_INT8}, field="up_to_id"),
+    # JSON's true and false are no numbers (Pydantic's lenient mode, which Litestar uses, reads true as 1)
+    Bad("read up to true", "consumer", "POST", "/api/v1/notifications/read", {"up_to_id": True}, field="up_to_id"),
+    Bad("enterprise id true", "consumer", "POST", "/api/v1/cases", _filing(enterprise_id=True), field="enterprise_id"),
     # money amounts that overflow, vanish, or are not numbers
     *[
         Bad(f"amount {amount}", "consumer", "POST", "/api/v1/cases", _filing(amount_paid=_money(amount)), field="amount_paid")
