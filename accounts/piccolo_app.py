@@ -11,6 +11,7 @@ from accounts.tables import (
     LoginFailure,
     MediatorProfile,
     PasswordReset,
+    PlatformMerchant,
     User,
     UserSession,
 )
@@ -29,5 +30,6 @@ APP_CONFIG = AppConfig(
         AgencyProof,
         AgentInvitation,
         PasswordReset,
+        PlatformMerchant,
     ],
 )

@@ -57,6 +57,25 @@ register_labels(
 )
 
 
+class EnterpriseKind(StrEnum):
+    """What an enterprise is to a case: the merchant sold, the platform hosted the shop and answers for it
+    (issue 17: platform responsibility, advance compensation), the brand owns the product (traceability)."""
+
+    merchant = "merchant"
+    platform = "platform"
+    brand = "brand"
+
+
+register_labels(
+    "enterprise_kind",
+    {
+        EnterpriseKind.merchant: N_("Merchant"),
+        EnterpriseKind.platform: N_("Platform"),
+        EnterpriseKind.brand: N_("Brand owner"),
+    },
+)
+
+
 class Enterprise(Table, tablename="enterprise"):
     """A merchant business. Chinese enterprises carry a USCC; foreign ones may not have one."""
 
@@ -69,6 +88,7 @@ class Enterprise(Table, tablename="enterprise"):
     verified = Boolean(default=False)
     verified_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    kind = Varchar(length=10, default=EnterpriseKind.merchant, choices=EnterpriseKind, index=True)
 
 
 class User(Table, tablename="users"):
@@ -169,3 +189,14 @@ class AdminAction(Table, tablename="admin_action"):
     before = JSON()
     after = JSON()
     at = Timestamptz(index=True)
+
+
+class PlatformMerchant(Table, tablename="platform_merchant"):
+    """A merchant selling on a platform (linked by the platform's agents or a registrar): the platform
+    answers for that merchant's cases. One row per pair (unique index in the migration)."""
+
+    platform = ForeignKey(references=Enterprise, on_delete=OnDelete.cascade, index=True)
+    merchant = ForeignKey(references=Enterprise, on_delete=OnDelete.cascade, index=True)
+    linked_by = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
+    linked_at = Timestamptz()
+

@@ -8,9 +8,10 @@ from typing import Any
 from accord.auth import Viewer
 from cases.tables import Channel
 
-CONSUMER, MERCHANT, MEDIATOR, FORMER_MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
+CONSUMER, MERCHANT, PLATFORM, MEDIATOR, FORMER_MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
     "consumer",
     "merchant",
+    "platform",
     "mediator",
     "former_mediator",
     "any_mediator",
@@ -20,8 +21,8 @@ CONSUMER, MERCHANT, MEDIATOR, FORMER_MEDIATOR, ANY_MEDIATOR, ADMIN, SYSTEM = (
 
 
 def relations(case: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
-    """The viewer's relations to the case: consumer, merchant, mediator (assigned), former_mediator (held it
-    before), any_mediator, admin.
+    """The viewer's relations to the case: consumer, merchant, platform (an agent of the platform enterprise
+    the case names), mediator (assigned), former_mediator (held it before), any_mediator, admin.
 
     `None` is the system (timeouts).
     """
@@ -32,6 +33,9 @@ def relations(case: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
         found.add(CONSUMER)
     if viewer.role == "merchant" and viewer.enterprise_id == case["enterprise"]:
         found.add(MERCHANT)
+    if viewer.role == "merchant" and viewer.enterprise_id is not None:
+        if viewer.enterprise_id == case.get("platform_enterprise"):
+            found.add(PLATFORM)
     if viewer.role == "mediator":
         found.add(ANY_MEDIATOR)
         if viewer.id == case["mediator"]:
@@ -44,21 +48,23 @@ def relations(case: dict[str, Any], viewer: Viewer | None) -> frozenset[str]:
 
 
 def can_see(related: frozenset[str]) -> bool:
-    return bool(related & {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM})
+    return bool(related & {CONSUMER, MERCHANT, PLATFORM, ANY_MEDIATOR, ADMIN, SYSTEM})
 
 
 # Need to know: any mediator may read what the queue needs (the joint thread, transitions), but a party's
 # private words and the notes only reach those who hold or held the case, and registrars (SECURITY.md).
+# A platform answers for its merchants' cases in the open (the parties' events, the joint thread), never in
+# a caucus or the notes.
 _CASE_HOLDERS = {MEDIATOR, FORMER_MEDIATOR, ADMIN}
 _READERS = {
-    Channel.parties: {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM},
-    Channel.joint: {CONSUMER, MERCHANT, ANY_MEDIATOR, ADMIN, SYSTEM},
+    Channel.parties: {CONSUMER, MERCHANT, PLATFORM, ANY_MEDIATOR, ADMIN, SYSTEM},
+    Channel.joint: {CONSUMER, MERCHANT, PLATFORM, ANY_MEDIATOR, ADMIN, SYSTEM},
     Channel.caucus_consumer: {CONSUMER, SYSTEM, *_CASE_HOLDERS},
     Channel.caucus_merchant: {MERCHANT, SYSTEM, *_CASE_HOLDERS},
     Channel.internal: _CASE_HOLDERS,
 }
 _WRITERS = {
-    Channel.joint: {CONSUMER, MERCHANT, MEDIATOR},
+    Channel.joint: {CONSUMER, MERCHANT, PLATFORM, MEDIATOR},
     Channel.caucus_consumer: {CONSUMER, MEDIATOR},
     Channel.caucus_merchant: {MERCHANT, MEDIATOR},
     Channel.internal: {MEDIATOR},

@@ -178,7 +178,11 @@ class Case(Table, tablename="dispute_case"):
     version = Integer(default=1)
     category = Varchar(length=30)
     order_number = Varchar(length=100)
-    platform = Varchar(length=200)
+    platform = Varchar(length=200)  # as the consumer named it
+    # The platform enterprise the purchase was made on, when the consumer chose a registered platform: its
+    # agents become a party to the case (cases/access.py PLATFORM), it may compensate in advance.
+    platform_enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict, index=True)
+    compensated_by = Varchar(length=20, null=True, default=None)  # "platform" after advance compensation
     purchase_date = Date()
     product_name = Varchar(length=300)
     gtin = Varchar(length=14, null=True, default=None)
