@@ -54,6 +54,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
                 "password": password,
                 "display_name": args.name or args.email.split("@")[0],
                 "language": args.language,
+                "consent": True,  # the operator vouches; no consent is stored for the person (create_user)
             }
         )
     except ValidationError as error:

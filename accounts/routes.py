@@ -99,7 +99,7 @@ def _expired_session_cookie(settings: NamedDependency[Settings]) -> Cookie:
 
 def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
     data = nest_form(form)
-    data.pop("consent", None)
+    data["consent"] = data.get("consent") == "yes"  # the box, ticked or not: RegistrationIn wants it ticked
     enterprise = data.pop("enterprise", None)
     if data.get("role") == "merchant" and isinstance(enterprise, dict):
         urls = enterprise.get("shop_urls", "")
@@ -253,17 +253,7 @@ async def register(
     request: Request[Any, Any, Any], data: Form, clock: NamedDependency[Clock], settings: NamedDependency[Settings]
 ) -> Any:
     try:
-        consent = (
-            []
-            if data.get("consent") == "yes"
-            else [FieldError("consent", _("Please agree to how we process your data, or we cannot open an account."))]
-        )
-        try:
-            registration = parse(RegistrationIn, _registration_data(data))
-        except InvalidInput as error:
-            raise InvalidInput(error.errors + consent) from None
-        if consent:
-            raise InvalidInput(consent)
+        registration = parse(RegistrationIn, _registration_data(data))
         user = await service.register(registration, clock, settings.timezone.key)
     except InvalidInput as error:
         form = {key: value for key, value in data.items() if "password" not in key}

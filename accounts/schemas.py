@@ -125,6 +125,8 @@ class RegistrationIn(Strict):
     # A colleague's invitation link (merchants): joins the inviting enterprise, approved at once.
     invitation: Annotated[str | None, Field(max_length=100)] = None
     enterprise: Annotated[EnterpriseIn | None, Field(validate_default=True)] = None
+    # Explicit agreement to the privacy notice (PIPL): `true`, or no account. Its version and time are kept.
+    consent: Annotated[Boolean, Field(validate_default=True)] = False
 
     @field_validator("password")
     @classmethod
@@ -132,6 +134,15 @@ class RegistrationIn(Strict):
         if problem := password_problem(password, info.data.get("email", "")):
             raise PydanticCustomError("password", problem)
         return password
+
+    @field_validator("consent")
+    @classmethod
+    def consent_given(cls, consent: bool) -> bool:
+        if consent is not True:
+            raise PydanticCustomError(
+                "consent", _("Please agree to how we process your data, or we cannot open an account.")
+            )
+        return consent
 
     @field_validator("enterprise")
     @classmethod

@@ -23,7 +23,15 @@ from accounts.credentials import Attempt, authenticate, sign_out_everywhere, vie
 from accounts.invitations import Agency
 from accounts.passwords import hash_password
 from accounts.schemas import EnterpriseIn, PasswordChangeIn, ProfileIn, RegistrationIn
-from accounts.tables import AdminAction, AgentStatus, Enterprise, MediatorProfile, Role, User
+from accounts.tables import (
+    PRIVACY_NOTICE_VERSION,
+    AdminAction,
+    AgentStatus,
+    Enterprise,
+    MediatorProfile,
+    Role,
+    User,
+)
 
 USER_COLUMNS = (
     User.id,
@@ -41,6 +49,9 @@ USER_COLUMNS = (
     User.agent_status,
     User.agent_decided_at,
     User.agent_note,
+    User.consent_version,
+    User.consent_at,
+    User.closed_at,
 )
 ENTERPRISE_COLUMNS = (
     Enterprise.id,
@@ -99,8 +110,10 @@ async def _insert_user(
     agency: Agency | None,
     clock: Clock,
     timezone: str,
+    consented: bool = False,
 ) -> int:
-    """Insert a user inside the caller's write transaction; the email must be free."""
+    """Insert a user inside the caller's write transaction; the email must be free. `consented`: they agreed
+    to the current privacy notice now (self-registration), which is kept with its version."""
     if await User.exists().where(User.email == email):
         raise _duplicate_email()
     now = clock.now()
@@ -119,6 +132,8 @@ async def _insert_user(
             agent_status=agency.status.value if agency else None,
             agent_decided_by=agency.decided_by if agency else None,
             agent_decided_at=now if decided else None,
+            consent_version=PRIVACY_NOTICE_VERSION if consented else None,
+            consent_at=now if consented else None,
         )
     ).returning(User.id)
     return int(created[0]["id"])
@@ -159,6 +174,7 @@ async def register(data: RegistrationIn, clock: Clock, timezone: str = DEFAULT_T
                 agency=agency_of_agent,
                 clock=clock,
                 timezone=timezone,
+                consented=data.consent,  # always true: RegistrationIn refuses anything else
             )
             if agency_of_agent and agency_of_agent.invitation_id:
                 await invitations.mark_used_by(agency_of_agent.invitation_id, user_id)

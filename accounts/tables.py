@@ -19,6 +19,9 @@ from piccolo.table import Table
 from accord.i18n import N_, register_labels
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"  # ACCORD_TIMEZONE's default; users get the deployment's zone (accounts.service)
+# The privacy notice people agree to when they register (templates/accounts/register.html): change it when
+# the notice's text changes, so each user's stored consent names the text they agreed to.
+PRIVACY_NOTICE_VERSION = "2026-11-30"
 
 
 class Role(StrEnum):
@@ -107,6 +110,12 @@ class User(Table, tablename="users"):
     agent_decided_by = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.restrict)
     agent_decided_at = Timestamptz(null=True, default=None)
     agent_note = Varchar(length=500, null=True, default=None)
+    # The privacy notice they agreed to at registration, and when (null: made by `accord create-user` or
+    # registered before consent was kept).
+    consent_version = Varchar(length=20, null=True, default=None)
+    consent_at = Timestamptz(null=True, default=None)
+    # When they closed their account (accounts.service.close_account): their name and e-mail are a pseudonym since.
+    closed_at = Timestamptz(null=True, default=None)
 
 
 class AgencyProof(Table, tablename="agency_proof"):

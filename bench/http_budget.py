@@ -90,7 +90,13 @@ def seed(base: str) -> dict[str, str]:
     with httpx.Client(base_url=base, timeout=60) as api:
         people = {}
         for role in ("consumer", "merchant"):
-            person = {"email": f"{role}@bench.test", "password": PASSWORD, "display_name": role, "role": role}
+            person = {
+                "email": f"{role}@bench.test",
+                "password": PASSWORD,
+                "display_name": role,
+                "role": role,
+                "consent": True,  # the privacy notice, agreed to as the registration page asks
+            }
             if role == "merchant":
                 person["enterprise"] = {"name": "Bench Shop", "uscc": uscc(1)}
             assert api.post("/api/v1/auth/register", json=person).status_code == 201

@@ -47,12 +47,14 @@ async def setup_cases(url: str, cases: int) -> list[tuple[str, str, str]]:
                 "password": PASSWORD,
                 "display_name": f"C{number}",
                 "role": "consumer",
+                "consent": True,
             }
             merchant = {
                 "email": f"m{tag}@bench.test",
                 "password": PASSWORD,
                 "display_name": f"M{number}",
                 "role": "merchant",
+                "consent": True,
                 "enterprise": {"name": f"Bench Shop {tag}", "uscc": uscc(int(time.time()) % 10**6 * 1000 + number)},
             }
             tokens = []

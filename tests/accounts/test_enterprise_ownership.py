@@ -42,6 +42,7 @@ def agent_body(uscc: str | None = None, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "email": unique_email("agent"),
         "password": PASSWORD,
+        "consent": True,
         "display_name": "Would-be Agent",
         "language": "en",
         "role": "merchant",

@@ -29,6 +29,7 @@ def merchant_json(**enterprise: Any) -> dict[str, Any]:
     return {
         "email": unique_email("merchant"),
         "password": PASSWORD,
+        "consent": True,
         "display_name": "Mo Merchant",
         "language": "zh-Hans",
         "role": "merchant",
@@ -106,6 +107,7 @@ async def test_bad_registration_fields_are_422_with_the_field_named(
     body = {
         "email": unique_email("bad"),
         "password": PASSWORD,
+        "consent": True,
         "display_name": "B",
         "language": "en",
         "role": "consumer",
@@ -159,7 +161,14 @@ async def test_duplicate_email_differs_only_in_case(client: httpx.AsyncClient) -
 
 
 def consumer_json(email: str) -> dict[str, str]:
-    return {"email": email, "password": PASSWORD, "display_name": "Dup", "language": "en", "role": "consumer"}
+    return {
+        "email": email,
+        "password": PASSWORD,
+        "display_name": "Dup",
+        "language": "en",
+        "role": "consumer",
+        "consent": True,
+    }
 
 
 @pytest.mark.parametrize(

@@ -191,6 +191,7 @@ async def test_nobody_registers_or_renames_themselves_as_staff(
             json={
                 "email": unique_email("lookalike"),
                 "password": PASSWORD,
+                "consent": True,
                 "display_name": name,
                 "language": "en",
                 "role": "consumer",

@@ -21,6 +21,7 @@ async def test_a_waiting_agents_socket_is_refused_with_4403_before_any_data(
         claimant = {
             "email": unique_email("claimant"),
             "password": PASSWORD,
+            "consent": True,
             "display_name": "Claimant",
             "role": "merchant",
             "enterprise": {"name": "Claimed Ltd", "uscc": merchant["enterprise_uscc"]},

@@ -605,6 +605,7 @@ async def _register_agent(app: Litestar, uscc: str, name: str) -> dict[str, Any]
             json={
                 "email": f"{name}@example.com",
                 "password": PASSWORD,
+                "consent": True,
                 "display_name": name,
                 "role": "merchant",
                 "enterprise": {"name": f"Claimed by {name}", "uscc": uscc},

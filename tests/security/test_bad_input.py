@@ -220,7 +220,7 @@ API_CORPUS = [
         "anonymous",
         "POST",
         "/api/v1/auth/register",
-        {"email": "nul@example.com", "password": "correct horse battery", "display_name": "Nul\x00"},
+        {"email": "nul@example.com", "password": "correct horse battery", "display_name": "Nul\x00", "consent": True},
         field="display_name",
     ),
     Bad(
