@@ -38,6 +38,8 @@ from accounts import audit, credentials, invitations, recovery, service, throttl
 from accounts.schemas import (
     ActiveChangeIn,
     AdminUserOut,
+    CloseAccountIn,
+    ClosedOut,
     EnterpriseNameZhIn,
     EnterpriseOut,
     ForgotPasswordIn,
@@ -137,8 +139,10 @@ def landing(user: dict[str, Any]) -> str:
 
 
 @get("/login", name="login")
-async def login_page(next: FromQuery[str | None] = None, reset: FromQuery[bool] = False) -> Any:
-    return page("accounts/login.html", next=safe_next(next, ""), form={}, errors={}, reset=reset)
+async def login_page(
+    next: FromQuery[str | None] = None, reset: FromQuery[bool] = False, closed: FromQuery[bool] = False
+) -> Any:
+    return page("accounts/login.html", next=safe_next(next, ""), form={}, errors={}, reset=reset, closed=closed)
 
 
 @post("/login")
@@ -342,6 +346,31 @@ async def revoke_token_form(
     return Redirect("/profile?saved=1")
 
 
+@post("/profile/close", dependencies={"viewer": Provide(signed_in_viewer)})
+async def close_account(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    data: Form,
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> Any:
+    """The profile's last section: closing the account, confirmed with the password (the same throttle as
+    a sign-in). Afterwards this browser is signed out like every other, and told what happened."""
+    attempt = _attempt(request, viewer.email, settings)
+    try:
+        confirmed = parse(CloseAccountIn, {"password": str(data.get("close_password", ""))})
+        await service.close_account(viewer, confirmed.password, attempt, clock, settings.login_attempts_per_minute)
+    except InvalidInput as error:
+        return await _profile_page(viewer, status=422, errors={"close_password": error.errors[0].message})
+    except RateLimited as error:
+        response = await _profile_page(viewer, status=429, errors={"close_password": error.detail})
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    response = Redirect("/login?closed=1")
+    response.set_cookie(_expired_session_cookie(settings))
+    return response
+
+
 # --- language switch -----------------------------------------------------------------------------
 
 
@@ -533,6 +562,28 @@ async def api_change_password(
     await service.change_password(viewer, data, attempt, clock, settings.login_attempts_per_minute)
 
 
+@post(
+    "/me/close",
+    status_code=HTTP_202_ACCEPTED,
+    dependencies={"viewer": Provide(signed_in_viewer)},
+    summary="Close your account (consumers and merchant agents; confirmed with your password)",
+    description="Sign-in, sessions and every API token end at once; your name and e-mail address are replaced "
+    "by a pseudonym wherever they are shown. Your cases, messages and files stay (a case record is evidence "
+    "the other party and the authorities may need) and every record still verifies. Wrong password: 422 on "
+    "`password`, slowed down like a sign-in (429). Mediators and registrars: 403.",
+)
+async def api_close_account(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    data: JSONBody[CloseAccountIn],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+) -> ClosedOut:
+    attempt = _attempt(request, viewer.email, settings)
+    await service.close_account(viewer, data.password, attempt, clock, settings.login_attempts_per_minute)
+    return ClosedOut(detail=_("Your account is closed."))
+
+
 @get("/me", dependencies={"viewer": Provide(signed_in_viewer)}, summary="The signed-in user")
 async def api_me(viewer: NamedDependency[Viewer]) -> UserOut:
     return user_out(await service.get_user(viewer.id))
@@ -616,6 +667,7 @@ page_routes = [
     change_password,
     create_token,
     revoke_token_form,
+    close_account,
     switch_language,
     admin_home,
     admin_users,
@@ -636,6 +688,7 @@ api_router = Router(
         api_reset,
         api_revoke_token,
         api_change_password,
+        api_close_account,
         api_me,
         api_enterprises,
         api_admin_users,

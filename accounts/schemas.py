@@ -245,6 +245,16 @@ class PasswordChangeIn(Strict):
         return password
 
 
+class CloseAccountIn(Strict):
+    """Closing one's own account is confirmed with one's password."""
+
+    password: Password
+
+
+class ClosedOut(BaseModel):
+    detail: str
+
+
 class ForgotPasswordIn(Strict):
     email: Email
 

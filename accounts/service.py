@@ -7,6 +7,7 @@ and raises domain errors; nothing here knows about HTTP.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import unicodedata
 from typing import Any
 
@@ -14,7 +15,7 @@ from accord import events
 from accord.auth import Viewer
 from accord.clock import Clock
 from accord.db import contains_text, is_unique_violation, write_transaction
-from accord.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from accord.i18n import gettext as _
 from accord.pagination import ID, TEXT, Window, page_of
 from accord.settings import DEFAULT_TIMEZONE
@@ -29,6 +30,7 @@ from accounts.tables import (
     AgentStatus,
     Enterprise,
     MediatorProfile,
+    PasswordReset,
     Role,
     User,
 )
@@ -150,9 +152,18 @@ def _name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
+# A closed account's name (close_account): "Closed account 7F3K". Nobody else may call themselves so.
+CLOSED_NAME = "Closed account {code}"
+_CLOSED_KEY = _name_key(CLOSED_NAME.format(code=""))
+_CODE_LETTERS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud or copied without mistakes
+
+
 async def _require_own_name(display_name: str, user_id: int | None = None) -> None:
-    """A consumer or merchant agent may not take a staff member's name, nor pass for staff."""
+    """A consumer or merchant agent may not take a staff member's name, nor pass for staff or for a closed
+    account."""
     key = _name_key(display_name)
+    if key.startswith(_CLOSED_KEY):
+        raise InvalidInput.one("display_name", _("Names of closed accounts look like this. Choose another name."))
     staff = await User.select(User.id, User.display_name).where(User.role.is_in([Role.mediator, Role.admin]))
     if key in STAFF_WORDS or any(_name_key(person["display_name"]) == key for person in staff if person["id"] != user_id):
         raise InvalidInput.one("display_name", _("This name is taken by Accord's staff. Choose another name."))
@@ -366,6 +377,68 @@ async def store_password(user_id: int, new_hash: str, clock: Clock, *, keeping: 
         await sign_out_everywhere(user_id, clock, keeping=keeping, revoke_tokens=True)
 
 
+# --- closing an account (PIPL) --------------------------------------------------------------------
+
+
+def pseudonym() -> tuple[str, str]:
+    """A closed account's name and e-mail address: "Closed account 7F3K" (short, for people to tell two
+    apart on a case) and an address nobody can receive at (`.invalid`, RFC 2606), random so it stays unique."""
+    code = "".join(secrets.choice(_CODE_LETTERS) for _ in range(4))
+    return CLOSED_NAME.format(code=code), f"closed-{secrets.token_hex(12)}@closed.invalid"
+
+
+CLOSED = "accounts.closed"  # event: {user, email and name (what they were), display_name (the pseudonym)}
+
+
+async def close_account(
+    viewer: Viewer, password: str, attempt: Attempt, clock: Clock, per_address: int
+) -> dict[str, Any]:
+    """The viewer closes their own account, confirming with their password (checked like a sign-in, so
+    wrong ones make the next try wait). In one transaction: they can no longer sign in (inactive, the
+    password unusable, the address gone), every session ends and every API token is revoked (sockets close
+    after the commit), unused password-reset links die, and their name and e-mail become a pseudonym.
+
+    Everything else stays: their cases, messages and files are part of records the other party and the
+    authorities still need (the record holds user ids, never names, so it verifies as before, and every
+    page, list and API names them by the pseudonym since names are read from here when shown). Other
+    domains drop what they copied (`accounts.closed`: the notifications package deletes their unsent mail
+    and renames them in the notices it kept). An enterprise stays when its agent leaves.
+
+    Staff accounts (mediators, registrars) are closed by a registrar (deactivation), not by themselves:
+    cases they hold must be handed over first. Returns the user row as it is now."""
+    if viewer.has_role(Role.mediator, Role.admin):
+        raise Forbidden(_("Staff accounts are closed by a registrar. Ask another registrar to deactivate yours."))
+    try:
+        await authenticate(viewer.email, password, attempt, clock, per_address)
+    except NotAuthenticated:
+        raise InvalidInput.one("password", _("Your password is not correct.")) from None
+    name, email = pseudonym()
+    now = clock.now()
+    async with events.atomic():
+        closed = (
+            await User.update(
+                {
+                    User.display_name: name,
+                    User.email: email,
+                    User.active: False,
+                    User.closed_at: now,
+                    User.password_hash: "!closed",  # no password verifies against it
+                }
+            )
+            .where(User.id == viewer.id, User.closed_at.is_null())
+            .returning(User.id)
+        )
+        if not closed:
+            raise Conflict(_("This account is already closed."))
+        await PasswordReset.update({PasswordReset.used_at: now}).where(
+            PasswordReset.user == viewer.id, PasswordReset.used_at.is_null()
+        )
+        await sign_out_everywhere(viewer.id, clock, revoke_tokens=True)
+        told = {"user": viewer.id, "email": viewer.email, "name": viewer.display_name, "display_name": name}
+        await events.emit(events.DomainEvent(CLOSED, None, told))
+    return await get_user(viewer.id)
+
+
 def require_admin(actor: Viewer) -> None:
     if not actor.has_role(Role.admin.value):
         raise Forbidden(_("Only registrars may do this."))
@@ -416,6 +489,8 @@ async def set_active(actor: Viewer, user_id: int, active: bool, clock: Clock) ->
         raise Forbidden(_("You cannot deactivate your own account."))
     async with events.atomic():
         user = await get_user(user_id)
+        if user["closed_at"] is not None:
+            raise Conflict(_("Its owner closed this account: it cannot be used again."))
         await User.update({User.active: active}).where(User.id == user_id)
         await record_admin_action(
             actor, "set_active", f"user:{user_id}", {"active": user["active"]}, {"active": active}, clock

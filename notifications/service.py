@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import escape
+
 from accord import events, i18n
 from accord.auth import Viewer
 from accord.clock import SystemClock
-from accord.db import write_transaction
+from accord.db import contains_text, write_transaction
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accord.live import is_viewing
@@ -25,6 +27,7 @@ from accord.modules import Subscription
 from accord.pagination import ID, Window, page_of
 from accord.settings import Settings
 from accounts import recovery
+from accounts.service import CLOSED
 from accounts.tables import User
 from cases import access, story
 from cases.tables import Case
@@ -32,7 +35,7 @@ from cases.workflow import ASKED, CONSUMER, FILING, MEDIATOR, MERCHANTS, OTHER_P
 from integrity.tables import Listing
 from notifications.digest import digest_users
 from notifications.mailer import outbox_mail
-from notifications.tables import MailOptOut, Notification, OutboxMail
+from notifications.tables import DigestSubscription, MailOptOut, Notification, OutboxMail
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,8 @@ def subscribers(settings: Settings) -> list[Subscription]:
             await _on_agent_decided(settings, event)
         elif event.kind == recovery.RESET_REQUESTED:
             await _on_password_reset(settings, event)
+        elif event.kind == CLOSED:
+            await _on_account_closed(event)
 
     return [Subscription(on_event)]
 
@@ -244,6 +249,37 @@ async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
         enterprise = case.get("enterprise_name")
         told = {person: told_to(_parts_of(case, person), event.data, enterprise) for person in recipients}
     await notify(settings, recipients, rule.kind, link, case["reference"], at or SystemClock().now(), rule.email, told)
+
+
+async def _on_account_closed(event: events.DomainEvent) -> None:
+    """Someone closed their account: no mail goes to them any more (what waits in the outbox for their
+    address is deleted, their digest ends), and the notices others keep, which copied their name when they
+    acted, name them by their pseudonym, as do the mails to others not sent yet (sent ones are gone)."""
+    user, pseudonym, name = event.data["user"], event.data["display_name"], event.data["name"]
+    await OutboxMail.delete().where(OutboxMail.recipient_email == event.data["email"])
+    unsent = await OutboxMail.select(OutboxMail.id, OutboxMail.subject, OutboxMail.text_body, OutboxMail.html_body).where(
+        OutboxMail.status.is_in(["queued", "failed"]), contains_text('"mail_outbox"."text_body"', name)
+    )
+    for mail in unsent:
+        await OutboxMail.update(
+            {
+                OutboxMail.subject: mail["subject"].replace(name, pseudonym),
+                OutboxMail.text_body: mail["text_body"].replace(name, pseudonym),
+                OutboxMail.html_body: mail["html_body"].replace(str(escape(name)), str(escape(pseudonym))),
+            }
+        ).where(OutboxMail.id == mail["id"])
+    await DigestSubscription.delete().where(DigestSubscription.user == user)
+    await MailOptOut.delete().where(MailOptOut.user == user)
+    # Notices store the event as told (`told_to`), with the actor's id and name at the time.
+    telling = await Notification.select(Notification.id, Notification.details).where(
+        Notification.details.like(f'%"actor": {int(user)},%')
+    )
+    for row in telling:
+        details = json.loads(row["details"])
+        if details.get("actor") == user:
+            details["actor_name"] = pseudonym
+            renamed = json.dumps(details, ensure_ascii=False)
+            await Notification.update({Notification.details: renamed}).where(Notification.id == row["id"])
 
 
 def _parts_of(case: dict[str, Any], person: int) -> frozenset[str]:

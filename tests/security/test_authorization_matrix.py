@@ -84,6 +84,7 @@ ROLES = (
     REGISTRAR,
 )
 SIGNED_IN = ROLES[1:]
+STAFF = (MEDIATOR, EARLIER_MEDIATOR, OTHER_MEDIATOR, REGISTRAR)
 
 # Marker groups: the case itself, and its four channels.
 CASE, JOINT, CAUCUS_CONSUMER, CAUCUS_MERCHANT, INTERNAL = (
@@ -266,6 +267,8 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("POST", "/profile"): (Probe(signed_in(422, 401), body="form"),),
     ("POST", "/profile/password"): (Probe(signed_in(422, 401), body="form"),),
     ("POST", "/profile/tokens"): (Probe(signed_in(200, 401), body="form"),),
+    # closing one's account: a wrong (empty) password changes nothing; staff accounts are closed by registrars
+    ("POST", "/profile/close"): (Probe(signed_in(422, 401, **dict.fromkeys(STAFF, 403)), body="form"),),
     ("POST", "/profile/tokens/{token_id}/revoke"): (
         Probe(signed_in(404, 401, consumer=302), {"token_id": "consumer's token"}, body="form"),
     ),
@@ -296,6 +299,7 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("DELETE", "/api/v1/auth/token"): (Probe(signed_in(204, 401), spare=True),),
     ("GET", "/api/v1/me"): (Probe(signed_in(200, 401)),),
     ("POST", "/api/v1/me/password"): (Probe(signed_in(422, 401), body="json"),),
+    ("POST", "/api/v1/me/close"): (Probe(signed_in(422, 401), body="json"),),
     ("GET", "/api/v1/enterprises"): (Probe(everyone(200)),),
     ("GET", "/api/v1/admin/users"): (Probe(registrars(200, 401)),),
     ("POST", "/api/v1/admin/users/{user_id}/role"): (Probe(registrars(422, 401), {"user_id": "victim"}, body="json"),),
