@@ -24,7 +24,7 @@ from accord import live
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
-from accord.db import engine, prepare_database
+from accord.db import close_database, open_database
 from accord.files import FileStore
 from accord.modules import (
     DomainModule,
@@ -58,19 +58,6 @@ def provide_clock(state: State) -> Clock:
 
 def provide_settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
-
-
-async def _open_database() -> None:
-    db = engine()
-    if db.engine_type == "postgres":
-        await db.start_connection_pool()  # type: ignore[attr-defined]
-    await prepare_database()
-
-
-async def _close_database() -> None:
-    db = engine()
-    if db.engine_type == "postgres":
-        await db.close_connection_pool()  # type: ignore[attr-defined]
 
 
 def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[Any, Any, Any]:
@@ -156,8 +143,8 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        on_startup=[_open_database, install_calendar, start_background],
-        on_shutdown=[stop_background, _close_database],
+        on_startup=[open_database, install_calendar, start_background],
+        on_shutdown=[stop_background, close_database],
         request_max_body_size=MAX_BODY_BYTES,
         plugins=[live.channels_plugin(settings), ClosedModelsSchemaPlugin()],
     )

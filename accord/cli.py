@@ -21,7 +21,7 @@ import uvicorn
 
 from accord import live
 from accord.clock import FrozenClock, SystemClock
-from accord.db import engine, migrate
+from accord.db import close_database, migrate, open_database
 from accord.demo import seed_demo
 from accord.modules import Job, Runtime, check_settings, installed, jobs_of, load_calendar, run_jobs, wire
 from accord.settings import Settings, SettingsError, get_settings
@@ -36,14 +36,11 @@ DATABASE_ERRORS = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.Interf
 
 
 async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
-    db = engine()
-    if db.engine_type == "postgres":
-        await db.start_connection_pool()  # type: ignore[attr-defined]
+    await open_database()
     try:
         return await work()
     finally:
-        if db.engine_type == "postgres":
-            await db.close_connection_pool()  # type: ignore[attr-defined]
+        await close_database()
 
 
 def run_with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:

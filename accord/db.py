@@ -99,6 +99,29 @@ def engine_for(database: Database) -> Engine:
     return PostgresEngine(config={"dsn": database.url})
 
 
+async def _keep_session(_connection: Any) -> None:
+    """What a pooled PostgreSQL connection needs on its way back to the pool besides asyncpg's own rollback
+    of an unfinished transaction: nothing. asyncpg's default reset (`pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`) is a second round trip after every pooled query (issue 14 §5: a page's reads
+    cost twice their round trips), and undoes what Accord never does on a pooled connection: it takes
+    advisory locks only for the transaction (integrity/log.py), keeps no cursor past a transaction, listens
+    on a connection of its own (accord/live.py) and sets no session variable."""
+
+
+async def open_database() -> None:
+    """Start what the process's engine needs: PostgreSQL's pool (with the lean reset), SQLite's settings."""
+    db = engine()
+    if db.engine_type == "postgres":
+        await db.start_connection_pool(reset=_keep_session)  # type: ignore[attr-defined]
+    await prepare_database()
+
+
+async def close_database() -> None:
+    db = engine()
+    if db.engine_type == "postgres":
+        await db.close_connection_pool()  # type: ignore[attr-defined]
+
+
 def engine() -> Engine:
     db = engine_finder()
     assert db is not None, "accord.piccolo_conf defines DB"

@@ -52,7 +52,8 @@ import pytest  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
-from accord.app import _close_database, _open_database, create_app  # noqa: E402
+from accord.app import create_app  # noqa: E402
+from accord.db import close_database, open_database  # noqa: E402
 from accord.clock import Clock, FrozenClock  # noqa: E402
 from accord.db import migrate  # noqa: E402
 from accounts import passwords, service  # noqa: E402
@@ -132,9 +133,9 @@ async def app() -> AsyncIterator[Litestar]:
     await migrate()
     await never_reuse_ids()
     application = create_app(clock=FrozenClock(BASE_TIME))
-    await _open_database()
+    await open_database()
     yield application
-    await _close_database()
+    await close_database()
 
 
 @pytest.fixture(autouse=True)
