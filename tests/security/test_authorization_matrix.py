@@ -20,8 +20,10 @@ revocation) uses a spare one.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -300,6 +302,11 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/api/v1/me"): (Probe(signed_in(200, 401)),),
     ("POST", "/api/v1/me/password"): (Probe(signed_in(422, 401), body="json"),),
     ("POST", "/api/v1/me/close"): (Probe(signed_in(422, 401), body="json"),),
+    # one's own data: everyone signed in gets their archive, holding the case only for those it is theirs
+    # (party, holder, or acted on it) and, inside, only what they may read (the ZIP is searched unpacked)
+    ("GET", "/api/v1/me/export"): (
+        Probe(signed_in(200, 401), shows=CASE_PAGE, shown_to=frozenset({*MINE, EARLIER_MEDIATOR, REGISTRAR})),
+    ),
     ("GET", "/api/v1/enterprises"): (Probe(everyone(200)),),
     ("GET", "/api/v1/admin/users"): (Probe(registrars(200, 401)),),
     ("POST", "/api/v1/admin/users/{user_id}/role"): (Probe(registrars(422, 401), {"user_id": "victim"}, body="json"),),
@@ -865,11 +872,19 @@ def _status_problem(expected: Status, response: httpx.Response) -> str | None:
     return None
 
 
+def _readable(response: httpx.Response) -> str:
+    """The response as text to search for markers; a ZIP (the data export) unpacked, every member."""
+    if response.headers.get("content-type") == "application/zip" and response.is_success:
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+    return response.content.decode("utf-8", "replace")
+
+
 def _problems(world: World, probe: Probe, role: str, url: str, response: httpx.Response) -> list[str]:
     found = []
     if problem := _status_problem(probe.expect[role], response):
         found.append(problem)
-    body = response.content.decode("utf-8", "replace")
+    body = _readable(response)
     if leaked := [marker for marker in world.hidden_from(role, url) if marker in body]:
         found.append(f"shows {role} what they may not read: {leaked}")
     if response.is_success and probe.shows and (probe.shown_to is None or role in probe.shown_to):
