@@ -41,6 +41,12 @@ class Viewer:
     # the agent is approved, so every check against `enterprise_id` keeps unapproved agents out.
     agent_status: str | None = None
     timezone: str = ""  # the zone they see times in (IANA name); "" for the deployment's (i18n.viewer_zone)
+    enterprise_kind: str | None = None  # merchant, platform or brand (accounts.tables.EnterpriseKind)
+
+    @property
+    def speaks_for_platform(self) -> bool:
+        """An approved agent of a platform enterprise: it answers for the cases naming it (issue 17)."""
+        return self.role == "merchant" and self.enterprise_id is not None and self.enterprise_kind == "platform"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

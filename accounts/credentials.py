@@ -79,6 +79,7 @@ def _viewer_columns(user: Any) -> list[Any]:
         user.enterprise.id.as_alias("enterprise_id"),
         user.enterprise.name.as_alias("enterprise_name"),
         user.enterprise.verified.as_alias("enterprise_verified"),
+        user.enterprise.kind.as_alias("enterprise_kind"),
         user.agent_status.as_alias("agent_status"),
     ]
 
@@ -108,6 +109,7 @@ def viewer_from(row: dict[str, Any], user_id: int, credential: str, credential_i
         enterprise_id=row["enterprise_id"] if speaks_for_enterprise else None,
         enterprise_name=row["enterprise_name"] if speaks_for_enterprise else None,
         enterprise_verified=speaks_for_enterprise and bool(row["enterprise_verified"]),
+        enterprise_kind=row.get("enterprise_kind") if speaks_for_enterprise else None,
         credential=credential,
         credential_id=credential_id,
         agent_status=row["agent_status"],

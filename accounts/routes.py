@@ -57,7 +57,7 @@ from accounts.schemas import (
     time_zone_names,
     user_out,
 )
-from accounts.tables import AgentStatus, Role
+from accounts.tables import AgentStatus, EnterpriseKind, Role
 
 Form = URLEncodedBody[dict[str, Any]]
 
@@ -597,11 +597,15 @@ async def api_me(viewer: NamedDependency[Viewer]) -> UserOut:
 async def api_enterprises(
     viewer: NamedDependency[Viewer | None],
     q: FromQuery[str] = "",
+    kind: FromQuery[EnterpriseKind | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int | None] = None,
 ) -> Page[EnterpriseOut]:
+    """`kind=platform` lists the marketplaces a complaint may name (filing's platform search)."""
     everyone = service.sees_unverified_enterprises(viewer)
-    rows, next_cursor = await service.search_enterprises(q, window(cursor, limit), include_unverified=everyone)
+    rows, next_cursor = await service.search_enterprises(
+        q, window(cursor, limit), include_unverified=everyone, kind=kind.value if kind else None
+    )
     return Page[EnterpriseOut](items=[_enterprise_out(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -173,6 +173,9 @@ class TokenRequest(Strict):
     label: Annotated[str, Field(max_length=100)] = "API"
 
 
+EnterpriseKindName = Literal["merchant", "platform", "brand"]
+
+
 class EnterpriseBrief(BaseModel):
     """An enterprise as a case or listing names it."""
 
@@ -180,6 +183,7 @@ class EnterpriseBrief(BaseModel):
     name: str
     uscc: str | None
     verified: bool
+    kind: EnterpriseKindName = "merchant"  # a platform answers for its merchants' cases (issue 17)
 
 
 class EnterpriseOut(EnterpriseBrief):
@@ -302,6 +306,7 @@ def _user_fields(row: dict, *, show_enterprise: bool) -> dict:  # type: ignore[t
             name=row["enterprise_name"],
             uscc=row["enterprise_uscc"],
             verified=bool(row["enterprise_verified"]),
+            kind=row.get("enterprise_kind") or "merchant",
         )
     return {
         "id": row["id"],

@@ -48,6 +48,7 @@ USER_COLUMNS = (
     User.enterprise.name.as_alias("enterprise_name"),
     User.enterprise.uscc.as_alias("enterprise_uscc"),
     User.enterprise.verified.as_alias("enterprise_verified"),
+    User.enterprise.kind.as_alias("enterprise_kind"),
     User.agent_status,
     User.agent_decided_at,
     User.agent_note,
@@ -65,6 +66,7 @@ ENTERPRISE_COLUMNS = (
     Enterprise.verified_at,
     Enterprise.shop_urls,
     Enterprise.created_at,
+    Enterprise.kind,
 )
 
 
@@ -300,15 +302,18 @@ def sees_unverified_enterprises(viewer: Viewer | None) -> bool:
 
 
 async def search_enterprises(
-    query: str, window: Window, *, include_unverified: bool = False
+    query: str, window: Window, *, include_unverified: bool = False, kind: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Enterprises whose name contains `query` or whose USCC starts with it, by name then id.
+    """Enterprises whose name contains `query` or whose USCC starts with it, by name then id; of that
+    `kind` (merchant, platform, brand) when one is given.
 
     Unless `include_unverified`, only enterprises a registrar verified by their USCC are listed.
     """
     select = Enterprise.select(*ENTERPRISE_COLUMNS)
     if not include_unverified:
         select = select.where(Enterprise.verified.eq(True))
+    if kind is not None:
+        select = select.where(Enterprise.kind == kind)
     query = query.strip()
     code_prefix = "".join(char for char in query.upper() if char.isalnum())
     if query:

@@ -84,9 +84,11 @@ def writable_channels(related: frozenset[str], case: dict[str, Any]) -> list[str
 
 
 def conflicted(case: dict[str, Any], mediator_id: int, mediator_enterprise_id: int | None) -> bool:
-    """A mediator who is a party to the case, or an agent of its enterprise, may never mediate it."""
+    """A mediator who is a party to the case, or an agent of its enterprise or of its platform, may never
+    mediate it."""
     return mediator_id == case["consumer"] or (
-        mediator_enterprise_id is not None and mediator_enterprise_id == case["enterprise"]
+        mediator_enterprise_id is not None
+        and mediator_enterprise_id in (case["enterprise"], case.get("platform_enterprise"))
     )
 
 

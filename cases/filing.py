@@ -3,13 +3,16 @@ and record it writes; `cases.workflow` runs it through the engine like every oth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from piccolo.columns.combination import WhereRaw
 
 from accord.errors import FieldError, InvalidInput
 from accord.i18n import gettext as _
 from accounts.service import find_or_create_enterprise
-from accounts.tables import Enterprise
+from accounts.tables import Enterprise, EnterpriseKind
 from cases import record
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn
@@ -79,25 +82,70 @@ async def _next_reference(year: int) -> str:
     return f"AC-{year}-{counted[0]['last_number']:06d}"
 
 
-async def _enterprise_id(data: CaseFilingIn, step: Any) -> int:
-    if data.enterprise_id is not None:
+@dataclass(frozen=True)
+class Parties:
+    """Whom a filing names: the merchant's enterprise, and the platform the purchase was made on (the
+    registered platform enterprise, if any, and its name as the case keeps it)."""
+
+    enterprise_id: int
+    platform_enterprise_id: int | None
+    platform: str
+
+
+def _same_name(column: str, text: str) -> WhereRaw:
+    return WhereRaw(f"LOWER({column}) = {{}}", text.lower())
+
+
+def _names(row: dict[str, Any], typed: str) -> bool:
+    return typed.lower() in (row["name"].lower(), (row["name_zh"] or "").lower())
+
+
+async def _parties(data: CaseFilingIn, step: Any) -> Parties:
+    """The enterprises a filing names, read in one query: the merchant chosen from the public list, and the
+    platform chosen from it (`platform_enterprise_id`) or, when only typed, the one registered platform
+    whose name (either language, any case) it is. Nothing is guessed beyond that: a merchant selling on a
+    single platform does not make that platform the case's unless the consumer names it."""
+    typed = data.platform or ""
+    platforms = (Enterprise.kind == EnterpriseKind.platform.value) & (
+        Enterprise.id == data.platform_enterprise_id
+        if data.platform_enterprise_id is not None
+        else _same_name('"enterprise"."name"', typed) | _same_name('"enterprise"."name_zh"', typed)
+    )
+    wanted = platforms if data.enterprise_id is None else (Enterprise.id == data.enterprise_id) | platforms
+    rows: list[dict[str, Any]] = []
+    if data.enterprise_id is not None or data.platform_enterprise_id is not None or typed:
         # Consumers choose from the public list, which holds verified enterprises only: an unverified
         # one's name is what another consumer typed, and choosing it by id would show that name.
-        if not await Enterprise.exists().where(Enterprise.id == data.enterprise_id, Enterprise.verified.eq(True)):
+        rows = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh, Enterprise.kind).where(
+            Enterprise.verified.eq(True), wanted
+        )
+    if data.enterprise_id is not None and not any(row["id"] == data.enterprise_id for row in rows):
+        raise InvalidInput.one("enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise."))
+    if data.platform_enterprise_id is not None:
+        chosen = [row for row in rows if row["id"] == data.platform_enterprise_id and row["kind"] == "platform"]
+        if not chosen:
             raise InvalidInput.one(
-                "enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise.")
+                "platform_enterprise_id", _("Choose the platform from the list, or type its name instead.")
             )
-        return data.enterprise_id
+        platform_id, platform = chosen[0]["id"], typed or chosen[0]["name"]
+    else:
+        named = [row for row in rows if row["kind"] == "platform" and _names(row, typed)] if typed else []
+        platform_id, platform = (named[0]["id"] if len(named) == 1 else None), typed
+    if data.enterprise_id is not None:
+        return Parties(data.enterprise_id, platform_id, platform)
     assert data.enterprise is not None
-    return await find_or_create_enterprise(data.enterprise, step.context.clock)
+    return Parties(await find_or_create_enterprise(data.enterprise, step.context.clock), platform_id, platform)
 
 
-def _filing_record(data: CaseFilingIn, gtin: str | None, trace: TraceCode | None) -> dict[str, Any]:
+def _filing_record(
+    data: CaseFilingIn, parties: Parties, gtin: str | None, trace: TraceCode | None
+) -> dict[str, Any]:
     carrier, number = waybill(data)
     return {
         "category": data.category.value,
         "order_number": data.order_number,
-        "platform": data.platform,
+        "platform": parties.platform,
+        "platform_enterprise_id": parties.platform_enterprise_id,
         "purchase_date": data.purchase_date.isoformat(),
         "product_name": data.product_name,
         "gtin": gtin,
@@ -117,14 +165,15 @@ async def file(step: Any) -> None:
     data: CaseFilingIn = step.payload
     gtin, trace = traceability(data, step.today)
     assert step.viewer is not None
-    enterprise_id = await _enterprise_id(data, step)
+    parties = await _parties(data, step)
     step.updates = {
         Case.reference: await _next_reference(step.now.year),
         Case.consumer: step.viewer.id,
-        Case.enterprise: enterprise_id,
+        Case.enterprise: parties.enterprise_id,
         Case.category: data.category.value,
         Case.order_number: data.order_number,
-        Case.platform: data.platform,
+        Case.platform: parties.platform,
+        Case.platform_enterprise: parties.platform_enterprise_id,
         Case.purchase_date: data.purchase_date,
         Case.product_name: data.product_name,
         Case.gtin: gtin,
@@ -144,4 +193,4 @@ async def file(step: Any) -> None:
         Case.last_hash: record.GENESIS_HASH,
         Case.filed_at: step.now,
     }
-    step.details.update(_filing_record(data, gtin, trace))
+    step.details.update(_filing_record(data, parties, gtin, trace))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel.lists import format_list
 from litestar import Request, Response, Router, get, post
@@ -38,6 +38,7 @@ from accord.statemachine import ActionRequest, request_models
 from accord.web import action_route, form_versioned, nest_form, page, payload_from_form, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
+from accounts.tables import EnterpriseKind
 from cases import service, story
 from cases.access import SYSTEM, speaker_role
 from cases.changes import changes_since
@@ -55,6 +56,7 @@ from cases.schemas import (
     MessageOut,
     OfferOut,
     PartyOut,
+    PlatformEnterpriseOut,
     RatingOut,
     RecordEventOut,
     RecordOut,
@@ -69,6 +71,8 @@ from cases.tables import CaseState, Category, RemedyType
 from cases.waybill import Carrier
 from cases.words import CaseWords, InformationRequest, Statement, statements
 from cases.workflow import ACTIONS, MACHINE, ROLES_OF_ACTION, SPECS, Context, apply
+
+RoleView = Literal["merchant", "platform"]
 
 # --- dependencies --------------------------------------------------------------------------------
 
@@ -134,6 +138,8 @@ def case_out(
         mediator=_party(view.mediator),
         order_number=case["order_number"],
         platform=case["platform"],
+        platform_enterprise=PlatformEnterpriseOut(**view.platform_enterprise) if view.platform_enterprise else None,
+        compensated_by=case["compensated_by"],
         purchase_date=case["purchase_date"],
         product_name=case["product_name"],
         gtin=case["gtin"],
@@ -265,11 +271,16 @@ async def api_list_cases(
     context: NamedDependency[Context],
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
     due_soon: FromQuery[bool] = False,
+    role_view: FromQuery[RoleView | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: FromQuery[int | None] = None,
 ) -> Page[CaseSummaryOut]:
+    """Merchant agents: `role_view=merchant` lists the cases against their enterprise, `role_view=platform`
+    those naming it as the platform of the purchase; left out, a platform's agents get the latter."""
     due_before = due_soon_cutoff(context, due_soon)
-    rows, next_cursor = await service.list_cases(viewer, window(cursor, limit), state_filter or None, due_before)
+    rows, next_cursor = await service.list_cases(
+        viewer, window(cursor, limit), state_filter or None, due_before, role_view
+    )
     items = [
         CaseSummaryOut(
             reference=row["reference"],
@@ -277,6 +288,7 @@ async def api_list_cases(
             category=row["category"],
             product_name=row["product_name"],
             enterprise=row["enterprise_name"],
+            platform_enterprise_id=row["platform_enterprise"],
             filed_at=row["filed_at"],
             updated_at=row["updated_at"],
             next_deadline=row["next_deadline"],
@@ -554,20 +566,26 @@ async def cases_page(
     context: NamedDependency[Context],
     state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
     due_soon: FromQuery[bool] = False,
+    role_view: FromQuery[str | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> Any:
     if viewer.awaits_approval:
         return Redirect("/agency")  # their waiting page says why there is nothing to see yet
     due_before = due_soon_cutoff(context, due_soon)
-    rows, next_cursor = await service.list_cases(viewer, window(cursor, 25), state_filter or None, due_before)
+    shown = service.role_view_of(viewer, role_view)
+    rows, next_cursor = await service.list_cases(viewer, window(cursor, 25), state_filter or None, due_before, shown)
     return page(
         "cases/list.html",
+        role_view=shown,
         cases=rows,
         states=[state.value for state in CaseState],
         state=state_filter or "",
         due_soon=due_soon,
         next_cursor=next_cursor,
     )
+
+
+PLATFORMS_LISTED = 100
 
 
 async def _filing_page(
@@ -591,9 +609,12 @@ async def _filing_page(
             matches = [await get_enterprise(chosen, verified_only=True)] + matches
     # The registry (another package) tells which of these merchants are publicly listed, if it is installed.
     listed = await request.app.state.get("listed_enterprises", _none_listed)([m["id"] for m in matches])
+    # The registered platforms to choose from (few: marketplaces, not shops); a platform not among them is typed.
+    platforms, _cursor = await search_enterprises("", window(None, PLATFORMS_LISTED), kind=EnterpriseKind.platform)
     return page(
         "cases/new.html",
         listed=listed,
+        platforms=platforms,
         status=status,
         q=q,
         matches=matches,

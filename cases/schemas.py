@@ -119,7 +119,10 @@ class CaseFilingIn(Strict):
     enterprise: EnterpriseIn | None = None
     category: Category
     order_number: Annotated[str, Field(min_length=1, max_length=100)]
-    platform: Annotated[str, Field(min_length=1, max_length=200)]
+    # The platform the purchase was made on: a registered platform enterprise chosen from the list (its
+    # agents then see the case), or its name as the consumer knows it; the chosen one names it if left empty.
+    platform_enterprise_id: int | None = None
+    platform: Annotated[str, Field(max_length=200, validate_default=True)] = ""
     purchase_date: date
     product_name: Annotated[str, Field(min_length=1, max_length=300)]
     gtin: Annotated[str | None, Field(max_length=20)] = None
@@ -137,7 +140,8 @@ class CaseFilingIn(Strict):
         if value is None:
             return None
         value = " ".join(value.split())
-        if not value and info.field_name != "waybill":
+        named_by_choice = info.field_name == "platform" and info.data.get("platform_enterprise_id") is not None
+        if not value and info.field_name != "waybill" and not named_by_choice:
             raise PydanticCustomError("required", _("This field is required."))
         return value or None
 
@@ -239,6 +243,13 @@ class ListingProposalIn(Strict):
 class PartyOut(BaseModel):
     id: int
     display_name: str
+
+
+class PlatformEnterpriseOut(BaseModel):
+    """The registered platform a case names (issue 17): its agents see the case and speak in its joint thread."""
+
+    id: int
+    name: str
 
 
 class AuthorOut(BaseModel):
@@ -372,6 +383,8 @@ class CaseOut(BaseModel):
     mediator: PartyOut | None
     order_number: str
     platform: str
+    platform_enterprise: PlatformEnterpriseOut | None = None
+    compensated_by: str | None = None  # "platform" once the platform compensated the consumer in advance
     purchase_date: date
     product_name: str
     gtin: str | None
@@ -409,6 +422,8 @@ class CaseSummaryOut(BaseModel):
     category: str
     product_name: str
     enterprise: str
+    # The registered platform the case names; in a platform's list (role_view=platform) it is the caller's.
+    platform_enterprise_id: int | None = None
     filed_at: datetime
     updated_at: datetime
     next_deadline: datetime | None

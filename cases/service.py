@@ -93,6 +93,8 @@ CASE_COLUMNS = (
     Case.enterprise.name.as_alias("enterprise_name"),
     Case.enterprise.uscc.as_alias("enterprise_uscc"),
     Case.enterprise.verified.as_alias("enterprise_verified"),
+    Case.enterprise.kind.as_alias("enterprise_kind"),
+    Case.platform_enterprise.name.as_alias("platform_enterprise_name"),
 )
 
 
@@ -147,6 +149,7 @@ class CaseView:
     case: dict[str, Any]
     related: frozenset[str]
     enterprise: dict[str, Any]
+    platform_enterprise: dict[str, Any] | None  # the registered platform the case names: {id, name}
     consumer: dict[str, Any]
     mediator: dict[str, Any] | None
     offers: list[dict[str, Any]]
@@ -176,7 +179,13 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
             "name": case["enterprise_name"],
             "uscc": case["enterprise_uscc"],
             "verified": bool(case["enterprise_verified"]),
+            "kind": case["enterprise_kind"] or "merchant",
         },
+        platform_enterprise=(
+            {"id": case["platform_enterprise"], "name": case["platform_enterprise_name"]}
+            if case["platform_enterprise"] is not None
+            else None
+        ),
         consumer={"id": case["consumer"], "display_name": case["consumer_name"]},
         mediator={"id": case["mediator"], "display_name": case["mediator_name"]} if case["mediator"] else None,
         offers=[offer for offer in offers if offer["by_role"] != "mediator"],
@@ -191,11 +200,29 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
     )
 
 
+ROLE_VIEWS = ("merchant", "platform")  # an agent's lists: the cases against their enterprise, or naming it as platform
+
+
+def role_view_of(viewer: Viewer, asked: str | None) -> str | None:
+    """Which of an agent's lists to show: the one asked for, else a platform's agents see the cases on
+    their platform and other agents their enterprise's. None for everyone else (they have one list)."""
+    if viewer.role != "merchant":
+        return None
+    if asked in ROLE_VIEWS:
+        return asked
+    return "platform" if viewer.speaks_for_platform else "merchant"
+
+
 async def list_cases(
-    viewer: Viewer, window: Window, state: str | None = None, due_before: datetime | None = None
+    viewer: Viewer,
+    window: Window,
+    state: str | None = None,
+    due_before: datetime | None = None,
+    role_view: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The viewer's cases, most recently changed first: their own, their enterprise's, or assigned to them."""
-    query = my_cases_query(viewer, window, state, due_before)
+    """The viewer's cases, most recently changed first: their own, their enterprise's (or, `role_view`
+    "platform", those naming their enterprise as the platform of the purchase), or assigned to them."""
+    query = my_cases_query(viewer, window, state, due_before, role_view)
     if query is None:
         return [], None  # an agent the enterprise has not vouched for sees none of its cases
     shown, cursor = page_of(await query, window.limit, key=lambda row: [row["updated_at"].isoformat(), row["id"]])
@@ -204,7 +231,11 @@ async def list_cases(
 
 
 def my_cases_query(
-    viewer: Viewer, window: Window, state: str | None = None, due_before: datetime | None = None
+    viewer: Viewer,
+    window: Window,
+    state: str | None = None,
+    due_before: datetime | None = None,
+    role_view: str | None = None,
 ) -> Any:
     """The page of `list_cases` as one query, walking the person's (updated_at, id) index (or everyone's, for
     registrars) from the cursor; None when the viewer may see no case at all."""
@@ -219,9 +250,12 @@ def my_cases_query(
         Case.filed_at,
         Case.updated_at,
         Case.enterprise.name.as_alias("enterprise_name"),
+        Case.platform_enterprise,
     )
     if viewer.role == "consumer":
         query = query.where(Case.consumer == viewer.id)
+    elif viewer.role == "merchant" and role_view_of(viewer, role_view) == "platform":
+        query = query.where(Case.platform_enterprise == viewer.enterprise_id)
     elif viewer.role == "merchant":
         query = query.where(Case.enterprise == viewer.enterprise_id)
     elif viewer.role == "mediator":
@@ -272,6 +306,7 @@ MESSAGE_CASE_COLUMNS = (
     Case.reference,
     Case.consumer,
     Case.enterprise,
+    Case.platform_enterprise,
     Case.mediator,
     Case.former_mediators,
     Case.last_seq,
@@ -337,7 +372,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
 
 
 def _role_in_case(related: frozenset[str]) -> str:
-    for role in ("consumer", "merchant", "mediator", "any_mediator", "admin"):
+    for role in ("consumer", "merchant", "platform", "mediator", "any_mediator", "admin"):
         if role in related:
             return "mediator" if role == "any_mediator" else role
     return "unknown"
@@ -516,6 +551,7 @@ async def story_setting(view: CaseView, events: list[dict[str, Any]], context: C
         names = {row["id"]: row["display_name"] for row in rows}
     return story.Setting(
         enterprise=view.enterprise["name"],
+        platform=view.platform_enterprise["name"] if view.platform_enterprise else None,
         offers={offer["id"]: offer for offer in view.offers + view.proposals},
         names=names,
         terms=context.terms,

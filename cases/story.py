@@ -22,18 +22,18 @@ from markupsafe import Markup, escape
 from accord.extensions import record_teller
 from accord.i18n import babel_locale, format_date, format_money, label
 from accord.i18n import gettext as _
-from cases.access import MERCHANT, SYSTEM, speaker_role
+from cases.access import MERCHANT, PLATFORM, SYSTEM, speaker_role
 from cases.tables import Channel
 from cases.words import Statement, statements, typed_words
 from cases.workflow import DEADLINES, SPECS, CaseTerms
 
 
 def speaker_html(name: str | None, role: str, enterprise: str | None = None) -> Markup:
-    """A person with their part in the case; a merchant agent also with the enterprise they speak for.
-    The same markup as the `speaker` macro (templates/macros.html) gives pages: keep the two alike."""
+    """A person with their part in the case; a merchant's or platform's agent also with the enterprise they
+    speak for. The same markup as the `speaker` macro (templates/macros.html) gives pages: keep the two alike."""
     role = speaker_role(role)
     part = label("speaker", role)
-    if role == MERCHANT and enterprise:
+    if role in (MERCHANT, PLATFORM) and enterprise:
         part = f"{part} · {enterprise}"
     return Markup('<strong>{}</strong> <span class="role">({})</span>').format(name or "", part)
 
@@ -48,6 +48,11 @@ class Setting:
     names: Mapping[int, str] = field(default_factory=dict)
     terms: CaseTerms = CaseTerms()
     zone: ZoneInfo | None = None
+    platform: str | None = None  # the registered platform the case names, whose agents speak as "platform"
+
+    def speaks_for(self, role: str) -> str | None:
+        """The enterprise an agent acting in this role speaks for."""
+        return self.platform if role == PLATFORM else self.enterprise
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ def _sentence(message: str, actor: Markup, values: dict[str, Any]) -> Markup:
 def tell(statement: Statement, setting: Setting, tellers: dict[str, Teller] | None = None) -> Line:
     """One action as a sentence, with its words."""
     teller = (tellers or _tellers()).get(statement.action, _told)
-    actor = actor_html(statement.actor, statement.actor_name, statement.actor_role, setting.enterprise)
+    actor = actor_html(statement.actor, statement.actor_name, statement.actor_role, setting.speaks_for(statement.actor_role))
     message, values = teller(statement, setting)
     privacy = privacy_note(statement.words_channel) if statement.words else ""
     return Line(statement.seq, statement.at, _sentence(message, actor, values), statement.text, privacy)
@@ -260,7 +265,8 @@ def actor_html(actor: int | None, name: str | None, role: str, enterprise: str |
 
 def _filed(event: Mapping[str, Any], setting: Setting) -> Line:
     """The filing, with its waybill and the carrier's name when it has one (issue 16 §5)."""
-    actor = actor_html(event["actor"], event.get("actor_name"), event["actor_role"], setting.enterprise)
+    role = event["actor_role"]
+    actor = actor_html(event["actor"], event.get("actor_name"), role, setting.speaks_for(role))
     data = event.get("data") or {}
     number, carrier = data.get("waybill"), data.get("waybill_carrier")
     if number and carrier:
@@ -281,7 +287,8 @@ def file_name(item: Mapping[str, Any]) -> str:
 
 
 def _evidence(event: Mapping[str, Any], setting: Setting) -> Line:
-    actor = actor_html(event["actor"], event.get("actor_name"), event["actor_role"], setting.enterprise)
+    role = event["actor_role"]
+    actor = actor_html(event["actor"], event.get("actor_name"), role, setting.speaks_for(role))
     data = event["data"]
     sentence = _sentence(_("%(actor)s added the file %(file)s"), actor, {"file": file_name(data)})
     described = data.get("description") if data.get("file_name") else ""  # else it names the file already

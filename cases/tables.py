@@ -130,6 +130,7 @@ register_labels(
     {
         "consumer": N_("consumer"),
         "merchant": N_("merchant"),
+        "platform": N_("platform"),
         "mediator": N_("mediator"),
         "any_mediator": N_("mediator"),
         "admin": N_("registrar"),
@@ -181,7 +182,8 @@ class Case(Table, tablename="dispute_case"):
     platform = Varchar(length=200)  # as the consumer named it
     # The platform enterprise the purchase was made on, when the consumer chose a registered platform: its
     # agents become a party to the case (cases/access.py PLATFORM), it may compensate in advance.
-    platform_enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict, index=True)
+    # (indexed with updated_at, id for the platform's list: cases_2026_11_30t06_50_00_000000)
+    platform_enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict)
     compensated_by = Varchar(length=20, null=True, default=None)  # "platform" after advance compensation
     purchase_date = Date()
     product_name = Varchar(length=300)

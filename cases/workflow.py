@@ -29,6 +29,7 @@ from cases.access import (
     CONSUMER,
     MEDIATOR,
     MERCHANT,
+    PLATFORM,
     SYSTEM,
     can_see,
     conflicted,
@@ -126,7 +127,7 @@ class Step(statemachine.Step):
 
     @property
     def actor_role(self) -> str:
-        for role in (CONSUMER, MERCHANT, MEDIATOR, ADMIN, SYSTEM):
+        for role in (CONSUMER, MERCHANT, PLATFORM, MEDIATOR, ADMIN, SYSTEM):
             if role in self.related:
                 return role
         return ANY_MEDIATOR if ANY_MEDIATOR in self.related else "unknown"
@@ -1034,7 +1035,7 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
     if step.before is None:
         actor = step.viewer.id if step.viewer else None
         facts = {"reference": case["reference"], "enterprise_id": case["enterprise"], "actor": actor}
-        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()}, step.context)
+        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()})
     return events.DomainEvent(
         "case.transition",
         case["id"],
@@ -1051,7 +1052,6 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
             **data,
             **words,
         },
-        step.context,  # its calendar: the insights rollups count durations in the move's working days
     )
 
 

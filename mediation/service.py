@@ -219,7 +219,13 @@ async def assign_waiting_cases(context: Context, limit: int = 50) -> list[str]:
     """Claim unclaimed cases of the queue on behalf of matching mediators (ACCORD_AUTO_ASSIGN)."""
     waiting = (
         await Case.select(
-            Case.reference, Case.language, Case.category, Case.previous_mediator, Case.consumer, Case.enterprise
+            Case.reference,
+            Case.language,
+            Case.category,
+            Case.previous_mediator,
+            Case.consumer,
+            Case.enterprise,
+            Case.platform_enterprise,
         )
         .where(Case.state.is_in(list(QUEUE_STATES)), Case.mediator.is_null())
         .order_by(Case.next_due_at, Case.id)

@@ -34,6 +34,7 @@
     part.className = "role";
     var name = section.getAttribute("data-role-" + role) || role;
     if (role === "merchant") { name += " · " + section.getAttribute("data-enterprise"); }
+    if (role === "platform" && section.getAttribute("data-platform")) { name += " · " + section.getAttribute("data-platform"); }
     part.textContent = "(" + name + ")";
     return part;
   }

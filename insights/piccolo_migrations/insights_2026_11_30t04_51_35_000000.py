@@ -33,8 +33,7 @@ async def forwards():
         from insights.rollups import rebuild
         from mediation.calendar import load_calendar
 
-        zone = get_settings().timezone
-        await rebuild(await load_calendar(zone), zone)
+        await rebuild(await load_calendar(get_settings().timezone))
 
     manager.add_raw(keys_and_backfill)
     manager.add_raw(backfill)

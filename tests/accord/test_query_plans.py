@@ -63,6 +63,9 @@ def hot_queries() -> dict[str, Any]:
     for who in (viewer("consumer"), viewer("merchant", enterprise_id=3), mediator, registrar):
         queries[f"cases of {who.role}"] = my_cases_query(who, FIRST)
         queries[f"cases of {who.role} later"] = my_cases_query(who, LATER)
+    agent = viewer("merchant", enterprise_id=3)
+    queries["cases of platform"] = my_cases_query(agent, FIRST, role_view="platform")
+    queries["cases of platform later"] = my_cases_query(agent, LATER, role_view="platform")
     queries["cases of consumer in a state"] = my_cases_query(viewer("consumer"), FIRST, "negotiating")
     queries["inbox"] = inbox_query(viewer("consumer"), FIRST)
     queries["inbox later"] = inbox_query(viewer("consumer"), Window(after=[500], limit=25))
@@ -140,6 +143,7 @@ async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
         "queue mine in_mediation": "dispute_case_mediator_queue",
         "cases of consumer later": "dispute_case_consumer_recent",
         "cases of merchant": "dispute_case_enterprise_recent",
+        "cases of platform": "dispute_case_platform_recent",
         "cases of mediator": "dispute_case_mediator_recent",
         "cases of admin later": "dispute_case_recent",
         "inbox": "notification_inbox",

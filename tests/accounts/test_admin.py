@@ -128,4 +128,4 @@ async def test_enterprise_search_by_name_or_uscc_is_public(client: httpx.AsyncCl
     fragment = merchant["enterprise_name"].split()[-1]
     by_name = (await client.get("/api/v1/enterprises", params={"q": fragment.upper()})).json()
     assert merchant["enterprise_id"] in [item["id"] for item in by_name["items"]]
-    assert set(by_name["items"][0]) == {"id", "name", "name_zh", "uscc", "verified", "country"}
+    assert set(by_name["items"][0]) == {"id", "name", "name_zh", "uscc", "verified", "country", "kind"}

@@ -188,6 +188,7 @@ async def test_api_token_lifecycle(
             "name": user["enterprise_name"],
             "uscc": user["enterprise_uscc"],
             "verified": True,
+            "kind": "merchant",
         },
         "agency": {
             "status": "approved",

@@ -41,7 +41,7 @@ from accord.settings import get_settings
 from accounts.credentials import digest, issue_token, start_session
 from accounts.schemas import EnterpriseIn
 from accounts.service import act_as, create_enterprise, get_user
-from accounts.tables import ApiToken
+from accounts.tables import ApiToken, Enterprise, EnterpriseKind
 from cases.gs1 import gs1_check_digit
 from cases.routes import ACTION_REQUESTS as CASE_ACTION_ROUTES
 from cases.tables import Case
@@ -69,6 +69,8 @@ OTHER_CONSUMER = "other_consumer"
 MERCHANT = "merchant"  # an approved agent of the case's enterprise
 OTHER_MERCHANT = "other_merchant"  # an approved agent of another enterprise
 PENDING_AGENT = "pending_agent"  # registered with the case's enterprise's USCC, approved by nobody
+PLATFORM = "platform"  # an approved agent of the platform enterprise the case names (issue 17)
+OTHER_PLATFORM = "other_platform"  # an approved agent of another platform enterprise
 MEDIATOR = "mediator"  # holds the case
 EARLIER_MEDIATOR = "earlier_mediator"  # held it before a registrar reassigned it
 OTHER_MEDIATOR = "other_mediator"
@@ -80,6 +82,8 @@ ROLES = (
     MERCHANT,
     OTHER_MERCHANT,
     PENDING_AGENT,
+    PLATFORM,
+    OTHER_PLATFORM,
     MEDIATOR,
     EARLIER_MEDIATOR,
     OTHER_MEDIATOR,
@@ -105,6 +109,8 @@ READS: dict[str, frozenset[str]] = {
     MERCHANT: frozenset({CASE, JOINT, CAUCUS_MERCHANT}),
     OTHER_MERCHANT: frozenset(),
     PENDING_AGENT: frozenset(),  # nothing of the enterprise until it vouches for them
+    PLATFORM: frozenset({CASE, JOINT}),  # answers for its merchants in the open: never a caucus, never the notes
+    OTHER_PLATFORM: frozenset(),
     MEDIATOR: EVERYTHING,
     EARLIER_MEDIATOR: EVERYTHING,  # need to know: they handled the case
     OTHER_MEDIATOR: frozenset({CASE, JOINT}),  # what the queue needs; no party's private words, no notes
@@ -151,12 +157,14 @@ def registrars(status: Status, anonymous: Status, others: Status = 403) -> dict[
 
 def agents(status: Status, anonymous: Status) -> dict[str, Status]:
     """Merchant agents, approved or waiting, reach their agency pages; nobody else does."""
-    return signed_in(403, anonymous, **{role: status for role in (MERCHANT, OTHER_MERCHANT, PENDING_AGENT)})
+    every_agent = (MERCHANT, OTHER_MERCHANT, PENDING_AGENT, PLATFORM, OTHER_PLATFORM)
+    return signed_in(403, anonymous, **{role: status for role in every_agent})
 
 
 def approved_agents(status: Status, anonymous: Status, **exceptions: Status) -> dict[str, Status]:
     """Only approved agents speak for an enterprise (invite, list colleagues)."""
-    return signed_in(403, anonymous, **{MERCHANT: status, OTHER_MERCHANT: status, **exceptions})
+    approved = {role: status for role in (MERCHANT, OTHER_MERCHANT, PLATFORM, OTHER_PLATFORM)}
+    return signed_in(403, anonymous, **{**approved, **exceptions})
 
 
 def mediators_and_registrars(status: Status, anonymous: Status) -> dict[str, Status]:
@@ -242,7 +250,10 @@ def item_readers(status: Status, anonymous: Status) -> dict[str, Status]:
 
 NOTICED = {"listing_id": "listing noticed"}
 REPORT = {"report_id": "report"}
-MINE = frozenset({CONSUMER, MERCHANT, MEDIATOR})  # whose case lists show the case (their own, their enterprise's, held)
+# Whose case lists show the case: their own, their enterprise's, the one on their platform, held.
+MINE = frozenset({CONSUMER, MERCHANT, PLATFORM, MEDIATOR})
+# Agents of verified enterprises (any kind) may submit EPCIS events and open the upload page.
+SUBMITTERS = (MERCHANT, OTHER_MERCHANT, PLATFORM, OTHER_PLATFORM)
 
 # (method, path) → the probes of that route. The case's and the listing's actions are tried with an action
 # the role cannot complete even where allowed (its payload is missing), so nothing changes. An empty body on
@@ -496,13 +507,13 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("POST", "/api/v1/admin/enterprises/{enterprise_id}/prefixes"): (
         Probe(registrars(422, 401), {"enterprise_id": "spare enterprise"}, body="json"),
     ),
-    ("POST", "/api/v1/trace/epcis"): (Probe(signed_in(403, 401, merchant=422, other_merchant=422), body="json"),),
+    ("POST", "/api/v1/trace/epcis"): (Probe(signed_in(403, 401, **dict.fromkeys(SUBMITTERS, 422)), body="json"),),
     ("GET", "/api/v1/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, 401), TRACED_ITEM),),
     ("GET", "/trace/items/{gtin}/{serial}"): (Probe(item_readers(200, LOGIN), TRACED_ITEM),),
-    ("GET", "/trace/upload"): (Probe(signed_in(403, LOGIN, merchant=200, other_merchant=200)),),
+    ("GET", "/trace/upload"): (Probe(signed_in(403, LOGIN, **dict.fromkeys(SUBMITTERS, 200))),),
     ("GET", "/admin/trace/prefixes"): (Probe(registrars(200, LOGIN)),),
     ("POST", "/admin/trace/prefixes"): (Probe(registrars(422, 401), body="form"),),
-    ("POST", "/trace/upload"): (Probe(signed_in(403, 401, merchant=422, other_merchant=422), body="multipart"),),
+    ("POST", "/trace/upload"): (Probe(signed_in(403, 401, **dict.fromkeys(SUBMITTERS, 422)), body="multipart"),),
     ("POST", "/admin/outbox/{mail_id}/retry"): (Probe(registrars(404, 401), {"mail_id": "mail"}, body="form"),),
 }
 # Sockets: the close code for those refused before any data (4401 not signed in, 4403 not allowed), or None.
@@ -643,7 +654,11 @@ async def _build_case(world: World, people: dict[str, Person], users: dict[str, 
     filed = await _post(
         people[CONSUMER].api,
         "/api/v1/cases",
-        json=filing_body(world.objects["case enterprise"], product_name=world.plant(CASE, PRODUCT, "product")),
+        json=filing_body(
+            world.objects["case enterprise"],
+            product_name=world.plant(CASE, PRODUCT, "product"),
+            platform_enterprise_id=world.objects["case platform"],
+        ),
     )
     reference = filed["reference"]
     world.objects["reference"] = reference
@@ -662,6 +677,7 @@ async def _build_case(world: World, people: dict[str, Person], users: dict[str, 
     assert reassigned.status_code == 200 and reassigned.json()["mediator"]["id"] == users[MEDIATOR]["id"]
     posts = [(channel, MEDIATOR) for channel in CHANNELS]
     posts += [(JOINT, CONSUMER), (CAUCUS_CONSUMER, CONSUMER), (JOINT, MERCHANT), (CAUCUS_MERCHANT, MERCHANT)]
+    posts += [(JOINT, PLATFORM)]  # the platform speaks in the open
     await _plant_conversation(world, people, reference, posts)
     uploads = [(JOINT, CONSUMER), (CAUCUS_CONSUMER, CONSUMER), (CAUCUS_MERCHANT, MERCHANT), (INTERNAL, MEDIATOR)]
     for channel, role in uploads:
@@ -784,11 +800,20 @@ async def world(app: Litestar) -> AsyncIterator[World]:
     enterprise = await create_enterprise(EnterpriseIn(name=f"Matrix Trading {run}", uscc=uscc), clock, verified=True)
     world.objects["case enterprise"] = enterprise["id"]
     users: dict[str, dict[str, Any]] = {PENDING_AGENT: await _register_agent(app, uscc, f"pending-{run}")}
+    platform_usccs: dict[str, str] = {}
+    for role, name in ((PLATFORM, "case platform"), (OTHER_PLATFORM, "other platform")):
+        platform_usccs[role] = random_uscc()
+        named = EnterpriseIn(name=f"{name} {run}", uscc=platform_usccs[role])
+        made = await create_enterprise(named, clock, verified=True)
+        await Enterprise.update({Enterprise.kind: EnterpriseKind.platform}).where(Enterprise.id == made["id"])
+        world.objects[name] = made["id"]
     kinds = {
         CONSUMER: "consumer",
         OTHER_CONSUMER: "consumer",
         MERCHANT: "merchant",
         OTHER_MERCHANT: "merchant",
+        PLATFORM: "merchant",
+        OTHER_PLATFORM: "merchant",
         MEDIATOR: "mediator",
         EARLIER_MEDIATOR: "mediator",
         OTHER_MEDIATOR: "mediator",
@@ -796,6 +821,8 @@ async def world(app: Litestar) -> AsyncIterator[World]:
     }
     for role, kind in kinds.items():
         options: dict[str, Any] = {"enterprise_uscc": uscc} if role == MERCHANT else {}
+        if role in platform_usccs:
+            options["enterprise_uscc"] = platform_usccs[role]
         if role == CONSUMER:
             options["display_name"] = world.plant(CASE, CONSUMER_NAME, "owner")
         users[role] = await create_person(kind, clock, **options)
@@ -1000,7 +1027,7 @@ async def test_queued_mail_carries_nothing_the_recipient_may_not_read(world: Wor
 
 # Everyone who reads a channel may not write in it: earlier mediators and registrars only read.
 WRITERS = {
-    JOINT: {CONSUMER, MERCHANT, MEDIATOR},
+    JOINT: {CONSUMER, MERCHANT, PLATFORM, MEDIATOR},
     CAUCUS_CONSUMER: {CONSUMER, MEDIATOR},
     CAUCUS_MERCHANT: {MERCHANT, MEDIATOR},
     INTERNAL: {MEDIATOR},
