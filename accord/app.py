@@ -30,7 +30,6 @@ from accord.modules import (
     DomainModule,
     background_round,
     every,
-    hand_calendar,
     installed,
     jobs_of,
     load_calendar,
@@ -65,9 +64,7 @@ def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[A
     loop running every module's jobs every ACCORD_SWEEP_SECONDS (0: none; `accord sweep` from cron)."""
 
     async def install_calendar(app: Litestar) -> None:
-        if calendar_injected:
-            hand_calendar(modules, app.state.calendar)
-        else:
+        if not calendar_injected:
             app.state.calendar = await load_calendar(modules, app.state.settings)
 
     def start(app: Litestar) -> None:

@@ -25,6 +25,9 @@ class DomainEvent:
     kind: str  # e.g. "case.transition", "case.message"
     case_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # What the emitter worked with (a case move: its clock, working-day calendar and zone), for subscribers
+    # that must count as it did; never published or stored.
+    context: Any = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[DomainEvent], Awaitable[None]]

@@ -80,10 +80,10 @@ class DomainModule:
     # Named services on app.state that other packages use without importing this one (e.g. the unread count).
     services: Callable[[Settings], Mapping[str, Any]] = _no_services
     middleware: Callable[[Settings], Sequence[Any]] = _nothing
-    calendar: Callable[[Settings], Awaitable[Calendar]] | None = None  # the working-day calendar, if it keeps one
-    # Told the process's working-day calendar once it is known (before any request or job uses it), for a
-    # module that counts working days outside a request's context (e.g. in an event subscriber).
-    uses_calendar: Callable[[Calendar], None] | None = None
+    # The working-day calendar, if it keeps one. It reaches the others in a request's or job's context (the
+    # app's state, a Runtime); an event subscriber gets the emitter's in `DomainEvent.context`: no module
+    # keeps a calendar of its own.
+    calendar: Callable[[Settings], Awaitable[Calendar]] | None = None
     # Facts a later domain shows on the case page and in the case JSON, by name (accord.extensions).
     case_facts: Mapping[str, extensions.CaseFact] = field(default_factory=dict)
     # How the case timeline tells the record events this domain appends, by event type (accord.extensions).
@@ -106,19 +106,9 @@ def wire(modules: Sequence[DomainModule], settings: Settings) -> None:
 
 
 async def load_calendar(modules: Sequence[DomainModule], settings: Settings) -> Calendar:
-    """The working-day calendar the module that keeps one loads (plain weekdays when none does), told to
-    every module that uses it."""
+    """The working-day calendar the module that keeps one loads (plain weekdays when none does)."""
     keeper = next((module.calendar for module in modules if module.calendar is not None), None)
-    return hand_calendar(modules, await keeper(settings) if keeper else WeekdayCalendar())
-
-
-def hand_calendar(modules: Sequence[DomainModule], calendar: Calendar) -> Calendar:
-    """Tell every module that counts working days which calendar this process uses (the server at startup,
-    `accord sweep` before its round: a deadline fired by the first job already counts in it)."""
-    for module in modules:
-        if module.uses_calendar is not None:
-            module.uses_calendar(calendar)
-    return calendar
+    return await keeper(settings) if keeper else WeekdayCalendar()
 
 
 def jobs_of(modules: Sequence[DomainModule]) -> list[Job]:

@@ -59,6 +59,7 @@ async def main(cases: int, requests: int) -> None:
     from accord.app import _close_database, _open_database, create_app
     from accord.clock import SystemClock, WeekdayCalendar
     from accord.db import migrate
+    from accord.settings import get_settings
     from accord.demo import seed_demo
     from insights.bulk import seed_cases
 
@@ -79,7 +80,7 @@ async def main(cases: int, requests: int) -> None:
         seeded = 0
         for size in (1000, cases):
             began = time.perf_counter()
-            await seed_cases(size - seeded, SystemClock(), WeekdayCalendar(), seed=size)
+            await seed_cases(size - seeded, SystemClock(), WeekdayCalendar(), get_settings().timezone, seed=size)
             seeded = size
             print(f"seeded {size} cases (+{time.perf_counter() - began:.1f} s)", flush=True)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench.local", headers=headers) as client:

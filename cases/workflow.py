@@ -1035,7 +1035,7 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
     if step.before is None:
         actor = step.viewer.id if step.viewer else None
         facts = {"reference": case["reference"], "enterprise_id": case["enterprise"], "actor": actor}
-        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()})
+        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()}, step.context)
     return events.DomainEvent(
         "case.transition",
         case["id"],
@@ -1052,6 +1052,7 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
             **data,
             **words,
         },
+        step.context,  # its calendar: the insights rollups count durations in the move's working days
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from piccolo.query.functions.aggregate import Min, Sum
@@ -186,9 +186,10 @@ async def open_alerts(signals: list[Signal], now: datetime) -> int:
     return opened
 
 
-async def scan(clock: Clock, days: int = 2) -> int:
-    """Score today and yesterday (where the deployment is) and open what they show; the alerts opened."""
-    today = local_day(clock.now())
+async def scan(clock: Clock, zone: tzinfo, days: int = 2) -> int:
+    """Score today and yesterday (in `zone`, where the deployment is) and open what they show; the alerts
+    opened."""
+    today = local_day(clock.now(), zone)
     opened = 0
     for back in range(days):
         signals = await score_day(today - timedelta(days=back))

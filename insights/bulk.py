@@ -20,7 +20,7 @@ from collections import Counter
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from accord.canonical import canonical_json
@@ -357,7 +357,11 @@ async def _references(years: list[int]) -> dict[int, int]:
 
 
 def _rollups(
-    drafts: list[Draft], countries: dict[int, str], calendar: Calendar, counts: Counter[tuple[Any, ...]]
+    drafts: list[Draft],
+    countries: dict[int, str],
+    calendar: Calendar,
+    zone: tzinfo,
+    counts: Counter[tuple[Any, ...]],
 ) -> list[dict[str, Any]]:
     """The seeded cases' facts rows, and their counts added to `counts` (as the subscriber would count them)."""
     facts = []
@@ -367,19 +371,20 @@ def _rollups(
         fact.update(outcome=None, settled=0)
         key = (row["category"], row["enterprise"])
         for metric in filing_metrics({**row, "country": countries.get(row["enterprise"])}):
-            counts[(local_day(row["filed_at"]), *key, metric)] += 1
+            counts[(local_day(row["filed_at"], zone), *key, metric)] += 1
         for move in draft.moves:
             mediator = row["mediator"] if first_closing(fact, move) else None
             metrics, updates = move_metrics(fact, move, mediator, calendar)
             fact.update(updates)
             for metric in metrics:
-                counts[(local_day(move["at"]), *key, metric)] += 1
+                counts[(local_day(move["at"], zone), *key, metric)] += 1
         facts.append({"case": row["id"], "enterprise": row["enterprise"], "category": row["category"], **fact})
     return facts
 
 
-async def seed_cases(count: int, clock: Clock, calendar: Calendar, seed: int = 15) -> int:
-    """Write `count` cases over the 24 months before now; the number written."""
+async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo, seed: int = 15) -> int:
+    """Write `count` cases over the 24 months before now (counted in `calendar`'s working days and `zone`'s
+    days, as the deployment's subscriber would); the number written."""
     rng = random.Random(seed)
     now = clock.now()
     cast = await _cast()
@@ -407,7 +412,7 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, seed: int = 1
             await _insert(Case, [{k: v for k, v in draft.row.items() if k != "_agent"} for draft in drafts])
             await _insert(Offer, [offer for draft in drafts for offer in draft.offers])
             await _insert(CaseEvent, [event for draft in drafts for event in draft.events])
-            await _insert(CaseFact, _rollups(drafts, countries, calendar, counts))
+            await _insert(CaseFact, _rollups(drafts, countries, calendar, zone, counts))
         for year, last in counters.items():
             if year in known:
                 await ReferenceCounter.update({ReferenceCounter.last_number: last}).where(ReferenceCounter.year == year)

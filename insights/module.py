@@ -9,14 +9,16 @@ from typing import Any
 
 from accord.cli import run_with_database
 from accord.clock import Calendar, Clock
-from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar, services
+from accord.modules import DomainModule, Job, Runtime, Subscription, installed, load_calendar
 from accord.settings import Settings, get_settings
 from insights import alerts, metrics, rollups, routes
 
+TRACEABILITY = "traceability"  # the module whose `trace_checks` service a recount reads
+
 
 async def raise_alerts(runtime: Runtime) -> int:
-    """Score today's and yesterday's filings."""
-    return await alerts.scan(runtime.clock)
+    """Score today's and yesterday's filings (days where the deployment is)."""
+    return await alerts.scan(runtime.clock, runtime.settings.timezone)
 
 
 def _opened(count: int) -> list[str]:
@@ -24,23 +26,30 @@ def _opened(count: int) -> list[str]:
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
-    return [Subscription(rollups.on_case_event), Subscription(rollups.on_trace_checked)]
+    """The rollups' subscribers, counting days in these settings' time zone (the app's)."""
+    zone = settings.timezone
+    return [Subscription(rollups.case_counter(zone)), Subscription(rollups.trace_counter(zone))]
 
 
 def _trace_checks(settings: Settings) -> Any:
-    """The traceability module's `trace_checks` service, when it is installed (insights does not import it)."""
-    return services(installed(), settings).get("trace_checks")
+    """The traceability module's `trace_checks` service, when it is installed (insights does not import it):
+    only that module's services are built."""
+    keeper = next((module for module in installed() if module.name == TRACEABILITY), None)
+    return keeper.services(settings).get("trace_checks") if keeper is not None else None
 
 
 async def seed_rollups(clock: Clock, calendar: Calendar) -> None:
     """The demo cases and trace checks were seeded without subscribers (before any app), by the domains
-    seeded before this one: count them from their records and traceability's checks."""
-    await rollups.rebuild(calendar, trace_checks=_trace_checks(get_settings()))
+    seeded before this one: count them from their records and traceability's checks (a seed is given no
+    settings: `accord seed-demo` runs with the environment's)."""
+    settings = get_settings()
+    await rollups.rebuild(calendar, settings.timezone, trace_checks=_trace_checks(settings))
 
 
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> None:
     async def rebuild() -> int:
-        return await rollups.rebuild(await load_calendar(installed(), settings), trace_checks=_trace_checks(settings))
+        calendar = await load_calendar(installed(), settings)
+        return await rollups.rebuild(calendar, settings.timezone, trace_checks=_trace_checks(settings))
 
     counted = run_with_database(settings, rebuild)
     print(f"accord: insights rebuilt from the records of {counted} case(s)")
@@ -68,7 +77,8 @@ def _with_bulk_cases(demo: Any) -> Any:
             from accord.clock import SystemClock
             from insights.bulk import seed_cases
 
-            return await seed_cases(args.cases, SystemClock(), await load_calendar(installed(), settings))
+            calendar = await load_calendar(installed(), settings)
+            return await seed_cases(args.cases, SystemClock(), calendar, settings.timezone)
 
         started = time.perf_counter()
         count = run_with_database(settings, bulk)
@@ -98,5 +108,4 @@ MODULE = DomainModule(
     jobs=[Job("risk alerts", raise_alerts, _opened)],
     cli=add_commands,
     seed=seed_rollups,
-    uses_calendar=rollups.use_calendar,  # durations are counted in working days as cases move
 )

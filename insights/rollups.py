@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
 from accord.db import engine, write_transaction
-from accord.settings import get_settings
 from cases.tables import TERMINAL_STATES, Case, CaseEvent
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -43,7 +42,6 @@ def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
 
 
 _UPSERT, _UPSERT_MONTH = _upsert(_DAILY, 6), _upsert(_MONTHLY, 5)
-_calendar: list[Calendar] = [WeekdayCalendar()]
 FILING_COLUMNS = (
     Case.enterprise,
     Case.category,
@@ -53,14 +51,9 @@ FILING_COLUMNS = (
 )
 
 
-def use_calendar(calendar: Calendar) -> None:
-    """The working-day calendar durations are counted in (the app installs China's at startup)."""
-    _calendar[0] = calendar
-
-
-def local_day(at: datetime) -> date:
-    """The day `at` falls on where the deployment is (the rollups' days)."""
-    return at.astimezone(get_settings().timezone).date()
+def local_day(at: datetime, zone: tzinfo) -> date:
+    """The day `at` falls on in `zone`, the deployment's (its settings' ACCORD_TIMEZONE): the rollups' days."""
+    return at.astimezone(zone).date()
 
 
 def moved(action: str, before: str, after: str) -> str:
@@ -91,12 +84,12 @@ def filing_metrics(case: dict[str, Any]) -> list[str]:
     return ["filed", *(f"filed_by:{dimension}:{value}" for dimension, value in facts.items())]
 
 
-async def count_filing(case_id: int, case: dict[str, Any], at: datetime) -> None:
+async def count_filing(case_id: int, case: dict[str, Any], at: datetime, zone: tzinfo) -> None:
     """A new case: its facts row and the day's filing counts. `case` holds enterprise, category, currency,
     platform and the enterprise's country."""
     enterprise, category = case["enterprise"], case["category"]
     await CaseFact.insert(CaseFact(case=case_id, enterprise=enterprise, category=category, filed_at=at))
-    await bump(local_day(at), category, enterprise, filing_metrics(case))
+    await bump(local_day(at, zone), category, enterprise, filing_metrics(case))
 
 
 def first_closing(fact: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -131,8 +124,9 @@ def move_metrics(
     return metrics, updates
 
 
-async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | None = None) -> None:
-    """One transition, counted in the day's rollups and the case's facts row."""
+async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zone: tzinfo) -> None:
+    """One transition, counted in the day's rollups and the case's facts row: durations in `calendar`'s
+    working days, days in `zone`."""
     fact = await CaseFact.select().where(CaseFact.case == case_id).first()
     if fact is None:
         return  # a case filed before insights existed and not rebuilt since
@@ -140,12 +134,12 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar | No
     if first_closing(fact, data):
         held = await Case.select(Case.mediator).where(Case.id == case_id).first()
         mediator = held["mediator"] if held else None
-    metrics, updates = move_metrics(fact, data, mediator, calendar or _calendar[0])
+    metrics, updates = move_metrics(fact, data, mediator, calendar)
     if updates:
         await CaseFact.update({getattr(CaseFact, name): value for name, value in updates.items()}).where(
             CaseFact.id == fact["id"]
         )
-    await bump(local_day(datetime.fromisoformat(data["at"])), fact["category"], fact["enterprise"], metrics)
+    await bump(local_day(datetime.fromisoformat(data["at"]), zone), fact["category"], fact["enterprise"], metrics)
 
 
 def _numbered(sql: str, count: int) -> str:
@@ -170,36 +164,52 @@ async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
             await connection.executemany(_numbered(sql, width), rows)
 
 
-async def on_case_event(event: events.DomainEvent) -> None:
-    if event.kind == "case.filed" and event.case_id is not None:
-        case = await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
-        if case is not None:
-            await count_filing(event.case_id, case, datetime.fromisoformat(event.data["at"]))
-    elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:
-        await count_move(event.case_id, event.data)
+def calendar_of(event: events.DomainEvent) -> Calendar:
+    """The working-day calendar the move was applied in (its context's, as its deadlines were counted: the
+    app's, loaded at startup, or a job's or command's): durations count in the same working days."""
+    calendar = getattr(event.context, "calendar", None)
+    return calendar if calendar is not None else WeekdayCalendar()
+
+
+def case_counter(zone: tzinfo) -> events.Handler:
+    """The transaction-phase subscriber of case events, counting days in `zone` (the app's settings')."""
+
+    async def on_case_event(event: events.DomainEvent) -> None:
+        if event.kind == "case.filed" and event.case_id is not None:
+            case = await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
+            if case is not None:
+                await count_filing(event.case_id, case, datetime.fromisoformat(event.data["at"]), zone)
+        elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:
+            await count_move(event.case_id, event.data, calendar_of(event), zone)
+
+    return on_case_event
 
 
 TRACE_PREFIX = "trace:"
 TRACE_STATUSES = ("verified", "unknown", "mismatch", "cloned")
 
 
-async def on_trace_checked(event: events.DomainEvent) -> None:
-    """A case's trace check stored or changed (traceability's `trace.checked`): `trace:<status>` counts the
-    case under its current result, on its filing day (+1 the new status, -1 the old one), so a range's sum is
-    "the cases filed in it, by their trace-check result now"."""
-    if event.kind != "trace.checked":
-        return
-    data = event.data
-    day = local_day(datetime.fromisoformat(data["filed_at"]))
-    await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["new"]])
-    if data.get("old"):
-        await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["old"]], by=-1)
+def trace_counter(zone: tzinfo) -> events.Handler:
+    """The subscriber of traceability's `trace.checked` (a case's check stored or changed): `trace:<status>`
+    counts the case under its current result, on its filing day in `zone` (+1 the new status, -1 the old
+    one), so a range's sum is "the cases filed in it, by their trace-check result now"."""
+
+    async def on_trace_checked(event: events.DomainEvent) -> None:
+        if event.kind != "trace.checked":
+            return
+        data = event.data
+        day = local_day(datetime.fromisoformat(data["filed_at"]), zone)
+        await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["new"]])
+        if data.get("old"):
+            await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["old"]], by=-1)
+
+    return on_trace_checked
 
 
 TraceChecks = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
-async def count_trace_checks(trace_checks: TraceChecks) -> None:
+async def count_trace_checks(trace_checks: TraceChecks, zone: tzinfo) -> None:
     """The `trace:<status>` counts from the checks as they stand. They come through the traceability module's
     `trace_checks` service (insights never imports traceability, and traceability never imports insights):
     the live counts follow its `trace.checked` events, a recount reads its current checks once; asking it to
@@ -207,20 +217,17 @@ async def count_trace_checks(trace_checks: TraceChecks) -> None:
     counts: Counter[tuple[date, str, int, str]] = Counter()
     for check in await trace_checks():
         counts[
-            (local_day(check["filed_at"]), check["category"], check["enterprise"], TRACE_PREFIX + check["status"])
+            (local_day(check["filed_at"], zone), check["category"], check["enterprise"], TRACE_PREFIX + check["status"])
         ] += 1
     if counts:
         await add_counts(dict(counts))
 
 
-def subscribe() -> None:
-    events.subscribe(on_case_event)
-
-
-async def rebuild(calendar: Calendar, batch: int = 2000, trace_checks: TraceChecks | None = None) -> int:
-    """Recount every rollup from the case records (each filing and transition event, in order), and the trace
-    checks from `trace_checks` (traceability's service, when installed); the number of cases counted. Runs in
-    one write transaction: readers see the old figures until it commits."""
+async def rebuild(calendar: Calendar, zone: tzinfo, batch: int = 2000, trace_checks: TraceChecks | None = None) -> int:
+    """Recount every rollup from the case records (each filing and transition event, in order; durations in
+    `calendar`, days in `zone`), and the trace checks from `trace_checks` (traceability's service, when
+    installed); the number of cases counted. Runs in one write transaction: readers see the old figures until
+    it commits."""
     cases = 0
     async with write_transaction():
         await DailyCount.delete(force=True)
@@ -253,11 +260,11 @@ async def rebuild(calendar: Calendar, batch: int = 2000, trace_checks: TraceChec
                 if not isinstance(data, dict) or "to" not in data or "action" not in data:
                     continue
                 if "from" not in data:
-                    await count_filing(row["case"], row, row["at"])
+                    await count_filing(row["case"], row, row["at"], zone)
                     cases += 1
                 else:
                     moved_data = {**data, "at": row["at"].isoformat(), "actor_role": row["actor_role"]}
-                    await count_move(row["case"], moved_data, calendar)
+                    await count_move(row["case"], moved_data, calendar, zone)
         if trace_checks is not None:
-            await count_trace_checks(trace_checks)
+            await count_trace_checks(trace_checks, zone)
     return cases

@@ -157,6 +157,10 @@ class StatsOut(RatesOut):
     by_currency: list[ValueCountOut]
     by_country: list[ValueCountOut] = Field(description="the merchant's country (ISO 3166 code)")
     by_platform: list[ValueCountOut] = Field(description="the marketplace named at filing, lower-cased")
+    by_trace_check: dict[str, int] = Field(
+        description="the cases filed in the range with a trace code, by their trace-check result now "
+        "(verified, unknown, mismatch, cloned)"
+    )
     enterprises: list[EnterpriseRatesOut]
 
 
@@ -260,6 +264,7 @@ def charts(found: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             [(country_name(row["value"]) or row["value"], row["filed"]) for row in found["by_country"][:15]]
         ),
         "by_currency": _chart_rows([(row["value"], row["filed"]) for row in found["by_currency"][:15]]),
+        "by_trace_check": _chart_rows([(label("trace_check", s), n) for s, n in found["by_trace_check"].items()]),
     }
 
 
@@ -309,6 +314,7 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
         for m in found["mediators"]
     ]
     rows += [["listings", f"{l['violation']}:{l['tier']}:{l['state']}", l["n"]] for l in found["listings"]]
+    rows += [["trace_check", status, n] for status, n in found["by_trace_check"].items()]
     for row in found["trace_checks"]:
         rows += [[f"trace_check:{row['enterprise_id']}:{row['name']}", key, row[key]] for key in TRACE_STATUSES]
     for month in found["by_month"]:

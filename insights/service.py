@@ -224,6 +224,7 @@ async def figures(filters: Filters) -> dict[str, Any]:
         "by_currency": _ranked(filed_by["currency"]),
         "by_country": _ranked(filed_by["country"]),
         "by_platform": _ranked(filed_by["platform"]),
+        "by_trace_check": {status: metrics.get(TRACE_PREFIX + status, 0) for status in TRACE_STATUSES},
         "closed_by_mediator": closed_by,
         "appeals": {
             "filed": appeals,

@@ -33,7 +33,8 @@ async def forwards():
         from insights.rollups import rebuild
         from mediation.calendar import load_calendar
 
-        await rebuild(await load_calendar(get_settings().timezone))
+        zone = get_settings().timezone
+        await rebuild(await load_calendar(zone), zone)
 
     manager.add_raw(keys_and_backfill)
     manager.add_raw(backfill)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from accord.clock import FrozenClock
+from accord.settings import get_settings
 from accounts.service import act_as
 from insights import alerts
 from insights.tables import Alert, DailyCount
@@ -67,8 +68,8 @@ async def test_a_burst_of_twenty_against_a_quiet_enterprise_opens_one_alert(app:
     for minute in range(20):
         await moves.file(consumer, merchant.enterprise_id, burst + timedelta(minutes=minute))
     run = FrozenClock(burst + timedelta(hours=6))
-    await alerts.scan(run)
-    await alerts.scan(run)  # the next run finds it already open
+    await alerts.scan(run, get_settings().timezone)
+    await alerts.scan(run, get_settings().timezone)  # the next run finds it already open
     opened = await Alert.select().where(Alert.enterprise == merchant.enterprise_id)
     assert len(opened) == 1
     alert = opened[0]

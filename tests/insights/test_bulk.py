@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from accord.clock import FrozenClock, WeekdayCalendar
+from accord.settings import get_settings
 from cases.record import verify
 from cases.tables import Case
 from insights import rollups
@@ -22,14 +23,14 @@ async def test_bulk_cases_verify_and_count_as_a_rebuild_would(app: Any) -> None:
     for role in ("consumer", "merchant", "mediator"):
         await create_person(role, clock)
     before = (await figures(SEEDED))["filed"]
-    assert await seed_cases(300, clock, WeekdayCalendar(), seed=7) == 300
+    assert await seed_cases(300, clock, WeekdayCalendar(), get_settings().timezone, seed=7) == 300
     seeded = await Case.select(Case.id, Case.state).where(Case.order_number.like("BULK-%"), Case.filed_at < clock.now())
     assert len(seeded) >= 300 and len({row["state"] for row in seeded}) >= 6
     for row in seeded[:: max(len(seeded) // 25, 1)]:
         assert (await verify(row["id"])).verified, row
     counted = await figures(SEEDED)
     assert counted["filed"] == before + 300 and counted["closed"] > 100
-    await rollups.rebuild(WeekdayCalendar())
+    await rollups.rebuild(WeekdayCalendar(), get_settings().timezone)
     rebuilt = await figures(SEEDED)
     # (the states now count all time: other tests' planted rollups, which no record backs, are gone after it)
     assert {**rebuilt, "by_state": None} == {**counted, "by_state": None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from accord.clock import WeekdayCalendar
+from accord.settings import get_settings
 from insights import rollups
 from insights.service import Filters, enterprise_rates, figures, percentile
 from tests.insights.conftest import History
@@ -68,7 +69,7 @@ async def test_per_enterprise_rates_only_from_five_cases(history: History) -> No
 
 
 async def test_rebuild_from_the_records_gives_the_same_figures(history: History) -> None:
-    await rollups.rebuild(WeekdayCalendar())
+    await rollups.rebuild(WeekdayCalendar(), get_settings().timezone)
     check(await figures(Filters(**SPRING, enterprise_id=history.enterprise_id)))
 
 

@@ -281,6 +281,7 @@ async def test_the_insights_dashboard_counts_cases_by_their_current_trace_check_
 ) -> None:
     from accord.clock import WeekdayCalendar
     from insights import rollups
+    from accord.settings import get_settings
     from traceability.service import current_checks
 
     gtin, enterprise = brand["gtin"], cast.enterprise_id
@@ -327,5 +328,33 @@ async def test_the_insights_dashboard_counts_cases_by_their_current_trace_check_
     for status, n in after.items():
         assert f"trace_check:{enterprise}:" in exported and f",{status},{n}\r\n" in exported
     # A recount from the records and traceability's current checks gives the same figures.
-    await rollups.rebuild(WeekdayCalendar(), trace_checks=current_checks)
+    await rollups.rebuild(WeekdayCalendar(), get_settings().timezone, trace_checks=current_checks)
     assert await _trace_counts(cast.admin, enterprise) == after
+
+
+async def _public_trace_counts(client: Any) -> dict[str, int]:
+    response = await client.get("/api/v1/stats")
+    assert response.status_code == 200, response.text
+    return response.json()["by_trace_check"]  # type: ignore[no-any-return]
+
+
+async def test_public_statistics_count_cases_by_their_trace_check(
+    cast: Cast, brand: dict[str, Any], new_client: Any
+) -> None:
+    gtin, public = brand["gtin"], new_client()
+    before = await _public_trace_counts(public)
+    assert set(before) == {"verified", "unknown", "mismatch", "cloned"}
+    await submit(
+        brand["client"],
+        document(event("commissioning", [link(gtin, "PUB1")]), event("commissioning", [link(gtin, "PUB2")])),
+    )
+    await submit(brand["client"], document(received_at_shop(brand, "PUB1")))
+    await file_case(cast, trace_code=code(gtin, "PUB1"))  # verified
+    await file_case(cast, trace_code=code(gtin, "PUB-NONE"))  # unknown
+    await file_case(cast, trace_code=code(gtin, "PUB2"))  # mismatch: the merchant is not on its path
+    after = await _public_trace_counts(public)
+    assert {k: after[k] - before[k] for k in before} == {"verified": 1, "unknown": 1, "mismatch": 1, "cloned": 0}
+    for lang, heading in (("en", "Trace-code checks"), ("zh-Hans", "追溯码核验")):
+        page = await public.get("/stats", params={"lang": lang})
+        assert page.status_code == 200 and heading in page.text
+        assert f"<td>{after['verified']}</td>" in page.text and "PUB1" not in page.text
