@@ -25,7 +25,7 @@ log = logging.getLogger("accord.jobs")
 # In dependency order (DESIGN §8): jobs run in this order too, so mail queued by this round's deadlines,
 # reminders and assignments goes out in the same round; and demo seeds, so insights counts the cases and trace
 # checks the other domains' seeds made.
-DOMAINS = ("accounts", "cases", "mediation", "integrity", "traceability", "insights", "notifications")
+DOMAINS = ("accounts", "cases", "mediation", "integrity", "traceability", "insights", "guide", "notifications")
 
 
 @dataclass(frozen=True)

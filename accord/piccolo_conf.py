@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "notifications.piccolo_app",
         "insights.piccolo_app",
         "traceability.piccolo_app",
+        "guide.piccolo_app",
     ]
 )

@@ -20,6 +20,9 @@ from cases.tables import Case, ReferenceCounter
 from cases.waybill import WaybillError, check_waybill
 
 OLD_PURCHASE = timedelta(days=3 * 365)
+# The domain event of a filing made from a guide's diagnosis, `{"guide_id", "at"}` (in the filing's transaction):
+# whoever counts diagnoses hears which one a complaint followed, without cases knowing who counts.
+FILING_GUIDED = "filing.guided"
 TRACE_CODE_MAX_LENGTH = 300  # Case.trace_code
 
 

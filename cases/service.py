@@ -67,11 +67,13 @@ async def file_case_with_files(
     context: Context,
     local_today: date,
     store: FileStore,
+    guide_id: str | None = None,
 ) -> FilingResult:
     """Filing with its evidence files (content, device file name): all stored, or nothing.
 
     Every check comes first (the form also sniffs each file), then one transaction holds the case
-    and its files, so a refusal never leaves a case without the files it was filed with.
+    and its files, so a refusal never leaves a case without the files it was filed with. A filing made
+    from a guide's diagnosis (`guide_id`) says so in the same transaction (`filing.FILING_GUIDED`).
     """
     if len(files) > MAX_EVIDENCE_PER_CASE:
         raise InvalidInput.one("evidence", _("Attach at most %(n)d files.") % {"n": MAX_EVIDENCE_PER_CASE})
@@ -79,6 +81,8 @@ async def file_case_with_files(
         result = await file_case(viewer, data, context, local_today)
         for content, file_name in files:
             await add_evidence(viewer, result.case["reference"], content, "joint", "", context, store, file_name)
+        if guide_id:
+            await events.emit(events.DomainEvent(filing.FILING_GUIDED, data={"guide_id": guide_id, "at": context.clock.now()}))
     return result
 
 

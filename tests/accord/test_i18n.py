@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def extracted_message_ids() -> set[str]:
     method_map = [
         (f"{package}/**.py", "python")
-        for package in ("accord", "accounts", "cases", "mediation", "notifications", "integrity", "insights", "trace")
+        for package in ("accord", "accounts", "cases", "mediation", "notifications", "integrity", "insights", "trace", "guide")
     ] + [("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]  # .txt: mails' plain text
     options = {pattern: {"extensions": "jinja2.ext.i18n"} for pattern in ("templates/**.html", "templates/**.txt")}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}

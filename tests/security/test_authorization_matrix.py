@@ -481,6 +481,11 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/unsubscribe"): (Probe(everyone(200), query="unsubscribe"),),
     ("POST", "/unsubscribe"): (Probe(everyone(404), body="form"),),
     ("GET", "/admin/outbox"): (Probe(registrars(200, LOGIN)),),
+    # guide: the diagnoses are public (a first visit shows the questions); their counts are the registrars'
+    ("GET", "/guide"): (Probe(everyone(200)),),
+    ("GET", "/guide/{category}"): (Probe(everyone(200), {"category": "=not_delivered"}),),
+    ("GET", "/admin/guide"): (Probe(registrars(200, LOGIN)),),
+    ("GET", "/api/v1/guide/stats"): (Probe(registrars(200, 401)),),
     # insights: public statistics (counts only), the desk's dashboard and its CSV
     ("GET", "/stats"): (Probe(everyone(200)),),
     ("GET", "/api/v1/stats"): (Probe(everyone(200)),),
