@@ -100,7 +100,7 @@ def _expired_session_cookie(settings: NamedDependency[Settings]) -> Cookie:
 
 
 def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
-    data = nest_form(form)
+    data = nest_form({key: value for key, value in form.items() if key != "next"})
     data["consent"] = data.get("consent") == "yes"  # the box, ticked or not: RegistrationIn wants it ticked
     enterprise = data.pop("enterprise", None)
     if data.get("role") == "merchant" and isinstance(enterprise, dict):
@@ -243,13 +243,24 @@ async def _register_page(
     return page("accounts/register.html", status=status, form=form, invited=invited, errors=errors or {})
 
 
+def _filing_next(target: Any) -> str:
+    """Where a new consumer goes on from registering when they came from a filing link (the guide's, filled in):
+    that filing form; any other target is ignored (they go to the empty form, as every new consumer does)."""
+    path = safe_next(str(target or ""), "")
+    return path if path.partition("?")[0] == "/cases/new" else ""
+
+
 @get("/register")
 async def register_page(
-    clock: NamedDependency[Clock], role: FromQuery[str] = "consumer", invitation: FromQuery[str | None] = None
+    clock: NamedDependency[Clock],
+    role: FromQuery[str] = "consumer",
+    invitation: FromQuery[str | None] = None,
+    next: FromQuery[str | None] = None,
 ) -> Any:
     if invitation:
         return await _register_page({"role": "merchant", "invitation": invitation[:100]}, clock)
-    return await _register_page({"role": "merchant" if role == "merchant" else "consumer"}, clock)
+    form = {"role": "merchant" if role == "merchant" else "consumer", "next": _filing_next(next)}
+    return await _register_page(form, clock)
 
 
 @post("/register")
@@ -265,7 +276,11 @@ async def register(
     session_id = await credentials.start_session(user["id"], clock, replacing=request.cookies.get(SESSION_COOKIE))
     # A new agent's next step is their enterprise page (waiting for approval, or their colleagues); a new
     # consumer came to complain.
-    response = Redirect("/agency?done=registered" if user["role"] == Role.merchant else "/cases/new?welcome=1")
+    filing = _filing_next(data.get("next"))
+    if user["role"] == Role.merchant:
+        response = Redirect("/agency?done=registered")
+    else:
+        response = Redirect(f"{filing}&welcome=1" if "?" in filing else "/cases/new?welcome=1")
     response.set_cookie(_session_cookie(session_id, settings))
     response.set_cookie(_device_cookie(user["email"], settings))
     return response

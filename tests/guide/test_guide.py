@@ -16,8 +16,9 @@ from accord.i18n import LANGUAGES
 from cases.tables import Case
 from guide.content import GUIDED, content
 from guide.tables import Diagnosis
+from tests.accounts.test_registration import consumer_form
 from tests.cases.test_pages import file_by_form
-from tests.conftest import SignedIn
+from tests.conftest import SignedIn, post_form
 
 ANSWERS = {  # a purchase in remit, received this week, cross-border, with the order number and product typed
     "purpose": "personal",
@@ -262,3 +263,29 @@ async def test_only_registrars_see_the_counts(signed_in: SignedIn, client: httpx
     assert (await other.get("/admin/guide")).status_code == 403
     assert (await client.get("/api/v1/guide/stats")).status_code == 401
     assert (await client.get("/admin/guide")).status_code == 302
+
+
+async def test_a_new_consumer_registers_from_the_sign_in_page_and_lands_on_the_filled_form(
+    client: httpx.AsyncClient,
+) -> None:
+    outcome = await client.get("/guide/warranty", params=answers_for("warranty"))
+    link = link_of(outcome.text, "file-link")
+    login = await client.get((await client.get(link)).headers["location"])
+    below_the_form = login.text.split("No account yet?")[1]
+    register_link = html.unescape(re.search(r'<a href="(/register[^"]*)"', below_the_form).group(1))
+    assert parse_qs(urlsplit(register_link).query)["next"] == [link]
+    register = await client.get(register_link)
+    assert f'name="next" value="{html.escape(link)}"' in register.text
+    refused = await post_form(client, "/register", {**consumer_form(), "next": link, "password": "short"})
+    assert refused.status_code == 422 and f'name="next" value="{html.escape(link)}"' in refused.text
+    registered = await post_form(client, "/register", {**consumer_form(), "next": link})
+    assert registered.status_code == 302
+    assert registered.headers["location"] == link + "&welcome=1"
+    form = await client.get(registered.headers["location"])
+    assert 'value="TMG-20261101-7781"' in form.text and "Welcome!" in form.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/cases/new?x=1", "//evil.example", "/profile", "/cases/newer"])
+async def test_registering_goes_on_only_to_a_filing_form(client: httpx.AsyncClient, target: str) -> None:
+    registered = await post_form(client, "/register", {**consumer_form(), "next": target})
+    assert registered.headers["location"] == "/cases/new?welcome=1"
