@@ -39,6 +39,7 @@ register_labels(
         "fulfilment_due": N_("Settlement to be carried out by"),
         "confirmation_due": N_("Confirmed automatically on"),
         "breach_review": N_("Mediator to act on the breach by"),
+        "compensation_confirmation": N_("Payment counts as received on"),
     },
 )
 

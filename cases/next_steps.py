@@ -19,9 +19,17 @@ from accord.auth import Viewer
 from accord.clock import working_days_left
 from accord.i18n import N_, viewer_zone
 from accord.i18n import gettext as _
-from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, FORMER_MEDIATOR, MEDIATOR, MERCHANT
+from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, FORMER_MEDIATOR, MEDIATOR, MERCHANT, PLATFORM
 from cases.tables import CaseState
-from cases.workflow import DEADLINES, SPECS, TRANSITIONS, Context, appeal_window_end
+from cases.workflow import (
+    AWAITING_CONFIRMATION,
+    COMPENSABLE_STATES,
+    DEADLINES,
+    SPECS,
+    TRANSITIONS,
+    Context,
+    appeal_window_end,
+)
 
 S = CaseState
 OTHERS = "*"  # the text for every part the situation names no text for
@@ -39,6 +47,10 @@ class Facts:
     info_from: str | None  # the party the mediator's question waits on
     fulfilment_marked: bool
     appeal_until: datetime | None  # while an appeal is still possible
+    # The platform named on the case may pay the consumer in advance now (a broken settlement, or a
+    # merchant who never answered; not twice).
+    platform_may_compensate: bool = False
+    compensation_to_confirm: bool = False  # the platform paid; the consumer has not said whether it arrived
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class Situation:
     actors: tuple[str, ...]  # who must act: consumer, merchant, mediator (the one holding it), any_mediator
     texts: dict[str, str]  # the viewer's part (or OTHERS) -> what they read, N_-marked
     deadline: str | None = SOONEST
+    # What the platform's agents read while they may compensate the consumer in advance (else OTHERS).
+    platform_may: str = ""
 
 
 def _always(facts: Facts) -> bool:
@@ -56,6 +70,14 @@ def _always(facts: Facts) -> bool:
 
 
 _CLOSED = N_("The case is closed. Nothing more happens on it.")
+_PLATFORM_MAY_COMPENSATE = N_(
+    "The merchant never answered this complaint. A mediator will take it on; you may also compensate the "
+    "consumer in advance now and claim the amount back from the merchant."
+)
+_PLATFORM_MAY_COMPENSATE_BREACH = N_(
+    "The merchant did not keep the settlement. You may compensate the consumer in advance and claim the amount "
+    "back from the merchant; otherwise a mediator settles again or closes the case."
+)
 _PARTIES_WAIT_FOR_MEDIATOR = N_("The case waits for a mediator to take it on. You will be told when one does.")
 
 SITUATIONS: tuple[Situation, ...] = (
@@ -122,6 +144,7 @@ SITUATIONS: tuple[Situation, ...] = (
             MERCHANT: _PARTIES_WAIT_FOR_MEDIATOR,
             OTHERS: N_("The case waits for a mediator to claim it."),
         },
+        platform_may=_PLATFORM_MAY_COMPENSATE,
     ),
     Situation(
         "awaiting_mediator",
@@ -132,6 +155,7 @@ SITUATIONS: tuple[Situation, ...] = (
             MEDIATOR: N_("Decide whether this case can be mediated: admit it, or decline it with a reason."),
             OTHERS: N_("The mediator decides whether the case can be mediated."),
         },
+        platform_may=_PLATFORM_MAY_COMPENSATE,
     ),
     Situation(
         "in_mediation.question_to_consumer",
@@ -241,6 +265,7 @@ SITUATIONS: tuple[Situation, ...] = (
             MERCHANT: N_("The settlement was not kept. A mediator will take the case on to settle again or close it."),
             OTHERS: N_("The settlement was not kept; the case waits for a mediator to claim it."),
         },
+        platform_may=_PLATFORM_MAY_COMPENSATE_BREACH,
     ),
     Situation(
         "breached",
@@ -250,6 +275,27 @@ SITUATIONS: tuple[Situation, ...] = (
         {
             MEDIATOR: N_("The settlement was not kept: mediate a new settlement, or close the case without agreement."),
             OTHERS: N_("The settlement was not kept. The mediator will mediate a new settlement or close the case."),
+        },
+        platform_may=_PLATFORM_MAY_COMPENSATE_BREACH,
+    ),
+    Situation(
+        "resolved.compensation_to_confirm",
+        S.resolved,
+        lambda facts: facts.compensation_to_confirm,
+        (CONSUMER,),
+        {
+            CONSUMER: N_(
+                "The platform paid you in advance: check that the money arrived, then confirm it. If it did not "
+                "arrive, say so and a mediator takes the case up again."
+            ),
+            PLATFORM: N_(
+                "You compensated the consumer in advance. The consumer must confirm that the payment arrived; "
+                "your claim against the merchant stays open until you record it recovered or waived."
+            ),
+            MERCHANT: N_(
+                "The platform compensated the consumer in advance and claims the amount back from your enterprise."
+            ),
+            OTHERS: N_("The platform compensated the consumer in advance; the consumer must confirm the payment."),
         },
     ),
     *(
@@ -283,7 +329,7 @@ ON_TIMEOUT: dict[str | None, str] = {
 AFTER_APPEAL_WINDOW = N_("After that date the outcome is final.")
 
 # A viewer's part on the case, the strongest first (an earlier mediator reads like any other mediator).
-_PARTS = (CONSUMER, MERCHANT, MEDIATOR, ANY_MEDIATOR, FORMER_MEDIATOR, ADMIN)
+_PARTS = (CONSUMER, MERCHANT, PLATFORM, MEDIATOR, ANY_MEDIATOR, FORMER_MEDIATOR, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -335,6 +381,7 @@ def facts_of(case: dict[str, Any], offers: list[dict[str, Any]], context: Contex
         else None
     )
     appeal_until = appeal_window_end(case, context.terms)
+    silent = case["state"] == S.breached or not case["merchant_responded"]
     return Facts(
         mediator=case["mediator"] is not None,
         offer_by=next((offer["by_role"] for offer in open_offers if offer["by_role"] != "mediator"), None),
@@ -342,6 +389,8 @@ def facts_of(case: dict[str, Any], offers: list[dict[str, Any]], context: Contex
         info_from=case["info_requested_from"],
         fulfilment_marked=case["fulfilment_marked_at"] is not None,
         appeal_until=appeal_until if appeal_until and context.clock.now() <= appeal_until else None,
+        platform_may_compensate=case["state"] in COMPENSABLE_STATES and silent and case["compensated_by"] is None,
+        compensation_to_confirm=case["compensation_state"] == AWAITING_CONFIRMATION,
     )
 
 
@@ -370,7 +419,7 @@ def next_step(
         situation=situation.key,
         actor_roles=situation.actors,
         viewer_acts=part in situation.actors,
-        summary=_(situation.texts.get(part) or situation.texts[OTHERS]),
+        summary=_(_text_for(situation, facts, part)),
         deadline=deadline,
         due_at=due.astimezone(zone) if due else None,
         working_days_left=working_days_left(context.calendar, now, due),
@@ -380,6 +429,12 @@ def next_step(
         on_timeout=_timeout_text(deadline, action),
         zone=zone,
     )
+
+
+def _text_for(situation: Situation, facts: Facts, part: str) -> str:
+    if part == PLATFORM and situation.platform_may and facts.platform_may_compensate:
+        return situation.platform_may
+    return situation.texts.get(part) or situation.texts[OTHERS]
 
 
 def _deadline(situation: Situation, facts: Facts, running: dict[str, datetime]) -> tuple[str | None, datetime | None]:

@@ -17,11 +17,12 @@ Whoever may not gets only `seq`, `prev_hash`, `commitment` and `hash`: enough to
 chain, but without the salt no guessed text can be confirmed against the commitment.
 
 `writes` names the rows the event changed besides itself, as the record keeps them: `{"case": {column:
-value}, "offers": {"<id>": {column: value}}}` (filing writes the whole case row; each transition the
-columns it set; offers their whole row when made, then each change). Message and evidence rows are the
+value}, "offers": {"<id>": {column: value}}, "recourse": {"<id>": {column: value}}}` (filing writes the
+whole case row; each transition the columns it set; offers and the platform's recourse claims their whole
+row when made, then each change). Message and evidence rows are the
 event itself. `verify()` folds the writes over the record and compares the stored case, offer, message
 and evidence rows with the events that made them (one query per table), so editing any of those rows in
-the database breaks verification just as editing an event does. Bookkeeping the record cannot hold is
+the database breaks verification just as editing an event does (recourse claims too). Bookkeeping the record cannot hold is
 left out: the case's id, its chain head (last_seq, last_hash, checked against the chain), next_due_at
 (a cache of the deadlines for the queue) and its verified head (below).
 
@@ -47,7 +48,7 @@ from piccolo.columns import Column
 
 from accord.canonical import canonical_json
 from accord.db import is_sqlite, write_transaction
-from cases.tables import Case, CaseEvent, Evidence, Message, Offer
+from cases.tables import Case, CaseEvent, Evidence, Message, Offer, RecourseClaim
 
 GENESIS_HASH = "0" * 64
 SALT_BYTES = 16
@@ -118,10 +119,11 @@ def _recorded(values: Mapping[Column | str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Writes:
-    """The rows one event writes besides its own: columns of the case and of offers."""
+    """The rows one event writes besides its own: columns of the case, of offers and of recourse claims."""
 
     case: dict[str, Any] = field(default_factory=dict)
     offers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    recourse: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def set_case(self, values: Mapping[Column | str, Any]) -> None:
         self.case.update(_recorded(values))
@@ -129,12 +131,17 @@ class Writes:
     def set_offer(self, offer_id: int, values: Mapping[Column | str, Any]) -> None:
         self.offers.setdefault(offer_id, {}).update(_recorded(values))
 
+    def set_recourse(self, claim_id: int, values: Mapping[Column | str, Any]) -> None:
+        self.recourse.setdefault(claim_id, {}).update(_recorded(values))
+
     def as_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
         if self.case:
             found["case"] = self.case
         if self.offers:
             found["offers"] = {str(offer_id): values for offer_id, values in self.offers.items()}
+        if self.recourse:
+            found["recourse"] = {str(claim_id): values for claim_id, values in self.recourse.items()}
         return found
 
 
@@ -233,6 +240,9 @@ class StoredRows:
     offers: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     evidence: list[dict[str, Any]]
+    # The platform's recourse claims on the case (advance compensation); a case page reads them only for a
+    # case the platform compensated (the case row's compensated_by, itself checked against the record).
+    recourse: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def stored_rows(case_id: int, case: Mapping[str, Any] | None = None) -> StoredRows:
@@ -244,6 +254,7 @@ async def stored_rows(case_id: int, case: Mapping[str, Any] | None = None) -> St
         offers=await Offer.select().where(Offer.case == case_id),
         messages=await Message.select().where(Message.case == case_id),
         evidence=await Evidence.select().where(Evidence.case == case_id),
+        recourse=await RecourseClaim.select().where(RecourseClaim.case == case_id),
     )
 
 
@@ -328,25 +339,34 @@ Expected = dict[str, tuple[Any, int]]  # column → (value, seq of the event tha
 
 
 def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Problems) -> None:
-    """Fold every event's writes, then compare the case row and each offer with what they add up to."""
+    """Fold every event's writes, then compare the case row, each offer and each recourse claim with what
+    they add up to."""
     case: Expected = {}
-    offers: dict[int, Expected] = {}
+    made: dict[str, dict[int, Expected]] = {"offers": {}, "recourse": {}}
     for event in events:
         writes = event["writes"]
         case.update({column: (value, event["seq"]) for column, value in writes.get("case", {}).items()})
-        for offer_id, values in writes.get("offers", {}).items():
-            offer = offers.setdefault(int(offer_id), {})
-            offer.update({column: (value, event["seq"]) for column, value in values.items()})
+        for kind, rows_of_kind in made.items():
+            for row_id, values in writes.get(kind, {}).items():
+                row = rows_of_kind.setdefault(int(row_id), {})
+                row.update({column: (value, event["seq"]) for column, value in values.items()})
     if stored.case is not None:
         _compare("the case row", stored.case, case, problems)
-    rows = {row["id"]: row for row in stored.offers}
-    for offer_id, expected in offers.items():
-        row = rows.pop(offer_id, None)
+    for kind, what, rows in (("offers", "offer", stored.offers), ("recourse", "recourse claim", stored.recourse)):
+        _check_made_rows(what, made[kind], rows, len(events) + 1, problems)
+
+
+def _check_made_rows(
+    what: str, expected_rows: dict[int, Expected], stored: list[dict[str, Any]], last: int, problems: Problems
+) -> None:
+    rows = {row["id"]: row for row in stored}
+    for row_id, expected in expected_rows.items():
+        row = rows.pop(row_id, None)
         if row is None:
-            problems.append((min(seq for _value, seq in expected.values()), f"offer {offer_id} is missing"))
+            problems.append((min(seq for _value, seq in expected.values()), f"{what} {row_id} is missing"))
         else:
-            _compare(f"offer {offer_id}", row, expected, problems)
-    problems.extend((len(events) + 1, f"offer {offer_id} was made by no event") for offer_id in rows)
+            _compare(f"{what} {row_id}", row, expected, problems)
+    problems.extend((last, f"{what} {row_id} was made by no event") for row_id in rows)
 
 
 def _compare(

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody, QueryP
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 from markupsafe import Markup, escape
+from pydantic import Field
 
 from accord.auth import Viewer, signed_in_viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
@@ -34,13 +35,13 @@ from accord.i18n import gettext as _
 from accord.pagination import Page, after_seq, window
 from accord.screening import database_int
 from accord.settings import Settings
-from accord.validation import parse
+from accord.validation import Strict, parse
 from accord.statemachine import ActionRequest, request_models
 from accord.web import action_route, form_versioned, nest_form, page, payload_from_form, versioned
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from accounts.tables import EnterpriseKind
-from cases import service, story
+from cases import recourse, service, story
 from cases.access import SYSTEM, speaker_role
 from cases.changes import changes_since
 from cases.context import provide_context
@@ -59,6 +60,7 @@ from cases.schemas import (
     PartyOut,
     PlatformEnterpriseOut,
     RatingOut,
+    RecourseClaimOut,
     RecordEventOut,
     RecordOut,
     RemedyOut,
@@ -162,7 +164,35 @@ def case_out(
         filed_at=case["filed_at"],
         updated_at=case["updated_at"],
         warnings=warnings or [],
+        compensation_state=case["compensation_state"],
+        recourse_claim=recourse_claim_out(view.recourse_claim),
         **words_out(view, words or CaseWords([])),
+    )
+
+
+def recourse_claim_out(claim: dict[str, Any] | None) -> RecourseClaimOut | None:
+    if claim is None:
+        return None
+    return RecourseClaimOut(
+        id=claim["id"],
+        case_reference=claim["case_reference"],
+        platform=EnterpriseBrief(
+            id=claim["platform"],
+            name=claim["platform_name"],
+            uscc=claim["platform_uscc"],
+            verified=bool(claim["platform_verified"]),
+        ),
+        merchant=EnterpriseBrief(
+            id=claim["merchant"],
+            name=claim["merchant_name"],
+            uscc=claim["merchant_uscc"],
+            verified=bool(claim["merchant_verified"]),
+        ),
+        amount=money_out(claim["amount"], claim["currency"]),  # type: ignore[arg-type]
+        note=claim["note"],
+        state=claim["state"],
+        created_at=claim["created_at"],
+        recovered_at=claim["recovered_at"],
     )
 
 
@@ -424,6 +454,28 @@ def record_event_out(row: dict[str, Any]) -> RecordEventOut | SealedEventOut:
     return RecordEventOut.model_validate({**row, "author": author})
 
 
+class RecourseDecisionIn(Strict):
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+@post(
+    "/platform/recourse/{claim_id:int}/{decision:str}",
+    status_code=200,
+    summary="Close a recourse claim: recover or waive (the platform's agents)",
+    description="`decision` is `recover` (the merchant paid the amount back) or `waive`. Recorded in the case's "
+    "record. The merchant of the claim gets 403, anyone else who may not see it 404; a closed claim is a 409.",
+)
+async def api_decide_recourse(
+    viewer: NamedDependency[Viewer],
+    claim_id: FromPath[int],
+    decision: FromPath[str],
+    data: JSONBody[RecourseDecisionIn],
+    context: NamedDependency[Context],
+) -> RecourseClaimOut:
+    claim = await recourse.decide(viewer, claim_id, recourse.Decision(decision, data.note), context.clock.now())
+    return recourse_claim_out(await recourse.claim_of_case(claim["case"]))  # type: ignore[return-value]
+
+
 api_router = Router(
     path="/api/v1",
     route_handlers=[
@@ -438,6 +490,7 @@ api_router = Router(
         api_evidence_list,
         api_evidence_file,
         api_record,
+        api_decide_recourse,
     ],
     dependencies=DEPENDENCIES,
     tags=["cases"],
@@ -812,6 +865,23 @@ async def action_form(
     return Redirect(f"/cases/{reference}?done={action}")
 
 
+@post("/platform/recourse/{claim_id:int}/{decision:str}", dependencies=DEPENDENCIES)
+async def decide_recourse_form(
+    viewer: NamedDependency[Viewer],
+    claim_id: FromPath[int],
+    decision: FromPath[str],
+    data: Form,
+    context: NamedDependency[Context],
+) -> Redirect:
+    """The buttons on the case page and the platform's dashboard; back to where they were pressed."""
+    note = str(data.get("note", ""))[:2000]
+    claim = await recourse.decide(viewer, claim_id, recourse.Decision(decision, note), context.clock.now())
+    back = str(data.get("back", ""))
+    if back != "/platform":
+        back = f"/cases/{(await recourse.claim_of_case(claim['case']) or {}).get('case_reference', '')}"
+    return Redirect(back)
+
+
 @post("/cases/{reference:str}/messages", dependencies=DEPENDENCIES)
 async def message_form(
     viewer: NamedDependency[Viewer], reference: FromPath[str], data: Form, context: NamedDependency[Context]
@@ -915,6 +985,7 @@ page_routes = [
     withdraw_page,
     accept_page,
     action_form,
+    decide_recourse_form,
     message_form,
     evidence_form,
     evidence_download,

@@ -232,6 +232,13 @@ class ReassignIn(Strict):
     mediator_id: int
 
 
+class AdvanceCompensationIn(Strict):
+    """The platform pays the consumer in advance (先行赔付): how much, and what it says about it."""
+
+    amount: MoneyIn
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
 class ListingProposalIn(Strict):
     violation: Literal["counterfeit", "trademark", "patent", "copyright", "false_origin", "settlement_breach"]
     facts: LongText
@@ -373,6 +380,20 @@ class NextOut(BaseModel):
     on_timeout: TimeoutOut | None
 
 
+class RecourseClaimOut(BaseModel):
+    """The platform's claim against the merchant for what it paid the consumer in advance."""
+
+    id: int
+    case_reference: str
+    platform: EnterpriseBrief
+    merchant: EnterpriseBrief
+    amount: MoneyOut
+    note: str
+    state: str  # open | recovered | waived
+    created_at: datetime
+    recovered_at: datetime | None  # when it was recovered or waived
+
+
 class CaseOut(BaseModel):
     reference: str
     state: str
@@ -414,6 +435,10 @@ class CaseOut(BaseModel):
     decline_note: str | None = None
     closing_note: str | None = None  # the mediator's, when they closed the case without agreement
     rating: RatingOut | None = None
+    # Advance compensation (issue 17): the platform's claim against the merchant for what it paid the consumer;
+    # whether the consumer confirmed the payment (awaiting_confirmation, confirmed, disputed).
+    compensation_state: str | None = None
+    recourse_claim: RecourseClaimOut | None = None
 
 
 class CaseSummaryOut(BaseModel):

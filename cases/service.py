@@ -18,7 +18,7 @@ from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, TIME, Window, page_of
 from accounts.tables import User
-from cases import filing, record, story
+from cases import filing, record, recourse, story
 from cases.access import (
     can_see,
     readable_channels,
@@ -165,6 +165,7 @@ class CaseView:
     readable_channels: list[str]
     writable_channels: list[str]
     next: NextStep  # what happens next, told to this viewer
+    recourse_claim: dict[str, Any] | None = None  # the platform's claim, on a case it compensated in advance
 
 
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
@@ -175,6 +176,8 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
     deadlines = await open_deadlines(case["id"], Deadline.name, Deadline.due_at, Deadline.paused_at)
     running = {row["name"]: row["due_at"] for row in deadlines if row["paused_at"] is None}
     proposals = [offer for offer in offers if offer["by_role"] == "mediator" and offer["status"] == "open"]
+    # Read only for a case the platform compensated (the case row, checked against the record, says so).
+    claim = await recourse.claim_of_case(case["id"]) if case["compensated_by"] else None
     return CaseView(
         case=case,
         related=related,
@@ -201,6 +204,7 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
         readable_channels=readable_channels(related),
         writable_channels=writable_channels(related, case),
         next=next_step(case, related, offers, running, context, viewer),
+        recourse_claim=claim,
     )
 
 
@@ -514,7 +518,9 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
     events = await record.events_of(case_id)
     verification = record.verify_rows(
         events,
-        record.StoredRows(view.case, view.offers + view.proposals, messages, evidence),
+        record.StoredRows(
+            view.case, view.offers + view.proposals, messages, evidence, [view.recourse_claim] if view.recourse_claim else []
+        ),
         trusted=0 if full else record.trusted_events(events, view.case),
     )
     return CaseContents(

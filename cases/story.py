@@ -202,6 +202,16 @@ def _accept_proposal(statement: Statement, setting: Setting) -> Told:
     return _told(statement, setting)
 
 
+def _advance_compensate(statement: Statement, setting: Setting) -> Told:
+    data = statement.data
+    if isinstance(data.get("amount"), int) and data.get("currency"):
+        money = format_money(data["amount"], data["currency"])
+        return _("%(actor)s paid the consumer %(amount)s in advance and claims it back from the merchant"), {
+            "amount": money
+        }
+    return _told(statement, setting)
+
+
 def _rate(statement: Statement, setting: Setting) -> Told:
     return _("%(actor)s rated the service %(score)s out of 5"), {"score": statement.data.get("score", "?")}
 
@@ -240,6 +250,7 @@ def _tellers() -> dict[str, Teller]:
         "accept_proposal": _accept_proposal,
         "propose_listing": _listing,
         "rate": _rate,
+        "advance_compensate": _advance_compensate,
     }
 
 
@@ -311,6 +322,21 @@ def _recounted(event: Mapping[str, Any], setting: Setting) -> Line:
     return Line(event["seq"], event["at"], Markup(escape(sentence)))
 
 
+RECOURSE_EVENTS = ("recourse_recovered", "recourse_waived")  # cases/recourse.py
+
+
+def _recourse(event: Mapping[str, Any], setting: Setting) -> Line:
+    """The platform closed its claim against the merchant (recovered the money, or waived it)."""
+    actor = actor_html(event["actor"], event.get("actor_name"), event["actor_role"], setting.enterprise)
+    data = event["data"]
+    money = format_money(data["amount"], data["currency"]) if data.get("currency") else ""
+    message = {
+        "recourse_recovered": _("%(actor)s recovered the %(amount)s paid in advance from the merchant"),
+        "recourse_waived": _("%(actor)s waived the claim of %(amount)s against the merchant"),
+    }[event["type"]]
+    return Line(event["seq"], event["at"], _sentence(message, actor, {"amount": money}), data.get("note") or "")
+
+
 def timeline(events: list[dict[str, Any]], setting: Setting) -> list[Line]:
     """Every event the viewer may read, told (messages are in the conversation, not here)."""
     tellers = _tellers()
@@ -327,6 +353,8 @@ def timeline(events: list[dict[str, Any]], setting: Setting) -> list[Line]:
             lines.append(_evidence(event, setting))
         elif event["type"] == "deadlines_recounted":
             lines.append(_recounted(event, setting))
+        elif event["type"] in RECOURSE_EVENTS:
+            lines.append(_recourse(event, setting))
         elif teller := record_teller(event["type"]):  # appended by another domain (e.g. the trace check)
             lines.append(Line(event["seq"], event["at"], Markup(escape(teller(event)))))
     return lines

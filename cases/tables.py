@@ -185,6 +185,9 @@ class Case(Table, tablename="dispute_case"):
     # (indexed with updated_at, id for the platform's list: cases_2026_11_30t06_50_00_000000)
     platform_enterprise = ForeignKey(references=Enterprise, null=True, on_delete=OnDelete.restrict)
     compensated_by = Varchar(length=20, null=True, default=None)  # "platform" after advance compensation
+    # After advance compensation the consumer says whether the money arrived (cases/workflow.py):
+    # awaiting_confirmation → confirmed (by them, or by the system when they stay silent) | disputed.
+    compensation_state = Varchar(length=24, null=True, default=None)
     purchase_date = Date()
     product_name = Varchar(length=300)
     gtin = Varchar(length=14, null=True, default=None)
@@ -287,3 +290,49 @@ class CaseEvent(Table, tablename="case_event"):
     salt = Varchar(length=64, default="")  # hex; makes the hash a commitment nobody can test guesses against
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64)
+
+
+class RecourseState(StrEnum):
+    open = "open"
+    recovered = "recovered"
+    waived = "waived"
+
+
+register_labels(
+    "recourse_state",
+    {
+        RecourseState.open: N_("Open"),
+        RecourseState.recovered: N_("Recovered"),
+        RecourseState.waived: N_("Waived"),
+    },
+)
+
+
+register_labels("recourse_decision", {"recover": N_("Record as recovered"), "waive": N_("Waive the claim")})
+register_labels("compensated_by", {"platform": N_("The platform")})
+register_labels(
+    "compensation_state",
+    {
+        "awaiting_confirmation": N_("Not confirmed yet"),
+        "confirmed": N_("Payment received"),
+        "disputed": N_("Says the payment did not arrive"),
+    },
+)
+
+
+class RecourseClaim(Table, tablename="case_recourse_claim"):
+    """What a merchant owes its platform after the platform paid the consumer in advance (advance compensation,
+    先行赔付): made by the case's `advance_compensate` row, then recovered or waived by the platform's agents.
+    Every change is in the case's record (`writes["recourse"]`, cases/record.py), so `verify-case` covers it."""
+
+    case = ForeignKey(references=Case, on_delete=OnDelete.restrict, index=True)
+    platform = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
+    merchant = ForeignKey(references=Enterprise, on_delete=OnDelete.restrict, index=True)
+    amount = BigInt()  # minor units of `currency`
+    currency = Varchar(length=3)
+    note = Text(default="")
+    state = Varchar(length=10, default=RecourseState.open, choices=RecourseState)
+    created_by = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
+    created_at = Timestamptz()
+    recovered_at = Timestamptz(null=True, default=None)  # when it was recovered or waived
+    closed_by = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)

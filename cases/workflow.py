@@ -37,6 +37,7 @@ from cases.access import (
     relations,
 )
 from cases.schemas import (
+    AdvanceCompensationIn,
     CaseFilingIn,
     DeclineIn,
     InfoIn,
@@ -54,12 +55,25 @@ from cases.schemas import (
     ReassignIn,
     RespondIn,
 )
-from cases.tables import TERMINAL_STATES, Case, CaseState, Channel, Deadline, Offer
+from cases.tables import (
+    TERMINAL_STATES,
+    Case,
+    CaseState,
+    Channel,
+    Deadline,
+    Offer,
+    RecourseClaim,
+    RecourseState,
+)
 
 S = CaseState
 BEFORE_SETTLEMENT = (S.filed, S.negotiating, S.awaiting_mediator, S.in_mediation)
 APPEALABLE = (S.resolved, S.unresolved, S.declined)
 CLAIMABLE_STATES = (S.awaiting_mediator, S.breached)  # on the mediators' queue until one of them claims it
+# Where the platform may pay the consumer in advance (DESIGN §11b): a broken settlement, or a complaint
+# waiting for a mediator that the merchant never answered (guard: merchant_responded).
+COMPENSABLE_STATES = (S.breached, S.awaiting_mediator)
+AWAITING_CONFIRMATION, CONFIRMED, DISPUTED = "awaiting_confirmation", "confirmed", "disputed"
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class CaseTerms:
     fulfilment_due: int = 7
     confirmation_due: int = 7
     breach_review: int = 5
+    compensation_confirmation: int = 7  # the consumer confirms (or disputes) the platform's advance payment
     appeal_window_days: int = 30
 
 
@@ -103,6 +118,8 @@ DEADLINES: dict[str, DeadlineKind] = {
     "fulfilment_due": DeadlineKind(frozenset({S.settled}), "fulfilment_timeout"),
     "confirmation_due": DeadlineKind(frozenset({S.settled}), "confirmation_timeout"),
     "breach_review": DeadlineKind(frozenset({S.breached}), None),  # a service level for the mediator
+    # The only clock of an ended case: the consumer's word on the platform's advance payment.
+    "compensation_confirmation": DeadlineKind(frozenset({S.resolved}), "compensation_timeout"),
 }
 
 
@@ -233,11 +250,29 @@ def appeal_window_end(case: dict[str, Any], terms: CaseTerms) -> datetime | None
 
 
 async def appeal_allowed(step: Step) -> str | None:
+    if step.case["compensation_state"] == AWAITING_CONFIRMATION:
+        return _("First say whether the platform's payment arrived: dispute it to bring the case back to a mediator.")
     if step.case["is_appeal"] or step.case["appealed"]:
         return _("A case can be appealed only once.")
     until = appeal_window_end(step.case, step.terms)
     if until is None or step.now > until:
         return _("The %(days)d days for an appeal have passed.") % {"days": step.terms.appeal_window_days}
+    return None
+
+
+async def platform_may_compensate(step: Step) -> str | None:
+    """Advance compensation is the platform's answer to a merchant who let the consumer down: a broken
+    settlement, or a complaint the merchant never answered. Once a case, whatever happens to it later."""
+    if step.case["compensated_by"] is not None:
+        return _("The consumer has already been compensated in advance on this case.")
+    if step.case["state"] == S.awaiting_mediator and step.case["merchant_responded"]:
+        return _("The merchant answered this complaint: advance compensation is for a merchant who never did.")
+    return None
+
+
+async def compensation_to_confirm(step: Step) -> str | None:
+    if step.case["compensation_state"] != AWAITING_CONFIRMATION:
+        return _("There is no advance payment waiting for the consumer's word.")
     return None
 
 
@@ -457,6 +492,44 @@ async def appeal(step: Step) -> None:
 async def rate(step: Step) -> None:
     step.updates.update({Case.rating: step.payload.score, Case.rating_comment: step.payload.comment})
     step.details.update({"score": step.payload.score, "comment": step.payload.comment})
+
+
+async def advance_compensate(step: Step) -> None:
+    """The platform paid the consumer: the case is resolved by it, and the platform's claim against the
+    merchant for the same amount is made, in the record (`writes["recourse"]`) like an offer."""
+    payload: Any = step.payload
+    amount, currency = payload.amount.minor_units(), payload.amount.currency
+    row = {
+        "case": step.case["id"],
+        "platform": step.case["platform_enterprise"],
+        "merchant": step.case["enterprise"],
+        "amount": amount,
+        "currency": currency,
+        "note": payload.note,
+        "state": RecourseState.open.value,
+        "created_by": step.viewer.id if step.viewer else None,
+        "created_at": step.now,
+        "recovered_at": None,
+        "closed_by": None,
+    }
+    created = await RecourseClaim.insert(RecourseClaim(**row)).returning(RecourseClaim.id)
+    step.writes.set_recourse(created[0]["id"], row)
+    step.updates[Case.compensated_by] = "platform"
+    step.updates[Case.compensation_state] = AWAITING_CONFIRMATION
+    step.details.update(
+        {"amount": amount, "currency": currency, "note": payload.note, "recourse_claim": created[0]["id"]}
+    )
+
+
+async def confirm_compensation(step: Step) -> None:
+    step.updates[Case.compensation_state] = CONFIRMED
+
+
+async def dispute_compensation(step: Step) -> None:
+    """The consumer says the money did not arrive: a mediator looks at the case again (the one holding it,
+    or the queue's); the platform's recourse claim stays as it is."""
+    step.updates.update({Case.compensation_state: DISPUTED, Case.terminal_at: None})
+    step.details["reason"] = step.payload.reason
 
 
 async def record_payload(step: Step) -> None:
@@ -920,6 +993,77 @@ TABLE: dict[tuple[CaseState | None, str], Transition] = {
                 asks={"violation": Ask(N_("Violation"), labels="violation"), "facts": Ask(N_("Facts"))},
                 kept_in=Channel.internal.value,
             ),
+        ),
+    ),
+    # Advance compensation (先行赔付, issue 17): the platform named on the case pays the consumer itself when its
+    # merchant broke a settlement or never answered. The case is resolved then and there (compensated_by:
+    # platform; every clock but the consumer's confirmation stops), and the platform's recourse claim against
+    # the merchant is made. The consumer then confirms the payment arrived, or disputes it: back to a mediator
+    # (awaiting_mediator, the recourse claim kept). Silence for `compensation_confirmation` working days
+    # counts as confirmed, as it does after a reported fulfilment. An ended case's other rows (rate, appeal)
+    # stay as they are; an appeal waits for the consumer's word on the payment.
+    **_rows(
+        COMPENSABLE_STATES,
+        "advance_compensate",
+        Transition(
+            frozenset({PLATFORM}),
+            S.resolved,
+            AdvanceCompensationIn,
+            available=platform_may_compensate,
+            effect=advance_compensate,
+            starts=("compensation_confirmation",),
+            spec=CaseAction(
+                N_("Compensate the consumer in advance"),
+                asks={
+                    "amount": Ask(
+                        N_("Amount paid to the consumer"),
+                        help=N_("The platform pays this now and claims it back from the merchant."),
+                    ),
+                    "note": Ask(N_("Note to the parties (optional)")),
+                },
+                told=N_("%(actor)s compensated the consumer in advance"),
+                notice="advance_compensated",
+                tells=(CONSUMER, MERCHANTS, MEDIATOR),
+            ),
+        ),
+    ),
+    (S.resolved, "confirm_compensation"): Transition(
+        frozenset({CONSUMER}),
+        available=compensation_to_confirm,
+        effect=confirm_compensation,
+        stops=("compensation_confirmation",),
+        spec=CaseAction(
+            N_("Confirm the payment arrived"), told=N_("%(actor)s confirmed receiving the platform's payment")
+        ),
+    ),
+    (S.resolved, "dispute_compensation"): Transition(
+        frozenset({CONSUMER}),
+        S.awaiting_mediator,
+        ReasonIn,
+        available=compensation_to_confirm,
+        effect=dispute_compensation,
+        starts=("admissibility",),
+        spec=CaseAction(
+            N_("The payment did not arrive"),
+            "secondary",
+            {"reason": Ask(N_("What is wrong with the payment"))},
+            told=N_("%(actor)s said that the platform's payment did not arrive"),
+            notice="compensation_disputed",
+            tells=(MERCHANTS, MEDIATOR),
+        ),
+    ),
+    (S.resolved, "compensation_timeout"): Transition(
+        frozenset({SYSTEM}),
+        available=compensation_to_confirm,
+        effect=confirm_compensation,
+        stops=("compensation_confirmation",),
+        spec=_timeout(
+            N_("Payment confirmed automatically"),
+            told=N_(
+                "Accord recorded the platform's payment as received because the consumer did not answer within "
+                "%(days)d working days"
+            ),
+            on_timeout=N_("If the consumer neither confirms nor disputes the payment by then, it counts as received."),
         ),
     ),
     **_rows(

@@ -72,6 +72,8 @@ register_labels(
         "breached": N_("The settlement was not carried out in time"),
         "resolved": N_("The case is resolved"),
         "appealed": N_("The consumer appealed"),
+        "advance_compensated": N_("The platform compensated the consumer in advance"),
+        "compensation_disputed": N_("The consumer says the platform's payment did not arrive"),
         "offer_rejected": N_("Your offer was rejected"),
         "case_withdrawn": N_("The consumer withdrew the complaint"),
         "proposal_rejected": N_("A party rejected the settlement proposal"),

@@ -14,6 +14,7 @@ from accord.auth import Viewer
 from accord.clock import FrozenClock, SystemClock, WeekdayCalendar
 from accounts.credentials import issue_token
 from accounts.service import act_as
+from accounts.tables import Enterprise, EnterpriseKind
 from cases import service
 from cases.schemas import CaseFilingIn
 from cases.tables import Case
@@ -33,6 +34,8 @@ class Parties:
     admin: Viewer
     stranger_consumer: Viewer
     stranger_merchant: Viewer
+    platform: Viewer  # an approved agent of a platform enterprise (file with its `platform_enterprise_id`)
+    other_platform: Viewer  # of another platform
 
     def by_relation(self, relation: str) -> Viewer | None:
         return {
@@ -41,6 +44,7 @@ class Parties:
             "mediator": self.mediator,
             "any_mediator": self.other_mediator,
             "admin": self.admin,
+            "platform": self.platform,
             "system": None,
         }[relation]
 
@@ -53,6 +57,11 @@ async def parties(app: Any) -> AsyncIterator[Parties]:
     async def make(role: str) -> Viewer:
         return viewer_of(await create_person(role, clock, display_name=f"Case {role}"))
 
+    async def make_platform() -> Viewer:
+        agent = await make("merchant")
+        await Enterprise.update({Enterprise.kind: EnterpriseKind.platform}).where(Enterprise.id == agent.enterprise_id)
+        return agent
+
     made = Parties(
         consumer=await make("consumer"),
         merchant=await make("merchant"),
@@ -61,6 +70,8 @@ async def parties(app: Any) -> AsyncIterator[Parties]:
         admin=await make("admin"),
         stranger_consumer=await make("consumer"),
         stranger_merchant=await make("merchant"),
+        platform=await make_platform(),
+        other_platform=await make_platform(),
     )
     async with kept_rows():
         yield made
@@ -154,6 +165,9 @@ async def cast(app: Any, parties: Parties) -> AsyncIterator[Cast]:
         admin=await client_for(parties.admin),
         other_consumer=await client_for(parties.stranger_consumer),
         other_merchant=await client_for(parties.stranger_merchant),
+        platform=await client_for(parties.platform),
+        other_platform=await client_for(parties.other_platform),
+        platform_id=parties.platform.enterprise_id,
         enterprise_id=parties.merchant.enterprise_id,
         mediator_id=parties.mediator.id,
         other_mediator_id=parties.other_mediator.id,

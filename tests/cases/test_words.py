@@ -62,6 +62,8 @@ TOLD: dict[str, frozenset[str]] = {
     "propose_listing": frozenset(),
     "appeal": frozenset({MERCHANT}),
     "rate": frozenset({MEDIATOR}),
+    "advance_compensate": frozenset({CONSUMER, MERCHANT}),  # and the mediator, when one holds the case
+    "dispute_compensation": frozenset({MERCHANT}),
 }
 
 
@@ -208,6 +210,22 @@ async def counterfeit_closed(cast: Cast) -> tuple[dict[str, Any], dict[str, Any]
     return await closed_unresolved(cast, category="counterfeit")
 
 
+async def breached_on_platform(cast: Cast) -> tuple[dict[str, Any], dict[str, Any]]:
+    case = await file_case(cast, platform_enterprise_id=cast.platform_id)
+    offer = {"type": "refund", "amount": MONEY}
+    answered = await _ok(await act(cast.merchant, case, "respond", kind="offer", text="Refund.", remedies=[offer]))
+    await _ok(await act(cast.consumer, case, "accept_offer", offer_id=answered["offers"][-1]["id"]))
+    await _ok(await act(cast.merchant, case, "mark_fulfilled", proof="Refunded."))
+    await _ok(await act(cast.consumer, case, "dispute_fulfilment", reason="Nothing came."))
+    return case, {}
+
+
+async def compensated(cast: Cast) -> tuple[dict[str, Any], dict[str, Any]]:
+    case, _extra = await breached_on_platform(cast)
+    await _ok(await act(cast.platform, case, "advance_compensate", amount=MONEY, note="Paid."))
+    return case, {}
+
+
 RECIPES: dict[str, Recipe] = {
     "respond": Recipe(MERCHANT, filed),
     "counter_offer": Recipe(CONSUMER, merchant_offered),
@@ -226,6 +244,8 @@ RECIPES: dict[str, Recipe] = {
     "propose_listing": Recipe(MEDIATOR, counterfeit_closed),
     "appeal": Recipe(CONSUMER, closed_unresolved),
     "rate": Recipe(CONSUMER, closed_unresolved),
+    "advance_compensate": Recipe("platform", breached_on_platform),
+    "dispute_compensation": Recipe(CONSUMER, compensated),
 }
 
 
@@ -241,6 +261,7 @@ def clients(cast: Cast) -> dict[str, httpx.AsyncClient]:
         REGISTRAR: cast.admin,
         "other_consumer": cast.other_consumer,
         "other_merchant": cast.other_merchant,
+        "platform": cast.platform,
     }
 
 

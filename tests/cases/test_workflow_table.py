@@ -11,7 +11,7 @@ import pytest
 
 from accord.clock import FrozenClock
 from accord.errors import Conflict, Forbidden
-from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, SYSTEM
+from cases.access import ADMIN, ANY_MEDIATOR, CONSUMER, MEDIATOR, MERCHANT, PLATFORM, SYSTEM
 from cases.tables import Case, CaseEvent, CaseState, Offer
 from cases.workflow import ACTIONS, ROLES_OF_ACTION, TRANSITIONS, WORDS_EVENT, Context, apply
 from tests.cases.conftest import Parties, force_state
@@ -23,6 +23,7 @@ CAST = {
     "mediator": {MEDIATOR, ANY_MEDIATOR},
     "any_mediator": {ANY_MEDIATOR},
     "admin": {ADMIN},
+    "platform": {PLATFORM},  # an agent of the platform every case here names
     "system": {SYSTEM},
 }
 MONEY = {"amount": "199.00", "currency": "CNY"}
@@ -45,6 +46,8 @@ def payload_for(action: str, parties: Parties, offer_id: int | None) -> dict[str
         "propose_listing": {"violation": "settlement_breach", "facts": "Agreed refund never paid."},
         "appeal": {"reason": "The mediator ignored my evidence."},
         "rate": {"score": 4, "comment": "Helpful."},
+        "advance_compensate": {"amount": MONEY, "note": "Paid by the platform."},
+        "dispute_compensation": {"reason": "Nothing arrived."},
     }.get(action, {})
 
 
@@ -53,7 +56,7 @@ async def prepare(
 ) -> int | None:
     """Put the case in `state` with whatever the action's guard needs; return an offer id when relevant."""
     case = await Case.select(Case.id).where(Case.reference == reference).first()
-    columns: dict[str, Any] = {}
+    columns: dict[str, Any] = {"platform_enterprise": parties.platform.enterprise_id}
     if state not in (CaseState.filed, CaseState.negotiating) and action != "claim":
         columns["mediator"] = parties.mediator.id
     if action in ("provide_info",):
@@ -62,6 +65,8 @@ async def prepare(
         columns["fulfilment_marked_at"] = clock.now() - timedelta(days=1)
     if action == "appeal":
         columns["terminal_at"] = clock.now() - timedelta(days=1)
+    if action in ("confirm_compensation", "dispute_compensation", "compensation_timeout"):
+        columns.update(compensated_by="platform", compensation_state="awaiting_confirmation")
     await force_state(reference, state.value, **columns)
     offer_id = None
     if action in ("accept_offer", "reject_offer", "accept_proposal", "reject_proposal"):

@@ -383,6 +383,11 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
         ),
     ),
     ("POST", "/cases/{reference}/messages"): (case_reads(422, 401, body="form"),),
+    # The platform's recourse claims (advance compensation): only a merchant agent can ever close one (its
+    # platform's); no claim of this number exists for any of them.
+    ("POST", "/platform/recourse/{claim_id}/{decision}"): (
+        Probe(agents(404, 401), {"claim_id": "=999999999", "decision": "=recover"}, body="form"),
+    ),
     ("POST", "/cases/{reference}/evidence"): (case_reads(422, 401, body="multipart"),),
     # cases: API
     ("GET", "/api/v1/cases"): (Probe(signed_in(200, 401), shows=frozenset({PRODUCT}), shown_to=MINE),),
@@ -403,6 +408,9 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("POST", "/api/v1/cases/{reference}/evidence"): (Probe(signed_in(422, 401), REF, body="multipart"),),
     ("GET", "/api/v1/cases/{reference}/evidence/{evidence_id}"): evidence_downloads(401),
     ("GET", "/api/v1/cases/{reference}/record"): (case_reads(200, 401, shows=CONVERSATION),),
+    ("POST", "/api/v1/platform/recourse/{claim_id}/{decision}"): (
+        Probe(agents(404, 401), {"claim_id": "=999999999", "decision": "=recover"}, body="json"),
+    ),
     # mediation
     ("GET", "/queue"): (Probe(mediators_and_registrars(200, LOGIN)),),
     ("GET", "/api/v1/queue"): (Probe(mediators_and_registrars(200, 401)),),
