@@ -5,17 +5,21 @@ and its outcome is a link that can be kept."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Router, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel, Field
 
 from accord.auth import Viewer, require_role
 from accord.clock import Clock
-from accord.i18n import current_language
+from accord.errors import InvalidInput
+from accord.i18n import N_, current_language, gettext
+from accord.settings import Settings
 from accord.web import page
 from guide import service
 from guide.content import GUIDED, content
@@ -66,13 +70,56 @@ async def diagnosis_page(request: Request[Any, Any, Any], clock: NamedDependency
     )
 
 
-_registrars = {"viewer": Provide(require_role("admin"))}
+Start = Annotated[str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD (default: all time)")]
+End = Annotated[str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (default: today)")]
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(9000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date | None
+    last: date | None
+    since: datetime | None  # the first day's start where the deployment is
+    before: datetime | None  # the start of the day after the last
+
+
+def _day(field: str, text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.one(field, gettext(N_("Enter a date as YYYY-MM-DD."))) from None
+
+
+async def provide_period(settings: NamedDependency[Settings], start: Start = None, end: End = None) -> Period:
+    """The days asked for, as moments in the deployment's time zone (both ends optional)."""
+    first, last = _day("from", start), _day("to", end)
+    if first and last and first > last:
+        raise InvalidInput.one("from", gettext(N_("The first day must not be after the last.")))
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time(), settings.timezone)
+
+    # No diagnosis is older than the guide or dated far ahead: a bound beyond those bounds nothing (and the
+    # first and last days a date can have are no moments in every time zone).
+    return Period(
+        first,
+        last,
+        start_of(first) if first and first > EARLIEST else None,
+        start_of(last + timedelta(days=1)) if last and last < LATEST else None,
+    )
+
+
+_registrars = {"viewer": Provide(require_role("admin")), "period": Provide(provide_period)}
 
 
 @get("/admin/guide", dependencies=_registrars)
-async def guide_counts_page(viewer: NamedDependency[Viewer]) -> Any:
-    rows = await service.counts()
-    return page("guide/counts.html", rows=rows, guides=_content().categories)
+async def guide_counts_page(viewer: NamedDependency[Viewer], period: NamedDependency[Period]) -> Any:
+    rows = await service.counts(period.since, period.before)
+    return page("guide/counts.html", rows=rows, period=period)
 
 
 class CategoryCountOut(BaseModel):
@@ -84,6 +131,8 @@ class CategoryCountOut(BaseModel):
 
 
 class GuideStatsOut(BaseModel):
+    from_date: date | None = Field(description="the first day counted (null: from the first diagnosis)")
+    to_date: date | None = Field(description="the last day counted (null: up to now)")
     items: list[CategoryCountOut]
     diagnoses: int
     followed_by_case: int
@@ -91,9 +140,11 @@ class GuideStatsOut(BaseModel):
 
 
 @get("/guide/stats", dependencies=_registrars, summary="Diagnoses of the filing guide, and how many a complaint followed (registrars)")
-async def api_guide_stats(viewer: NamedDependency[Viewer]) -> GuideStatsOut:
-    rows = await service.counts()
+async def api_guide_stats(viewer: NamedDependency[Viewer], period: NamedDependency[Period]) -> GuideStatsOut:
+    rows = await service.counts(period.since, period.before)
     return GuideStatsOut(
+        from_date=period.first,
+        to_date=period.last,
         items=[
             CategoryCountOut(
                 category=row.category,

@@ -197,15 +197,20 @@ class CategoryCount:
         return self.diagnoses - self.followed
 
 
-async def counts() -> list[CategoryCount]:
-    """Per guided category (every one, zeros included): diagnoses, how many a complaint followed, how many ended
-    out of remit."""
-    rows = await Diagnosis.select(
+async def counts(since: datetime | None = None, before: datetime | None = None) -> list[CategoryCount]:
+    """Per guided category (every one, zeros included): diagnoses completed from `since` to before `before`, how
+    many a complaint followed, how many ended out of remit."""
+    query = Diagnosis.select(
         Diagnosis.category,
         Diagnosis.outcome,
         Count(Diagnosis.id, alias="diagnoses"),
         Count(Diagnosis.followed_at, alias="followed"),
     ).group_by(Diagnosis.category, Diagnosis.outcome)
+    if since is not None:
+        query = query.where(Diagnosis.at >= since)
+    if before is not None:
+        query = query.where(Diagnosis.at < before)
+    rows = await query
     totals = {category.value: [0, 0, 0] for category in GUIDED}
     for row in rows:
         total = totals.setdefault(row["category"], [0, 0, 0])

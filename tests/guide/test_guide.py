@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -289,3 +290,27 @@ async def test_a_new_consumer_registers_from_the_sign_in_page_and_lands_on_the_f
 async def test_registering_goes_on_only_to_a_filing_form(client: httpx.AsyncClient, target: str) -> None:
     registered = await post_form(client, "/register", {**consumer_form(), "next": target})
     assert registered.headers["location"] == "/cases/new?welcome=1"
+
+
+async def test_the_counts_cover_the_days_asked_for(client: httpx.AsyncClient, signed_in: SignedIn, clock: Any) -> None:
+    await client.get("/guide/defective", params=answers_for("defective"))  # 2026-11-25, Beijing time
+    clock.advance(timedelta(days=2))
+    await client.get("/guide/defective", params=answers_for("defective"))
+    registrar, _admin = await signed_in("admin")
+
+    async def diagnosed(**days: str) -> int:
+        response = await registrar.get("/api/v1/guide/stats", params=days)
+        assert response.status_code == 200, response.text
+        return next(row["diagnoses"] for row in response.json()["items"] if row["category"] == "defective")
+
+    assert await diagnosed() == 2
+    assert await diagnosed(**{"from": "2026-11-26"}) == 1
+    assert await diagnosed(to="2026-11-25") == 1
+    assert await diagnosed(**{"from": "2026-11-26", "to": "2026-11-26"}) == 0
+    assert await diagnosed(**{"from": "0001-01-01", "to": "9999-12-31"}) == 2
+    page = await registrar.get("/admin/guide", params={"from": "2026-11-27"})
+    assert page.status_code == 200 and 'value="2026-11-27"' in page.text
+    for days, field in (({"from": "yesterday"}, "from"), ({"from": "2026-11-27", "to": "2026-11-01"}, "from")):
+        refused = await registrar.get("/api/v1/guide/stats", params=days)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
+    assert (await registrar.get("/admin/guide", params={"to": "2026-13-01"})).status_code == 422
