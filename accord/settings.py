@@ -59,6 +59,8 @@ class Settings:
     log_signing_key: bytes = field(default=b"", repr=False)
     # The bearer token /metrics asks for; "" keeps /metrics answering 404.
     metrics_token: str = field(default="", repr=False)
+    # Personal details of a case are masked this many years after it ended (cases/retention.py, PIPL).
+    retention_years: int = 3
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -212,6 +214,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         trusted_proxies=_trusted_proxies(env),
         log_signing_key=_log_signing_key(env, data_dir),
         metrics_token=env.get("ACCORD_METRICS_TOKEN", "").strip(),
+        retention_years=_int(env, "ACCORD_RETENTION_YEARS", 3),
         deadline_overrides={
             name[len(DEADLINE_PREFIX) :].lower(): _int(env, name, 1)
             for name in sorted(env)

@@ -12,7 +12,7 @@ from accord.clock import SystemClock
 from accord.errors import NotFound
 from accord.modules import DomainModule, Job, Runtime, Subscription
 from accord.settings import Settings, SettingsError
-from cases import conversation, export, routes
+from cases import conversation, export, retention, routes
 from cases.seed import seed_demo_cases
 from cases.record import Verification
 from cases.service import recheck_records, verify_reference
@@ -68,7 +68,7 @@ MODULE = DomainModule(
     name="cases",
     routes=[*routes.page_routes, routes.api_router, export.export_router, conversation.case_socket],
     subscribers=subscribers,
-    jobs=[Job("record check", check_records, _broken)],
+    jobs=[Job("record check", check_records, _broken), Job("retention", retention.retention_job, retention.report)],
     cli=add_commands,
     seed=seed_demo_cases,
     services=_services,

@@ -24,7 +24,8 @@ event itself. `verify()` folds the writes over the record and compares the store
 and evidence rows with the events that made them (one query per table), so editing any of those rows in
 the database breaks verification just as editing an event does (recourse claims too). Bookkeeping the record cannot hold is
 left out: the case's id, its chain head (last_seq, last_hash, checked against the chain), next_due_at
-(a cache of the deadlines for the queue) and its verified head (below).
+(a cache of the deadlines for the queue) and its verified head (below). A case masked by retention
+(`masked_at`, cases/retention.py) must hold the mask in its masked columns where the record has a value.
 
 Verify once, not per view: `reverify()` checks a whole record and keeps its head on the case (verified_seq,
 verified_hash, verified_at), or clears it when the record does not verify; `accord verify-case` and the
@@ -48,12 +49,12 @@ from piccolo.columns import Column
 
 from accord.canonical import canonical_json
 from accord.db import is_sqlite, write_transaction
-from cases.tables import Case, CaseEvent, Evidence, Message, Offer, RecourseClaim
+from cases.tables import MASK, MASKED_CASE_COLUMNS, Case, CaseEvent, Evidence, Message, Offer, RecourseClaim
 
 GENESIS_HASH = "0" * 64
 SALT_BYTES = 16
 UNRECORDED_CASE_COLUMNS = frozenset(
-    {"id", "last_seq", "last_hash", "next_due_at", "verified_seq", "verified_hash", "verified_at"}
+    {"id", "last_seq", "last_hash", "next_due_at", "verified_seq", "verified_hash", "verified_at", "masked_at"}
 )
 JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: recorded and compared as that JSON
 
@@ -351,6 +352,11 @@ def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Pr
                 row = rows_of_kind.setdefault(int(row_id), {})
                 row.update({column: (value, event["seq"]) for column, value in values.items()})
     if stored.case is not None:
+        if stored.case.get("masked_at") is not None:  # retention: these columns hold the mask where they held a value
+            case = {
+                column: ((MASK if value is not None else None), seq) if column in MASKED_CASE_COLUMNS else (value, seq)
+                for column, (value, seq) in case.items()
+            }
         _compare("the case row", stored.case, case, problems)
     for kind, what, rows in (("offers", "offer", stored.offers), ("recourse", "recourse claim", stored.recourse)):
         _check_made_rows(what, made[kind], rows, len(events) + 1, problems)

@@ -146,6 +146,20 @@ def _remedies(stored: str) -> list[dict[str, Any]]:
     return json.loads(stored) if stored else []
 
 
+def masked_consumer_name() -> str:
+    return _("Consumer (details masked)")
+
+
+def unnamed(case: dict[str, Any], rows: list[dict[str, Any]], who: str, name: str) -> list[dict[str, Any]]:
+    """Retention: in a case whose personal details were masked (`masked_at`, cases/retention.py) the consumer
+    is no longer named, wherever the case shows who did or said what (rows' `who` id, `name` shown)."""
+    if case.get("masked_at") is not None:
+        for row in rows:
+            if row.get(who) == case["consumer"]:
+                row[name] = masked_consumer_name()
+    return rows
+
+
 @dataclass(frozen=True)
 class CaseView:
     """Everything a case page or the API shows, already filtered for the viewer."""
@@ -171,6 +185,8 @@ class CaseView:
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
     case, related = await visible_case(viewer, reference)
     offers = await Offer.select(*OFFER_COLUMNS).where(Offer.case == case["id"]).order_by(Offer.id)
+    unnamed(case, offers, "author", "author_name")
+    consumer = unnamed(case, [{"id": case["consumer"], "display_name": case["consumer_name"]}], "id", "display_name")
     for offer in offers:
         offer["remedies"] = _remedies(offer["remedies"])
     deadlines = await open_deadlines(case["id"], Deadline.name, Deadline.due_at, Deadline.paused_at)
@@ -193,7 +209,7 @@ async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseVie
             if case["platform_enterprise"] is not None
             else None
         ),
-        consumer={"id": case["consumer"], "display_name": case["consumer_name"]},
+        consumer=consumer[0],
         mediator={"id": case["mediator"], "display_name": case["mediator_name"]} if case["mediator"] else None,
         offers=[offer for offer in offers if offer["by_role"] != "mediator"],
         proposals=[offer for offer in offers if offer["by_role"] == "mediator"],
@@ -397,12 +413,13 @@ async def messages_in(
     case: dict[str, Any], related: frozenset[str], after: int = 0, limit: int = MESSAGES_SHOWN
 ) -> list[dict[str, Any]]:
     """Messages of an already visible case, in the channels the viewer may read."""
-    return await (
+    rows = await (
         Message.select(*MESSAGE_COLUMNS)
         .where(Message.case == case["id"], Message.seq > after, Message.channel.is_in(readable_channels(related)))
         .order_by(Message.seq)
         .limit(limit)
     )
+    return unnamed(case, rows, "author", "author_name")
 
 
 # --- evidence ------------------------------------------------------------------------------------
@@ -463,11 +480,12 @@ async def evidence_list(viewer: Viewer, reference: str) -> list[dict[str, Any]]:
 
 async def evidence_in(case: dict[str, Any], related: frozenset[str]) -> list[dict[str, Any]]:
     """Evidence of an already visible case, in the channels the viewer may read."""
-    return await (
+    rows = await (
         Evidence.select(*EVIDENCE_COLUMNS)
         .where(Evidence.case == case["id"], Evidence.channel.is_in(readable_channels(related)))
         .order_by(Evidence.seq)
     )
+    return unnamed(case, rows, "uploaded_by", "uploaded_by_name")
 
 
 async def evidence_file(
@@ -495,6 +513,7 @@ async def case_record(viewer: Viewer, reference: str) -> tuple[list[dict[str, An
     case, related = await visible_case(viewer, reference)
     events = await record.events_of(case["id"])
     verification = record.verify_rows(events, await record.stored_rows(case["id"], case))
+    unnamed(case, events, "actor", "actor_name")
     return record.as_seen(events, set(readable_channels(related))), verification
 
 
@@ -523,6 +542,9 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
         ),
         trusted=0 if full else record.trusted_events(events, view.case),
     )
+    unnamed(view.case, messages, "author", "author_name")
+    unnamed(view.case, evidence, "uploaded_by", "uploaded_by_name")
+    unnamed(view.case, events, "actor", "actor_name")
     return CaseContents(
         messages=[row for row in messages if row["channel"] in readable][:MESSAGES_SHOWN],
         evidence=[row for row in evidence if row["channel"] in readable],
@@ -548,7 +570,7 @@ async def case_words(view: CaseView) -> CaseWords:
     )
     for row in rows:
         row["data"] = json.loads(row["data"])
-    return CaseWords(statements(rows))
+    return CaseWords(statements(unnamed(view.case, rows, "actor", "actor_name")))
 
 
 async def story_setting(view: CaseView, events: list[dict[str, Any]], context: Context) -> story.Setting:

@@ -37,6 +37,12 @@ class CaseState(StrEnum):
 
 TERMINAL_STATES = frozenset({CaseState.resolved, CaseState.unresolved, CaseState.declined, CaseState.withdrawn})
 
+# Retention (cases/retention.py): the case row's free-text personal details, replaced by MASK years after the
+# case ended. The record keeps what they were (it is the evidence, and its hashes cover them); verification
+# accepts MASK in these columns of a case with `masked_at` (cases/record.py).
+MASKED_CASE_COLUMNS = ("order_number", "waybill", "description", "rating_comment")
+MASK = "[masked]"
+
 
 class Category(StrEnum):
     not_as_described = "not_as_described"
@@ -221,6 +227,8 @@ class Case(Table, tablename="dispute_case"):
     verified_seq = Integer(null=True, default=None)
     verified_hash = Varchar(length=64, null=True, default=None)
     verified_at = Timestamptz(null=True, default=None)
+    # When retention masked its personal details (cases/retention.py): years after it ended; null: not masked.
+    masked_at = Timestamptz(null=True, default=None)
     filed_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -259,9 +259,9 @@ async def _on_account_closed(event: events.DomainEvent) -> None:
     acted, name them by their pseudonym, as do the mails to others not sent yet (sent ones are gone)."""
     user, pseudonym, name = event.data["user"], event.data["display_name"], event.data["name"]
     await OutboxMail.delete().where(OutboxMail.recipient_email == event.data["email"])
-    unsent = await OutboxMail.select(OutboxMail.id, OutboxMail.subject, OutboxMail.text_body, OutboxMail.html_body).where(
-        OutboxMail.status.is_in(["queued", "failed"]), contains_text('"mail_outbox"."text_body"', name)
-    )
+    unsent = await OutboxMail.select(
+        OutboxMail.id, OutboxMail.subject, OutboxMail.text_body, OutboxMail.html_body
+    ).where(OutboxMail.status.is_in(["queued", "failed"]), contains_text('"mail_outbox"."text_body"', name))
     for mail in unsent:
         await OutboxMail.update(
             {

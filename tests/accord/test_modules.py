@@ -126,6 +126,7 @@ def test_the_cli_and_the_app_read_the_same_modules() -> None:
     ]
     assert [job.name for job in jobs_of(installed())] == [
         "record check",
+        "retention",
         "calendar",
         "deadlines",
         "auto-assign",

@@ -40,7 +40,9 @@ async def test_api_registration_without_explicit_consent_is_422_and_stores_nothi
     assert not await User.exists().where(User.email == body["email"])
 
 
-async def test_api_registration_keeps_the_notice_agreed_to_and_when(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+async def test_api_registration_keeps_the_notice_agreed_to_and_when(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     body = api_body()
     response = await client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.text
