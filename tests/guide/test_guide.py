@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from accord.i18n import LANGUAGES
-from cases.tables import Case
+from cases.tables import Case, Category
 from guide.content import GUIDED, content
 from guide.tables import Diagnosis
 from tests.accounts.test_registration import consumer_form
@@ -314,3 +314,18 @@ async def test_the_counts_cover_the_days_asked_for(client: httpx.AsyncClient, si
         refused = await registrar.get("/api/v1/guide/stats", params=days)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
     assert (await registrar.get("/admin/guide", params={"to": "2026-13-01"})).status_code == 422
+
+
+async def test_the_language_comes_from_the_cookie_too_and_staff_get_no_filing_button(
+    new_client: Any, signed_in: SignedIn
+) -> None:
+    chinese = new_client()
+    chinese.cookies.set("accord_lang", "zh-Hans")
+    outcome = await chinese.get("/guide/not_delivered", params=answers_for("not_delivered"))
+    assert content("zh-Hans").categories[Category.not_delivered].title in outcome.text and "您的权利" in outcome.text
+    assert 'id="file-link"' in outcome.text
+    row = await Diagnosis.select(Diagnosis.language).first()
+    assert row == {"language": "zh-Hans"}
+    merchant, _user = await signed_in("merchant")
+    staff_view = await merchant.get("/guide/not_delivered", params=answers_for("not_delivered"))
+    assert staff_view.status_code == 200 and 'id="file-link"' not in staff_view.text  # only consumers file
