@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -132,3 +133,13 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise InvalidInput(field_errors(error)) from None
+
+
+def day_asked(field: str, text: str | None) -> date | None:
+    """A day typed as YYYY-MM-DD in a query (a range's `from` or `to`), None when left out; else a 422 on `field`."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.one(field, gettext(N_("Enter a date as YYYY-MM-DD."))) from None

@@ -20,6 +20,7 @@ from accord.clock import Clock
 from accord.errors import InvalidInput
 from accord.i18n import N_, current_language, gettext
 from accord.settings import Settings
+from accord.validation import day_asked
 from accord.web import page
 from guide import service
 from guide.content import GUIDED, content
@@ -85,18 +86,9 @@ class Period:
     before: datetime | None  # the start of the day after the last
 
 
-def _day(field: str, text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput.one(field, gettext(N_("Enter a date as YYYY-MM-DD."))) from None
-
-
 async def provide_period(settings: NamedDependency[Settings], start: Start = None, end: End = None) -> Period:
     """The days asked for, as moments in the deployment's time zone (both ends optional)."""
-    first, last = _day("from", start), _day("to", end)
+    first, last = day_asked("from", start), day_asked("to", end)
     if first and last and first > last:
         raise InvalidInput.one("from", gettext(N_("The first day must not be after the last.")))
 

@@ -21,6 +21,7 @@ from accord.i18n import gettext as _
 from accord.i18n import country_name, label
 from accord.screening import database_int
 from accord.settings import Settings
+from accord.validation import day_asked
 from accord.web import page
 from cases.tables import Category
 from insights import alerts, scorecard, service
@@ -36,15 +37,6 @@ CategoryQuery = Annotated[str | None, QueryParameter(name="category", descriptio
 EnterpriseQuery = Annotated[str | None, QueryParameter(name="enterprise_id", description="one enterprise's id")]
 
 
-def _day(field: str, text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput.one(field, _("Enter a date as YYYY-MM-DD.")) from None
-
-
 def filters_from(
     clock: Clock,
     settings: Settings,
@@ -54,8 +46,8 @@ def filters_from(
     enterprise_id: str | None = None,
 ) -> Filters:
     """The range (default: the year up to today where the deployment is), category and enterprise asked for."""
-    last = _day("to", end) or clock.now().astimezone(settings.timezone).date()
-    first = _day("from", start) or last - timedelta(days=365)
+    last = day_asked("to", end) or clock.now().astimezone(settings.timezone).date()
+    first = day_asked("from", start) or last - timedelta(days=365)
     if first > last:
         raise InvalidInput.one("from", _("The first day must not be after the last."))
     if (last - first).days > MAX_SPAN_DAYS:
