@@ -135,7 +135,7 @@ class Session:
                 )
                 .order_by(CaseEvent.seq)
             )
-            for row in rows:
+            for row in service.unnamed(self.case, rows, "actor", "author_name"):  # retention masks the consumer
                 await self.socket.send_json(self.shown(event_frame(row)))
                 self.sent = row["seq"]
 
