@@ -119,8 +119,8 @@ async def totals_of_platform(platform_id: int) -> list[dict[str, Any]]:
         RecourseClaim.select(
             RecourseClaim.state,
             RecourseClaim.currency,
-            Count(RecourseClaim.id, alias="claims"),
-            Sum(RecourseClaim.amount, alias="amount"),
+            Count(RecourseClaim.id).as_alias("claims"),
+            Sum(RecourseClaim.amount).as_alias("amount"),
         )
         .where(RecourseClaim.platform == platform_id)
         .group_by(RecourseClaim.state, RecourseClaim.currency)

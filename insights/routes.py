@@ -8,7 +8,7 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect
@@ -19,12 +19,14 @@ from accord.clock import Clock
 from accord.errors import InvalidInput
 from accord.i18n import gettext as _
 from accord.i18n import country_name, label
+from accord.pagination import window
 from accord.screening import database_int
 from accord.settings import Settings
 from accord.validation import day_asked
 from accord.web import page
-from cases.tables import Category
-from insights import alerts, scorecard, service
+from cases.schemas import MoneyOut, money_out
+from cases.tables import CaseState, Category
+from insights import alerts, platform, scorecard, service
 from insights.rollups import TRACE_STATUSES
 from insights.service import Filters
 
@@ -477,9 +479,201 @@ async def scorecard_page(
     return page("insights/scorecard.html", card=await scorecard.scorecard(enterprise_id, viewer, filters))
 
 
+# --- a platform's dashboard (issue 17 §3) ----------------------------------------------------------
+
+
+class PlatformCaseOut(BaseModel):
+    reference: str
+    state: str
+    category: str
+    product_name: str
+    merchant_id: int
+    merchant: str
+    compensated_by: str | None
+    merchant_responded: bool
+    filed_at: datetime
+    updated_at: datetime
+
+
+class MerchantRatesOut(BaseModel):
+    id: int
+    name: str
+    name_zh: str | None
+    uscc: str | None
+    verified: bool
+    filed: int = Field(description="complaints filed in the range")
+    response_rate: float | None
+    fulfilment_rate: float | None
+
+
+class RecourseTotalOut(BaseModel):
+    state: str
+    claims: int
+    amount: MoneyOut
+
+
+class PlatformClaimOut(BaseModel):
+    id: int
+    case_reference: str
+    merchant_id: int
+    merchant: str
+    amount: MoneyOut
+    note: str
+    state: str
+    created_at: datetime
+    recovered_at: datetime | None
+
+
+class PlatformListingOut(BaseModel):
+    id: int
+    enterprise_id: int
+    enterprise: str
+    violation: str
+    tier: str
+    published_at: datetime | None
+
+
+class PlatformDashboardOut(BaseModel):
+    platform_id: int
+    name: str
+    from_date: date
+    to_date: date
+    counts: dict[str, int] = Field(description="the cases naming the platform, by state (all time)")
+    cases: list[PlatformCaseOut]
+    next_cursor: str | None = Field(description="the cases' next page (`cursor`)")
+    awaiting_decision: list[PlatformCaseOut] = Field(
+        description="breached cases, and cases waiting for a mediator whose merchant never answered, that the "
+        "platform may compensate in advance (`advance_compensate`)"
+    )
+    filed: int = Field(description="complaints against its merchants filed in the range")
+    response_rate: float | None = Field(description="its merchants together, in the range")
+    fulfilment_rate: float | None
+    merchants: list[MerchantRatesOut]
+    recourse_totals: list[RecourseTotalOut]
+    recourse_claims: list[PlatformClaimOut]
+    recourse_next_cursor: str | None = Field(description="the claims' next page (`recourse_cursor`)")
+    listings: list[PlatformListingOut] = Field(description="its merchants' published registry listings")
+
+
+def _platform_case_out(row: dict[str, Any]) -> PlatformCaseOut:
+    return PlatformCaseOut(merchant_id=row["enterprise"], merchant=row["enterprise_name"], **row)
+
+
+def platform_dashboard_out(found: platform.Dashboard) -> PlatformDashboardOut:
+    rates = found.rates
+    return PlatformDashboardOut(
+        platform_id=found.platform["id"],
+        name=found.platform["name"],
+        from_date=found.filters.start,
+        to_date=found.filters.end,
+        counts=found.counts,
+        cases=[_platform_case_out(row) for row in found.cases],
+        next_cursor=found.next_cursor,
+        awaiting_decision=[_platform_case_out(row) for row in found.waiting],
+        filed=rates.get("filed", 0),
+        response_rate=rates.get("response_rate"),
+        fulfilment_rate=rates.get("fulfilment_rate"),
+        merchants=[
+            MerchantRatesOut(
+                **{key: merchant[key] for key in ("id", "name", "name_zh", "uscc")},
+                verified=bool(merchant["verified"]),
+                filed=(merchant["rates"] or {}).get("filed", 0),
+                response_rate=(merchant["rates"] or {}).get("response_rate"),
+                fulfilment_rate=(merchant["rates"] or {}).get("fulfilment_rate"),
+            )
+            for merchant in found.merchants
+        ],
+        recourse_totals=[
+            RecourseTotalOut(
+                state=row["state"], claims=int(row["claims"]), amount=money_out(int(row["amount"]), row["currency"])
+            )
+            for row in found.recourse_totals
+        ],
+        recourse_claims=[
+            PlatformClaimOut(
+                merchant_id=claim["merchant"],
+                merchant=claim["merchant_name"],
+                amount=money_out(claim["amount"], claim["currency"]),
+                **{key: claim[key] for key in ("id", "case_reference", "note", "state", "created_at", "recovered_at")},
+            )
+            for claim in found.recourse
+        ],
+        recourse_next_cursor=found.recourse_next_cursor,
+        listings=[
+            PlatformListingOut(
+                id=row["id"],
+                enterprise_id=row["enterprise"],
+                enterprise=row["enterprise_name"],
+                violation=row["violation"],
+                tier=row["tier"],
+                published_at=row["published_at"],
+            )
+            for row in found.listings
+        ],
+    )
+
+
+StateQuery = Annotated[str | None, QueryParameter(name="state", description="the cases list: one state")]
+_platform_agents = {"viewer": Provide(require_role("merchant")), **_ranged}
+
+
+async def _platform_dashboard(
+    request: Request,
+    viewer: Viewer,
+    filters: Filters,
+    state: str | None,
+    cursor: str | None,
+    limit: int | None,
+    recourse_cursor: str | None,
+) -> platform.Dashboard:
+    if state and state not in CaseState.__members__:
+        raise InvalidInput.one("state", _("There is no such state."))
+    return await platform.dashboard(
+        viewer,
+        filters,
+        window(cursor, limit),
+        window(recourse_cursor, None),
+        state or None,
+        listings_of=request.app.state.get("published_listings", platform.no_listings),
+    )
+
+
+@get(
+    "/platform/dashboard",
+    dependencies=_platform_agents,
+    summary="A platform's dashboard: its merchants' cases, rates, decisions waiting, recourse claims, listings",
+    description="For the approved agents of a platform enterprise (403 for everyone else).",
+)
+async def api_platform_dashboard(
+    request: Request,
+    viewer: NamedDependency[Viewer],
+    filters: NamedDependency[Filters],
+    state_filter: StateQuery = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
+    recourse_cursor: FromQuery[str | None] = None,
+) -> PlatformDashboardOut:
+    found = await _platform_dashboard(request, viewer, filters, state_filter, cursor, limit, recourse_cursor)
+    return platform_dashboard_out(found)
+
+
+@get("/platform", dependencies=_platform_agents)
+async def platform_page(
+    request: Request,
+    viewer: NamedDependency[Viewer],
+    filters: NamedDependency[Filters],
+    state_filter: StateQuery = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
+    recourse_cursor: FromQuery[str | None] = None,
+) -> Any:
+    found = await _platform_dashboard(request, viewer, filters, state_filter, cursor, limit, recourse_cursor)
+    return page("insights/platform.html", board=found, state=state_filter or "")
+
+
 api_router = Router(
     path="/api/v1",
-    route_handlers=[api_stats, api_insights, api_alerts, api_decide_alert, api_scorecard],
+    route_handlers=[api_stats, api_insights, api_alerts, api_decide_alert, api_scorecard, api_platform_dashboard],
     tags=["insights"],
 )
-page_routes = [stats_page, insights_page, insights_csv, decide_alert_form, scorecard_page]
+page_routes = [stats_page, insights_page, insights_csv, decide_alert_form, scorecard_page, platform_page]

@@ -29,6 +29,10 @@ class Filters:
     end: date
     category: str | None = None
     enterprise_id: int | None = None
+    enterprises: tuple[int, ...] | None = None  # only these (a platform's merchants); never empty
+
+    def __post_init__(self) -> None:
+        assert self.enterprises is None or self.enterprises, "no enterprise is no filter: ask for nothing instead"
 
 
 def _where(table: Any, filters: Filters) -> list[Any]:
@@ -37,6 +41,8 @@ def _where(table: Any, filters: Filters) -> list[Any]:
         where.append(table.category == filters.category)
     if filters.enterprise_id is not None:
         where.append(table.enterprise == filters.enterprise_id)
+    if filters.enterprises is not None:
+        where.append(table.enterprise.is_in(list(filters.enterprises)))
     return where
 
 

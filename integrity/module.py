@@ -129,7 +129,10 @@ def add_commands(commands: Any) -> None:
 
 
 def _services(settings: Settings) -> dict[str, Any]:
-    return {"listed_enterprises": service.publicly_listed}  # the filing form warns of listed enterprises
+    return {
+        "listed_enterprises": service.publicly_listed,  # the filing form warns of listed enterprises
+        "published_listings": service.published_listings,  # a platform's dashboard lists its merchants'
+    }
 
 
 MODULE = DomainModule(

@@ -243,6 +243,31 @@ async def publicly_listed(enterprise_ids: list[int]) -> set[int]:
     return {row["enterprise"] for row in rows}
 
 
+async def published_listings(enterprise_ids: list[int]) -> list[dict[str, Any]]:
+    """The published listings of these enterprises (what anyone may look up), newest first: a platform's
+    dashboard shows its merchants' (insights reads them through this module's `published_listings` service)."""
+    if not enterprise_ids:
+        return []
+    return await (
+        Listing.select(
+            Listing.id,
+            Listing.enterprise,
+            Listing.enterprise.name.as_alias("enterprise_name"),
+            Listing.violation,
+            Listing.tier,
+            Listing.state,
+            Listing.published_at,
+            Listing.maximum_until,
+        )
+        .where(
+            Listing.enterprise.is_in(enterprise_ids),
+            Listing.state == ListingState.published.value,
+            Listing.tier != Tier.minor.value,
+        )
+        .order_by(Listing.id, ascending=False)
+    )
+
+
 def sees_name_of(enterprise: dict[str, Any], viewer: Viewer | None) -> bool:
     """An unverified enterprise's name is what a consumer typed: only registrars and its own approved
     agents see it until a registrar has checked the USCC; everyone else sees the counts alone."""

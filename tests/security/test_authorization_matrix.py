@@ -501,7 +501,10 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/insights/export.csv"): (Probe(mediators_and_registrars(200, LOGIN)),),
     ("GET", "/api/v1/insights"): (Probe(mediators_and_registrars(200, 401)),),
     ("GET", "/api/v1/insights/alerts"): (Probe(mediators_and_registrars(200, 401)),),
-    ("GET", "/metrics"): (Probe(everyone(404)),),  # ACCORD_METRICS_TOKEN is unset here
+    ("GET", "/metrics"): (Probe(everyone(404)),),
+    # a platform's dashboard: its approved agents (each sees its own platform's); a role that may never, 403
+    ("GET", "/platform"): (Probe(signed_in(403, LOGIN, platform=200, other_platform=200)),),
+    ("GET", "/api/v1/platform/dashboard"): (Probe(signed_in(403, 401, platform=200, other_platform=200)),),  # ACCORD_METRICS_TOKEN is unset here
     # a merchant's scorecard: its approved agents, registrars and mediators; nobody else learns anything
     ("GET", "/api/v1/enterprises/{enterprise_id}/scorecard"): (
         Probe(enterprise_and_registrars(200, 401, **DESK_OF_MEDIATORS), {"enterprise_id": "case enterprise"}),

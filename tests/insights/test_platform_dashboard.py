@@ -1,0 +1,70 @@
+"""A platform's dashboard (issue 17 §3): for its approved agents only; its merchants' cases, rates, the cases
+waiting for its decision, its recourse claims and its merchants' registry listings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.tables import PlatformMerchant
+from tests.cases.conftest import Cast, act, cast, file_case, parties  # noqa: F401  (fixtures)
+from tests.cases.test_advance_compensation import breached_case, compensate
+
+__all__ = ["cast", "parties"]
+
+
+async def link(platform_id: int, merchant_id: int, clock: Any) -> None:
+    await PlatformMerchant.insert(PlatformMerchant(platform=platform_id, merchant=merchant_id, linked_at=clock.now()))
+
+
+async def test_the_dashboard_shows_cases_rates_decisions_and_claims(cast: Cast, clock: Any) -> None:
+    await link(cast.platform_id, cast.enterprise_id, clock)
+    compensated = await breached_case(cast)
+    claim = (await compensate(cast.platform, compensated)).json()["recourse_claim"]
+    waiting = await breached_case(cast)
+    elsewhere = await file_case(cast)  # names no platform
+
+    found = await cast.platform.get("/api/v1/platform/dashboard")
+    assert found.status_code == 200, found.text
+    board = found.json()
+    assert board["platform_id"] == cast.platform_id
+    assert board["counts"]["resolved"] == 1 and board["counts"]["breached"] == 1
+    listed = [row["reference"] for row in board["cases"]]
+    assert set(listed) == {compensated["reference"], waiting["reference"]} and elsewhere["reference"] not in listed
+    assert [row["reference"] for row in board["awaiting_decision"]] == [waiting["reference"]]
+    assert board["recourse_totals"] == [{"state": "open", "claims": 1, "amount": {"amount": "199.00", "currency": "CNY"}}]
+    assert [c["id"] for c in board["recourse_claims"]] == [claim["id"]]
+    merchant = next(m for m in board["merchants"] if m["id"] == cast.enterprise_id)
+    assert merchant["filed"] == 3 and merchant["response_rate"] == 0.6667 and merchant["fulfilment_rate"] == 0.0
+    assert board["filed"] == 3 and board["response_rate"] == 0.6667  # one complaint not answered yet
+
+    # The cases' list pages by keyset; the claims' list too.
+    first = (await cast.platform.get("/api/v1/platform/dashboard", params={"limit": 1})).json()
+    assert len(first["cases"]) == 1 and first["next_cursor"]
+    second = (await cast.platform.get("/api/v1/platform/dashboard", params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    assert [row["reference"] for row in first["cases"] + second["cases"]] == listed
+    bad = await cast.platform.get("/api/v1/platform/dashboard", params={"cursor": "nonsense"})
+    assert bad.status_code == 422
+
+    # The claim, recovered, counts as recovered.
+    await cast.platform.post(f"/api/v1/platform/recourse/{claim['id']}/recover", json={})
+    totals = (await cast.platform.get("/api/v1/platform/dashboard")).json()["recourse_totals"]
+    assert [(row["state"], row["claims"]) for row in totals] == [("recovered", 1)]
+
+    # Another platform sees none of it.
+    other = (await cast.other_platform.get("/api/v1/platform/dashboard")).json()
+    assert other["cases"] == [] and other["recourse_claims"] == [] and other["awaiting_decision"] == []
+
+    page = await cast.platform.get("/platform")
+    assert page.status_code == 200
+    assert waiting["reference"] in page.text and "#action-advance_compensate" in page.text
+    assert "Recourse claims" in page.text and "Recovered" in page.text
+    chinese = await cast.platform.get("/platform", params={"lang": "zh-Hans"})
+    assert "平台看板" in chinese.text and "等待您的决定" in chinese.text and "已追回" in chinese.text
+
+
+async def test_only_a_platforms_agents_have_a_dashboard(cast: Cast, client: Any) -> None:
+    for who in (cast.merchant, cast.consumer, cast.mediator, cast.admin):
+        assert (await who.get("/api/v1/platform/dashboard")).status_code == 403
+        assert (await who.get("/platform")).status_code == 403
+    assert (await client.get("/api/v1/platform/dashboard")).status_code == 401
+    assert (await client.get("/platform")).status_code in (302, 303)
