@@ -14,6 +14,7 @@ from accord.clock import FrozenClock
 from accounts.credentials import ENDED
 from accounts.tables import ApiToken, Enterprise, User, UserSession
 from cases.service import verify_reference
+from cases.tables import CaseEvent
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import filing_body
 from tests.conftest import PASSWORD, ClientFactory, SignedIn, login, post_form
@@ -125,7 +126,9 @@ async def test_after_closing_the_token_is_401_sign_in_fails_others_see_the_pseud
     # The mediator's view too.
     assert (await world["mediator"].get(f"/api/v1/cases/{reference}")).json()["consumer"]["display_name"] == pseudonym
 
-    # `accord verify-case` (its service) passes for every case of theirs.
+    # The record names people by id, never by name (nothing hashed had to change), and `accord verify-case`
+    # (its service) passes for every case of theirs.
+    assert not await CaseEvent.exists().where(CaseEvent.data.like(f"%{name}%") | CaseEvent.writes.like(f"%{name}%"))
     for each in world["cases"]:
         result = await verify_reference(each, clock.now())
         assert result.verified, (each, result)

@@ -182,6 +182,11 @@ async def change_password(base: str, consumer: Consumer, make_user: UserFactory)
     assert (await post_form(consumer.browsers["session_a"], "/profile/password", change)).status_code == 302
 
 
+async def close_account(base: str, consumer: Consumer, make_user: UserFactory) -> None:
+    async with httpx.AsyncClient(base_url=base, headers=consumer.headers("token_1")) as api:
+        assert (await api.post("/api/v1/me/close", json={"password": PASSWORD})).status_code == 202
+
+
 Ending = Callable[[str, Consumer, UserFactory], Awaitable[None]]
 EVERY = {*SESSIONS, *TOKENS}
 ENDINGS: dict[str, tuple[Ending, set[str]]] = {
@@ -191,6 +196,7 @@ ENDINGS: dict[str, tuple[Ending, set[str]]] = {
     "deactivation": (deactivate, EVERY),
     "role change": (change_role, EVERY),
     "password change": (change_password, EVERY - {"session_a"}),  # the session that changed it stays
+    "account closed": (close_account, EVERY),
 }
 
 
