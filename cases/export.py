@@ -16,11 +16,13 @@ then streamed):
     cases/<reference>.json                     per case: {"case", "messages", "evidence", "record"}, each
                                                exactly as the API shows it to this person
     evidence/<reference>/<id>-<sha256 12>.<ext> the files this person uploaded (not other people's)
+    notifications.json                         their notices and mail settings, when the notifications
+                                               package is installed (its `personal_data_of_notifications`
+                                               service: cases does not import it)
 
 Which cases: a consumer's own, a merchant agent's enterprise's (as `GET /api/v1/cases` lists them); a
 mediator's or registrar's are the cases they hold or acted on (not every case a registrar may read: the
-export is the person's data, not the service's). Notices in the inbox are not included (they retell case
-events the archive already holds).
+export is the person's data, not the service's).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from litestar import Response, Router, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.response import Stream
 
@@ -50,6 +53,7 @@ from cases.schemas import RecordOut
 from cases.tables import Case, CaseEvent
 from cases.workflow import Context
 
+NOTIFICATIONS_SERVICE = "personal_data_of_notifications"  # a named service of the notifications module
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 IN_MEMORY = 16 * 1024 * 1024  # an archive larger than this is built on disk
 CHUNK = 1024 * 1024
@@ -146,9 +150,11 @@ async def case_document(viewer: Viewer, reference: str, context: Context, archiv
             archive.files[f"evidence/{reference}/{row['id']}-{row['sha256'][:12]}.{extension}"] = row["sha256"]
 
 
-async def gather(viewer: Viewer, context: Context) -> Archive:
+async def gather(viewer: Viewer, context: Context, state: State | None = None) -> Archive:
     archive = Archive()
     archive.documents["profile.json"] = await profile(viewer, context.clock.now())
+    if state is not None and (notifications := state.get(NOTIFICATIONS_SERVICE)):
+        archive.documents["notifications.json"] = await notifications(viewer)
     for reference in await own_references(viewer):
         try:
             await case_document(viewer, reference, context, archive)
@@ -190,13 +196,17 @@ async def _chunks(spool: IO[bytes]) -> AsyncIterator[bytes]:
     "/me/export",
     summary="Download your data: a ZIP of your profile, your cases as you see them and the files you uploaded",
     description="`profile.json`, `cases/<reference>.json` (`{case, messages, evidence, record}`, each as this API "
-    "shows them to you) and `evidence/<reference>/<id>-<sha256 prefix>.<ext>` (the files you uploaded). Signed in "
+    "shows them to you), `evidence/<reference>/<id>-<sha256 prefix>.<ext>` (the files you uploaded) and "
+    "`notifications.json` (your notices and mail settings). Signed in "
     "by token or by the browser session.",
 )
 async def api_export(
-    viewer: NamedDependency[Viewer], context: NamedDependency[Context], store: NamedDependency[FileStore]
+    viewer: NamedDependency[Viewer],
+    context: NamedDependency[Context],
+    store: NamedDependency[FileStore],
+    state: State,
 ) -> Response[bytes]:
-    archive = await gather(viewer, context)
+    archive = await gather(viewer, context, state)
     spool = await asyncio.to_thread(write_zip, archive, store)
     stamp = context.clock.now().strftime("%Y%m%d")
     return Stream(  # type: ignore[return-value]  # a stream of the ZIP's bytes, documented as the file

@@ -393,6 +393,28 @@ def inbox_query(viewer: Viewer, window: Window) -> Any:
     return query.order_by(Notification.id, ascending=False).limit(window.limit + 1)
 
 
+async def personal_data(viewer: Viewer) -> dict[str, Any]:
+    """What the notifications package keeps about the viewer, for their data export (cases/export.py reads
+    it as the `personal_data_of_notifications` service): every notice to them, as told to them, and their
+    mail settings."""
+    notices = await Notification.select().where(Notification.recipient == viewer.id).order_by(Notification.id)
+    digest = await DigestSubscription.select(DigestSubscription.created_at).where(DigestSubscription.user == viewer.id)
+    return {
+        "notifications": [
+            {
+                "kind": row["kind"],
+                "link": row["link"],
+                "about": row["subject_ref"],
+                "details": json.loads(row["details"]) if row["details"] else None,
+                "created_at": row["created_at"].isoformat(),
+                "read_at": row["read_at"].isoformat() if row["read_at"] else None,
+            }
+            for row in notices
+        ],
+        "mail": {"kinds": await mail_choices(viewer.id), "daily_digest": bool(digest)},
+    }
+
+
 async def unread_count(viewer: Viewer) -> int:
     return await unread_count_query(viewer)
 

@@ -105,6 +105,11 @@ async def test_a_consumer_exports_their_cases_without_the_merchants_private_word
     assert profile["user"]["id"] == user["id"] and profile["user"]["email"] == user["email"]
     assert profile["consent"] == {"privacy_notice_version": None, "at": None}  # made by create-user, not registered
     assert [token["this_one"] for token in profile["api_tokens"]] == [True]
+    # Their notices (the merchant's reply, the mediator's claim...) as told to them, and their mail settings.
+    notices = json.loads(archive.read("notifications.json"))
+    assert notices["notifications"] and all(n["about"] for n in notices["notifications"])
+    assert {n["about"] for n in notices["notifications"]} <= {reference, world["second"]}
+    assert notices["mail"]["daily_digest"] is False and all(notices["mail"]["kinds"].values())
     secret = client.headers["authorization"].removeprefix("Bearer ")
     for never in (secret.encode(), b"token_hash", b"password_hash", b"argon2"):
         assert never not in everything
@@ -129,7 +134,8 @@ async def test_the_mediator_exports_the_case_they_hold_and_a_stranger_exports_no
     assert world["said"]["internal"].encode() in everything
     stranger, _user = world["people"]["other_consumer"]
     archive, _everything = await _export(stranger)
-    assert archive.namelist() == ["profile.json"]
+    assert archive.namelist() == ["profile.json", "notifications.json"]
+    assert json.loads(archive.read("notifications.json"))["notifications"] == []
 
 
 async def test_export_needs_a_sign_in_and_works_with_the_browser_session(
