@@ -42,6 +42,9 @@ _SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
         else N_("%(actor)s marked the official holiday schedule of %(target)s as not entered.")
     ),
     "enterprise_name_zh": lambda after: N_("%(actor)s set the Chinese name of %(target)s."),
+    "enterprise_kind": lambda after: N_("%(actor)s changed what %(target)s is."),
+    "link_merchant": lambda after: N_("%(actor)s linked a merchant to the platform %(target)s."),
+    "unlink_merchant": lambda after: N_("%(actor)s removed a merchant from the platform %(target)s."),
 }
 _UNKNOWN_ACTION = N_("%(actor)s changed %(target)s.")
 
@@ -54,6 +57,8 @@ _FIELDS = {
     "note": N_("Note"),
     "working": N_("This day is"),
     "name_zh": N_("Chinese name"),
+    "kind": N_("Kind"),
+    "merchant": N_("Merchant"),
 }
 
 
@@ -116,7 +121,9 @@ def _value(field: str, value: Any, names: _Names) -> str:
         return label("role", str(value))
     if field == "agent_status":
         return label("agent_status", str(value))
-    if field == "enterprise" and isinstance(value, int):
+    if field == "kind":
+        return label("enterprise_kind", str(value))
+    if field in ("enterprise", "merchant") and isinstance(value, int):
         return names.enterprise(value)
     if isinstance(value, bool):
         return _value_of_flag(field, value)
@@ -151,8 +158,8 @@ async def _names_for(rows: list[dict[str, Any]]) -> _Names:
             user_ids.add(int(key))
         elif kind == "enterprise" and key.isdigit():
             enterprise_ids.add(int(key))
-        if isinstance(row["after"].get("enterprise"), int):
-            enterprise_ids.add(row["after"]["enterprise"])
+        for values in (row["before"], row["after"]):
+            enterprise_ids.update(values[key] for key in ("enterprise", "merchant") if isinstance(values.get(key), int))
     users = (
         await User.select(User.id, User.display_name, User.email).where(User.id.is_in(list(user_ids)))
         if user_ids

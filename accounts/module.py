@@ -17,7 +17,7 @@ from accord.clock import SystemClock
 from accord.errors import InvalidInput
 from accord.modules import DomainModule
 from accord.settings import Settings
-from accounts import agency_routes, routes, service
+from accounts import agency_routes, platform_routes, routes, service
 from accounts.passwords import password_problem
 from accounts.schemas import RegistrationIn
 from accounts.seed import seed_demo_accounts
@@ -98,7 +98,14 @@ def add_commands(commands: Any) -> None:
 
 MODULE = DomainModule(
     name="accounts",
-    routes=[*routes.page_routes, *agency_routes.page_routes, routes.api_router, agency_routes.api_router],
+    routes=[
+        *routes.page_routes,
+        *agency_routes.page_routes,
+        *platform_routes.page_routes,
+        routes.api_router,
+        agency_routes.api_router,
+        platform_routes.api_router,
+    ],
     cli=add_commands,
     seed=seed_demo_accounts,
     middleware=_middleware,

@@ -110,6 +110,13 @@ class EnterpriseIn(Strict):
         return uscc
 
 
+class AgentEnterpriseIn(EnterpriseIn):
+    """The enterprise a merchant agent registers with: it may say it is a platform (or a brand owner); a
+    registrar verifies it as any enterprise, and an enterprise already registered keeps its kind."""
+
+    kind: Literal["merchant", "platform", "brand"] = "merchant"
+
+
 class EnterpriseNameZhIn(Strict):
     """A registrar sets (or, left empty, clears) an enterprise's Chinese name."""
 
@@ -124,7 +131,7 @@ class RegistrationIn(Strict):
     role: SelfServiceRole = "consumer"
     # A colleague's invitation link (merchants): joins the inviting enterprise, approved at once.
     invitation: Annotated[str | None, Field(max_length=100)] = None
-    enterprise: Annotated[EnterpriseIn | None, Field(validate_default=True)] = None
+    enterprise: Annotated[AgentEnterpriseIn | None, Field(validate_default=True)] = None
     # Explicit agreement to the privacy notice (PIPL): `true`, or no account. Its version and time are kept.
     consent: Annotated[Boolean, Field(validate_default=True)] = False
 
@@ -146,7 +153,9 @@ class RegistrationIn(Strict):
 
     @field_validator("enterprise")
     @classmethod
-    def merchants_bring_enterprise(cls, enterprise: EnterpriseIn | None, info: ValidationInfo) -> EnterpriseIn | None:
+    def merchants_bring_enterprise(
+        cls, enterprise: AgentEnterpriseIn | None, info: ValidationInfo
+    ) -> AgentEnterpriseIn | None:
         role = info.data.get("role")
         invited = bool(info.data.get("invitation"))
         if role == "merchant" and enterprise is None and not invited:
@@ -428,3 +437,30 @@ def application_out(row: dict) -> AgentApplicationOut:  # type: ignore[type-arg]
         decided_by=row["decided_by_name"],
         note=row["agent_note"],
     )
+
+
+# --- platforms and their merchants (accounts.platforms) -------------------------------------------
+
+
+class PlatformMerchantIn(Strict):
+    merchant_id: int  # a merchant enterprise (`GET /enterprises?q=&kind=merchant`)
+
+
+class PlatformMerchantOut(BaseModel):
+    """A merchant selling on the platform."""
+
+    id: int  # the merchant enterprise's
+    name: str
+    name_zh: str | None = None
+    uscc: str | None
+    verified: bool
+    country: str
+    linked_at: datetime
+
+
+def platform_merchant_out(row: dict) -> PlatformMerchantOut:  # type: ignore[type-arg]
+    return PlatformMerchantOut(**{**row, "id": row["merchant_id"], "verified": bool(row["verified"])})
+
+
+class EnterpriseKindIn(Strict):
+    kind: EnterpriseKindName

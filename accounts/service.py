@@ -29,6 +29,7 @@ from accounts.tables import (
     AdminAction,
     AgentStatus,
     Enterprise,
+    EnterpriseKind,
     MediatorProfile,
     PasswordReset,
     Role,
@@ -96,6 +97,7 @@ async def _insert_enterprise(data: EnterpriseIn, clock: Clock, *, verified: bool
             uscc=data.uscc,
             country=data.country,
             shop_urls=data.shop_urls,
+            kind=getattr(data, "kind", EnterpriseKind.merchant.value),  # agents may register a platform
             verified=verified,
             verified_at=now if verified else None,
             created_at=now,

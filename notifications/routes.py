@@ -112,9 +112,10 @@ page_routes = [inbox_page, inbox_mark_read]
 
 @get("/inbox/settings", dependencies=DEPENDENCIES)
 async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[bool] = False) -> Any:
+    offered = service.mail_kinds_for(viewer.role, viewer.speaks_for_platform)
     return page(
         "notifications/settings.html",
-        choices=await service.mail_choices(viewer.id, service.mail_kinds_for(viewer.role)),
+        choices=await service.mail_choices(viewer.id, offered),
         digest=await digest.wants_digest(viewer.id),
         saved=saved,
     )
@@ -124,7 +125,7 @@ async def mail_settings_page(viewer: NamedDependency[Viewer], saved: FromQuery[b
 async def save_mail_settings(
     viewer: NamedDependency[Viewer], data: URLEncodedBody[dict[str, Any]], clock: NamedDependency[Clock]
 ) -> Any:
-    offered = service.mail_kinds_for(viewer.role)
+    offered = service.mail_kinds_for(viewer.role, viewer.speaks_for_platform)
     wanted = {kind for kind in offered if data.get(kind) == "yes"}
     await service.set_mail_choices(viewer.id, wanted, clock.now(), offered)
     await digest.set_digest(viewer.id, data.get("digest") == "yes", clock.now())

@@ -53,6 +53,12 @@ CASE_RULES: dict[str, Rule] = {
     "to:resolved": Rule("resolved", (CONSUMER, MERCHANTS)),
     "message": Rule("new_message", (), email=False),  # recipients: whoever may read the channel
 }
+# A platform answers for the merchants selling on it (issue 17): its approved agents hear when a case naming
+# the platform stalls, by what happened ("<action>" or "to:<state>") → the kind of notice they get.
+PLATFORM_RULES: dict[str, Rule] = {
+    "response_timeout": Rule("platform_merchant_silent", ()),  # the merchant never answered in time
+    "to:breached": Rule("platform_settlement_breached", ()),  # a settlement was not kept
+}
 register_labels(
     "notification",
     {
@@ -80,6 +86,8 @@ register_labels(
         "case_unresolved": N_("The case was closed without agreement"),
         "case_rated": N_("The consumer rated the service"),
         "new_message": N_("New message"),
+        "platform_merchant_silent": N_("A merchant on your platform did not answer a complaint in time"),
+        "platform_settlement_breached": N_("A merchant on your platform did not keep a settlement"),
         "registry_notice": N_("Your enterprise has been notified of a proposed registry listing"),
         "agent_approved": N_("You may now act for your enterprise"),
         "agent_rejected": N_("Your request to act for an enterprise was not approved"),
@@ -228,6 +236,7 @@ async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
                 Case.enterprise,
                 Case.mediator,
                 Case.reference,
+                Case.platform_enterprise,
                 Case.enterprise.name.as_alias("enterprise_name"),
             )
             .where(Case.id == event.case_id)
@@ -244,6 +253,7 @@ async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
         recipients = {reader for reader in readers if not is_viewing(reader, link)}  # they see it already
     else:
         action = FILING[1] if event.kind == "case.filed" else event.data.get("action", "")
+        await _tell_platform(settings, case, action, event.data, link, at or SystemClock().now())
         rule = CASE_RULES.get(action) or CASE_RULES.get(f"to:{event.data.get('to')}")
         if rule is None:
             return
@@ -251,6 +261,20 @@ async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
         enterprise = case.get("enterprise_name")
         told = {person: told_to(_parts_of(case, person), event.data, enterprise) for person in recipients}
     await notify(settings, recipients, rule.kind, link, case["reference"], at or SystemClock().now(), rule.email, told)
+
+
+async def _tell_platform(
+    settings: Settings, case: dict[str, Any], action: str, data: dict[str, Any], link: str, at: datetime
+) -> None:
+    """The platform a case names hears when it stalls (PLATFORM_RULES): an inbox item and a mail for each of
+    its approved agents, telling the event as the platform may read it (never a caucus's words)."""
+    rule = PLATFORM_RULES.get(action) or PLATFORM_RULES.get(f"to:{data.get('to')}")
+    if rule is None or not case.get("platform_enterprise"):
+        return
+    agents = set(await _merchant_agents(case["platform_enterprise"])) - {data.get("actor")}
+    seen_as = frozenset({access.PLATFORM})
+    told = {agent: told_to(seen_as, data, case.get("enterprise_name")) for agent in agents}
+    await notify(settings, agents, rule.kind, link, case["reference"], at, rule.email, told)
 
 
 async def _on_account_closed(event: events.DomainEvent) -> None:
@@ -469,8 +493,12 @@ async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:
 
 # Decisions on an agent's own request are mailed too (they wait for them), but are no case business.
 ACCOUNT_KINDS = ("agent_approved", "agent_rejected")
+PLATFORM_KINDS = tuple(rule.kind for rule in PLATFORM_RULES.values())
 MAIL_KINDS = tuple(
-    sorted({rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice", *ACCOUNT_KINDS})
+    sorted(
+        {rule.kind for rule in CASE_RULES.values() if rule.email}
+        | {"registry_notice", *ACCOUNT_KINDS, *PLATFORM_KINDS}
+    )
 )
 # Who a rule's recipients can be, by role (a registrar is never one).
 _ROLES_OF = {
@@ -482,12 +510,14 @@ _ROLES_OF = {
 }
 
 
-def mail_kinds_for(role: str) -> tuple[str, ...]:
-    """The kinds of mail that can reach someone in `role`, in the order a case meets them: the only ones
-    their mail settings offer."""
+def mail_kinds_for(role: str, platform: bool = False) -> tuple[str, ...]:
+    """The kinds of mail that can reach someone in `role` (`platform`: an agent of a platform), in the order a
+    case meets them: the only ones their mail settings offer."""
     kinds = [rule.kind for rule in CASE_RULES.values() if rule.email and _reaches(rule, role)]
     if role == "merchant":  # listings of their enterprise, and the decision on their own request
         kinds += ["registry_notice", *ACCOUNT_KINDS]
+    if role == "merchant" and platform:  # the cases naming their platform that stall
+        kinds += list(PLATFORM_KINDS)
     return tuple(dict.fromkeys(kinds))
 
 

@@ -58,7 +58,7 @@ from accord.clock import Clock, FrozenClock  # noqa: E402
 from accord.db import migrate  # noqa: E402
 from accounts import passwords, service  # noqa: E402
 from accounts.schemas import EnterpriseIn  # noqa: E402
-from accounts.tables import Role  # noqa: E402
+from accounts.tables import Enterprise, Role  # noqa: E402
 from accounts.uscc import ALPHABET, uscc_check_character  # noqa: E402
 from tests.clean_database import delete_new_rows, never_reuse_ids  # noqa: E402
 
@@ -265,3 +265,16 @@ def api_client(new_client: ClientFactory, make_user: UserFactory) -> SignedIn:
         return new_client(authorization=f"Bearer {response.json()['token']}"), user
 
     return make
+
+
+async def make_platform(enterprise_id: int) -> None:
+    """Test set-up: the enterprise becomes a platform (a registrar's change, `accounts.platforms.set_kind`)."""
+    await Enterprise.update({Enterprise.kind: "platform"}).where(Enterprise.id == enterprise_id)
+
+
+@pytest.fixture
+async def platform(api_client: SignedIn) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+    """An API client of an approved agent of a verified platform enterprise (issue 17)."""
+    client, agent = await api_client("merchant")
+    await make_platform(agent["enterprise_id"])
+    return client, agent

@@ -11,27 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 
-from accounts.tables import Enterprise, EnterpriseKind
 from cases.access import conflicted
 from cases.tables import Case, CaseEvent
 from tests.cases.conftest import Cast, file_case, filing_body, to_mediation
 from tests.cases.test_pages import file_by_form
-from tests.conftest import SignedIn, post_form
-
-
-async def make_platform(enterprise_id: int) -> None:
-    await Enterprise.update({Enterprise.kind: EnterpriseKind.platform}).where(Enterprise.id == enterprise_id)
-
-
-@pytest.fixture
-async def platform(api_client: SignedIn) -> tuple[httpx.AsyncClient, dict[str, Any]]:
-    """An approved agent of a verified platform enterprise (API client)."""
-    client, agent = await api_client("merchant")
-    await make_platform(agent["enterprise_id"])
-    return client, agent
+from tests.conftest import SignedIn, make_platform, post_form
 
 
 async def test_filing_names_a_registered_platform(cast: Cast, platform: Any) -> None:

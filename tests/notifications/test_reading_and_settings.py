@@ -13,6 +13,7 @@ from litestar import Litestar
 from accord.auth import SESSION_COOKIE
 from accord.clock import FrozenClock
 from accounts.credentials import start_session
+from accounts.tables import Enterprise
 from notifications import service
 from notifications.tables import MailOptOut, Notification
 from tests.cases.conftest import Cast, Parties, act, filing_body
@@ -74,14 +75,18 @@ async def test_mail_settings_offer_only_the_kinds_that_reach_the_role(signed_in:
     for role in ("consumer", "merchant", "mediator", "admin"):
         browser, _user = await signed_in(role)
         pages[role] = (await browser.get("/inbox/settings")).text
+    browser, agent = await signed_in("merchant")  # an agent of a platform (issue 17)
+    await Enterprise.update({Enterprise.kind: "platform"}).where(Enterprise.id == agent["enterprise_id"])
+    platform = offered_kinds((await browser.get("/inbox/settings")).text)
     consumer, merchant, mediator = (offered_kinds(pages[role]) for role in ("consumer", "merchant", "mediator"))
+    assert platform - merchant == {"platform_merchant_silent", "platform_settlement_breached"}
     assert {"merchant_responded", "new_offer", "settled", "info_requested"} <= consumer
     assert not {"case_filed", "info_provided", "case_rated", "registry_notice", "agent_approved"} & consumer
     assert {"case_filed", "new_offer", "registry_notice", "agent_approved", "fulfilment_disputed"} <= merchant
     assert not {"merchant_responded", "case_rated", "info_provided"} & merchant
     assert {"info_provided", "case_rated", "fulfilment_disputed", "breached"} <= mediator
     assert not {"case_filed", "merchant_responded", "settled", "registry_notice"} & mediator
-    assert consumer | merchant | mediator == set(service.MAIL_KINDS)  # every kind is offered to someone
+    assert consumer | merchant | mediator | platform == set(service.MAIL_KINDS)  # every kind is offered to someone
     assert offered_kinds(pages["admin"]) == set() and "Accord sends no notices by e-mail" in pages["admin"]
 
 

@@ -248,6 +248,24 @@ def item_readers(status: Status, anonymous: Status) -> dict[str, Status]:
     return signed_in(404, anonymous, **{role: status for role in readers})
 
 
+PLATFORM_OF_CASE = {"platform_id": "case platform"}
+PLATFORM_OF_CASE_ADMIN = {"enterprise_id": "case platform"}
+
+
+def platform_desk(status: Status, anonymous: Status) -> dict[str, Status]:
+    """A platform's merchants: its approved agents and registrars; no other agent learns of it (404); the roles
+    that never manage a platform's merchants are refused (403)."""
+    never = {role: 403 for role in (CONSUMER, OTHER_CONSUMER, MEDIATOR, EARLIER_MEDIATOR, OTHER_MEDIATOR)}
+    return signed_in(404, anonymous, **never, **{PLATFORM: status, REGISTRAR: status})
+
+
+def own_platform(status: Status, anonymous: Status, **exceptions: Status) -> dict[str, Status]:
+    """The agent's own platform (/platform/merchants): every platform's approved agents; an agent of an enterprise
+    that is no platform hears it has no merchants (409), an agent not yet approved of no platform (404)."""
+    agents_of = {PLATFORM: status, OTHER_PLATFORM: status, MERCHANT: 409, OTHER_MERCHANT: 409, PENDING_AGENT: 404}
+    return signed_in(403, anonymous, **{**agents_of, **exceptions})
+
+
 NOTICED = {"listing_id": "listing noticed"}
 REPORT = {"report_id": "report"}
 # Whose case lists show the case: their own, their enterprise's, the one on their platform, held.
@@ -304,6 +322,33 @@ ROUTES: dict[tuple[str, str], tuple[Probe, ...]] = {
         Probe(registrars(302, 401), {"enterprise_id": "spare enterprise"}, body="form"),
     ),
     ("GET", "/admin/audit"): (Probe(registrars(200, LOGIN)),),
+    # platforms' merchants: the platform's approved agents and registrars; another enterprise's agents are told
+    # there is no such platform, an agent of an enterprise that is no platform that it has no merchants
+    ("GET", "/api/v1/platforms/{platform_id}/merchants"): (
+        Probe(platform_desk(200, 401), PLATFORM_OF_CASE),
+    ),
+    ("POST", "/api/v1/platforms/{platform_id}/merchants"): (Probe(signed_in(422, 401), PLATFORM_OF_CASE, body="json"),),
+    ("DELETE", "/api/v1/platforms/{platform_id}/merchants/{merchant_id}"): (
+        Probe(platform_desk(404, 401), {**PLATFORM_OF_CASE, "merchant_id": "=999999999"}),
+    ),
+    ("POST", "/api/v1/admin/enterprises/{enterprise_id}/kind"): (
+        Probe(registrars(422, 401), {"enterprise_id": "spare enterprise"}, body="json"),
+    ),
+    ("GET", "/platform/merchants"): (Probe(own_platform(200, LOGIN, pending_agent=WAITING)),),
+    ("POST", "/platform/merchants"): (Probe(own_platform(422, 401), body="form"),),
+    ("POST", "/platform/merchants/{merchant_id}/remove"): (
+        Probe(own_platform(404, 401), {"merchant_id": "=999999999"}, body="form"),
+    ),
+    ("GET", "/admin/enterprises/{enterprise_id}/merchants"): (Probe(registrars(200, LOGIN), PLATFORM_OF_CASE_ADMIN),),
+    ("POST", "/admin/enterprises/{enterprise_id}/merchants"): (
+        Probe(registrars(422, 401), PLATFORM_OF_CASE_ADMIN, body="form"),
+    ),
+    ("POST", "/admin/enterprises/{enterprise_id}/merchants/{merchant_id}/remove"): (
+        Probe(registrars(404, 401), {**PLATFORM_OF_CASE_ADMIN, "merchant_id": "=999999999"}, body="form"),
+    ),
+    ("POST", "/admin/enterprises/{enterprise_id}/kind"): (
+        Probe(registrars(422, 401), {"enterprise_id": "spare enterprise"}, body="form"),
+    ),
     # accounts: API
     ("POST", "/api/v1/auth/register"): (Probe(everyone(422), body="json"),),
     ("POST", "/api/v1/auth/token"): (Probe(everyone(422), body="json"),),
