@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock, FrozenClock
-from accounts.seed import DEMO_PASSWORD
+from accounts.seed import DEMO_PASSWORD, DEMO_PLATFORM
 from accounts.service import USER_COLUMNS, act_as, create_user
 from accounts.tables import Enterprise, Role, User
 from cases import service
@@ -28,6 +28,7 @@ DEMO_TIMEZONE = ZoneInfo("Asia/Shanghai")
 WESTLAKE = "91330100716105852F"  # has the demo merchant agent
 SHENZHEN_BAY = "914403001922038216"  # no agent: cases against it run into the response timeout
 HARBOUR_HEALTH = "91110000600037341L"  # no agent either
+MARKETPLACE = DEMO_PLATFORM.uscc  # the demo platform (platform@demo.test): it answers for the cases naming it
 # Consumers besides the demo one, so merchant and mediator lists show more than one complainant.
 EXTRA_CONSUMERS = [
     ("zhao.yun@demo.test", "Zhao Yun", "zh-Hans"),
@@ -65,6 +66,7 @@ class Cast:
     emma: Viewer
     merchant: Viewer  # merchant@demo.test, agent of Westlake
     mediator: Viewer
+    platform: Viewer  # platform@demo.test, agent of the demo marketplace the demo merchants sell on
     enterprises: dict[str, int]  # USCC → id
 
 
@@ -76,7 +78,10 @@ async def _cast(clock: Clock) -> Cast:
         emma=extra[1],
         merchant=await _user("merchant@demo.test"),
         mediator=await _user("mediator@demo.test"),
-        enterprises={uscc: await _enterprise_id(uscc) for uscc in (WESTLAKE, SHENZHEN_BAY, HARBOUR_HEALTH)},
+        platform=await _user("platform@demo.test"),
+        enterprises={
+            uscc: await _enterprise_id(uscc) for uscc in (WESTLAKE, SHENZHEN_BAY, HARBOUR_HEALTH, MARKETPLACE)
+        },
     )
 
 
@@ -101,7 +106,12 @@ class Story:
     def in_days(self, days: int) -> str:
         return (self.today() + timedelta(days=days)).isoformat()
 
-    async def file(self, consumer: Viewer, uscc: str, purchased_days_before: int, **filing: Any) -> None:
+    async def file(
+        self, consumer: Viewer, uscc: str, purchased_days_before: int, on_marketplace: bool = False, **filing: Any
+    ) -> None:
+        """`on_marketplace`: bought on the demo platform, which the case then names (its agents join the case)."""
+        if on_marketplace:
+            filing.update(platform=DEMO_PLATFORM.name, platform_enterprise_id=self.cast.enterprises[MARKETPLACE])
         data = CaseFilingIn.model_validate(
             {
                 "enterprise_id": self.cast.enterprises[uscc],
@@ -266,9 +276,9 @@ async def _breached_infant_formula(story: Story) -> None:
         li,
         WESTLAKE,
         purchased_days_before=6,
+        on_marketplace=True,
         category="counterfeit",
         order_number="TM-3318200457",
-        platform="Tmall Global",
         product_name="a2 Platinum infant formula stage 3, 900 g (2 cans)",
         trace_code="(01)09521234543213(10)ABC123(21)XYZ",
         amount_paid=_money("656.00"),
@@ -307,6 +317,38 @@ async def _mediate_formula(story: Story) -> None:
     await story.act(li, "accept_proposal")
     story.later(hours=18)
     await story.act(merchant, "accept_proposal")
+
+
+async def _compensated_earbuds(story: Story) -> None:
+    """Bought on the demo marketplace from an exporter that never answers: the platform pays the consumer in
+    advance (先行赔付) and keeps an open recourse claim against the merchant; the consumer confirms receipt."""
+    zhao, platform = story.cast.zhao, story.cast.platform
+    await story.file(
+        zhao,
+        SHENZHEN_BAY,
+        purchased_days_before=4,
+        on_marketplace=True,
+        category="not_delivered",
+        order_number="WGM-2026-0042117",
+        product_name="Wireless noise-cancelling earbuds, white",
+        gtin="6972024512316",
+        waybill="SF1302776549921",
+        amount_paid=_money("399.00"),
+        desired_remedy="refund",
+        description="付款后商家一直没有发货，物流单号查不到任何信息，联系店铺客服也没有回复。",
+        language="zh-Hans",
+    )
+    story.later(days=4, hours=2)
+    await story.say(zhao, "已经一周了，商家还是没有任何回复。")
+    await story.until_deadline("merchant_response")
+    await story.act(None, "response_timeout")
+    story.later(hours=20)
+    await story.say(platform, "西湖全球购平台已介入：商家未履行发货义务，平台将先行赔付，再向商家追偿。")
+    note = "平台已通过支付宝原路退还 399.00 元，交易号 2026111822001400556677。"
+    await story.act(platform, "advance_compensate", {"amount": _money("399.00"), "note": note})
+    story.later(days=1, hours=3)
+    await story.say(zhao, "退款已经收到，谢谢平台。")
+    await story.act(zhao, "confirm_compensation")
 
 
 async def _appealed_knife(story: Story) -> None:
@@ -446,8 +488,8 @@ async def _settled_sandals(story: Story) -> None:
         WESTLAKE,
         purchased_days_before=11,
         category="not_as_described",
+        on_marketplace=True,
         order_number="WG-EU-20931",
-        platform="Westlake Global online store",
         product_name="Birkenstock Arizona sandals, EU 39",
         gtin="4001754056783",
         amount_paid=_money("129.00", "EUR"),
@@ -525,6 +567,7 @@ STORIES = [
     (_resolved_shaver, 41, time(10, 15)),
     (_unresolved_manuka_honey, 38, time(21, 40)),
     (_declined_vacuum, 33, time(14, 5)),
+    (_compensated_earbuds, 30, time(10, 20)),
     (_breached_infant_formula, 27, time(8, 50)),
     (_appealed_knife, 24, time(19, 30)),
     (_withdrawn_vitamins, 20, time(11, 0)),

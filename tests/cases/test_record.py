@@ -205,7 +205,12 @@ async def test_records_from_before_the_salts_verify_after_the_migration(app: Any
     clock = FrozenClock(BASE_TIME)
     await ensure_demo_accounts(clock)
     await seed_demo_cases(clock, WeekdayCalendar())  # every state, offers, proposals, an appeal: the old workflow's full range
-    demo = await Case.select(Case.id, Case.reference).where(Case.id >= first_new).order_by(Case.id)
+    # Advance compensation (its recourse claims) came long after the salts: no record from before has one.
+    demo = (
+        await Case.select(Case.id, Case.reference)
+        .where(Case.id >= first_new, Case.compensated_by.is_null())
+        .order_by(Case.id)
+    )
     assert len(demo) >= 10
     damaged, later_edited = [
         {"id": await case_id(case), "reference": case["reference"]}

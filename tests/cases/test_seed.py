@@ -14,7 +14,9 @@ from accounts.seed import ensure_demo_accounts
 from accounts.tables import User
 from cases import record
 from cases.seed import EXTRA_CONSUMERS, seed_demo_cases
-from cases.tables import Case, CaseEvent, CaseState, Message
+from accounts.seed import DEMO_PLATFORM
+from accounts.tables import Enterprise, EnterpriseKind, PlatformMerchant
+from cases.tables import Case, CaseEvent, CaseState, Message, RecourseClaim
 from tests.clean_database import kept_rows
 from tests.conftest import BASE_TIME
 
@@ -67,3 +69,23 @@ async def test_seed_demo_skips_a_database_that_has_data(demo_cases: list[dict[st
     before = await Case.count()
     assert await seed_demo(FrozenClock(BASE_TIME), WeekdayCalendar()) is False
     assert await Case.count() == before
+
+
+async def test_the_demo_platform_and_its_advance_compensation(demo_cases: list[dict[str, Any]]) -> None:
+    """issue 17 §6: a verified platform with an approved agent, linked to the demo merchants, named on some
+    demo cases, one of which it compensated in advance through the workflow (its record verifies)."""
+    platform = await Enterprise.select().where(Enterprise.uscc == DEMO_PLATFORM.uscc).first()
+    assert platform["kind"] == EnterpriseKind.platform and platform["verified"]
+    agent = await User.select().where(User.email == "platform@demo.test").first()
+    assert agent["enterprise"] == platform["id"] and agent["agent_status"] == "approved" and agent["role"] == "merchant"
+    linked = await PlatformMerchant.select(PlatformMerchant.merchant).where(PlatformMerchant.platform == platform["id"])
+    merchants = {case["enterprise"] for case in demo_cases}
+    assert {row["merchant"] for row in linked} == merchants
+    named = [case for case in demo_cases if case["platform_enterprise"] == platform["id"]]
+    assert len(named) >= 3 and {case["platform"] for case in named} == {DEMO_PLATFORM.name}
+    compensated = [case for case in named if case["compensated_by"] == "platform"]
+    assert len(compensated) == 1 and compensated[0]["state"] == CaseState.resolved
+    claim = await RecourseClaim.select().where(RecourseClaim.case == compensated[0]["id"]).first()
+    assert claim["state"] == "open" and claim["platform"] == platform["id"] and claim["amount"] == 39900
+    assert (await record.verify(compensated[0]["id"])).verified
+    assert any(case["state"] == CaseState.breached for case in named)  # waits for the platform's decision

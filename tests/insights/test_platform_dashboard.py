@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from accord.clock import FrozenClock, WeekdayCalendar
+from accounts.seed import DEMO_PASSWORD, DEMO_PLATFORM, ensure_demo_accounts
 from accounts.tables import PlatformMerchant
+from cases.seed import seed_demo_cases
+from integrity.seed import seed_demo_registry
 from tests.cases.conftest import Cast, act, cast, file_case, parties  # noqa: F401  (fixtures)
 from tests.cases.test_advance_compensation import breached_case, compensate
+from tests.conftest import BASE_TIME
 
 __all__ = ["cast", "parties"]
 
@@ -68,3 +73,25 @@ async def test_only_a_platforms_agents_have_a_dashboard(cast: Cast, client: Any)
         assert (await who.get("/platform")).status_code == 403
     assert (await client.get("/api/v1/platform/dashboard")).status_code == 401
     assert (await client.get("/platform")).status_code in (302, 303)
+
+
+async def test_the_demo_platforms_dashboard(app: Any, new_client: Any) -> None:
+    """`make run`'s platform@demo.test: its merchants, the case it compensated in advance (an open claim), the
+    breached case waiting for its decision, and its merchants' published registry listings."""
+    clock = FrozenClock(BASE_TIME)
+    await ensure_demo_accounts(clock)
+    await seed_demo_cases(clock, WeekdayCalendar())
+    await seed_demo_registry(clock, WeekdayCalendar())
+    signed = await new_client().post(
+        "/api/v1/auth/token", json={"email": "platform@demo.test", "password": DEMO_PASSWORD}
+    )
+    assert signed.status_code == 201, signed.text
+    agent = new_client(authorization=f"Bearer {signed.json()['token']}")
+    board = (await agent.get("/api/v1/platform/dashboard")).json()
+    assert board["name"] == DEMO_PLATFORM.name and len(board["merchants"]) == 3
+    assert [(t["state"], t["amount"]) for t in board["recourse_totals"]] == [
+        ("open", {"amount": "399.00", "currency": "CNY"})
+    ]
+    assert [row["state"] for row in board["awaiting_decision"]] == ["breached"]
+    assert board["listings"] and board["counts"]["resolved"] == 1
+    assert "西湖全球购" in (await agent.get("/platform", params={"lang": "zh-Hans"})).text
