@@ -23,7 +23,7 @@ from accounts.credentials import issue_token
 from tests.cases.conftest import act, filing
 from tests.cases.test_api import PNG
 from tests.clean_database import kept_rows
-from tests.conftest import create_person, unique_email
+from tests.conftest import create_person, make_platform, unique_email
 from tests.e2e.listener import Listener, is_event
 
 JOINT, CAUCUS_CONSUMER, CAUCUS_MERCHANT, INTERNAL = "joint", "caucus:consumer", "caucus:merchant", "internal"
@@ -36,9 +36,13 @@ PEOPLE: dict[str, tuple[str, set[str]]] = {
     # Need to know: a mediator who does not hold the case sees what the queue needs; registrars see all.
     "other_mediator": ("mediator", {"parties", JOINT}),
     "admin": ("admin", {"parties", JOINT, CAUCUS_CONSUMER, CAUCUS_MERCHANT, INTERNAL}),
+    # An agent of the platform the case names answers for its merchant in the open: the joint thread only.
+    "platform": ("merchant", {"parties", JOINT}),
     "stranger_consumer": ("consumer", set()),
     "stranger_merchant": ("merchant", set()),
+    "stranger_platform": ("merchant", set()),  # an agent of another platform
 }
+PLATFORMS = ("platform", "stranger_platform")  # their enterprises are platforms
 MEMBERS = [person for person, (_role, readable) in PEOPLE.items() if readable]
 STRANGERS = [person for person, (_role, readable) in PEOPLE.items() if not readable]
 # Who posts a marker message in which channel: every writer of every channel.
@@ -46,13 +50,20 @@ MESSAGES = [
     (JOINT, "consumer"),
     (JOINT, "merchant"),
     (JOINT, "mediator"),
+    (JOINT, "platform"),
     (CAUCUS_CONSUMER, "consumer"),
     (CAUCUS_CONSUMER, "mediator"),
     (CAUCUS_MERCHANT, "merchant"),
     (CAUCUS_MERCHANT, "mediator"),
     (INTERNAL, "mediator"),
 ]
-EVIDENCE = [(JOINT, "consumer"), (CAUCUS_CONSUMER, "consumer"), (CAUCUS_MERCHANT, "merchant"), (INTERNAL, "mediator")]
+EVIDENCE = [
+    (JOINT, "consumer"),
+    (JOINT, "platform"),
+    (CAUCUS_CONSUMER, "consumer"),
+    (CAUCUS_MERCHANT, "merchant"),
+    (INTERNAL, "mediator"),
+]
 # Writes that must be refused on the socket; their text must then reach nobody.
 REFUSED = [
     ("consumer", CAUCUS_MERCHANT),
@@ -65,6 +76,9 @@ REFUSED = [
     ("other_mediator", JOINT),
     ("other_mediator", CAUCUS_MERCHANT),
     ("other_mediator", INTERNAL),
+    ("platform", CAUCUS_CONSUMER),
+    ("platform", CAUCUS_MERCHANT),
+    ("platform", INTERNAL),
 ]
 # Parties see staff in typing and read frames by their role, not their name (need to know).
 STAFF_SHOWN_TO_PARTIES = {"mediator": "mediator", "other_mediator": "mediator", "admin": "registrar"}
@@ -88,6 +102,9 @@ SIGNALS = [
     ("merchant", "read", INTERNAL),
     ("admin", "typing", INTERNAL),
     ("admin", "read", INTERNAL),
+    ("platform", "typing", JOINT),
+    ("platform", "typing", CAUCUS_MERCHANT),
+    ("platform", "read", INTERNAL),
 ]
 MODES = ("live", "replay")
 
@@ -138,6 +155,8 @@ async def scenario(live_server: str) -> AsyncIterator[Scenario]:
     people: dict[str, dict[str, Any]] = {}
     for person, (role, _readable) in PEOPLE.items():
         people[person] = await _make_person(person, role, run)
+    for person in PLATFORMS:
+        await make_platform(people[person]["enterprise_id"])
 
     def api(person: str) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {people[person]['token']}"}
@@ -145,7 +164,10 @@ async def scenario(live_server: str) -> AsyncIterator[Scenario]:
 
     async with api("consumer") as consumer, api("merchant") as merchant, api("mediator") as mediator:
         filed = await consumer.post(
-            "/api/v1/cases", json=filing(people["merchant"]["enterprise_id"]).model_dump(mode="json", exclude_none=True)
+            "/api/v1/cases",
+            json=filing(
+                people["merchant"]["enterprise_id"], platform_enterprise_id=people["platform"]["enterprise_id"]
+            ).model_dump(mode="json", exclude_none=True),
         )
         assert filed.status_code == 201, filed.text
         case = filed.json()
@@ -281,3 +303,10 @@ async def test_strangers_are_closed_with_4403_before_any_data(scenario: Scenario
     socket = scenario.sockets[person, mode]
     assert socket.close_code == 4403
     assert socket.frames == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_platform_speaks_as_the_platform(scenario: Scenario, mode: str) -> None:
+    said = marker("message", JOINT, "platform", scenario.run)
+    frames = [f for f in scenario.sockets["consumer", mode].events("message") if f["text"] == said]
+    assert [f["author"]["role"] for f in frames] == ["platform"]
