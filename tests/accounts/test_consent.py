@@ -55,6 +55,8 @@ async def test_page_registration_keeps_the_consent_too(client: httpx.AsyncClient
     assert (await post_form(client, "/register", form)).status_code == 302
     stored = await User.select(User.consent_version, User.consent_at).where(User.email == form["email"]).first()
     assert stored == {"consent_version": PRIVACY_NOTICE_VERSION, "consent_at": clock.now()}
+    profile = await client.get("/profile")  # the profile says which notice they agreed to
+    assert f"Version {PRIVACY_NOTICE_VERSION}, agreed to on" in profile.text
 
 
 async def test_page_registration_without_the_box_ticked_stores_nothing(client: httpx.AsyncClient) -> None:
