@@ -56,9 +56,9 @@ async def main(cases: int, requests: int) -> None:
 
     import httpx
 
-    from accord.app import _close_database, _open_database, create_app
+    from accord.app import create_app
     from accord.clock import SystemClock, WeekdayCalendar
-    from accord.db import migrate
+    from accord.db import close_database, migrate, open_database
     from accord.settings import get_settings
     from accord.demo import seed_demo
     from insights.bulk import seed_cases
@@ -66,7 +66,7 @@ async def main(cases: int, requests: int) -> None:
     await migrate()
     app = create_app()
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    await _open_database()
+    await open_database()
     try:
         await seed_demo(SystemClock(), WeekdayCalendar())
         transport = httpx.ASGITransport(app=app)
@@ -96,7 +96,7 @@ async def main(cases: int, requests: int) -> None:
                 f"{path:<22}{small[path][0]:>10.1f}{small[path][1]:>10.1f}{large[path][0]:>12.1f}{large[path][1]:>12.1f}{ratio:>7.2f}x"
             )
     finally:
-        await _close_database()
+        await close_database()
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from accord.clock import Clock
 from accord.errors import Conflict, NotFound
 from accord.i18n import N_, gettext, register_labels
 from accounts.service import record_admin_action
-from insights.rollups import local_day
+from insights.rollups import ALL_CATEGORIES, ALL_ENTERPRISES, BY_CATEGORY, local_day
 from insights.tables import Alert, DailyCount
 
 WINDOW_DAYS = 90
@@ -96,13 +96,28 @@ class Signal:
 
 
 async def _filed(column: Any, day_from: date, day_to: date, among: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+    """Filings in the days by enterprise (their `filed` in the scope of all categories) or by category (the
+    `filed_by:category:<category>` of all categories and enterprises): (key, n, first day) rows."""
+    by_enterprise = column._meta.name == "enterprise"
+    key = DailyCount.enterprise if by_enterprise else DailyCount.metric
     query = DailyCount.select(
-        column.as_alias("key"), Sum(DailyCount.count).as_alias("n"), Min(DailyCount.day).as_alias("first")
+        key.as_alias("key"), Sum(DailyCount.count).as_alias("n"), Min(DailyCount.day).as_alias("first")
     )
-    query = query.where(DailyCount.metric == "filed", DailyCount.day >= day_from, DailyCount.day <= day_to)
+    query = query.where(DailyCount.category == ALL_CATEGORIES, DailyCount.day >= day_from, DailyCount.day <= day_to)
+    if by_enterprise:  # (the sum over all enterprises, 0, is dropped below: a condition would cost the index)
+        query = query.where(DailyCount.metric == "filed")
+    else:
+        query = query.where(
+            DailyCount.enterprise == ALL_ENTERPRISES,
+            DailyCount.metric >= BY_CATEGORY,
+            DailyCount.metric < BY_CATEGORY[:-1] + ";",
+        )
     if among is not None:
-        query = query.where(column.is_in(list(among)))
-    return await query.group_by(column)
+        query = query.where(key.is_in([value if by_enterprise else BY_CATEGORY + value for value in among]))
+    rows = await query.group_by(DailyCount.metric, key)  # the metric index's order (category, metric, day, ...)
+    if by_enterprise:
+        return [row for row in rows if row["key"] != ALL_ENTERPRISES]
+    return [{**row, "key": row["key"][len(BY_CATEGORY) :]} for row in rows]
 
 
 async def _shares(day: date, today: dict[str, int], total: int) -> list[Signal]:

@@ -7,7 +7,7 @@ fulfilled or not, sent to mediation and declined or closed without agreement), a
 where "now" cuts it off. Its record is built as apply() would write it: the filing event writes the whole
 row, each move the columns it set (state, version, updated_at and the move's own), offers their row, every
 event a salted commitment chained to the one before (cases/record.py), so `accord verify-case` verifies
-every seeded case. The rollups count them as the subscriber would (insights.rollups.move_metrics), added
+every seeded case. The rollups count them as the subscriber would (insights.rollups.move_counts), added
 with multi-row upserts.
 """
 
@@ -29,13 +29,14 @@ from accord.db import engine, write_transaction
 from accounts.tables import Enterprise, User
 from cases.record import GENESIS_HASH, SALT_BYTES, link, recorded_value
 from cases.tables import Case, CaseEvent, Category, Offer, ReferenceCounter
-from insights.rollups import add_counts, filing_metrics, first_closing, local_day, move_metrics
+from insights.rollups import add_counts, filing_metrics, local_day, move_counts
 from insights.tables import CaseFact
 
 BATCH = 2000
 CURRENCIES = (("CNY", 0.7), ("USD", 0.15), ("EUR", 0.08), ("JPY", 0.04), ("KRW", 0.03))
 PLATFORMS = ("Tmall Global", "JD Worldwide", "Kaola", "Pinduoduo Global", "Douyin Mall", "Xiaohongshu")
 TERMINAL = {"resolved", "unresolved", "declined", "withdrawn"}
+HELD_BY = "_held_by"  # beside a move, for the rollups: the case's mediator after it
 
 
 @dataclass
@@ -94,7 +95,17 @@ class Draft:
                 str(oid): {n: recorded_value(n, v) for n, v in values.items()} for oid, values in offers.items()
             }
         channel = "caucus:consumer" if action == "rate" else "parties"
-        self.moves.append({"action": action, "from": before, "to": to, "at": at, "actor_role": role, **data})
+        self.moves.append(
+            {
+                "action": action,
+                "from": before,
+                "to": to,
+                "at": at,
+                "actor_role": role,
+                **data,
+                HELD_BY: self.row["mediator"],
+            }
+        )
         self.append(action, channel, actor, role, at, {"action": action, "from": before, "to": to, **data}, writes)
 
 
@@ -368,16 +379,15 @@ def _rollups(
     for draft in drafts:
         row = draft.row
         fact: dict[str, Any] = {"filed_at": row["filed_at"], "first_response_days": None, "closing_days": None}
-        fact.update(outcome=None, settled=0)
+        fact.update(outcome=None, settled=0, mediator=None)
         key = (row["category"], row["enterprise"])
         for metric in filing_metrics({**row, "country": countries.get(row["enterprise"])}):
             counts[(local_day(row["filed_at"], zone), *key, metric)] += 1
         for move in draft.moves:
-            mediator = row["mediator"] if first_closing(fact, move) else None
-            metrics, updates = move_metrics(fact, move, mediator, calendar)
+            metrics, updates = move_counts(fact, move, move[HELD_BY], calendar)
             fact.update(updates)
-            for metric in metrics:
-                counts[(local_day(move["at"], zone), *key, metric)] += 1
+            for metric, n in metrics.items():
+                counts[(local_day(move["at"], zone), *key, metric)] += n
         facts.append({"case": row["id"], "enterprise": row["enterprise"], "category": row["category"], **fact})
     return facts
 

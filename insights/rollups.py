@@ -19,12 +19,19 @@ from typing import Any
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
 from accord.db import engine, write_transaction
-from cases.tables import TERMINAL_STATES, Case, CaseEvent
+from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
 MERCHANT = "merchant"
 PLATFORM_CHARS = 50  # platforms are counted by their first 50 characters, lower-cased
 MAX_DAYS = 400  # longer durations are counted as this many working days (a year and a half of work)
+ALL_CATEGORIES, ALL_ENTERPRISES = "*", 0  # the scopes summed over every category / enterprise
+# Durations are counted in histogram buckets, each named by its last day: every day up to 20 working days
+# (the deadlines' range: a median or 90th percentile there is exact), then wider ones, so a range's
+# distribution is at most len(BUCKETS) rows whatever the number of cases.
+BUCKETS = (*range(21), 25, 30, 40, 50, 60, 90, 120, 180, 270, MAX_DAYS)
+SETTLEMENT_ENDS = ("resolved", "breached")
+OPEN_STATES = frozenset(state.value for state in CaseState if state not in TERMINAL_STATES)
 _DAILY = (
     "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ",
     " ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count",
@@ -60,26 +67,54 @@ def moved(action: str, before: str, after: str) -> str:
     return f"move:{action}:{before}>{after}"
 
 
-async def bump(day: date, category: str, enterprise: int, metrics: list[str], by: int = 1) -> None:
-    """Add `by` to each metric's day and month: one statement for each (an event's counts are written with
-    the event, so they cost its transaction two statements whatever their number). A metric named twice
-    is added twice, in one row: PostgreSQL refuses a statement that updates a row twice."""
+def bucket(days: int) -> int:
+    """The histogram bucket of a duration in working days: the last day of the bucket it falls in."""
+    days = min(max(days, 0), MAX_DAYS)
+    return next(last for last in BUCKETS if days <= last)
+
+
+def scopes(category: str, enterprise: int) -> tuple[tuple[str, int], ...]:
+    """The four scopes a count of one category and enterprise is kept in (insights/tables.py)."""
+    return ((category, enterprise), (category, ALL_ENTERPRISES), (ALL_CATEGORIES, enterprise), (ALL_CATEGORIES, 0))
+
+
+def held(before: tuple[int | None, str], after: tuple[int | None, str]) -> Counter[str]:
+    """The `open:<mediator>:<state>` changes of a case going from (mediator, state) `before` to `after`."""
+    changes: Counter[str] = Counter()
+    if before != after:
+        for (mediator, state), n in ((before, -1), (after, 1)):
+            if mediator is not None and state in OPEN_STATES:
+                changes[f"open:{mediator}:{state}"] += n
+    return changes
+
+
+async def bump(day: date, category: str, enterprise: int, metrics: list[str] | Counter[str], by: int = 1) -> None:
+    """Add `by` to each metric's day and month (a Counter: each its own number), in the four scopes: one
+    statement for each (an event's counts are written with the event, so they cost its transaction two
+    statements whatever their number). A metric named twice is added twice, in one row: PostgreSQL refuses
+    a statement that updates a row twice."""
     month = day.strftime("%Y-%m")
-    counts = Counter(metrics)
-    daily = [value for metric, n in counts.items() for value in (day, month, category, enterprise, metric, by * n)]
-    monthly = [value for metric, n in counts.items() for value in (month, category, enterprise, metric, by * n)]
-    if counts:
-        await DailyCount.raw(_upsert(_DAILY, 6, len(counts)), *daily)
-        await DailyCount.raw(_upsert(_MONTHLY, 5, len(counts)), *monthly)
+    counts = {metric: by * n for metric, n in Counter(metrics).items() if n}
+    keys = [(scope, metric, n) for scope in scopes(category, enterprise) for metric, n in counts.items()]
+    if keys:
+        daily = [value for (c, e), metric, n in keys for value in (day, month, c, e, metric, n)]
+        monthly = [value for (c, e), metric, n in keys for value in (month, c, e, metric, n)]
+        await DailyCount.raw(_upsert(_DAILY, 6, len(keys)), *daily)
+        await DailyCount.raw(_upsert(_MONTHLY, 5, len(keys)), *monthly)
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
     return min(max(calendar.working_days_between(start, end), 0), MAX_DAYS)
 
 
+BY_CATEGORY = "filed_by:category:"
+
+
 def filing_metrics(case: dict[str, Any]) -> list[str]:
-    """`filed`, and the filing's currency, merchant country and platform (`filed_by:<dimension>:<value>`)."""
-    facts = {"currency": case.get("currency") or "none", "country": case.get("country") or "none"}
+    """`filed`, and the filing's category, currency, merchant country and platform (`filed_by:<dimension>:
+    <value>`: the scope of all categories tells the categories apart by these)."""
+    facts = {"category": case["category"], "currency": case.get("currency") or "none"}
+    facts["country"] = case.get("country") or "none"
     facts["platform"] = " ".join(str(case.get("platform") or "").split())[:PLATFORM_CHARS].lower() or "none"
     return ["filed", *(f"filed_by:{dimension}:{value}" for dimension, value in facts.items())]
 
@@ -104,18 +139,21 @@ def move_metrics(
     case, when the move is its first closing."""
     at, before, after = data["at"], data["from"], data["to"]
     at = datetime.fromisoformat(at) if isinstance(at, str) else at
-    metrics, updates = [moved(data["action"], before, after)], {}
+    metrics: list[str] = [moved(data["action"], before, after)]
+    updates: dict[str, Any] = {}
     if fact["first_response_days"] is None and data.get("actor_role") == MERCHANT:
         updates["first_response_days"] = days = _working_days(calendar, fact["filed_at"], at)
-        metrics.append(f"first_response:{days}")
+        metrics.append(f"first_response:{bucket(days)}")
     if first_closing(fact, data):
         days = _working_days(calendar, fact["filed_at"], at)
         updates.update({"closing_days": days, "outcome": after})
-        metrics += [f"closed:{after}", f"closing:{days}"]
+        metrics += [f"closed:{after}", f"closing:{bucket(days)}"]
         if mediator is not None:
             metrics.append(f"closed_by:{mediator}")
     elif after in TERMINAL_STATES and before not in TERMINAL_STATES:
         metrics.append(f"reclosed:{after}")
+    if before == "settled" and after in SETTLEMENT_ENDS:
+        metrics.append(f"settlement:{after}")  # kept (resolved) or not (breached): the fulfilment rate's parts
     if after == "settled" and not fact["settled"]:
         updates["settled"] = 1
         metrics.append("settled_first")
@@ -124,17 +162,30 @@ def move_metrics(
     return metrics, updates
 
 
+def move_counts(
+    fact: dict[str, Any], data: dict[str, Any], mediator: int | None, calendar: Calendar
+) -> tuple[Counter[str], dict[str, Any]]:
+    """`move_metrics`, and the open-case counts of the mediator who holds the case after the move (`mediator`)
+    against the one the facts row last counted (its `mediator` column, set here when it changes)."""
+    metrics, updates = move_metrics(fact, data, mediator if first_closing(fact, data) else None, calendar)
+    counts = Counter(metrics)
+    counts.update(held((fact.get("mediator"), data["from"]), (mediator, data["to"])))
+    if fact.get("mediator") != mediator:
+        updates["mediator"] = mediator
+    return counts, updates
+
+
 async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zone: tzinfo) -> None:
     """One transition, counted in the day's rollups and the case's facts row: durations in `calendar`'s
-    working days, days in `zone`."""
-    fact = await CaseFact.select().where(CaseFact.case == case_id).first()
+    working days, days in `zone`. The facts row is read with the case's mediator now (one statement)."""
+    fact = (
+        await CaseFact.select(*CaseFact.all_columns(), CaseFact.case.mediator.as_alias("held_by"))
+        .where(CaseFact.case == case_id)
+        .first()
+    )
     if fact is None:
         return  # a case filed before insights existed and not rebuilt since
-    mediator = None
-    if first_closing(fact, data):
-        held = await Case.select(Case.mediator).where(Case.id == case_id).first()
-        mediator = held["mediator"] if held else None
-    metrics, updates = move_metrics(fact, data, mediator, calendar)
+    metrics, updates = move_counts(fact, data, fact["held_by"], calendar)
     if updates:
         await CaseFact.update({getattr(CaseFact, name): value for name, value in updates.items()}).where(
             CaseFact.id == fact["id"]
@@ -149,13 +200,18 @@ def _numbered(sql: str, count: int) -> str:
 
 
 async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
-    """Add many (day, category, enterprise, metric) counts at once, inside the caller's write transaction: the
-    same upserts as `bump` (daily and monthly), run by the driver's executemany (a bulk seed adds many)."""
-    days = [(day, day.strftime("%Y-%m"), *key, n) for (day, *key), n in counts.items()]
+    """Add many (day, category, enterprise, metric) counts at once, in their four scopes, inside the caller's
+    write transaction: the same upserts as `bump` (daily and monthly), run by the driver's executemany (a bulk
+    seed adds many)."""
+    scoped: Counter[tuple[Any, ...]] = Counter()
+    for (day, category, enterprise, metric), n in counts.items():
+        for scope in scopes(category, enterprise):
+            scoped[(day, *scope, metric)] += n
+    days = [(day, day.strftime("%Y-%m"), *key, n) for (day, *key), n in scoped.items() if n]
     monthly: Counter[tuple[Any, ...]] = Counter()
     for day, month, category, enterprise, metric, n in days:
         monthly[(month, category, enterprise, metric)] += n
-    months = [(*key, n) for key, n in monthly.items()]
+    months = [(*key, n) for key, n in monthly.items() if n]
     connection = engine().current_transaction.get().connection
     for sql, rows, width in ((_UPSERT, days, 6), (_UPSERT_MONTH, months, 5)):
         if engine().engine_type == "sqlite":
@@ -199,9 +255,10 @@ def trace_counter(zone: tzinfo) -> events.Handler:
             return
         data = event.data
         day = local_day(datetime.fromisoformat(data["filed_at"]), zone)
-        await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["new"]])
+        changes = Counter({TRACE_PREFIX + data["new"]: 1})
         if data.get("old"):
-            await bump(day, data["category"], data["enterprise"], [TRACE_PREFIX + data["old"]], by=-1)
+            changes[TRACE_PREFIX + data["old"]] -= 1
+        await bump(day, data["category"], data["enterprise"], changes)
 
     return on_trace_checked
 

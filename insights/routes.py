@@ -37,6 +37,22 @@ Start = Annotated[
 End = Annotated[str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (default: today)")]
 CategoryQuery = Annotated[str | None, QueryParameter(name="category", description="one case category")]
 EnterpriseQuery = Annotated[str | None, QueryParameter(name="enterprise_id", description="one enterprise's id")]
+EnterprisesOffset = Annotated[
+    str | None,
+    QueryParameter(
+        name="enterprises_offset",
+        description=f"the per-enterprise table from this place on (it shows {service.ENTERPRISES_SHOWN} at a time)",
+    ),
+]
+
+
+def enterprises_offset(text: str | None) -> int:
+    if not text:
+        return 0
+    offset = database_int(text)
+    if offset is None or offset < 0:
+        raise InvalidInput.one("enterprises_offset", _("Enter a whole number, 0 or more."))
+    return offset
 
 
 def filters_from(
@@ -155,7 +171,11 @@ class StatsOut(RatesOut):
         description="the cases filed in the range with a trace code, by their trace-check result now "
         "(verified, unknown, mismatch, cloned)"
     )
-    enterprises: list[EnterpriseRatesOut]
+    enterprises: list[EnterpriseRatesOut] = Field(
+        description="most cases first, at most 50 from `enterprises_offset` (ask again with a larger one for more)"
+    )
+    enterprises_total: int = Field(description="how many enterprises the per-enterprise table has in all")
+    enterprises_offset: int
 
 
 class AppealsOut(BaseModel):
@@ -200,21 +220,32 @@ class InsightsOut(StatsOut):
     )
 
 
-def _stats_out(found: dict[str, Any], enterprises: list[dict[str, Any]]) -> dict[str, Any]:
-    return {**found, "from_date": found["from"], "to_date": found["to"], "enterprises": enterprises}
+async def _stats_out(found: dict[str, Any], filters: Filters, offset: int, **which: Any) -> dict[str, Any]:
+    """The figures with one page of the per-enterprise table (`which`: its minimum and verified_only)."""
+    ranked = await service.ranked_enterprises(filters, **which)
+    enterprises = await service.enterprise_rates(
+        filters, **which, offset=offset, limit=service.ENTERPRISES_SHOWN, ranked=ranked
+    )
+    return {
+        **found,
+        "from_date": found["from"],
+        "to_date": found["to"],
+        "enterprises": enterprises,
+        "enterprises_total": len(ranked),
+        "enterprises_offset": offset,
+    }
 
 
-async def public_stats(filters: Filters) -> dict[str, Any]:
+async def public_stats(filters: Filters, offset: int = 0) -> dict[str, Any]:
     found = await service.figures(Filters(filters.start, filters.end))
-    return _stats_out(found, await service.enterprise_rates(filters, verified_only=True))
+    return await _stats_out(found, filters, offset, verified_only=True)
 
 
-async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
+async def dashboard(filters: Filters, viewer: Viewer, offset: int = 0) -> dict[str, Any]:
     found = await service.figures(filters)
-    enterprises = await service.enterprise_rates(filters, minimum=1)
     mediators = await service.mediator_load(found["closed_by_mediator"], None if viewer.role == "admin" else viewer.id)
     return {
-        **_stats_out(found, enterprises),
+        **await _stats_out(found, filters, offset, minimum=1),
         "mediators": mediators,
         "listings": await service.listings_by_violation(),
         "trace_checks": await service.trace_checks(filters),
@@ -229,13 +260,15 @@ async def dashboard(filters: Filters, viewer: Viewer) -> dict[str, Any]:
     dependencies=_ranged,
     summary="Public statistics: monthly totals, rates, median working days (no login, no personal data)",
 )
-async def api_stats(filters: NamedDependency[Filters]) -> StatsOut:
-    return StatsOut.model_validate(await public_stats(filters))
+async def api_stats(filters: NamedDependency[Filters], offset: EnterprisesOffset = None) -> StatsOut:
+    return StatsOut.model_validate(await public_stats(filters, enterprises_offset(offset)))
 
 
 @get("/insights", dependencies=_desk, summary="Dashboard figures (registrars and mediators)")
-async def api_insights(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> InsightsOut:
-    return InsightsOut.model_validate(await dashboard(filters, viewer))
+async def api_insights(
+    viewer: NamedDependency[Viewer], filters: NamedDependency[Filters], offset: EnterprisesOffset = None
+) -> InsightsOut:
+    return InsightsOut.model_validate(await dashboard(filters, viewer, enterprises_offset(offset)))
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -263,18 +296,21 @@ def charts(found: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 @get("/stats", dependencies=_ranged)
-async def stats_page(filters: NamedDependency[Filters]) -> Any:
-    found = await public_stats(filters)
-    return page("insights/stats.html", stats=found, charts=charts(found))
+async def stats_page(filters: NamedDependency[Filters], offset: EnterprisesOffset = None) -> Any:
+    found = await public_stats(filters, enterprises_offset(offset))
+    return page("insights/stats.html", stats=found, charts=charts(found), shown=service.ENTERPRISES_SHOWN)
 
 
 @get("/insights", dependencies=_desk)
-async def insights_page(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> Any:
-    found = await dashboard(filters, viewer)
+async def insights_page(
+    viewer: NamedDependency[Viewer], filters: NamedDependency[Filters], offset: EnterprisesOffset = None
+) -> Any:
+    found = await dashboard(filters, viewer, enterprises_offset(offset))
     return page(
         "insights/dashboard.html",
         stats=found,
         charts=charts(found),
+        shown=service.ENTERPRISES_SHOWN,
         categories=[c.value for c in Category],
         alerts=await alerts.list_alerts("open", None, 20),
         query={

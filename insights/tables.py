@@ -14,10 +14,17 @@ class DailyCount(Table, tablename="insight_daily"):
     """How often `metric` happened on `day` (deployment time zone) to cases of one category and enterprise.
 
     Metrics: `filed`; `move:<action>:<from>><to>` for every transition; `first_response:<working days>` and
-    `closed:<outcome>` + `closing:<working days>` (a case's first closing); `reclosed:<outcome>` (closings after
-    an appeal); `settled_first` (a case's first settlement); `rated:<score>`; `filed_by:<currency|country|
-    platform>:<value>` beside each filing; `closed_by:<mediator id>` at a first closing in mediation.
-    Unique on (day, category, enterprise, metric): writers add to the row with one upsert.
+    `closed:<outcome>` + `closing:<working days>` (a case's first closing; the days in histogram buckets,
+    insights.rollups.bucket); `reclosed:<outcome>` (closings after an appeal); `settled_first` (a case's first
+    settlement); `settlement:<resolved|breached>` (a settlement kept or not); `rated:<score>`; `filed_by:<currency|country|platform>:<value>` beside each filing;
+    `closed_by:<mediator id>` at a first closing in mediation; `open:<mediator id>:<state>` +1/-1 as an open
+    case comes to or leaves a mediator or state (summed over all time: each mediator's open cases now).
+
+    Scopes: every count is written four times, for its category and enterprise, for its category and all
+    enterprises (`enterprise` 0), for all categories (`category` "*") and its enterprise, and for both "all"s,
+    in the same statement; a figure reads the one scope its filters name, so what it reads does not grow
+    with the categories and enterprises it sums over. Unique on (day, category, enterprise, metric): writers
+    add to the row with one upsert.
     """
 
     day = Date(index=True)
@@ -49,6 +56,7 @@ class CaseFact(Table, tablename="insight_case_fact"):
     closing_days = Integer(null=True, default=None)
     outcome = Varchar(length=30, null=True, default=None)  # the state of its first closing
     settled = Integer(default=0)  # 1 once it reached a settlement
+    mediator = Integer(null=True, default=None)  # who held it when last counted (its `open:` counts)
 
 
 class Alert(Table, tablename="insight_alert"):

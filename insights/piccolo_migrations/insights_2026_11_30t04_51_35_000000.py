@@ -1,4 +1,4 @@
-"""Monthly rollups: their keys and covering indexes; then every rollup recounted from the case records."""
+"""Monthly rollups: their keys and covering indexes."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
@@ -26,16 +26,7 @@ async def forwards():
             "CREATE INDEX insight_monthly_metric ON insight_monthly (metric, category, enterprise, count)"
         )
 
-    async def backfill() -> None:
-        # Every rollup recounted from the case records (cases filed before insights existed, and the monthly
-        # sums of the days already counted), on the deployment's calendar.
-        from accord.settings import get_settings
-        from insights.rollups import rebuild
-        from mediation.calendar import load_calendar
-
-        zone = get_settings().timezone
-        await rebuild(await load_calendar(zone), zone)
-
+    # The recount from the case records that followed here is the latest insights migration's (2026-11-30T07:20:01):
+    # it counts into the columns and scopes that came after this one.
     manager.add_raw(keys_and_backfill)
-    manager.add_raw(backfill)
     return manager

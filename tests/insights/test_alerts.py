@@ -14,7 +14,9 @@ from accord.clock import FrozenClock
 from accord.settings import get_settings
 from accounts.service import act_as
 from insights import alerts
-from insights.tables import Alert, DailyCount
+from accord.db import write_transaction
+from insights.rollups import BY_CATEGORY, add_counts
+from insights.tables import Alert
 from tests.conftest import SignedIn, create_person
 from tests.insights.conftest import Moves
 
@@ -31,15 +33,10 @@ def poisson(rng: random.Random, rate: float) -> int:
 
 
 async def plant(enterprise: int, category: str, counts: dict[date, int]) -> None:
-    rows = [
-        DailyCount(
-            day=day, month=day.strftime("%Y-%m"), category=category, enterprise=enterprise, metric="filed", count=n
-        )
-        for day, n in counts.items()
-        if n
-    ]
-    if rows:
-        await DailyCount.insert(*rows)
+    """Filings counted as the subscriber counts them (in their four scopes)."""
+    async with write_transaction():
+        for metric in ("filed", BY_CATEGORY + category):
+            await add_counts({(day, category, enterprise, metric): n for day, n in counts.items() if n})
 
 
 def days_of(year: int) -> list[date]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from accounts.tables import Enterprise
@@ -90,3 +92,24 @@ async def test_the_scorecard_is_for_the_enterprise_and_the_desk(
     registrar, _ = await signed_in("admin")
     page = await registrar.get(f"/enterprises/{history.enterprise_id}/scorecard?{SPRING}&lang=zh-Hans")
     assert page.status_code == 200 and "记分卡" in page.text
+
+
+async def test_per_enterprise_tables_show_a_page_at_a_time(
+    history: History, signed_in: SignedIn, client: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    from insights import service
+
+    monkeypatch.setattr(service, "ENTERPRISES_SHOWN", 1)
+    admin, _ = await signed_in("admin")
+    first = (await admin.get(f"/api/v1/insights?{SPRING}")).json()
+    assert [row["enterprise_id"] for row in first["enterprises"]] == [history.enterprise_id]  # most cases first
+    assert (first["enterprises_total"], first["enterprises_offset"]) == (2, 0)
+    second = (await admin.get(f"/api/v1/insights?{SPRING}&enterprises_offset=1")).json()
+    assert [row["enterprise_id"] for row in second["enterprises"]] == [history.small_enterprise_id]
+    assert second["enterprises"][0]["filed"] == 4
+    page = await admin.get(f"/insights?{SPRING}")
+    assert "enterprises_offset=1" in page.text and "More enterprises" in page.text
+    public = (await client.get(f"/api/v1/stats?{SPRING}")).json()  # five cases or more, and verified: one
+    assert public["enterprises_total"] == 1 and len(public["enterprises"]) == 1
+    bad = await client.get(f"/api/v1/stats?{SPRING}&enterprises_offset=-1")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "enterprises_offset"
