@@ -134,6 +134,7 @@ class Dashboard:
     recourse: list[dict[str, Any]]
     recourse_next_cursor: str | None
     listings: list[dict[str, Any]]
+    state: str | None = None  # the cases list shows only this state
 
 
 async def dashboard(
@@ -169,4 +170,5 @@ async def dashboard(
         recourse=claims,
         recourse_next_cursor=claims_cursor,
         listings=await listings_of(list(ids)),
+        state=state,
     )

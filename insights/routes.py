@@ -650,28 +650,31 @@ def platform_dashboard_out(found: platform.Dashboard) -> PlatformDashboardOut:
 
 
 StateQuery = Annotated[str | None, QueryParameter(name="state", description="the cases list: one state")]
-_platform_agents = {"viewer": Provide(require_role("merchant")), **_ranged}
 
 
-async def _platform_dashboard(
+async def provide_board(
     request: Request,
-    viewer: Viewer,
-    filters: Filters,
-    state: str | None,
-    cursor: str | None,
-    limit: int | None,
-    recourse_cursor: str | None,
+    viewer: NamedDependency[Viewer],
+    filters: NamedDependency[Filters],
+    state_filter: StateQuery = None,
+    cursor: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
+    recourse_cursor: FromQuery[str | None] = None,
 ) -> platform.Dashboard:
-    if state and state not in CaseState.__members__:
+    """The dashboard of the viewer's platform, for the page and the API alike."""
+    if state_filter and state_filter not in CaseState.__members__:
         raise InvalidInput.one("state", _("There is no such state."))
     return await platform.dashboard(
         viewer,
         filters,
         window(cursor, limit),
         window(recourse_cursor, None),
-        state or None,
+        state_filter or None,
         listings_of=request.app.state.get("published_listings", platform.no_listings),
     )
+
+
+_platform_agents = {"viewer": Provide(require_role("merchant")), **_ranged, "board": Provide(provide_board)}
 
 
 @get(
@@ -680,31 +683,13 @@ async def _platform_dashboard(
     summary="A platform's dashboard: its merchants' cases, rates, decisions waiting, recourse claims, listings",
     description="For the approved agents of a platform enterprise (403 for everyone else).",
 )
-async def api_platform_dashboard(
-    request: Request,
-    viewer: NamedDependency[Viewer],
-    filters: NamedDependency[Filters],
-    state_filter: StateQuery = None,
-    cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int | None] = None,
-    recourse_cursor: FromQuery[str | None] = None,
-) -> PlatformDashboardOut:
-    found = await _platform_dashboard(request, viewer, filters, state_filter, cursor, limit, recourse_cursor)
-    return platform_dashboard_out(found)
+async def api_platform_dashboard(board: NamedDependency[platform.Dashboard]) -> PlatformDashboardOut:
+    return platform_dashboard_out(board)
 
 
 @get("/platform", dependencies=_platform_agents)
-async def platform_page(
-    request: Request,
-    viewer: NamedDependency[Viewer],
-    filters: NamedDependency[Filters],
-    state_filter: StateQuery = None,
-    cursor: FromQuery[str | None] = None,
-    limit: FromQuery[int | None] = None,
-    recourse_cursor: FromQuery[str | None] = None,
-) -> Any:
-    found = await _platform_dashboard(request, viewer, filters, state_filter, cursor, limit, recourse_cursor)
-    return page("insights/platform.html", board=found, state=state_filter or "")
+async def platform_page(board: NamedDependency[platform.Dashboard]) -> Any:
+    return page("insights/platform.html", board=board, state=board.state or "")
 
 
 api_router = Router(

@@ -49,6 +49,10 @@ async def test_the_dashboard_shows_cases_rates_decisions_and_claims(cast: Cast, 
     assert [row["reference"] for row in first["cases"] + second["cases"]] == listed
     bad = await cast.platform.get("/api/v1/platform/dashboard", params={"cursor": "nonsense"})
     assert bad.status_code == 422
+    breached = (await cast.platform.get("/api/v1/platform/dashboard", params={"state": "breached"})).json()
+    assert [row["reference"] for row in breached["cases"]] == [waiting["reference"]]
+    wrong = await cast.platform.get("/api/v1/platform/dashboard", params={"state": "nonsense"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "state"
 
     # The claim, recovered, counts as recovered.
     await cast.platform.post(f"/api/v1/platform/recourse/{claim['id']}/recover", json={})
