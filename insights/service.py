@@ -14,7 +14,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Sum
 
 from accounts.tables import Enterprise, User
-from cases.tables import CaseState
+from cases.tables import TERMINAL_STATES, CaseState
 from insights.rollups import ALL_CATEGORIES, ALL_ENTERPRISES, BUCKETS, SETTLEMENT_ENDS, TRACE_PREFIX, TRACE_STATUSES
 from insights.tables import DailyCount, MonthlyCount
 
@@ -29,6 +29,7 @@ RATE_METRICS = (
     *(f"first_response:{last}" for last in BUCKETS),
 )
 TRACE_METRICS = tuple(TRACE_PREFIX + status for status in TRACE_STATUSES)
+MONTHLY_SERIES = ("filed", *(f"closed:{state.value}" for state in TERMINAL_STATES))  # charted by month
 
 
 @dataclass(frozen=True)
@@ -242,12 +243,15 @@ async def _states_now(filters: Filters) -> dict[str, int]:
 
 
 async def figures(filters: Filters) -> dict[str, Any]:
-    """Everything the dashboard shows for the filters: one grouped query over the range, one for the states."""
+    """Everything the dashboard shows for the filters: the range's totals by metric, the monthly series of the
+    few metrics it charts by month (so the rows read into Python are as many at 1k cases as at 100k), and
+    the states now."""
     metrics: dict[str, int] = defaultdict(int)
+    for row in await _sums(filters):
+        metrics[row["metric"]] += int(row["n"] or 0)
     monthly: dict[str, dict[str, int]] = defaultdict(lambda: {"filed": 0, "closed": 0, "resolved": 0})
-    for row in await _sums(filters, DailyCount.month):
+    for row in await _sums(filters, DailyCount.month, only=Only(names=MONTHLY_SERIES)):
         name, n, series = row["metric"], int(row["n"] or 0), monthly[row["month"]]
-        metrics[name] += n
         if name == "filed":
             series["filed"] += n
         elif name.startswith("closed:"):
