@@ -20,7 +20,8 @@ async def forwards():
 
     async def scope_indexes() -> None:
         # A figure reads one scope (category, enterprise) over a range; a per-enterprise or per-category table
-        # reads a few metrics of every enterprise or category (category, metric, range): both from the index.
+        # reads a few metrics of every enterprise or category (metric, category, range; made to lead with the
+        # metric by 2026-11-30T08:05:00): both from the index.
         for table, period in (("insight_daily", "day"), ("insight_monthly", "month")):
             await DailyCount.raw(f"DROP INDEX {table}_range")
             await DailyCount.raw(f"DROP INDEX {table}_metric")
