@@ -238,14 +238,15 @@ def nest_form(form: dict[str, Any]) -> dict[str, Any]:
     """Dotted form names become the JSON API's shape: `enterprise.uscc` nests, `remedies.0.type` lists.
 
     Names starting with `_` (the CSRF token) are dropped. A name that is not a dotted path of field
-    names and indexes, or that is both a value and a group (`a=1&a.b=2`), is a field error.
+    names and indexes, that starts with an index (the form is an object, never a list), or that is both
+    a value and a group (`a=1&a.b=2`), is a field error.
     """
     nested: dict[str, Any] = {}
     for name, value in form.items():
         if name.startswith("_"):
             continue
         *parents, leaf = parts = name.split(".")
-        if not all(_NAME_PART.fullmatch(part) for part in parts):
+        if not all(_NAME_PART.fullmatch(part) for part in parts) or parts[0].isdigit():
             raise _bad_form_name(name)
         target = nested
         for parent in parents:

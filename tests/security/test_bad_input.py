@@ -396,6 +396,9 @@ FORM_CORPUS = [
         "/cases/{case}/actions/propose_settlement",
         {"version": "1", "terms.٣.type": "refund", "fulfil_by": "2026-12-31"},
     ),
+    # No form of ours names its fields by number: a 422 and nothing stored (no field to show the error at).
+    BadForm("numbered names", "consumer", "/cases/{case}/messages", {"0": "joint", "1": "hi"}, shows=""),
+    BadForm("numbered names on registering", "anonymous", "/register", {"0": "a@example.com", "1": "x"}, shows=""),
     BadForm("empty name part", "consumer", "/cases/{case}/messages", {"channel": "joint", "text": "hi", "a..b": "1"}),
     BadForm(
         "NUL in a value",
