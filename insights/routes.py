@@ -220,12 +220,14 @@ class InsightsOut(StatsOut):
     )
 
 
-async def _stats_out(found: dict[str, Any], filters: Filters, offset: int, **which: Any) -> dict[str, Any]:
-    """The figures with one page of the per-enterprise table (`which`: its minimum and verified_only)."""
+async def _stats_out(
+    found: dict[str, Any], filters: Filters, offset: int, whole: bool = False, **which: Any
+) -> dict[str, Any]:
+    """The figures with one page of the per-enterprise table, or all of it when `whole` (an export);
+    `which`: its minimum and verified_only."""
     ranked = await service.ranked_enterprises(filters, **which)
-    enterprises = await service.enterprise_rates(
-        filters, **which, offset=offset, limit=service.ENTERPRISES_SHOWN, ranked=ranked
-    )
+    limit = None if whole else service.ENTERPRISES_SHOWN
+    enterprises = await service.enterprise_rates(filters, **which, offset=offset, limit=limit, ranked=ranked)
     return {
         **found,
         "from_date": found["from"],
@@ -241,11 +243,11 @@ async def public_stats(filters: Filters, offset: int = 0) -> dict[str, Any]:
     return await _stats_out(found, filters, offset, verified_only=True)
 
 
-async def dashboard(filters: Filters, viewer: Viewer, offset: int = 0) -> dict[str, Any]:
+async def dashboard(filters: Filters, viewer: Viewer, offset: int = 0, whole: bool = False) -> dict[str, Any]:
     found = await service.figures(filters)
     mediators = await service.mediator_load(found["closed_by_mediator"], None if viewer.role == "admin" else viewer.id)
     return {
-        **await _stats_out(found, filters, offset, minimum=1),
+        **await _stats_out(found, filters, offset, whole, minimum=1),
         "mediators": mediators,
         "listings": await service.listings_by_violation(),
         "trace_checks": await service.trace_checks(filters),
@@ -357,7 +359,7 @@ def csv_rows(found: dict[str, Any]) -> list[list[Any]]:
 
 @get("/insights/export.csv", dependencies=_desk)
 async def insights_csv(viewer: NamedDependency[Viewer], filters: NamedDependency[Filters]) -> Response[bytes]:
-    found = await dashboard(filters, viewer)
+    found = await dashboard(filters, viewer, whole=True)  # a download holds every enterprise, not a page
     text = io.StringIO()
     csv.writer(text).writerows(csv_rows(found))
     return Response(

@@ -109,6 +109,8 @@ async def test_per_enterprise_tables_show_a_page_at_a_time(
     assert second["enterprises"][0]["filed"] == 4
     page = await admin.get(f"/insights?{SPRING}")
     assert "enterprises_offset=1" in page.text and "More enterprises" in page.text
+    exported = (await admin.get(f"/insights/export.csv?{SPRING}")).text  # a download holds them all
+    assert f"enterprise:{history.enterprise_id}:" in exported and f"enterprise:{history.small_enterprise_id}:" in exported
     public = (await client.get(f"/api/v1/stats?{SPRING}")).json()  # five cases or more, and verified: one
     assert public["enterprises_total"] == 1 and len(public["enterprises"]) == 1
     bad = await client.get(f"/api/v1/stats?{SPRING}&enterprises_offset=-1")
