@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from accord.clock import FrozenClock, WeekdayCalendar
+from accord.db import engine, is_sqlite, write_transaction
 from accord.settings import get_settings
 from cases.record import verify
 from cases.tables import Case
 from insights import rollups
 from insights.bulk import seed_cases
 from insights.service import Filters, figures
+from insights.tables import DailyCount
 from tests.conftest import create_person
 
 SEEDED = Filters(start=date(2016, 12, 1), end=date(2019, 1, 1))  # 24 months before the clock, in Shanghai days
@@ -34,3 +36,17 @@ async def test_bulk_cases_verify_and_count_as_a_rebuild_would(app: Any) -> None:
     rebuilt = await figures(SEEDED)
     # (the states now count all time: other tests' planted rollups, which no record backs, are gone after it)
     assert {**rebuilt, "by_state": None} == {**counted, "by_state": None}
+
+
+async def test_a_bulk_upsert_adds_its_counts_and_leaves_the_connections_cache_as_it_was(app: Any) -> None:
+    day = date(2026, 1, 5)
+    async with write_transaction():
+        connection = engine().current_transaction.get().connection
+        cache_before = connection.raw.execute("PRAGMA cache_size").fetchone()["cache_size"] if is_sqlite() else None
+        await rollups.add_counts({(day, "other", 7, "filed"): 2})
+        if is_sqlite():  # the pooled connection's cache goes back to its size for the requests after
+            assert connection.raw.execute("PRAGMA cache_size").fetchone()["cache_size"] == cache_before
+    rows = await DailyCount.select(DailyCount.count).where(
+        DailyCount.day == day, DailyCount.category == "other", DailyCount.enterprise == 7, DailyCount.metric == "filed"
+    )
+    assert rows == [{"count": 2}]
