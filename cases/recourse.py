@@ -36,9 +36,11 @@ CLAIM_COLUMNS = (
     RecourseClaim.platform.name.as_alias("platform_name"),
     RecourseClaim.platform.uscc.as_alias("platform_uscc"),
     RecourseClaim.platform.verified.as_alias("platform_verified"),
+    RecourseClaim.platform.kind.as_alias("platform_kind"),
     RecourseClaim.merchant.name.as_alias("merchant_name"),
     RecourseClaim.merchant.uscc.as_alias("merchant_uscc"),
     RecourseClaim.merchant.verified.as_alias("merchant_verified"),
+    RecourseClaim.merchant.kind.as_alias("merchant_kind"),
 )
 
 

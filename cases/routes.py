@@ -176,23 +176,24 @@ def recourse_claim_out(claim: dict[str, Any] | None) -> RecourseClaimOut | None:
     return RecourseClaimOut(
         id=claim["id"],
         case_reference=claim["case_reference"],
-        platform=EnterpriseBrief(
-            id=claim["platform"],
-            name=claim["platform_name"],
-            uscc=claim["platform_uscc"],
-            verified=bool(claim["platform_verified"]),
-        ),
-        merchant=EnterpriseBrief(
-            id=claim["merchant"],
-            name=claim["merchant_name"],
-            uscc=claim["merchant_uscc"],
-            verified=bool(claim["merchant_verified"]),
-        ),
+        platform=_claim_party(claim, "platform"),
+        merchant=_claim_party(claim, "merchant"),
         amount=money_out(claim["amount"], claim["currency"]),  # type: ignore[arg-type]
         note=claim["note"],
         state=claim["state"],
         created_at=claim["created_at"],
         recovered_at=claim["recovered_at"],
+    )
+
+
+def _claim_party(claim: dict[str, Any], side: str) -> EnterpriseBrief:
+    """The claim's platform or merchant, from the columns CLAIM_COLUMNS joins in under the side's name."""
+    return EnterpriseBrief(
+        id=claim[side],
+        name=claim[f"{side}_name"],
+        uscc=claim[f"{side}_uscc"],
+        verified=bool(claim[f"{side}_verified"]),
+        kind=claim[f"{side}_kind"],
     )
 
 

@@ -68,6 +68,7 @@ async def test_advance_compensation_on_a_breached_case(cast: Cast, clock: Frozen
     claim = body["recourse_claim"]
     assert claim["amount"] == PAID and claim["state"] == "open" and claim["merchant"]["id"] == cast.enterprise_id
     assert claim["platform"]["id"] == cast.platform_id and claim["case_reference"] == case["reference"]
+    assert (claim["platform"]["kind"], claim["merchant"]["kind"]) == ("platform", "merchant")
     # Every party, the platform, mediators and registrars see it.
     for client in (cast.consumer, cast.merchant, cast.mediator, cast.other_mediator, cast.admin):
         seen = (await client.get(f"/api/v1/cases/{case['reference']}")).json()
