@@ -147,6 +147,7 @@ APPLICATION_COLUMNS = (
     User.enterprise.uscc.as_alias("enterprise_uscc"),
     User.enterprise.country.as_alias("enterprise_country"),
     User.enterprise.verified.as_alias("enterprise_verified"),
+    User.enterprise.kind.as_alias("enterprise_kind"),
 )
 
 

@@ -430,6 +430,7 @@ def application_out(row: dict) -> AgentApplicationOut:  # type: ignore[type-arg]
             name=row["enterprise_name"],
             uscc=row["enterprise_uscc"],
             verified=bool(row["enterprise_verified"]),
+            kind=row["enterprise_kind"],
             country=row["enterprise_country"],
         ),
         proofs=[proof_out(proof) for proof in row["proofs"]],

@@ -194,6 +194,17 @@ async def test_the_registration_page_tells_a_new_agent_what_comes_next(client: h
 # --- proof documents and the registrars' decision -------------------------------------------------
 
 
+async def test_the_registrar_sees_what_kind_of_enterprise_an_agent_speaks_for(
+    api_client: SignedIn, new_client: ClientFactory
+) -> None:
+    body = agent_body()
+    body["enterprise"]["kind"] = "platform"
+    _agent, registered = await register(new_client, body)
+    registrar, _admin = await api_client("admin")
+    queue = (await registrar.get("/api/v1/admin/agents")).json()["items"]
+    assert next(item for item in queue if item["user"]["id"] == registered["id"])["enterprise"]["kind"] == "platform"
+
+
 @pytest.mark.parametrize(
     ("content", "status"),
     [
@@ -231,6 +242,7 @@ async def test_a_registrar_approves_the_first_agent_on_their_proof_and_then_they
     queue = (await registrar.get("/api/v1/admin/agents")).json()["items"]
     mine = next(item for item in queue if item["user"]["id"] == registered["id"])
     assert mine["status"] == "pending" and mine["enterprise"]["uscc"] == uscc
+    assert mine["enterprise"]["kind"] == "merchant"
     assert mine["enterprise"]["verified"] is False and [p["id"] for p in mine["proofs"]] == [proof["id"]]
     document = f"/api/v1/admin/agents/{registered['id']}/proofs/{proof['id']}"
     opened = await registrar.get(document)
