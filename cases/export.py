@@ -48,8 +48,7 @@ from accounts.schemas import user_out
 from accounts.service import get_user
 from accounts.tables import ApiToken, UserSession
 from cases import service
-from cases.routes import DEPENDENCIES, case_json, evidence_out, message_out, record_event_out
-from cases.schemas import RecordOut
+from cases.routes import DEPENDENCIES, case_json_of, evidence_out, message_out, record_out
 from cases.tables import Case, CaseEvent
 from cases.workflow import Context
 
@@ -133,16 +132,11 @@ async def case_document(viewer: Viewer, reference: str, context: Context, archiv
     view = await service.case_view(viewer, reference, context)  # NotFound unless they may see it
     case, related = view.case, view.related
     evidence = await service.evidence_in(case, related)
-    events, verification = await service.case_record(viewer, reference)
     archive.documents[f"cases/{reference}.json"] = {
-        "case": (await case_json(viewer, reference, context)).model_dump(mode="json"),
+        "case": (await case_json_of(viewer, view)).model_dump(mode="json"),
         "messages": [message_out(row).model_dump(mode="json") for row in await _all_messages(case, related)],
         "evidence": [evidence_out(row).model_dump(mode="json") for row in evidence],
-        "record": RecordOut(
-            events=[record_event_out(row) for row in events],
-            verified=verification.verified,
-            first_bad_seq=verification.first_bad_seq,
-        ).model_dump(mode="json"),
+        "record": record_out(*await service.case_record(viewer, reference)).model_dump(mode="json"),
     }
     for row in evidence:
         if row["uploaded_by"] == viewer.id:

@@ -41,7 +41,7 @@ from accord.web import action_route, form_versioned, nest_form, page, payload_fr
 from accounts.schemas import EnterpriseBrief
 from accounts.service import active_mediators, get_enterprise, search_enterprises
 from accounts.tables import EnterpriseKind
-from cases import recourse, service, story
+from cases import record, recourse, service, story
 from cases.access import SYSTEM, speaker_role
 from cases.changes import changes_since
 from cases.context import provide_context
@@ -212,7 +212,11 @@ def evidence_out(row: dict[str, Any]) -> EvidenceOut:
 
 
 async def case_json(viewer: Viewer, reference: str, context: Context) -> CaseOut:
-    view = await service.case_view(viewer, reference, context)
+    return await case_json_of(viewer, await service.case_view(viewer, reference, context))
+
+
+async def case_json_of(viewer: Viewer, view: service.CaseView) -> CaseOut:
+    """The case as the API shows it, from a view the caller already has."""
     out = case_out(view, words=await service.case_words(view))
     facts = await case_facts(viewer, view.case)
     if facts.get("trace_check"):
@@ -440,7 +444,10 @@ async def api_evidence_file(
 
 @get("/cases/{reference:str}/record", summary="The hash-chained case record")
 async def api_record(viewer: NamedDependency[Viewer], reference: FromPath[str]) -> RecordOut:
-    rows, verification = await service.case_record(viewer, reference)
+    return record_out(*await service.case_record(viewer, reference))
+
+
+def record_out(rows: list[dict[str, Any]], verification: record.Verification) -> RecordOut:
     return RecordOut(
         events=[record_event_out(row) for row in rows],
         verified=verification.verified,
