@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from piccolo.query.methods.select import Select
+
 from accord import events, i18n
 from accord.auth import Viewer
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -249,7 +251,7 @@ async def list_cases(
     query = my_cases_query(viewer, window, state, due_before, role_view)
     if query is None:
         return [], None  # an agent the enterprise has not vouched for sees none of its cases
-    shown, cursor = page_of(await query, window.limit, key=lambda row: [row["updated_at"].isoformat(), row["id"]])
+    shown, cursor = changed_page(await query, window)
     await _attach_next_deadlines(shown)
     return shown, cursor
 
@@ -289,6 +291,11 @@ def my_cases_query(
     if due_before is not None:
         due = Deadline.select(Deadline.case).where(Deadline.closed_at.is_null(), Deadline.due_at <= due_before)
         query = query.where(Case.id.is_in(due))
+    return latest_changed_first(query, window)
+
+
+def latest_changed_first(query: Select, window: Window) -> Select:
+    """A case list's page, most recently changed first, from the window's cursor (keyset on updated_at, id)."""
     if window.after:
         stamp, last_id = window.keys(TIME, ID)
         # The first condition alone lets the index start at the cursor; the second is the exact order.
@@ -298,6 +305,11 @@ def my_cases_query(
     return (
         query.order_by(Case.updated_at, ascending=False).order_by(Case.id, ascending=False).limit(window.limit + 1)
     )
+
+
+def changed_page(rows: list[dict[str, Any]], window: Window) -> tuple[list[dict[str, Any]], str | None]:
+    """The page of `latest_changed_first` rows and the cursor after it."""
+    return page_of(rows, window.limit, key=lambda row: [row["updated_at"].isoformat(), row["id"]])
 
 
 async def _attach_next_deadlines(rows: list[dict[str, Any]]) -> None:

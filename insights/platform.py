@@ -20,9 +20,10 @@ from piccolo.query.functions.aggregate import Count
 from accord.auth import Viewer
 from accord.errors import Forbidden
 from accord.i18n import gettext as _
-from accord.pagination import ID, TIME, Window, page_of
+from accord.pagination import Window
 from accounts.tables import Enterprise, EnterpriseKind, PlatformMerchant
 from cases import recourse
+from cases.service import changed_page, latest_changed_first
 from cases.tables import Case, CaseState
 from insights.service import Filters, enterprise_rates, rates_of
 
@@ -69,15 +70,7 @@ async def cases_of(
     query = Case.select(*CASE_COLUMNS).where(Case.platform_enterprise == platform_id)
     if state:
         query = query.where(Case.state == state)
-    if window.after:
-        stamp, last_id = window.keys(TIME, ID)
-        query = query.where(
-            Case.updated_at <= stamp, (Case.updated_at < stamp) | ((Case.updated_at == stamp) & (Case.id < last_id))
-        )
-    rows = await (
-        query.order_by(Case.updated_at, ascending=False).order_by(Case.id, ascending=False).limit(window.limit + 1)
-    )
-    return page_of(rows, window.limit, key=lambda row: [row["updated_at"].isoformat(), row["id"]])
+    return changed_page(await latest_changed_first(query, window), window)
 
 
 async def counts_by_state(platform_id: int) -> dict[str, int]:
