@@ -29,7 +29,8 @@ def uscc(number: int) -> str:
     return body + USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-async def _postgres(server_url: str, sql: str) -> None:
+async def postgres_admin(server_url: str, sql: str) -> None:
+    """One statement on a PostgreSQL server (making or dropping a bench's database)."""
     import asyncpg
 
     connection = await asyncpg.connect(server_url)
@@ -46,11 +47,11 @@ def fresh_database(postgres_server: str) -> Iterator[str]:
         yield ""
         return
     name = f"accord_bench_{os.getpid()}"
-    asyncio.run(_postgres(postgres_server, f'CREATE DATABASE "{name}"'))
+    asyncio.run(postgres_admin(postgres_server, f'CREATE DATABASE "{name}"'))
     try:
         yield urlunsplit(urlsplit(postgres_server)._replace(path=f"/{name}"))
     finally:
-        asyncio.run(_postgres(postgres_server, f'DROP DATABASE "{name}"'))
+        asyncio.run(postgres_admin(postgres_server, f'DROP DATABASE "{name}"'))
 
 
 @contextlib.contextmanager
