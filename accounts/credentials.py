@@ -10,6 +10,7 @@ When a credential ends (sign-out, revocation, expiry, or everything of a user at
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from piccolo.columns.combination import Where
 from accord import events
 from accord.auth import Viewer
 from accord.clock import Clock
-from accord.db import write_transaction
+from accord.db import Prepared, write_transaction
 from accord.errors import NotAuthenticated, NotFound
 from accord.i18n import gettext as _
 from accounts import throttle
@@ -85,7 +86,6 @@ def _viewer_columns(user: Any) -> list[Any]:
 
 
 # Built once: reaching columns through foreign keys costs Piccolo more than running the query (every request).
-SESSION_VIEWER_COLUMNS = _viewer_columns(UserSession.user)
 TOKEN_VIEWER_COLUMNS = _viewer_columns(ApiToken.user)
 
 
@@ -187,24 +187,50 @@ async def sign_out_everywhere(
         await _announce_end(user_id, keeping=(keeping.credential, keeping.credential_id) if keeping else None)
 
 
-async def viewer_from_session(raw: str, clock: Clock, idle: timedelta, lifetime: timedelta) -> Viewer | None:
-    row = (
-        await UserSession.select(
-            UserSession.id, UserSession.created_at, UserSession.last_seen_at, *SESSION_VIEWER_COLUMNS
-        )
-        .where(UserSession.id_hash == digest(raw))
-        .first()
+# The columns a Viewer is built from, of the user (`viewer`) and their enterprise, for a raw statement.
+VIEWER_SQL_COLUMNS = (
+    "viewer.id AS user_id, viewer.email AS email, viewer.display_name AS display_name, viewer.role AS role,"
+    " viewer.language AS language, viewer.timezone AS timezone, viewer.active AS active,"
+    " viewer.agent_status AS agent_status, enterprise.id AS enterprise_id, enterprise.name AS enterprise_name,"
+    " enterprise.verified AS enterprise_verified, enterprise.kind AS enterprise_kind"
+)
+
+
+@functools.cache
+def session_statement(counts: str) -> Prepared:
+    """Every request's first read: the session (by the digest of its id) and its viewer, plus `counts` (more
+    columns over `viewer`, e.g. the unread badge's, accord.auth.UnreadBadge), built once for each."""
+    return Prepared(
+        "SELECT s.id AS id, s.created_at AS created_at, s.last_seen_at AS last_seen_at, "
+        + VIEWER_SQL_COLUMNS
+        + (", " + counts if counts else "")
+        + ' FROM user_session s JOIN users viewer ON viewer.id = s."user"'
+        " LEFT JOIN enterprise ON enterprise.id = viewer.enterprise WHERE s.id_hash = {digest}"
     )
+
+
+async def viewer_from_session(raw: str, clock: Clock, idle: timedelta, lifetime: timedelta) -> Viewer | None:
+    viewer, _counts = await viewer_and_counts_from_session(raw, clock, idle, lifetime, None)
+    return viewer
+
+
+async def viewer_and_counts_from_session(
+    raw: str, clock: Clock, idle: timedelta, lifetime: timedelta, badge: tuple[str, str] | None
+) -> tuple[Viewer | None, dict[str, int] | None]:
+    """The session's viewer (None when it ended or expired) and, `badge` being (counts, link), those counts
+    read in the same statement."""
+    counts, link = badge or ("", "")
+    row = await session_statement(counts).first(digest=digest(raw), link=link)
     if row is None:
-        return None
+        return None, None
     now = clock.now()
     if not row["active"] or _expired(row["created_at"], row["last_seen_at"], now, idle, lifetime):
         await end_session(raw)
-        return None
+        return None, None
     if now - row["last_seen_at"] > TOUCH_INTERVAL:
         async with write_transaction():
             await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
-    return _viewer(row, "session")
+    return _viewer(row, "session"), ({"unread": row["unread"], "here": row["here"]} if badge else None)
 
 
 async def issue_token(user_id: int, label: str, clock: Clock) -> str:

@@ -5,6 +5,7 @@ Handlers stay thin: parse, call `accounts.service` / `accounts.credentials`, ren
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -112,17 +113,20 @@ def _registration_data(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def viewer_resolver(settings: NamedDependency[Settings]) -> ViewerResolver:
-    """The resolver ViewerMiddleware uses: bearer token first, then the session cookie."""
+    """The resolver ViewerMiddleware uses: bearer token first, then the session cookie (whose statement
+    carries the unread badge's counts when they are asked for)."""
     idle = timedelta(minutes=settings.session_idle_minutes)
     lifetime = timedelta(hours=settings.session_max_hours)
 
-    async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    async def resolve(
+        connection: ASGIConnection[Any, Any, Any, Any], badge: tuple[str, str] | None
+    ) -> tuple[Viewer | None, Mapping[str, int] | None]:
         clock: NamedDependency[Clock] = connection.app.state.clock
         if token := bearer_token(connection):
-            return await credentials.viewer_from_token(token, clock)
+            return await credentials.viewer_from_token(token, clock), None
         if session_id := connection.cookies.get(SESSION_COOKIE):
-            return await credentials.viewer_from_session(session_id, clock, idle, lifetime)
-        return None
+            return await credentials.viewer_and_counts_from_session(session_id, clock, idle, lifetime, badge)
+        return None, None
 
     return resolve
 

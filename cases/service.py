@@ -15,6 +15,7 @@ from piccolo.query.methods.select import Select
 
 from accord import events, i18n
 from accord.auth import Viewer
+from accord.db import Prepared
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
@@ -35,10 +36,9 @@ from cases.tables import (
     Deadline,
     Evidence,
     Message,
-    Offer,
 )
 from cases.words import CaseWords, statements
-from cases.workflow import Context, allowed_actions, apply_filing, open_deadlines
+from cases.workflow import Context, allowed_actions, apply_filing
 
 MAX_EVIDENCE_PER_CASE = 20
 
@@ -91,20 +91,70 @@ async def file_case_with_files(
 # --- reading -------------------------------------------------------------------------------------
 
 
-# The case with the names pages show next to it, in one query.
-CASE_COLUMNS = (
-    *Case.all_columns(),
-    Case.consumer.display_name.as_alias("consumer_name"),
-    Case.mediator.display_name.as_alias("mediator_name"),
-    Case.enterprise.name.as_alias("enterprise_name"),
-    Case.enterprise.uscc.as_alias("enterprise_uscc"),
-    Case.enterprise.verified.as_alias("enterprise_verified"),
-    Case.enterprise.kind.as_alias("enterprise_kind"),
-    Case.platform_enterprise.name.as_alias("platform_enterprise_name"),
+# The case page's reads (issue 14): statements built once, run with bound parameters (accord.db.Prepared).
+# The case with the names pages show next to it.
+_CASE_SELECT = (
+    "SELECT c.*, consumer.display_name AS consumer_name, mediator.display_name AS mediator_name,"
+    " enterprise.name AS enterprise_name, enterprise.uscc AS enterprise_uscc,"
+    " enterprise.verified AS enterprise_verified, enterprise.kind AS enterprise_kind,"
+    " platform.name AS platform_enterprise_name"
+)
+_CASE_FROM = (
+    " FROM dispute_case c LEFT JOIN users consumer ON consumer.id = c.consumer"
+    " LEFT JOIN users mediator ON mediator.id = c.mediator"
+    " LEFT JOIN enterprise ON enterprise.id = c.enterprise"
+    " LEFT JOIN enterprise platform ON platform.id = c.platform_enterprise"
+)
+CASE = Prepared(_CASE_SELECT + _CASE_FROM + " WHERE c.reference = {reference}")
+# The same, once per open deadline (none: one row with the deadline's columns NULL), by the index on
+# (case, closed_at, due_at).
+DEADLINE_COLUMNS = {"deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
+CASE_WITH_OPEN_DEADLINES = Prepared(
+    _CASE_SELECT
+    + ", deadline.name AS deadline_name, deadline.due_at AS deadline_due_at, deadline.paused_at AS deadline_paused_at"
+    + _CASE_FROM
+    + ' LEFT JOIN case_deadline deadline ON deadline."case" = c.id AND deadline.closed_at IS NULL'
+    " WHERE c.reference = {reference} ORDER BY deadline.due_at"
+)
+OFFERS = Prepared(
+    "SELECT o.*, author.display_name AS author_name FROM case_offer o"
+    ' LEFT JOIN users author ON author.id = o.author WHERE o."case" = {case} ORDER BY o.id'
+)
+# Messages and evidence, what the record's message and evidence events made, in one statement: the columns they
+# share (a message's text is in `text`, an evidence file's description too), then the file's own.
+MESSAGES_AND_EVIDENCE = Prepared(
+    "SELECT 'message' AS kind, m.seq AS seq, m.channel AS channel, m.created_at AS created_at, m.author AS person,"
+    " author.display_name AS person_name, m.text AS text, m.author_role AS author_role, NULL AS id,"
+    " NULL AS sha256, NULL AS media_type, NULL AS size, NULL AS file_name"
+    ' FROM case_message m LEFT JOIN users author ON author.id = m.author WHERE m."case" = {case}'
+    " UNION ALL SELECT 'evidence', e.seq, e.channel, e.created_at, e.uploaded_by, uploader.display_name,"
+    " e.description, NULL, e.id, e.sha256, e.media_type, e.size, e.file_name"
+    ' FROM case_evidence e LEFT JOIN users uploader ON uploader.id = e.uploaded_by WHERE e."case" = {case}'
+    " ORDER BY seq"
 )
 
 
-# Built once (columns through foreign keys are costly to build): what the case page lists.
+# Each kind's columns, as MESSAGE_COLUMNS and EVIDENCE_COLUMNS name them, and the union's column holding them.
+AS_MESSAGE = {
+    **dict.fromkeys(("seq", "channel", "text", "created_at", "author_role")),
+    "author": "person",
+    "author_name": "person_name",
+}
+AS_EVIDENCE = {
+    **dict.fromkeys(("id", "sha256", "media_type", "size", "channel", "file_name", "created_at", "seq")),
+    "description": "text",
+    "uploaded_by": "person",
+    "uploaded_by_name": "person_name",
+}
+
+
+def rows_of(rows: list[dict[str, Any]], kind: str, columns: dict[str, str | None]) -> list[dict[str, Any]]:
+    """The `kind` rows of MESSAGES_AND_EVIDENCE with their own columns (`columns`: name → the union's column,
+    None for the same name)."""
+    return [{name: row[column or name] for name, column in columns.items()} for row in rows if row["kind"] == kind]
+
+
+# Built once (columns through foreign keys are costly to build): what the messages and evidence requests list.
 MESSAGE_COLUMNS = (
     Message.seq,
     Message.channel,
@@ -129,11 +179,14 @@ EVIDENCE_COLUMNS = (
     UPLOADER_NAME,
 )
 MESSAGES_SHOWN = 500  # the most a page or a request lists at once
-OFFER_COLUMNS = (*Offer.all_columns(), Offer.author.display_name.as_alias("author_name"))
 
 
 async def visible_case(viewer: Viewer, reference: str) -> tuple[dict[str, Any], frozenset[str]]:
-    return _seen_by(viewer, await Case.select(*CASE_COLUMNS).where(Case.reference == reference).first())
+    return _seen_by(viewer, await CASE.first(reference=reference))
+
+
+def _without_deadline(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name not in DEADLINE_COLUMNS}
 
 
 def _seen_by(viewer: Viewer, case: dict[str, Any] | None) -> tuple[dict[str, Any], frozenset[str]]:
@@ -185,13 +238,14 @@ class CaseView:
 
 
 async def case_view(viewer: Viewer, reference: str, context: Context) -> CaseView:
-    case, related = await visible_case(viewer, reference)
-    offers = await Offer.select(*OFFER_COLUMNS).where(Offer.case == case["id"]).order_by(Offer.id)
+    rows = await CASE_WITH_OPEN_DEADLINES.rows(reference=reference)
+    deadlines = [{name: row[column] for column, name in DEADLINE_COLUMNS.items()} for row in rows if row["deadline_name"]]
+    case, related = _seen_by(viewer, _without_deadline(rows[0]) if rows else None)
+    offers = await OFFERS.rows(case=case["id"])
     unnamed(case, offers, "author", "author_name")
     consumer = unnamed(case, [{"id": case["consumer"], "display_name": case["consumer_name"]}], "id", "display_name")
     for offer in offers:
         offer["remedies"] = _remedies(offer["remedies"])
-    deadlines = await open_deadlines(case["id"], Deadline.name, Deadline.due_at, Deadline.paused_at)
     running = {row["name"]: row["due_at"] for row in deadlines if row["paused_at"] is None}
     proposals = [offer for offer in offers if offer["by_role"] == "mediator" and offer["status"] == "open"]
     # Read only for a case the platform compensated (the case row, checked against the record, says so).
@@ -540,12 +594,12 @@ class CaseContents:
 
 
 async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
-    """Messages, evidence and record of a visible case. All messages and evidence are read (one query
-    each, as before) so that the record vouches for every row, then narrowed to what the viewer may read.
+    """Messages, evidence and record of a visible case. All messages and evidence are read (in one
+    statement) so that the record vouches for every row, then narrowed to what the viewer may read.
     The hashes are recomputed after the record's verified head only, or (`full`) all of them."""
     case_id, readable = view.case["id"], set(view.readable_channels)
-    messages = await Message.select(*MESSAGE_COLUMNS).where(Message.case == case_id).order_by(Message.seq)
-    evidence = await Evidence.select(*EVIDENCE_COLUMNS).where(Evidence.case == case_id).order_by(Evidence.seq)
+    both = await MESSAGES_AND_EVIDENCE.rows(case=case_id)
+    messages, evidence = rows_of(both, "message", AS_MESSAGE), rows_of(both, "evidence", AS_EVIDENCE)
     events = await record.events_of(case_id)
     verification = record.verify_rows(
         events,

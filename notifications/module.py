@@ -40,7 +40,7 @@ def _counted(what: str) -> Any:
 
 def _services(settings: Settings) -> dict[str, Any]:
     return {
-        "unread_counter": service.unread_on_page,  # the header's badge (accord.auth)
+        "unread_badge": service.UNREAD_BADGE,  # the header's badge (accord.auth)
         "outbox_backlog": mailer.backlog,  # for /metrics (insights)
         "personal_data_of_notifications": service.personal_data,  # notifications.json in the data export (cases)
     }

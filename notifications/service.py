@@ -17,7 +17,7 @@ from typing import Any
 from markupsafe import escape
 
 from accord import events, i18n
-from accord.auth import Viewer
+from accord.auth import UnreadBadge, Viewer
 from accord.clock import SystemClock
 from accord.db import contains_text, write_transaction
 from accord.i18n import N_, register_labels
@@ -448,22 +448,33 @@ def unread_count_query(viewer: Viewer) -> Any:
     return Notification.count().where(Notification.recipient == viewer.id, Notification.read_at.is_null())
 
 
-async def unread_on_page(viewer: Viewer, path: str, at: datetime) -> int:
-    """The unread count a page's header shows, once the viewer's notices that lead to this very page are
-    read: opening a case reads that case's notices (a waiting agent's page, a listing's, likewise).
+# The badge's counts as columns of the statement that finds the viewer (accord.auth.UnreadBadge), from the index
+# notification_unread (recipient, read_at, link) alone.
+UNREAD_COUNTS = (
+    "(SELECT COUNT(*) FROM notification WHERE recipient = viewer.id AND read_at IS NULL) AS unread,"
+    " (SELECT COUNT(*) FROM notification WHERE recipient = viewer.id AND read_at IS NULL AND link = {link}) AS here"
+)
 
-    One read per page, as the plain count was (the case page has a query budget); a write only when there
-    is something to mark."""
-    # Our links are short printable paths; anything else (a NUL no database takes) cannot be one.
-    link = path if len(path) <= 200 and path.isprintable() else ""
+
+async def unread_counts(viewer: Viewer, link: str) -> dict[str, int]:
+    """The badge's counts on their own (for a viewer found without them)."""
     counts = await unread_on_page_query(viewer, link)
-    unread, here = int(counts[0]["unread"]), int(counts[0]["here"])
-    if here:
+    return {"unread": int(counts[0]["unread"]), "here": int(counts[0]["here"])}
+
+
+async def unread_shown(viewer: Viewer, link: str, at: datetime, counts: Mapping[str, int]) -> int:
+    """The unread count a page's header shows, once the viewer's notices that lead to this very page are
+    read: opening a case reads that case's notices (a waiting agent's page, a listing's, likewise). A write
+    only when there is something to mark."""
+    if counts["here"]:
         async with write_transaction():
             await Notification.update({Notification.read_at: at}).where(
                 Notification.recipient == viewer.id, Notification.read_at.is_null(), Notification.link == link
             )
-    return unread - here
+    return int(counts["unread"]) - int(counts["here"])
+
+
+UNREAD_BADGE = UnreadBadge(counts=UNREAD_COUNTS, count=unread_counts, shown=unread_shown)
 
 
 def unread_on_page_query(viewer: Viewer, link: str) -> Any:

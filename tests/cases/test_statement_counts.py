@@ -18,7 +18,7 @@ from tests.cases.test_pages import file_by_form
 from tests.conftest import SignedIn, post_form
 
 # Statements per request as of 2026-11-30, the same on SQLite and PostgreSQL.
-CEILINGS = {"case page": 8, "filing": 25, "respond": 20}
+CEILINGS = {"case page": 5, "filing": 25, "respond": 20}
 
 
 @asynccontextmanager
