@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,15 @@ def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[A
     return install_calendar, start, stop
 
 
+def settle_heap(app: Litestar) -> None:
+    """Start-up's objects (routes, templates, schemas, the working-day calendar, code tables) live as long as
+    the process: move them out of the garbage collector's way, so that a full collection walks only what
+    requests made since. Without it each full collection walked ~160,000 objects, 60-200 ms with the event
+    loop stopped in the middle of live traffic: the tail of the WebSocket fan-out (issue 14 §8)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None, clock: Clock | None = None, calendar: Calendar | None = None
 ) -> Litestar:
@@ -140,7 +150,7 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        on_startup=[open_database, install_calendar, start_background],
+        on_startup=[open_database, install_calendar, start_background, settle_heap],
         on_shutdown=[stop_background, close_database],
         request_max_body_size=MAX_BODY_BYTES,
         plugins=[live.channels_plugin(settings), ClosedModelsSchemaPlugin()],
