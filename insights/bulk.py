@@ -13,30 +13,43 @@ with multi-row upserts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-from collections import Counter
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from accord.canonical import canonical_json
 from accord.clock import Calendar, Clock
 from accord.db import engine, write_transaction
 from accounts.tables import Enterprise, User
-from cases.record import GENESIS_HASH, SALT_BYTES, link, recorded_value
+from cases.record import GENESIS_HASH, SALT_BYTES, encoded_commitment, link, recorded_value
 from cases.tables import Case, CaseEvent, Category, Offer, ReferenceCounter
 from insights.rollups import add_counts, filing_metrics, local_day, move_counts
 from insights.tables import CaseFact
 
 BATCH = 2000
 CURRENCIES = (("CNY", 0.7), ("USD", 0.15), ("EUR", 0.08), ("JPY", 0.04), ("KRW", 0.03))
+CURRENCY_CODES, CURRENCY_ODDS = [c for c, _w in CURRENCIES], list(accumulate(w for _c, w in CURRENCIES))
+CATEGORIES = [c.value for c in Category]
 PLATFORMS = ("Tmall Global", "JD Worldwide", "Kaola", "Pinduoduo Global", "Douyin Mall", "Xiaohongshu")
 TERMINAL = {"resolved", "unresolved", "declined", "withdrawn"}
 HELD_BY = "_held_by"  # beside a move, for the rollups: the case's mediator after it
+SALTS_A_DRAW = 4096
+
+
+def salts() -> Iterator[str]:
+    """Salts as cases.record.append draws them (SALT_BYTES from `secrets`, in hex), drawn from the system
+    SALTS_A_DRAW at a time instead of one system call an event."""
+    width = 2 * SALT_BYTES
+    while True:
+        drawn = secrets.token_hex(SALT_BYTES * SALTS_A_DRAW)
+        yield from (drawn[start : start + width] for start in range(0, len(drawn), width))
 
 
 @dataclass
@@ -44,6 +57,8 @@ class Draft:
     """One case being written: its row, record and offers, as apply() would have left them."""
 
     row: dict[str, Any]
+    agent: int  # the merchant's agent who answers it
+    salts: Iterator[str]
     events: list[dict[str, Any]] = field(default_factory=list)
     offers: list[dict[str, Any]] = field(default_factory=list)
     moves: list[dict[str, Any]] = field(default_factory=list)  # what the rollups count: {action, from, to, ...}
@@ -58,11 +73,9 @@ class Draft:
         data: dict[str, Any],
         writes: dict[str, Any],
     ) -> None:
-        salt, seq, prev = secrets.token_hex(SALT_BYTES), len(self.events) + 1, self.row["last_hash"]
-        # The commitment of cases/record.py, from the dicts at hand (not parsed back from their JSON).
-        content = {"seq": seq, "type": kind, "channel": channel, "actor": actor, "actor_role": role}
-        content.update(at=recorded_value("at", at), data=data, writes=writes, salt=salt)
-        committed = hashlib.sha256(canonical_json(content).encode()).hexdigest()
+        salt, seq, prev = next(self.salts), len(self.events) + 1, self.row["last_hash"]
+        data_json, writes_json = canonical_json(data), canonical_json(writes)
+        committed = encoded_commitment(seq, kind, channel, actor, role, at, data_json, writes_json, salt)
         event = {
             "case": self.row["id"],
             "seq": seq,
@@ -71,8 +84,8 @@ class Draft:
             "actor": actor,
             "actor_role": role,
             "at": at,
-            "data": canonical_json(data),
-            "writes": canonical_json(writes),
+            "data": data_json,
+            "writes": writes_json,
             "salt": salt,
             "prev_hash": prev,
             "hash": link(prev, committed),
@@ -129,7 +142,7 @@ def respond_reject(case: Draft, cast: Cast, at: datetime, rng: random.Random, id
     case.move(
         "respond",
         "merchant",
-        case.row["_agent"],
+        case.agent,
         at,
         "negotiating",
         {"kind": "reject", "text": text},
@@ -144,7 +157,7 @@ def respond_offer(case: Draft, cast: Cast, at: datetime, rng: random.Random, ids
         "id": ids.offer,
         "case": case.row["id"],
         "by_role": "merchant",
-        "author": case.row["_agent"],
+        "author": case.agent,
         "remedies": json.dumps(remedies),
         "text": "Sorry about this: we will send a new one.",
         "fulfil_by": None,
@@ -159,7 +172,7 @@ def respond_offer(case: Draft, cast: Cast, at: datetime, rng: random.Random, ids
     case.move(
         "respond",
         "merchant",
-        case.row["_agent"],
+        case.agent,
         at,
         "negotiating",
         data,
@@ -190,7 +203,7 @@ def mark_fulfilled(case: Draft, cast: Cast, at: datetime, rng: random.Random, id
     case.move(
         "mark_fulfilled",
         "merchant",
-        case.row["_agent"],
+        case.agent,
         at,
         "settled",
         {"proof": "Waybill SF0000000000"},
@@ -261,6 +274,7 @@ PATHS: list[tuple[int, list[Step]]] = [
     (8, [respond_reject, request_mediation]),
     (5, [respond_reject]),
 ]
+PATH_STEPS, PATH_ODDS = [steps for _w, steps in PATHS], list(accumulate(w for w, _steps in PATHS))
 
 
 async def _cast() -> Cast:
@@ -280,9 +294,9 @@ async def _next_id(table: Any) -> int:
     return int(row[0]["top"] or 0)
 
 
-def _filing(case_id: int, reference: str, cast: Cast, at: datetime, rng: random.Random) -> Draft:
+def _filing(case_id: int, reference: str, cast: Cast, at: datetime, rng: random.Random, salted: Iterator[str]) -> Draft:
     enterprise, agent = rng.choice(cast.agents)
-    currency = rng.choices([c for c, _w in CURRENCIES], [w for _c, w in CURRENCIES])[0]
+    currency = rng.choices(CURRENCY_CODES, cum_weights=CURRENCY_ODDS)[0]
     amount = rng.randrange(20, 3000) * 100
     row: dict[str, Any] = {
         "id": case_id,
@@ -294,7 +308,7 @@ def _filing(case_id: int, reference: str, cast: Cast, at: datetime, rng: random.
         "former_mediators": [],
         "state": "filed",
         "version": 1,
-        "category": rng.choice([c.value for c in Category]),
+        "category": rng.choice(CATEGORIES),
         "order_number": f"BULK-{case_id:08d}",
         "platform": rng.choice(PLATFORMS),
         "purchase_date": (at - timedelta(days=rng.randrange(3, 60))).date(),
@@ -327,7 +341,7 @@ def _filing(case_id: int, reference: str, cast: Cast, at: datetime, rng: random.
         "filed_at": at,
         "updated_at": at,
     }
-    case = Draft(row)
+    case = Draft(row, agent, salted)
     skip = {"id", "last_seq", "last_hash", "next_due_at"}
     writes = {"case": {name: recorded_value(name, value) for name, value in row.items() if name not in skip}}
     major, minor = divmod(amount, 100)
@@ -340,7 +354,6 @@ def _filing(case_id: int, reference: str, cast: Cast, at: datetime, rng: random.
         **{name: recorded_value(name, row[name]) for name in ("purchase_date", "trace_code", "waybill")},
     }
     case.append("file", "parties", row["consumer"], "consumer", at, data, writes)
-    row["_agent"] = agent
     return case
 
 
@@ -351,7 +364,8 @@ async def _insert(table: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    records = [tuple(row[column] for column in columns) for row in rows]
+    values = itemgetter(*columns)
+    records = [values(row) for row in rows]
     name = table._meta.tablename
     connection = engine().current_transaction.get().connection
     if engine().engine_type == "sqlite":
@@ -381,13 +395,16 @@ def _rollups(
         fact: dict[str, Any] = {"filed_at": row["filed_at"], "first_response_days": None, "closing_days": None}
         fact.update(outcome=None, settled=0, mediator=None)
         key = (row["category"], row["enterprise"])
-        for metric in filing_metrics({**row, "country": countries.get(row["enterprise"])}):
-            counts[(local_day(row["filed_at"], zone), *key, metric)] += 1
+        filed = {name: row[name] for name in ("category", "currency", "platform")}  # (not the whole row: a copy a case)
+        filed["country"], day = countries.get(row["enterprise"]), local_day(row["filed_at"], zone)
+        for metric in filing_metrics(filed):
+            counts[(day, *key, metric)] += 1
         for move in draft.moves:
             metrics, updates = move_counts(fact, move, move[HELD_BY], calendar)
             fact.update(updates)
+            day = local_day(move["at"], zone)
             for metric, n in metrics.items():
-                counts[(local_day(move["at"], zone), *key, metric)] += n
+                counts[(day, *key, metric)] += n
         facts.append({"case": row["id"], "enterprise": row["enterprise"], "category": row["category"], **fact})
     return facts
 
@@ -395,12 +412,11 @@ def _rollups(
 async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo, seed: int = 15) -> int:
     """Write `count` cases over the 24 months before now (counted in `calendar`'s working days and `zone`'s
     days, as the deployment's subscriber would); the number written."""
-    rng = random.Random(seed)
+    rng, salted = random.Random(seed), salts()
     now = clock.now()
     cast = await _cast()
     countries = {row["id"]: row["country"] for row in await Enterprise.select(Enterprise.id, Enterprise.country)}
     counts: Counter[tuple[Any, ...]] = Counter()
-    weights = [weight for weight, _steps in PATHS]
     moments = sorted(now - timedelta(seconds=rng.randrange(60, 730 * 86400)) for _ in range(count))
     async with write_transaction():
         next_case, ids = await _next_id(Case), Ids(await _next_id(Offer))
@@ -411,15 +427,15 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo,
             for at in moments[start : start + BATCH]:
                 next_case += 1
                 counters[at.year] = counters.get(at.year, 0) + 1
-                case = _filing(next_case, f"AC-{at.year}-{counters[at.year]:06d}", cast, at, rng)
+                case = _filing(next_case, f"AC-{at.year}-{counters[at.year]:06d}", cast, at, rng, salted)
                 moment = at
-                for step in rng.choices([steps for _w, steps in PATHS], weights)[0]:
+                for step in rng.choices(PATH_STEPS, cum_weights=PATH_ODDS)[0]:
                     moment += timedelta(hours=rng.randrange(6, 24 * 6))
                     if moment >= now:
                         break
                     step(case, cast, moment, rng, ids)
                 drafts.append(case)
-            await _insert(Case, [{k: v for k, v in draft.row.items() if k != "_agent"} for draft in drafts])
+            await _insert(Case, [draft.row for draft in drafts])
             await _insert(Offer, [offer for draft in drafts for offer in draft.offers])
             await _insert(CaseEvent, [event for draft in drafts for event in draft.events])
             await _insert(CaseFact, _rollups(drafts, countries, calendar, zone, counts))

@@ -208,17 +208,20 @@ async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
     seed adds many)."""
     scoped: Counter[tuple[Any, ...]] = Counter()
     for (day, category, enterprise, metric), n in counts.items():
-        for scope in scopes(category, enterprise):
-            scoped[(day, *scope, metric)] += n
+        for scope_category, scope_enterprise in scopes(category, enterprise):
+            scoped[day, scope_category, scope_enterprise, metric] += n
+    sqlite = engine().engine_type == "sqlite"
+    # Each day's value (the ISO text Piccolo's SQLite adapter would make of it) and month, once a day.
+    labels = {day: (day.isoformat() if sqlite else day, day.strftime("%Y-%m")) for day in {key[0] for key in scoped}}
     # In key order: each upsert then finds its place next to the last one's in the key's B-tree (a bulk seed's
     # counts come in case order, scattered over two years of days).
-    days = sorted((day, day.strftime("%Y-%m"), *key, n) for (day, *key), n in scoped.items() if n)
+    days = [(*labels[day], c, e, metric, n) for (day, c, e, metric), n in sorted(scoped.items()) if n]
     monthly: Counter[tuple[Any, ...]] = Counter()
-    for day, month, category, enterprise, metric, n in days:
-        monthly[(month, category, enterprise, metric)] += n
-    months = sorted((*key, n) for key, n in monthly.items() if n)
+    for _day, month, category, enterprise, metric, n in days:
+        monthly[month, category, enterprise, metric] += n
+    months = [(*key, n) for key, n in sorted(monthly.items()) if n]
     connection = engine().current_transaction.get().connection
-    if engine().engine_type == "sqlite":
+    if sqlite:
         with _bulk_cache(connection.raw):
             for sql, rows in ((_UPSERT, days), (_UPSERT_MONTH, months)):
                 connection.raw.executemany(sql.replace("{}", "?"), rows)

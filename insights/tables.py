@@ -27,10 +27,10 @@ class DailyCount(Table, tablename="insight_daily"):
     add to the row with one upsert.
     """
 
-    day = Date(index=True)
+    day = Date()
     month = Varchar(length=7)  # "2026-11": monthly series group on it
     category = Varchar(length=30)
-    enterprise = Integer(index=True)
+    enterprise = Integer()
     metric = Varchar(length=80)
     count = Integer(default=0)
 

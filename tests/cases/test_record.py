@@ -9,12 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from accord.canonical import canonical_json
 from accord.clock import FrozenClock, WeekdayCalendar
 from accord.modules import Runtime, installed, jobs_of
 from accounts.seed import ensure_demo_accounts
@@ -311,3 +312,26 @@ def test_a_head_that_no_longer_ends_the_same_event_vouches_for_nothing() -> None
     assert record.trusted_events(events, {"verified_seq": 2, "verified_hash": "c" * 64}) == 0  # rewritten since
     assert record.trusted_events(events, {"verified_seq": 3, "verified_hash": "b" * 64}) == 0  # cut short
     assert record.trusted_events(events, {"verified_seq": None, "verified_hash": None}) == 0
+
+
+@pytest.mark.parametrize(
+    ("actor", "data", "writes"),
+    [
+        (None, {}, {}),
+        (7, {"text": 'Ünïcode "quoted" \\ 中文\n\u2028', "n": [1, None, True]}, {"case": {"b": 1, "a": "x"}}),
+    ],
+)
+def test_a_commitment_put_together_from_stored_json_is_the_one_verification_computes(
+    actor: int | None, data: dict[str, Any], writes: dict[str, Any]
+) -> None:
+    """A bulk seed hashes the data and writes it stores (canonical JSON) without encoding them again."""
+    event = {"seq": 3, "type": "respond", "channel": "caucus:consumer", "actor": actor, "actor_role": "merchant"}
+    event |= {"at": datetime(2026, 11, 30, 16, 15, tzinfo=timezone(timedelta(hours=8))), "salt": "5a" * 16}
+    event |= {"data": canonical_json(data), "writes": canonical_json(writes)}
+    assert record.encoded_commitment(**event) == record.commitment(event)
+
+
+def test_values_the_record_keeps_as_they_are() -> None:
+    assert [record.recorded_value("state", value) for value in (None, True, 3, "filed")] == [None, True, 3, "filed"]
+    assert record.recorded_value("remedies", '[{"type": "refund"}]') == [{"type": "refund"}]  # JSON text: parsed
+    assert record.recorded_value("filed_at", datetime(2026, 1, 2, tzinfo=UTC)) == "2026-01-02T00:00:00.000000+00:00"
