@@ -30,7 +30,7 @@ from accord.db import engine, write_transaction
 from accounts.tables import Enterprise, User
 from cases.record import GENESIS_HASH, SALT_BYTES, encoded_commitment, link, recorded_value
 from cases.tables import Case, CaseEvent, Category, Offer, ReferenceCounter
-from insights.rollups import add_counts, filing_metrics, local_day, move_counts
+from insights.rollups import add_counts, bulk_cache, filing_metrics, local_day, move_counts
 from insights.tables import CaseFact
 
 BATCH = 2000
@@ -418,7 +418,7 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo,
     countries = {row["id"]: row["country"] for row in await Enterprise.select(Enterprise.id, Enterprise.country)}
     counts: Counter[tuple[Any, ...]] = Counter()
     moments = sorted(now - timedelta(seconds=rng.randrange(60, 730 * 86400)) for _ in range(count))
-    async with write_transaction():
+    async with write_transaction(), bulk_cache():
         next_case, ids = await _next_id(Case), Ids(await _next_id(Offer))
         counters = await _references([at.year for at in moments])
         known = set(counters)
