@@ -71,18 +71,44 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
-# How `make test` shares the tests out between pytest-xdist workers. A unit runs on one worker. Tests under a
-# prefix of SHARED_UNITS form one unit: the browser and multi-server tests, one at a time (Redis channels are
-# shared by every database, and browsers must not starve), and modules whose module fixtures build a large world
-# once. Every other test is a unit of its own. Units under FIRST start first (the longest), the others go by size.
-SHARED_UNITS = (
-    "tests/e2e/",
-    "tests/security/test_authorization_matrix.py",
-    "tests/security/test_bad_input.py",
-    "tests/cases/test_seed.py",
-    "tests/integrity/test_demo_registry.py",
-)
-FIRST = ("tests/e2e/", "tests/security/test_fuzz.py")
+# How `make test` shares the tests out between pytest-xdist workers. A unit runs on one worker. The tests of
+# the modules SHARED_UNITS names form one unit: the browser tests, one at a time (two browsers starve each other
+# on two cores); the tests of several servers poking each other through Redis, one at a time (on SQLite its
+# channels are shared by every worker's database); and modules whose module fixtures build a large world once.
+# Every other test is a unit of its own. Units under FIRST start first (the longest), the others go by size.
+SHARED_UNITS = {
+    "browsers": (
+        "tests/e2e/test_journeys.py",
+        "tests/e2e/test_live_conversation.py",
+        "tests/e2e/test_live_case.py",
+        "tests/e2e/test_file_case.py",
+        "tests/e2e/test_mediation.py",
+        "tests/e2e/test_register_login.py",
+        "tests/e2e/test_live_badge.py",
+    ),
+    "fan-out": (
+        "tests/e2e/test_sessions_end.py",
+        "tests/e2e/test_two_servers.py",
+        "tests/e2e/test_sweep_reaches_sockets.py",
+    ),
+    **{
+        module: (module,)
+        for module in (
+            "tests/security/test_authorization_matrix.py",
+            "tests/security/test_bad_input.py",
+            "tests/cases/test_seed.py",
+            "tests/integrity/test_demo_registry.py",
+            "tests/e2e/test_socket_privacy.py",
+            "tests/e2e/test_client_address.py",
+        )
+    },
+}
+FIRST = ("browsers", "tests/security/test_fuzz.py", "fan-out")
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit a test belongs to: its shared unit's name, or its own id."""
+    return next((unit for unit, modules in SHARED_UNITS.items() if nodeid.startswith(modules)), nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -95,7 +121,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         ordered = False
 
         def _split_scope(self, nodeid: str) -> str:
-            return next((prefix for prefix in SHARED_UNITS if nodeid.startswith(prefix)), nodeid)
+            return unit_of(nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
             if not self.ordered:  # the queue is complete now: move the longest units to its front

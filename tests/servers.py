@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import httpx
 
+from tests.conftest import unit_of
+
 ACCORD = str(Path(sys.executable).with_name("accord"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -81,6 +83,9 @@ def fan_out_env() -> dict[str, str]:
 
     env = {"ACCORD_SWEEP_SECONDS": "0"}
     if get_settings().database.engine != "postgres":
+        # Redis channels are shared by every worker's database: one test at a time uses them.
+        test = os.environ.get("PYTEST_CURRENT_TEST", "")
+        assert unit_of(test) == "fan-out", f"add the module of {test} to SHARED_UNITS['fan-out']"
         env["ACCORD_REDIS_URL"] = "redis://127.0.0.1:6379/0"
     return env
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.conftest import unit_of
 from tests.servers import start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -20,6 +21,13 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(autouse=True)
+def one_browser_at_a_time(request: pytest.FixtureRequest) -> None:
+    """Browser tests run one at a time, in the browsers unit that tests/conftest.py names."""
+    if "browser" in request.fixturenames:
+        assert unit_of(request.node.nodeid) == "browsers", "add this module to SHARED_UNITS['browsers']"
 
 
 @pytest.fixture(scope="session")

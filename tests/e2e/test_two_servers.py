@@ -19,8 +19,9 @@ from tests.e2e.test_case_socket import frames_until, open_socket, setup_case
 from tests.servers import fan_out_env, launch
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def two_servers() -> Iterator[tuple[str, str]]:
+    """Started once for the module: each test files its own case, and a cut connection comes back."""
     servers = [launch(fan_out_env()), launch(fan_out_env())]
     try:
         for server in servers:
