@@ -1,4 +1,6 @@
-"""Settings validation and the `accord` command line, run as a user would run it."""
+"""Settings validation and the `accord` command line, run as a user would run it: the real executable where a
+fresh process is the point (its environment, one command of each kind), a child of tests/cli.py's forkserver
+for the rest."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from accord.settings import SettingsError, load_settings
 from accounts import service
 from accounts.schemas import EnterpriseIn
 from accounts.tables import MediatorProfile, User
+from tests.cli import accord
 from tests.conftest import random_uscc, unique_email
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
@@ -155,7 +158,7 @@ async def test_create_user_command_links_merchants_to_an_enterprise(clock: Froze
     uscc = random_uscc()
     await service.create_enterprise(EnterpriseIn(name="CLI Enterprise", uscc=uscc), clock)
     email = unique_email("cli-merchant")
-    result = run_cli(
+    result = accord(
         "create-user",
         "--email",
         email,
@@ -181,13 +184,13 @@ async def test_create_user_command_links_merchants_to_an_enterprise(clock: Froze
 )
 async def test_create_user_command_rejects_bad_input(args: list[str], message: str) -> None:
     email = unique_email("cli-bad")
-    result = run_cli("create-user", "--email", email, *args, stdin="a long enough password\n")
+    result = accord("create-user", "--email", email, *args, stdin="a long enough password\n")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert not await User.exists().where(User.email == email)
 
 
 def test_unknown_role_is_refused_by_the_cli() -> None:
-    result = run_cli("create-user", "--email", "x@example.com", "--role", "superuser")
+    result = accord("create-user", "--email", "x@example.com", "--role", "superuser")
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +20,7 @@ from cases.seed import seed_demo_cases
 from cases.service import verify_reference
 from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 from tests.cases.conftest import Cast, act, file_case, to_mediation
+from tests.cli import accord
 from tests.conftest import BASE_TIME
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -119,11 +116,6 @@ async def test_print_page_and_api_disclose_salts_only_with_what_the_viewer_may_r
 # --- rows the record vouches for -----------------------------------------------------------------
 
 
-def verify_case_cli(reference: str) -> subprocess.CompletedProcess[str]:
-    accord = str(Path(sys.executable).with_name("accord"))
-    return subprocess.run([accord, "verify-case", reference], capture_output=True, text=True, env=os.environ.copy())
-
-
 async def negotiated_case(cast: Cast) -> tuple[dict[str, Any], dict[str, int]]:
     """A case with an offer, a file and a message; returns it and the seq of the event behind each."""
     case = await file_case(cast)
@@ -166,7 +158,7 @@ async def test_editing_a_row_the_pages_show_breaks_verification_at_its_event(cas
     assert (await record.verify(found)).verified
     await table.update({column: value}).where((table.id if table is Case else table.case) == found)
 
-    broken = verify_case_cli(reference)
+    broken = accord("verify-case", reference)
     assert broken.returncode == 1 and f"BROKEN at seq {seqs[made_by]}:" in broken.stderr, broken.stderr
     assert column._meta.name in broken.stderr
     api = (await cast.consumer.get(f"/api/v1/cases/{reference}/record")).json()

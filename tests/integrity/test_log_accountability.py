@@ -16,8 +16,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from accord.clock import FrozenClock, WeekdayCalendar
 from integrity.merkle import verify_consistency
 from integrity.tables import LogEntry
+from tests.accord.test_settings_and_cli import run_cli
 from tests.cases.conftest import Cast
-from tests.integrity.test_registry import listing_act, run
+from tests.cli import accord
+from tests.integrity.test_registry import listing_act
 from tests.integrity.test_registry_for_people import enterprise
 from tests.servers import free_port, start_server
 
@@ -113,12 +115,14 @@ def test_verify_consistency_command(tmp_path: Path) -> None:
     proof_file.write_text(
         json.dumps({"first": 3, "second": 7, "proof": [node.hex() for node in consistency_proof(hashes, 3)]})
     )
-    good = run("registry", "verify-consistency", str(proof_file), "--first-root", first, "--second-root", second)
+    good = accord("registry", "verify-consistency", str(proof_file), "--first-root", first, "--second-root", second)
     assert good.returncode == 0 and "extends" in good.stdout, good.stderr
     other = root_from_leaf_hashes(hashes[:6]).hex()
-    bad = run("registry", "verify-consistency", str(proof_file), "--first-root", first, "--second-root", other)
+    bad = accord("registry", "verify-consistency", str(proof_file), "--first-root", first, "--second-root", other)
     assert bad.returncode == 1 and "does NOT extend" in bad.stderr
-    wrong_first = run("registry", "verify-consistency", str(proof_file), "--first-root", other, "--second-root", second)
+    wrong_first = accord(
+        "registry", "verify-consistency", str(proof_file), "--first-root", other, "--second-root", second
+    )
     assert wrong_first.returncode == 1
 
 
@@ -134,7 +138,7 @@ async def test_export_with_renumbered_or_reordered_events_is_refused(
 
     def verify(changed: list[str]) -> Any:
         exported.write_text("\n".join(changed) + "\n")
-        return run("registry", "verify", str(exported), "--root", root)
+        return accord("registry", "verify", str(exported), "--root", root)
 
     assert verify(lines).returncode == 0
     renumbered = json.loads(lines[-1])
@@ -153,7 +157,7 @@ async def test_monitor_against_a_real_server(cast: Cast, clock: FrozenClock, tmp
     try:
 
         def monitor(*options: str) -> Any:
-            return run("registry", "monitor", server.url, "--state", str(state), *options)
+            return accord("registry", "monitor", server.url, "--state", str(state), *options)
 
         first = monitor()
         assert first.returncode == 0 and "pinned its public key" in first.stdout, first.stderr
@@ -194,7 +198,7 @@ async def test_monitor_refuses_a_log_that_changed_its_key(cast: Cast, clock: Fro
     for env, expected in [({}, 0), ({"ACCORD_LOG_SIGNING_KEY": other_key}, 1)]:
         server = start_server(env={"ACCORD_SWEEP_SECONDS": "0", **env}, port=port)
         try:
-            result = run("registry", "monitor", server.url, "--state", str(state))
+            result = accord("registry", "monitor", server.url, "--state", str(state))
             assert result.returncode == expected, (result.stdout, result.stderr)
         finally:
             server.stop()
@@ -202,6 +206,6 @@ async def test_monitor_refuses_a_log_that_changed_its_key(cast: Cast, clock: Fro
 
 
 async def test_monitor_says_when_it_cannot_reach_the_log(tmp_path: Path) -> None:
-    result = run("registry", "monitor", "http://127.0.0.1:9", "--state", str(tmp_path / "state.json"))
+    result = run_cli("registry", "monitor", "http://127.0.0.1:9", "--state", str(tmp_path / "state.json"))
     assert result.returncode == 2 and "accord: error:" in result.stderr
     assert not (tmp_path / "state.json").exists()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +14,7 @@ from accord.clock import FrozenClock, WeekdayCalendar
 from cases.tables import Case
 from integrity.tables import Listing
 from tests.cases.conftest import Cast, act, file_case
-
-ACCORD = str(Path(sys.executable).with_name("accord"))
+from tests.cli import accord
 
 
 async def breached_case(cast: Cast, clock: FrozenClock) -> dict[str, Any]:
@@ -50,10 +46,6 @@ async def listing_act(
     return await client.post(
         f"/api/v1/registry/listings/{listing['id']}/actions/{action}", json={"version": current["version"], **payload}
     )
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ACCORD, *args], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
 
 
 async def test_full_path_from_breached_case_to_repair_with_verifiable_export(
@@ -115,7 +107,7 @@ async def test_full_path_from_breached_case_to_repair_with_verifiable_export(
     head = (await anonymous.get("/registry/tree-head")).json()
     exported = tmp_path / "export.jsonl"
     exported.write_text("\n".join(export) + "\n")
-    verified = run("registry", "verify", str(exported), "--root", head["root"])
+    verified = accord("registry", "verify", str(exported), "--root", head["root"])
     assert verified.returncode == 0, verified.stderr  # ...yet the tree still verifies
 
 
@@ -138,16 +130,16 @@ async def test_tampering_with_one_line_is_named(
         clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
         assert (await listing_act(cast.admin, listing, "publish", decision="No objection.")).status_code == 200
     exported = tmp_path / "export.jsonl"
-    assert run("registry", "export", "--out", str(exported)).returncode == 0
+    assert accord("registry", "export", "--out", str(exported)).returncode == 0
     root = (await new_client().get("/registry/tree-head")).json()["root"]
-    assert run("registry", "verify", str(exported), "--root", root).returncode == 0
+    assert accord("registry", "verify", str(exported), "--root", root).returncode == 0
     lines = exported.read_text().splitlines()
     target = next(i for i, line in enumerate(lines) if json.loads(line)["data"] is not None)
     record = json.loads(lines[target])
     record["data"]["entity"]["name"] = "Somebody Else Ltd"
     lines[target] = json.dumps(record)
     exported.write_text("\n".join(lines) + "\n")
-    broken = run("registry", "verify", str(exported), "--root", root)
+    broken = accord("registry", "verify", str(exported), "--root", root)
     assert broken.returncode == 1 and f"line {target + 1}:" in broken.stderr
 
 
@@ -186,10 +178,10 @@ async def test_expiry_at_the_maximum_through_the_sweep(cast: Cast, clock: Frozen
     await listing_act(cast.admin, created, "notice")
     clock.set(WeekdayCalendar().add_working_days(clock.now(), 11))
     published = (await listing_act(cast.admin, created, "publish", decision="Upheld.")).json()
-    before_end = run("sweep", "--at", (clock.now() + timedelta(days=30)).isoformat())
+    before_end = accord("sweep", "--at", (clock.now() + timedelta(days=30)).isoformat())
     assert f"listing {created['id']} expired" not in before_end.stdout
     at = (datetime.fromisoformat(published["maximum_until"]) + timedelta(minutes=1)).isoformat()
-    swept = run("sweep", "--at", at)
+    swept = accord("sweep", "--at", at)
     assert swept.returncode == 0 and f"listing {created['id']} expired" in swept.stdout
     assert (await Listing.select(Listing.state).where(Listing.id == created["id"]).first())["state"] == "expired"
     assert published["maximum_until"]

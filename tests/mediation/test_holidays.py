@@ -13,6 +13,7 @@ from litestar import Litestar
 from mediation.calendar import ChinaWorkingCalendar, has_statutory_schedule
 from mediation.holidays import REGULATIONS, RestDay, regulation_of, rest_days_by_rule, statutory_holidays
 from tests.accord.test_settings_and_cli import run_cli
+from tests.cli import accord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PUBLISHED_YEARS = [year for year in range(min(REGULATIONS), 2100) if has_statutory_schedule(year)]
@@ -79,9 +80,9 @@ def test_due_dates_across_spring_festival() -> None:
 async def test_the_calendar_due_command(app: Litestar) -> None:
     published = run_cli("calendar", "due", "--from", "2026-02-12", "--working-days", "10")
     assert (published.returncode, published.stdout, published.stderr) == (0, "2026-03-04\n", "")
-    by_rule = run_cli("calendar", "due", "--from", "2027-02-03", "--working-days", "10")
+    by_rule = accord("calendar", "due", "--from", "2027-02-03", "--working-days", "10")
     assert by_rule.returncode == 0 and by_rule.stdout == "2027-02-23\n"
     assert "2027: statutory holidays worked out by rule" in by_rule.stderr
     for bad in (["--from", "3 Feb", "--working-days", "1"], ["--from", "2027-02-03", "--working-days", "-1"]):
-        refused = run_cli("calendar", "due", *bad)
+        refused = accord("calendar", "due", *bad)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr

@@ -16,6 +16,7 @@ from cases.tables import Case, CaseEvent, Deadline
 from cases.workflow import Context, apply
 from mediation.sweeper import sweep
 from tests.cases.conftest import Parties, filing
+from tests.cli import accord
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
@@ -40,13 +41,11 @@ async def test_unanswered_case_goes_to_mediation_after_10_working_days_once(
 ) -> None:
     reference = filed_case["reference"]
     at = WeekdayCalendar().add_working_days(clock.now(), 11).isoformat()
-    first = run_sweep(at)
-    out, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
-    assert f"{reference} response_timeout" in out
-    again = run_sweep(at)
-    out, err = again.communicate(timeout=120)
-    assert again.returncode == 0 and reference not in out
+    first = accord("sweep", "--at", at)
+    assert first.returncode == 0, first.stderr
+    assert f"{reference} response_timeout" in first.stdout
+    again = accord("sweep", "--at", at)
+    assert again.returncode == 0 and reference not in again.stdout
     assert await state_of(reference) == "awaiting_mediator"
     assert await events_of(reference, "response_timeout") == 1
     assert await events_of(reference, "negotiation_timeout") == 0  # its clock stopped when the case moved
