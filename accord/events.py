@@ -28,6 +28,10 @@ class DomainEvent:
     # What the emitter worked with (a case move: its clock, working-day calendar and zone), for subscribers
     # that must count as it did; never published or stored.
     context: Any = field(default=None, compare=False, repr=False)
+    # The row the event is about as the emitting transaction holds it after the change (a case's: every column,
+    # its enterprise's name and country), so transaction-phase subscribers need not read it again; never
+    # published or stored, and None when the emitter does not hand it on.
+    subject: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 Handler = Callable[[DomainEvent], Awaitable[None]]

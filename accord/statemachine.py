@@ -8,9 +8,10 @@ mechanics live here, once:
 
     apply()  lock the subject, check visibility (404), role (403), state and version (409), the row's
              checks (409; the payload's fields 422), run the effect, write state + version + the
-             effect's columns (a stale version found at write time is a 409 too), record, emit.
+             effect's columns + the record's bookkeeping in one UPDATE (a stale version found at write
+             time is a 409 too), record, emit.
     create() the same for a row that starts from nothing: the effect gives the columns, the engine
-             inserts the row in the row's target state at version 1.
+             inserts the row in the row's target state at version 1 (one INSERT, not read back).
     offered() what a viewer could do now (role and every check made before a form is filled), and
              time-bound actions that open later, for buttons and `allowed_actions`.
 
@@ -109,6 +110,10 @@ NO_SUCH_ACTION = N_("There is no such action.")
 # return the domain event to emit. `updates` maps columns to what was written; `data` is the record's
 # {"action", "from", "to", **details} ("from" is absent when the step created the subject).
 Recorder = Callable[[Any, Any, dict[Any, Any], dict[str, Any]], Awaitable[events.DomainEvent]]
+# prepare(step, row, updates, data), before the subject's row is written: the columns that follow from the
+# record about to be made (e.g. its chain head) join `updates`, so the row is written once; what the record
+# then writes (its events, the subject's other rows) waits on the step for `record`.
+Preparer = Callable[[Any, Any, dict[Any, Any], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,10 @@ class Machine:
     founders: Callable[[Viewer | None], frozenset[str]] = lambda viewer: frozenset()
     # Relations that count as another for "may this role ever do it" (any mediator is a mediator).
     family: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    prepare: Preparer | None = None
+    # What the lock reads of a subject (every column when empty; more, e.g. from the rows it refers to, for
+    # the effect and the event's subscribers).
+    columns: tuple[Any, ...] = ()
     actions: frozenset[str] = field(init=False)  # what can be done to an existing subject
     roles_of_action: Mapping[str, frozenset[str]] = field(init=False)
     payloads: Mapping[str, type[BaseModel]] = field(init=False)
@@ -173,10 +182,11 @@ def _payload(row: Row, payload: Any) -> Any:
 
 
 async def lock(machine: Machine, where: Any) -> dict[str, Any] | None:
-    """The subject's row, locked for this write transaction (SQLite's writer lock already serialises)."""
-    query = machine.table.select().where(where)
+    """The subject's row (and what `columns` adds), locked for this write transaction (SQLite's writer lock
+    already serialises; on PostgreSQL only the subject's row is locked, not the rows its columns join)."""
+    query = machine.table.select(*machine.columns).where(where)
     if not is_sqlite():
-        query = query.lock_rows()
+        query = query.lock_rows(of=(machine.table,))
     return await query.first()
 
 
@@ -235,16 +245,19 @@ async def _write(machine: Machine, step: Step, row: Row) -> None:
         table.updated_at: step.now,  # type: ignore[attr-defined]
         **machine.follows(step, next_state),
     }
+    data = {"action": step.action, "from": step.before, "to": next_state.value, **step.details}
+    written = dict(updates)  # what the move sets; the record's bookkeeping joins the write
+    if machine.prepare:
+        await machine.prepare(step, row, written, data)
     changed = (
-        await table.update(updates)
+        await table.update(written)
         .where(table.id == subject["id"], table.version == subject["version"])  # type: ignore[attr-defined]
         .returning(table.id)
     )
     if not changed:
         raise machine.conflict(subject, gettext(machine.wording.changed))
-    for column, value in updates.items():
+    for column, value in written.items():
         subject[column._meta.name] = value
-    data = {"action": step.action, "from": step.before, "to": next_state.value, **step.details}
     await events.emit(await machine.record(step, row, updates, data))
 
 
@@ -270,15 +283,24 @@ async def create(
             table.version: 1,  # type: ignore[attr-defined]
             table.updated_at: step.now,  # type: ignore[attr-defined]
         }
-        made = await table.insert(table(**{column._meta.name: value for column, value in values.items()})).returning(
-            table.id  # type: ignore[attr-defined]
-        )
-        created = await lock(machine, table.id == made[0]["id"])  # type: ignore[attr-defined]
-        assert created is not None
-        step.subject.update(created)
+        new = table(**{column._meta.name: value for column, value in values.items()})
+        step.subject.update(_stored(new))  # every column as the INSERT stores it (defaults too), but its id
         data = {"action": action, "to": row.next_state.value, **step.details}
+        written = dict(values)
+        if machine.prepare:
+            await machine.prepare(step, row, written, data)
+        for column, value in written.items():
+            setattr(new, column._meta.name, value)
+            step.subject[column._meta.name] = value
+        made = await table.insert(new).returning(table.id)  # type: ignore[attr-defined]
+        step.subject["id"] = made[0]["id"]
         await events.emit(await machine.record(step, row, values, data))
         return step.subject
+
+
+def _stored(new: Table) -> dict[str, Any]:
+    """A new row's columns as it will be inserted, without its primary key (the database gives that)."""
+    return {column._meta.name: getattr(new, column._meta.name) for column in new._meta.non_default_columns}
 
 
 @dataclass(frozen=True)

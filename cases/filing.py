@@ -73,15 +73,15 @@ def purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
     return []
 
 
+# The year's next number in one statement: the first filing of a year starts its counter at 1.
+_NEXT_NUMBER = (
+    "INSERT INTO case_reference_counter (year, last_number) VALUES ({}, 1) ON CONFLICT (year) "
+    "DO UPDATE SET last_number = case_reference_counter.last_number + 1 RETURNING last_number"
+)
+
+
 async def _next_reference(year: int) -> str:
-    await ReferenceCounter.insert(ReferenceCounter(year=year, last_number=0)).on_conflict(
-        target=ReferenceCounter.year, action="DO NOTHING"
-    )
-    counted = (
-        await ReferenceCounter.update({ReferenceCounter.last_number: ReferenceCounter.last_number + 1})
-        .where(ReferenceCounter.year == year)
-        .returning(ReferenceCounter.last_number)
-    )
+    counted = await ReferenceCounter.raw(_NEXT_NUMBER, year)
     return f"AC-{year}-{counted[0]['last_number']:06d}"
 
 
@@ -93,6 +93,10 @@ class Parties:
     enterprise_id: int
     platform_enterprise_id: int | None
     platform: str
+    enterprise: dict[str, Any]  # the merchant's name and country, handed on with the case to its subscribers
+
+
+PARTY_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.name_zh, Enterprise.kind, Enterprise.country)
 
 
 def _same_name(column: str, text: str) -> WhereRaw:
@@ -119,9 +123,7 @@ async def _parties(data: CaseFilingIn, step: Any) -> Parties:
     if data.enterprise_id is not None or data.platform_enterprise_id is not None or typed:
         # Consumers choose from the public list, which holds verified enterprises only: an unverified
         # one's name is what another consumer typed, and choosing it by id would show that name.
-        rows = await Enterprise.select(Enterprise.id, Enterprise.name, Enterprise.name_zh, Enterprise.kind).where(
-            Enterprise.verified.eq(True), wanted
-        )
+        rows = await Enterprise.select(*PARTY_COLUMNS).where(Enterprise.verified.eq(True), wanted)
     if data.enterprise_id is not None and not any(row["id"] == data.enterprise_id for row in rows):
         raise InvalidInput.one("enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise."))
     if data.platform_enterprise_id is not None:
@@ -135,9 +137,12 @@ async def _parties(data: CaseFilingIn, step: Any) -> Parties:
         named = [row for row in rows if row["kind"] == "platform" and _names(row, typed)] if typed else []
         platform_id, platform = (named[0]["id"] if len(named) == 1 else None), typed
     if data.enterprise_id is not None:
-        return Parties(data.enterprise_id, platform_id, platform)
+        merchant = next(row for row in rows if row["id"] == data.enterprise_id)
+        return Parties(data.enterprise_id, platform_id, platform, merchant)
     assert data.enterprise is not None
-    return Parties(await find_or_create_enterprise(data.enterprise, step.context.clock), platform_id, platform)
+    enterprise_id = await find_or_create_enterprise(data.enterprise, step.context.clock)
+    named = await Enterprise.select(*PARTY_COLUMNS).where(Enterprise.id == enterprise_id).first()
+    return Parties(enterprise_id, platform_id, platform, named)
 
 
 def _filing_record(
@@ -197,3 +202,5 @@ async def file(step: Any) -> None:
         Case.filed_at: step.now,
     }
     step.details.update(_filing_record(data, parties, gtin, trace))
+    # Not columns: what a move's lock reads of the enterprise (cases.workflow.LOCKED_COLUMNS), known here.
+    step.subject.update(enterprise_name=parties.enterprise["name"], country=parties.enterprise["country"])

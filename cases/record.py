@@ -174,10 +174,13 @@ class Writes:
         return found
 
 
+RECORDED_CASE_COLUMNS = frozenset(column._meta.name for column in Case._meta.columns) - UNRECORDED_CASE_COLUMNS
+
+
 def filed(case: Mapping[str, Any]) -> Writes:
-    """A new case's row as filing writes it: every column but bookkeeping."""
+    """A new case's row as filing writes it: every column but bookkeeping (and nothing else `case` holds)."""
     writes = Writes()
-    writes.set_case({name: value for name, value in case.items() if name not in UNRECORDED_CASE_COLUMNS})
+    writes.set_case({name: value for name, value in case.items() if name in RECORDED_CASE_COLUMNS})
     return writes
 
 
@@ -198,7 +201,7 @@ async def _locked(where: Any, *columns: Any) -> dict[str, Any] | None:
     return await query.first()
 
 
-async def append(
+def chained(
     case: dict[str, Any],
     *,
     type: str,
@@ -209,9 +212,10 @@ async def append(
     data: dict[str, Any],
     writes: Writes | None = None,
 ) -> dict[str, Any]:
-    """Append one event to a locked case's record; updates `case` (last_seq, last_hash) in place."""
+    """The next event of a locked case's record (without its case id), chained onto the case's head, which
+    moves to it in `case` (last_seq, last_hash) only: the caller stores the event and the head (`append`;
+    a move writes the head with the rest of its case row)."""
     event = {
-        "case": case["id"],
         "seq": case["last_seq"] + 1,
         "type": type,
         "channel": channel,
@@ -224,10 +228,16 @@ async def append(
         "prev_hash": case["last_hash"],
     }
     event["hash"] = link(case["last_hash"], commitment(event))
-    await CaseEvent.insert(CaseEvent(**event))
-    await Case.update({Case.last_seq: event["seq"], Case.last_hash: event["hash"]}).where(Case.id == case["id"])
     case["last_seq"], case["last_hash"] = event["seq"], event["hash"]
     return event
+
+
+async def append(case: dict[str, Any], **event: Any) -> dict[str, Any]:
+    """Append one event (`chained`'s arguments) to a locked case's record, and store its new head."""
+    made = {"case": case["id"], **chained(case, **event)}
+    await CaseEvent.insert(CaseEvent(**made))
+    await Case.update({Case.last_seq: made["seq"], Case.last_hash: made["hash"]}).where(Case.id == case["id"])
+    return made
 
 
 # --- what a viewer sees --------------------------------------------------------------------------

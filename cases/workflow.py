@@ -58,6 +58,7 @@ from cases.schemas import (
 from cases.tables import (
     TERMINAL_STATES,
     Case,
+    CaseEvent,
     CaseState,
     Channel,
     Deadline,
@@ -133,6 +134,11 @@ class Step(statemachine.Step):
     # read them instead of asking the database again. apply() leaves it None and reads under the lock.
     known_offers: list[dict[str, Any]] | None = None
     today: date | None = None  # filing: the date where the consumer files (trace codes' expiry century)
+    # Worked out before the case row is written (`_prepare`), written after it (`_record`): the deadlines'
+    # moves, the record events chained onto the case's head, and the transition's (seq, placement, words apart).
+    deadline_moves: DeadlineMoves | None = None
+    chained: list[dict[str, Any]] = field(default_factory=list)
+    transition: tuple[int, Any, dict[str, Any]] = (0, None, {})
 
     @property
     def case(self) -> dict[str, Any]:
@@ -1122,33 +1128,61 @@ def _follows(step: Step, next_state: CaseState) -> dict[Any, Any]:
     return follows
 
 
-async def _move_deadlines(step: Step, row: Transition, next_state: CaseState) -> None:
-    case_id, now = step.case["id"], step.now
-    for deadline in await open_deadlines(case_id):
+@dataclass
+class DeadlineMoves:
+    """What a move does to a case's deadlines, worked out from the open ones in hand (`plan_deadlines`)."""
+
+    closed: list[int] = field(default_factory=list)
+    paused: list[int] = field(default_factory=list)
+    resumed: dict[int, datetime] = field(default_factory=dict)  # id → its new due time
+    started: list[tuple[str, datetime]] = field(default_factory=list)
+    next_due: datetime | None = None  # the soonest running deadline after the move (the case's next_due_at)
+
+
+def plan_deadlines(step: Step, row: Transition, next_state: CaseState, running: list[dict[str, Any]]) -> DeadlineMoves:
+    """Which of the case's open deadlines (`running`) the move closes, pauses or resumes, which it starts, and
+    the soonest that runs on (open and not paused), all without asking the database."""
+    moves, due = DeadlineMoves(), []
+    for deadline in running:
         kind = DEADLINES[deadline["name"]]
         if next_state not in kind.running_in or deadline["name"] in row.stops:
-            await Deadline.update({Deadline.closed_at: now}).where(Deadline.id == deadline["id"])
+            moves.closed.append(deadline["id"])
         elif deadline["name"] in row.pauses and deadline["paused_at"] is None:
-            await Deadline.update({Deadline.paused_at: now}).where(Deadline.id == deadline["id"])
+            moves.paused.append(deadline["id"])
         elif deadline["name"] in row.resumes and deadline["paused_at"] is not None:
-            paused_days = step.calendar.working_days_between(deadline["paused_at"], now)
-            due = step.calendar.add_working_days(deadline["due_at"], paused_days)
-            await Deadline.update({Deadline.paused_at: None, Deadline.due_at: due}).where(Deadline.id == deadline["id"])
+            paused_days = step.calendar.working_days_between(deadline["paused_at"], step.now)
+            moves.resumed[deadline["id"]] = step.calendar.add_working_days(deadline["due_at"], paused_days)
+            due.append(moves.resumed[deadline["id"]])
+        elif deadline["paused_at"] is None:
+            due.append(deadline["due_at"])
     for name in row.starts:
         if next_state not in DEADLINES[name].running_in:
             continue  # e.g. the first of two acceptances of a proposal: not settled yet
-        due = step.deadline_at.get(name) or step.working_days_from_now(getattr(step.terms, name))
-        await start_deadline(case_id, name, due)
-    await refresh_next_due(case_id)
+        at = step.deadline_at.get(name) or step.working_days_from_now(getattr(step.terms, name))
+        moves.started.append((name, at))
+    moves.next_due = min([*due, *(at for _name, at in moves.started)], default=None)
+    return moves
+
+
+async def move_deadlines(case_id: int, moves: DeadlineMoves, now: datetime) -> None:
+    """Write a move's deadlines: at most one statement each for those closed, paused and started (a resumed
+    one has its own due time)."""
+    if moves.closed:
+        await Deadline.update({Deadline.closed_at: now}).where(Deadline.id.is_in(moves.closed))
+    if moves.paused:
+        await Deadline.update({Deadline.paused_at: now}).where(Deadline.id.is_in(moves.paused))
+    for deadline_id, due in moves.resumed.items():
+        await Deadline.update({Deadline.paused_at: None, Deadline.due_at: due}).where(Deadline.id == deadline_id)
+    started = [
+        Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=at) for name, at in moves.started
+    ]
+    if started:
+        await Deadline.insert(*started)
 
 
 def open_deadlines(case_id: int, *columns: Any) -> Any:
     """A case's open deadlines (read by the index on (case, closed_at, due_at), whatever the data's size)."""
     return Deadline.select(*columns).where(Deadline.case == case_id, Deadline.closed_at.is_null())
-
-
-async def start_deadline(case_id: int, name: str, due_at: datetime) -> None:
-    await Deadline.insert(Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=due_at))
 
 
 def next_due_query(case_id: int) -> Any:
@@ -1167,19 +1201,43 @@ async def refresh_next_due(case_id: int) -> None:
     await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 
-async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: dict[str, Any]) -> events.DomainEvent:
-    """Deadlines, the record event (with the columns it wrote) and the domain event of a move or a filing."""
-    case, now = step.case, step.now
-    await _move_deadlines(step, row, CaseState(data["to"]))
-    if step.before is None:
+RUNNING_COLUMNS = (Deadline.id, Deadline.name, Deadline.due_at, Deadline.paused_at)
+# A case as a move reads it, locked: every column, and its enterprise's name and country for the event's
+# subscribers (notices tell the enterprise by name; insights count filings by the merchant's country).
+LOCKED_COLUMNS = (
+    *Case.all_columns(),
+    Case.enterprise.name.as_alias("enterprise_name"),
+    Case.enterprise.country.as_alias("country"),
+)
+
+
+async def _prepare(step: Step, row: Transition, updates: dict[Any, Any], data: dict[str, Any]) -> None:
+    """Before the case row is written: the deadlines the move closes and starts (next_due_at follows), and
+    the record event(s) chained to the case's head (last_seq and last_hash follow), so the case row is
+    written once with everything a move changes on it."""
+    case, filing = step.case, step.before is None
+    running = [] if filing else await open_deadlines(case["id"], *RUNNING_COLUMNS)
+    step.deadline_moves = plan_deadlines(step, row, CaseState(data["to"]), running)
+    if filing:
         step.writes = record.filed(case)  # filing writes the whole row
     else:
         step.writes.set_case(updates)
-    seq, where, words = await _record_transition(step, data)
+    _chain_transition(step, data)
+    updates[Case.next_due_at] = step.deadline_moves.next_due
+    updates.update({Case.last_seq: case["last_seq"], Case.last_hash: case["last_hash"]})
+
+
+async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: dict[str, Any]) -> events.DomainEvent:
+    """The record event(s) and deadlines `_prepare` worked out, now that the case row is written, and the
+    domain event of a move or a filing, handing its subscribers the case as written."""
+    case, now = step.case, step.now
+    await CaseEvent.insert(*(CaseEvent(case=case["id"], **event) for event in step.chained))
+    await move_deadlines(case["id"], step.deadline_moves, now)
+    actor = step.viewer.id if step.viewer else None
     if step.before is None:
-        actor = step.viewer.id if step.viewer else None
         facts = {"reference": case["reference"], "enterprise_id": case["enterprise"], "actor": actor}
-        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()}, step.context)
+        return events.DomainEvent("case.filed", case["id"], {**facts, "at": now.isoformat()}, step.context, case)
+    seq, where, words = step.transition
     return events.DomainEvent(
         "case.transition",
         case["id"],
@@ -1187,7 +1245,7 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
             "reference": case["reference"],
             "seq": seq,
             "at": now.isoformat(),
-            "actor": step.viewer.id if step.viewer else None,
+            "actor": actor,
             "actor_name": step.viewer.display_name if step.viewer else None,
             "actor_role": step.actor_role,
             # Subscribers (notices) pass the words on only to those who may read these channels.
@@ -1197,25 +1255,25 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
             **words,
         },
         step.context,  # its calendar: the insights rollups count durations in the move's working days
+        case,
     )
 
 
-async def _record_transition(step: Step, data: dict[str, Any]) -> tuple[int, Any, dict[str, Any]]:
+def _chain_transition(step: Step, data: dict[str, Any]) -> None:
     """The transition's record event, and its typed words in an event of their own when they belong to another
-    channel than the transition (cases.access.placement). Returns the transition's seq, the placement and
-    the words kept apart (taken out of `data`)."""
+    channel than the transition (cases.access.placement), chained onto the case's head (`step.chained`); keeps
+    the transition's seq, the placement and the words kept apart (taken out of `data`) as `step.transition`."""
     spec = SPECS[step.action]
     party = {ASKED: data.get("party"), ACTOR: step.actor_role}.get(spec.words_to)
     where = placement(spec.kept_in, party)
     apart = {name: data.pop(name) for name in TYPED.get(step.action, ()) if where.words != where.event and name in data}
     actor = {"actor_id": step.viewer.id if step.viewer else None, "actor_role": step.actor_role, "at": step.now}
-    event = await record.append(
-        step.case, type=step.action, channel=where.event, data=data, writes=step.writes, **actor
-    )
+    event = record.chained(step.case, type=step.action, channel=where.event, data=data, writes=step.writes, **actor)
+    step.chained = [event]
     if apart:
         said = {"action": step.action, "of": event["seq"], **apart}
-        await record.append(step.case, type=WORDS_EVENT, channel=where.words, data=said, **actor)
-    return event["seq"], where, apart
+        step.chained.append(record.chained(step.case, type=WORDS_EVENT, channel=where.words, data=said, **actor))
+    step.transition = (event["seq"], where, apart)
 
 
 MACHINE = statemachine.Machine(
@@ -1226,6 +1284,8 @@ MACHINE = statemachine.Machine(
     relations=relations,
     visible=lambda case, viewer, related: can_see(related),
     record=_record,
+    prepare=_prepare,
+    columns=LOCKED_COLUMNS,
     wording=statemachine.Wording(
         no_such=N_("There is no such case."),
         now_is=N_("The case is now “%(label)s” (%(state)s, version %(version)d)."),

@@ -259,7 +259,7 @@ def case_counter(zone: tzinfo) -> events.Handler:
 
     async def on_case_event(event: events.DomainEvent) -> None:
         if event.kind == "case.filed" and event.case_id is not None:
-            case = await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
+            case = event.subject or await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
             if case is not None:
                 await count_filing(event.case_id, case, datetime.fromisoformat(event.data["at"]), zone)
         elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:

@@ -16,11 +16,6 @@ from notifications.tables import DigestSubscription, Notification, OutboxMail
 DIGEST_EVERY = timedelta(days=1)
 
 
-async def digest_users(user_ids: list[int]) -> set[int]:
-    rows = await DigestSubscription.select(DigestSubscription.user).where(DigestSubscription.user.is_in(user_ids))
-    return {row["user"] for row in rows}
-
-
 async def wants_digest(user_id: int) -> bool:
     return await DigestSubscription.exists().where(DigestSubscription.user == user_id)
 

@@ -12,7 +12,7 @@ from accord.i18n import N_, register_labels
 from accord.settings import Settings
 from cases.tables import Case, Deadline
 from cases.workflow import ASKED, MERCHANTS
-from notifications.service import Rule, _case_recipients, notify
+from notifications.service import Rule, _case_recipients, tell
 from notifications.tables import Reminder
 
 
@@ -82,5 +82,5 @@ async def _remind(settings: Settings, deadline: dict[str, Any], rule: ReminderRu
         recipients = await _case_recipients(
             case, Rule(rule.kind, rule.recipients), {"party": case["info_requested_from"]}
         )
-        await notify(settings, recipients, rule.kind, f"/cases/{case['reference']}", case["reference"], now, True)
+        await tell(settings, recipients, rule.kind, f"/cases/{case['reference']}", case["reference"], now, True)
     return 1

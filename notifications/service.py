@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,6 @@ from cases import access, story
 from cases.tables import Case
 from cases.workflow import ASKED, CONSUMER, FILING, MEDIATOR, MERCHANTS, OTHER_PARTY, SPECS, TYPED, terms_from
 from integrity.tables import Listing
-from notifications.digest import digest_users
 from notifications.mailer import outbox_mail
 from notifications.tables import DigestSubscription, MailOptOut, Notification, OutboxMail
 
@@ -59,6 +58,15 @@ PLATFORM_RULES: dict[str, Rule] = {
     "response_timeout": Rule("platform_merchant_silent", ()),  # the merchant never answered in time
     "to:breached": Rule("platform_settlement_breached", ()),  # a settlement was not kept
 }
+# What a case notice needs of its case, when the event does not carry the case (`DomainEvent.subject`).
+NOTICE_CASE_COLUMNS = (
+    Case.consumer,
+    Case.enterprise,
+    Case.mediator,
+    Case.reference,
+    Case.platform_enterprise,
+    Case.enterprise.name.as_alias("enterprise_name"),
+)
 register_labels(
     "notification",
     {
@@ -99,20 +107,40 @@ register_labels(
 )
 
 
-async def _merchant_agents(enterprise_id: int) -> list[int]:
-    """The agents who speak for the enterprise: one still waiting for approval hears nothing of its cases."""
-    rows = await User.select(User.id).where(
-        User.enterprise == enterprise_id,
-        User.role == "merchant",
-        User.agent_status == "approved",
-        User.active.eq(True),
-    )
-    return [row["id"] for row in rows]
+# Who may be told, with what a notice and its mail need; `agent`: an approved agent of the enterprise asked
+# for; `no_mail`: takes no single mail of the kind (opted out of it, or the daily digest instead). Built once.
+_PEOPLE = (
+    "SELECT u.id, u.email, u.language, u.timezone, u.display_name, "
+    "(u.enterprise = {} AND u.role = 'merchant' AND u.agent_status = 'approved') AS agent, "
+    '(EXISTS (SELECT 1 FROM mail_opt_out o WHERE o."user" = u.id AND o.kind = {}) '
+    'OR EXISTS (SELECT 1 FROM mail_digest d WHERE d."user" = u.id)) AS no_mail '
+    "FROM users u WHERE u.active = {} AND (%s OR (u.enterprise = {} AND u.role = 'merchant' "
+    "AND u.agent_status = 'approved')) ORDER BY u.id"
+)
 
 
-async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> set[int]:
+async def _people(kind: str, ids: Collection[int | None], agents_of: int | None = None) -> list[dict[str, Any]]:
+    """The active people among `ids` and, with `agents_of`, the agents who speak for that enterprise (one
+    still waiting for approval hears nothing of its cases), as `_PEOPLE` tells them: one statement."""
+    known = sorted({person for person in ids if person is not None})
+    if not known and agents_of is None:
+        return []
+    among = f"u.id IN ({', '.join(['{}'] * len(known))})" if known else "FALSE"
+    rows = await User.raw(_PEOPLE % among, agents_of, kind, True, *known, agents_of)
+    return [{**row, "agent": bool(row["agent"]), "no_mail": bool(row["no_mail"])} for row in rows]
+
+
+def _agents(people: list[dict[str, Any]]) -> set[int]:
+    return {person["id"] for person in people if person["agent"]}
+
+
+async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Those `rule` tells of a case event (never its actor), read with what telling them needs."""
+    wants_agents = bool({MERCHANTS, OTHER_PARTY, ASKED} & set(rule.recipients))
+    agents_of = case["enterprise"] if wants_agents else None
+    people = await _people(rule.kind, (case["consumer"], case["mediator"]), agents_of)
+    agents = _agents(people)
     found: set[int] = set()
-    agents = await _merchant_agents(case["enterprise"])
     actor = data.get("actor")
     for who in rule.recipients:
         if who == CONSUMER:
@@ -126,20 +154,15 @@ async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any
         elif who == ASKED:
             found.update([case["consumer"]] if data.get("party") == "consumer" else agents)
     found.discard(actor)
-    return found
+    return [person for person in people if person["id"] in found]
 
 
-async def _message_recipients(case: dict[str, Any], channel: str, author: int) -> set[int]:
+async def _message_recipients(case: dict[str, Any], channel: str, author: int) -> list[dict[str, Any]]:
     """Everyone who may read the channel, except its author (mediators only for the notes)."""
-    readers: set[int] = set()
-    if channel in ("joint", "caucus:consumer"):
-        readers.add(case["consumer"])
-    if channel in ("joint", "caucus:merchant"):
-        readers.update(await _merchant_agents(case["enterprise"]))
-    if case["mediator"]:
-        readers.add(case["mediator"])
-    readers.discard(author)
-    return readers
+    consumer = case["consumer"] if channel in ("joint", "caucus:consumer") else None
+    agents_of = case["enterprise"] if channel in ("joint", "caucus:merchant") else None
+    people = await _people(CASE_RULES["message"].kind, (consumer, case["mediator"]), agents_of)
+    return [person for person in people if person["id"] != author]
 
 
 async def notify(
@@ -150,36 +173,51 @@ async def notify(
     subject_ref: str,
     at: datetime,
     email: bool,
+) -> None:
+    """Inbox items, and mails in each recipient's language, inside the caller's transaction."""
+    await tell(settings, await _people(kind, recipients), kind, link, subject_ref, at, email)
+
+
+async def tell(
+    settings: Settings,
+    people: list[dict[str, Any]],
+    kind: str,
+    link: str,
+    subject_ref: str,
+    at: datetime,
+    email: bool,
     told: Mapping[int, dict[str, Any] | None] | None = None,
 ) -> None:
-    """Inbox items, and mails in each recipient's language, inside the caller's transaction. `told`: per
-    recipient, the event as they may read it (`told_to`), which their notice tells in words."""
-    if not recipients:
+    """Inbox items for `people` (rows of `_people`), and mails in each one's language to those who take them,
+    inside the caller's transaction: one statement for the notices, one for the mails. `told`: per recipient,
+    the event as they may read it (`told_to`), which their notice tells in words."""
+    if not people:
         return
-    people = await User.select(User.id, User.email, User.language, User.timezone, User.display_name).where(
-        User.id.is_in(sorted(recipients)), User.active.eq(True)
-    )
-    ids = [person["id"] for person in people]
-    # Opted out of this kind, or taking the daily digest instead of single mails.
-    no_mail = (await opted_out(ids, kind) | await digest_users(ids)) if email else set()
-    for person in people:
-        details = (told or {}).get(person["id"])
-        created = await Notification.insert(
-            Notification(
-                recipient=person["id"],
-                kind=kind,
-                link=link,
-                subject_ref=subject_ref,
-                details=json.dumps(details, ensure_ascii=False) if details else "",
-                created_at=at,
-            )
-        ).returning(Notification.id)
-        if email and person["id"] not in no_mail:
-            await _queue_mail(settings, person, created[0]["id"], kind, link, subject_ref, at, details)
+    details = {person["id"]: (told or {}).get(person["id"]) for person in people}
+    notices = [
+        Notification(
+            recipient=person["id"],
+            kind=kind,
+            link=link,
+            subject_ref=subject_ref,
+            details=json.dumps(details[person["id"]], ensure_ascii=False) if details[person["id"]] else "",
+            created_at=at,
+        )
+        for person in people
+    ]
+    made = await Notification.insert(*notices).returning(Notification.id, Notification.recipient)
+    notice_of = {row["recipient"]: row["id"] for row in made}
+    mails = [
+        _mail(settings, person, notice_of[person["id"]], kind, link, subject_ref, at, details[person["id"]])
+        for person in people
+        if email and not person["no_mail"]
+    ]
+    if mails:
+        await OutboxMail.insert(*mails)
     await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
 
 
-async def _queue_mail(
+def _mail(
     settings: Settings,
     person: dict[str, Any],
     notification_id: int,
@@ -188,7 +226,7 @@ async def _queue_mail(
     subject_ref: str,
     at: datetime,
     details: dict[str, Any] | None = None,
-) -> None:
+) -> OutboxMail:
     token = unsubscribe_token(settings, person["id"], kind)
     unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={token}"
 
@@ -205,7 +243,7 @@ async def _queue_mail(
         }
         return f"[{subject_ref}] {title}", context
 
-    await OutboxMail.insert(outbox_mail(settings, person, "notifications/mail", content, at, notification_id))
+    return outbox_mail(settings, person, "notifications/mail", content, at, notification_id)
 
 
 def subscribers(settings: Settings) -> list[Subscription]:
@@ -227,40 +265,31 @@ def subscribers(settings: Settings) -> list[Subscription]:
 
 
 async def _on_case_event(settings: Settings, event: events.DomainEvent) -> None:
-    if "parties" in event.data:
+    if event.subject is not None:  # the case as the move's transaction holds it
+        case = event.subject
+    elif "parties" in event.data:
         case = {**event.data["parties"], "reference": event.data["reference"]}
     else:
-        case = (
-            await Case.select(
-                Case.consumer,
-                Case.enterprise,
-                Case.mediator,
-                Case.reference,
-                Case.platform_enterprise,
-                Case.enterprise.name.as_alias("enterprise_name"),
-            )
-            .where(Case.id == event.case_id)
-            .first()
-        )
+        case = await Case.select(*NOTICE_CASE_COLUMNS).where(Case.id == event.case_id).first()
     if case is None:
         return
-    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else None
+    at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else SystemClock().now()
     link = f"/cases/{case['reference']}"
     told: dict[int, dict[str, Any] | None] = {}  # per recipient, the event as they may read it
     if event.kind == "case.message":
         rule = CASE_RULES["message"]
         readers = await _message_recipients(case, event.data["channel"], event.data["author"])
-        recipients = {reader for reader in readers if not is_viewing(reader, link)}  # they see it already
+        recipients = [reader for reader in readers if not is_viewing(reader["id"], link)]  # they see it already
     else:
         action = FILING[1] if event.kind == "case.filed" else event.data.get("action", "")
-        await _tell_platform(settings, case, action, event.data, link, at or SystemClock().now())
+        await _tell_platform(settings, case, action, event.data, link, at)
         rule = CASE_RULES.get(action) or CASE_RULES.get(f"to:{event.data.get('to')}")
         if rule is None:
             return
         recipients = await _case_recipients(case, rule, event.data)
         enterprise = case.get("enterprise_name")
-        told = {person: told_to(_parts_of(case, person), event.data, enterprise) for person in recipients}
-    await notify(settings, recipients, rule.kind, link, case["reference"], at or SystemClock().now(), rule.email, told)
+        told = {person["id"]: told_to(_parts_of(case, person["id"]), event.data, enterprise) for person in recipients}
+    await tell(settings, recipients, rule.kind, link, case["reference"], at, rule.email, told)
 
 
 async def _tell_platform(
@@ -271,10 +300,11 @@ async def _tell_platform(
     rule = PLATFORM_RULES.get(action) or PLATFORM_RULES.get(f"to:{data.get('to')}")
     if rule is None or not case.get("platform_enterprise"):
         return
-    agents = set(await _merchant_agents(case["platform_enterprise"])) - {data.get("actor")}
+    agents = await _people(rule.kind, (), case["platform_enterprise"])
+    agents = [agent for agent in agents if agent["id"] != data.get("actor")]
     seen_as = frozenset({access.PLATFORM})
-    told = {agent: told_to(seen_as, data, case.get("enterprise_name")) for agent in agents}
-    await notify(settings, agents, rule.kind, link, case["reference"], at, rule.email, told)
+    told = {agent["id"]: told_to(seen_as, data, case.get("enterprise_name")) for agent in agents}
+    await tell(settings, agents, rule.kind, link, case["reference"], at, rule.email, told)
 
 
 async def _on_account_closed(event: events.DomainEvent) -> None:
@@ -362,9 +392,9 @@ async def _on_registry_notice(settings: Settings, event: events.DomainEvent) -> 
     listing = await Listing.select(Listing.enterprise).where(Listing.id == event.data["listing"]).first()
     if listing is None:
         return
-    agents = set(await _merchant_agents(listing["enterprise"]))
+    agents = await _people("registry_notice", (), listing["enterprise"])
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else SystemClock().now()
-    await notify(
+    await tell(
         settings,
         agents,
         "registry_notice",
@@ -543,11 +573,6 @@ def unsubscribe_token(settings: Settings, user_id: int, kind: str) -> str:
 
 def token_valid(settings: Settings, user_id: int, kind: str, token: str) -> bool:
     return kind in MAIL_KINDS and hmac.compare_digest(unsubscribe_token(settings, user_id, kind), token)
-
-
-async def opted_out(user_ids: list[int], kind: str) -> set[int]:
-    rows = await MailOptOut.select(MailOptOut.user).where(MailOptOut.user.is_in(user_ids), MailOptOut.kind == kind)
-    return {row["user"] for row in rows}
 
 
 async def mail_choices(user_id: int, kinds: tuple[str, ...] = MAIL_KINDS) -> dict[str, bool]:

@@ -557,9 +557,8 @@ async def on_case_filed(event: events.DomainEvent) -> None:
     claiming the same item are rechecked (they may now be clones of each other)."""
     if event.kind != "case.filed" or event.case_id is None:
         return
-    case = (
-        await Case.select(Case.trace_code, Case.trace_gtin, Case.trace_serial).where(Case.id == event.case_id).first()
-    )
+    trace_columns = (Case.trace_code, Case.trace_gtin, Case.trace_serial)
+    case = event.subject or await Case.select(*trace_columns).where(Case.id == event.case_id).first()
     if case is None or not case["trace_code"] or not case["trace_gtin"]:
         return
     now = datetime.fromisoformat(event.data["at"])
