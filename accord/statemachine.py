@@ -134,9 +134,9 @@ class Machine:
     # Relations that count as another for "may this role ever do it" (any mediator is a mediator).
     family: Mapping[str, frozenset[str]] = field(default_factory=dict)
     prepare: Preparer | None = None
-    # What the lock reads of a subject (every column when empty; more, e.g. from the rows it refers to, for
-    # the effect and the event's subscribers).
-    columns: tuple[Any, ...] = ()
+    # How apply() reads a subject by its key, locked, when it needs more than its row (`lock`): e.g. what its
+    # move and the event's subscribers need of the rows it refers to or that refer to it, in one statement.
+    read: Callable[[Any], Awaitable[dict[str, Any] | None]] | None = None
     actions: frozenset[str] = field(init=False)  # what can be done to an existing subject
     roles_of_action: Mapping[str, frozenset[str]] = field(init=False)
     payloads: Mapping[str, type[BaseModel]] = field(init=False)
@@ -182,11 +182,10 @@ def _payload(row: Row, payload: Any) -> Any:
 
 
 async def lock(machine: Machine, where: Any) -> dict[str, Any] | None:
-    """The subject's row (and what `columns` adds), locked for this write transaction (SQLite's writer lock
-    already serialises; on PostgreSQL only the subject's row is locked, not the rows its columns join)."""
-    query = machine.table.select(*machine.columns).where(where)
+    """The subject's row, locked for this write transaction (SQLite's writer lock already serialises)."""
+    query = machine.table.select().where(where)
     if not is_sqlite():
-        query = query.lock_rows(of=(machine.table,))
+        query = query.lock_rows()
     return await query.first()
 
 
@@ -205,7 +204,7 @@ async def apply(
         raise NotFound(gettext(NO_SUCH_ACTION))
     words = machine.wording
     async with events.atomic():
-        subject = await lock(machine, machine.key == key)
+        subject = await (machine.read(key) if machine.read else lock(machine, machine.key == key))
         related = machine.relations(subject, viewer) if subject is not None else frozenset()
         if subject is None or not machine.visible(subject, viewer, related):
             raise NotFound(gettext(words.no_such))

@@ -9,6 +9,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from accord.db import Prepared
 from accord.errors import FieldError, InvalidInput
 from accord.i18n import gettext as _
 from accounts.service import find_or_create_enterprise
@@ -16,7 +17,7 @@ from accounts.tables import Enterprise, EnterpriseKind
 from cases import record
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn
-from cases.tables import Case, ReferenceCounter
+from cases.tables import Case
 from cases.waybill import WaybillError, check_waybill
 
 OLD_PURCHASE = timedelta(days=3 * 365)
@@ -74,14 +75,14 @@ def purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
 
 
 # The year's next number in one statement: the first filing of a year starts its counter at 1.
-_NEXT_NUMBER = (
-    "INSERT INTO case_reference_counter (year, last_number) VALUES ({}, 1) ON CONFLICT (year) "
-    "DO UPDATE SET last_number = case_reference_counter.last_number + 1 RETURNING last_number"
+NEXT_NUMBER = Prepared(
+    "INSERT INTO case_reference_counter (year, last_number) VALUES ({year}, 1) ON CONFLICT (year)"
+    " DO UPDATE SET last_number = case_reference_counter.last_number + 1 RETURNING last_number"
 )
 
 
 async def _next_reference(year: int) -> str:
-    counted = await ReferenceCounter.raw(_NEXT_NUMBER, year)
+    counted = await NEXT_NUMBER.rows(year=year)
     return f"AC-{year}-{counted[0]['last_number']:06d}"
 
 
@@ -202,5 +203,5 @@ async def file(step: Any) -> None:
         Case.filed_at: step.now,
     }
     step.details.update(_filing_record(data, parties, gtin, trace))
-    # Not columns: what a move's lock reads of the enterprise (cases.workflow.LOCKED_COLUMNS), known here.
+    # Not columns: what a move's lock reads of the enterprise (cases.workflow.locked_case), known here.
     step.subject.update(enterprise_name=parties.enterprise["name"], country=parties.enterprise["country"])

@@ -18,6 +18,7 @@ from accord import events, statemachine
 from accord.actions import ActionSpec, Ask, labels_of
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
+from accord.db import Prepared, is_sqlite
 from accord.errors import InvalidInput
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
@@ -1201,14 +1202,28 @@ async def refresh_next_due(case_id: int) -> None:
     await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 
-RUNNING_COLUMNS = (Deadline.id, Deadline.name, Deadline.due_at, Deadline.paused_at)
-# A case as a move reads it, locked: every column, and its enterprise's name and country for the event's
-# subscribers (notices tell the enterprise by name; insights count filings by the merchant's country).
-LOCKED_COLUMNS = (
-    *Case.all_columns(),
-    Case.enterprise.name.as_alias("enterprise_name"),
-    Case.enterprise.country.as_alias("country"),
+# A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
+# for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
+# country), and its open deadlines, one row each (none: one row with their columns NULL). Built once.
+_LOCKED = (
+    "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
+    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at FROM dispute_case c"
+    " JOIN enterprise e ON e.id = c.enterprise"
+    ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}'
 )
+LOCKED = {True: Prepared(_LOCKED), False: Prepared(_LOCKED + " FOR UPDATE OF c")}  # by is_sqlite()
+RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
+
+
+async def locked_case(reference: str) -> dict[str, Any] | None:
+    """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
+    case's row alone), as `_LOCKED` reads it; its open deadlines under "running"."""
+    rows = await LOCKED[is_sqlite()].rows(reference=reference)
+    if not rows:
+        return None
+    case = {name: value for name, value in rows[0].items() if name not in RUNNING}
+    case["running"] = [{RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]]
+    return case
 
 
 async def _prepare(step: Step, row: Transition, updates: dict[Any, Any], data: dict[str, Any]) -> None:
@@ -1216,7 +1231,7 @@ async def _prepare(step: Step, row: Transition, updates: dict[Any, Any], data: d
     the record event(s) chained to the case's head (last_seq and last_hash follow), so the case row is
     written once with everything a move changes on it."""
     case, filing = step.case, step.before is None
-    running = [] if filing else await open_deadlines(case["id"], *RUNNING_COLUMNS)
+    running = [] if filing else case.pop("running")  # they change with the move
     step.deadline_moves = plan_deadlines(step, row, CaseState(data["to"]), running)
     if filing:
         step.writes = record.filed(case)  # filing writes the whole row
@@ -1285,7 +1300,7 @@ MACHINE = statemachine.Machine(
     visible=lambda case, viewer, related: can_see(related),
     record=_record,
     prepare=_prepare,
-    columns=LOCKED_COLUMNS,
+    read=locked_case,
     wording=statemachine.Wording(
         no_such=N_("There is no such case."),
         now_is=N_("The case is now “%(label)s” (%(state)s, version %(version)d)."),

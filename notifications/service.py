@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from markupsafe import escape
 from accord import events, i18n
 from accord.auth import UnreadBadge, Viewer
 from accord.clock import SystemClock
-from accord.db import contains_text, write_transaction
+from accord.db import Prepared, contains_text, write_transaction
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accord.live import is_viewing
@@ -107,26 +107,26 @@ register_labels(
 )
 
 
-# Who may be told, with what a notice and its mail need; `agent`: an approved agent of the enterprise asked
-# for; `no_mail`: takes no single mail of the kind (opted out of it, or the daily digest instead). Built once.
-_PEOPLE = (
-    "SELECT u.id, u.email, u.language, u.timezone, u.display_name, "
-    "(u.enterprise = {} AND u.role = 'merchant' AND u.agent_status = 'approved') AS agent, "
-    '(EXISTS (SELECT 1 FROM mail_opt_out o WHERE o."user" = u.id AND o.kind = {}) '
-    'OR EXISTS (SELECT 1 FROM mail_digest d WHERE d."user" = u.id)) AS no_mail '
-    "FROM users u WHERE u.active = {} AND (%s OR (u.enterprise = {} AND u.role = 'merchant' "
-    "AND u.agent_status = 'approved')) ORDER BY u.id"
+# Who may be told (active people: `one`, `other` and, with `agents_of`, the agents who speak for that enterprise;
+# one still waiting for approval hears nothing of its cases), with what a notice and its mail need; `agent`: an
+# agent of `agents_of`; `no_mail`: takes no single mail of `kind` (opted out of it, or the daily digest instead).
+PEOPLE = Prepared(
+    "SELECT u.id, u.email, u.language, u.timezone, u.display_name,"
+    " (u.enterprise = {agents_of} AND u.role = 'merchant' AND u.agent_status = 'approved') AS agent,"
+    ' (EXISTS (SELECT 1 FROM mail_opt_out o WHERE o."user" = u.id AND o.kind = {kind})'
+    ' OR EXISTS (SELECT 1 FROM mail_digest d WHERE d."user" = u.id)) AS no_mail'
+    " FROM users u WHERE u.active = {active} AND (u.id IN ({one}, {other}) OR (u.enterprise = {agents_of}"
+    " AND u.role = 'merchant' AND u.agent_status = 'approved')) ORDER BY u.id"
 )
 
 
-async def _people(kind: str, ids: Collection[int | None], agents_of: int | None = None) -> list[dict[str, Any]]:
-    """The active people among `ids` and, with `agents_of`, the agents who speak for that enterprise (one
-    still waiting for approval hears nothing of its cases), as `_PEOPLE` tells them: one statement."""
-    known = sorted({person for person in ids if person is not None})
-    if not known and agents_of is None:
+async def _people(
+    kind: str, one: int | None, other: int | None = None, agents_of: int | None = None
+) -> list[dict[str, Any]]:
+    """Those `PEOPLE` finds for a notice of `kind` (nobody, without asking, when no one is named)."""
+    if one is None and other is None and agents_of is None:
         return []
-    among = f"u.id IN ({', '.join(['{}'] * len(known))})" if known else "FALSE"
-    rows = await User.raw(_PEOPLE % among, agents_of, kind, True, *known, agents_of)
+    rows = await PEOPLE.rows(kind=kind, one=one, other=other, agents_of=agents_of, active=True)
     return [{**row, "agent": bool(row["agent"]), "no_mail": bool(row["no_mail"])} for row in rows]
 
 
@@ -138,7 +138,7 @@ async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any
     """Those `rule` tells of a case event (never its actor), read with what telling them needs."""
     wants_agents = bool({MERCHANTS, OTHER_PARTY, ASKED} & set(rule.recipients))
     agents_of = case["enterprise"] if wants_agents else None
-    people = await _people(rule.kind, (case["consumer"], case["mediator"]), agents_of)
+    people = await _people(rule.kind, case["consumer"], case["mediator"], agents_of)
     agents = _agents(people)
     found: set[int] = set()
     actor = data.get("actor")
@@ -161,21 +161,8 @@ async def _message_recipients(case: dict[str, Any], channel: str, author: int) -
     """Everyone who may read the channel, except its author (mediators only for the notes)."""
     consumer = case["consumer"] if channel in ("joint", "caucus:consumer") else None
     agents_of = case["enterprise"] if channel in ("joint", "caucus:merchant") else None
-    people = await _people(CASE_RULES["message"].kind, (consumer, case["mediator"]), agents_of)
+    people = await _people(CASE_RULES["message"].kind, consumer, case["mediator"], agents_of)
     return [person for person in people if person["id"] != author]
-
-
-async def notify(
-    settings: Settings,
-    recipients: set[int],
-    kind: str,
-    link: str,
-    subject_ref: str,
-    at: datetime,
-    email: bool,
-) -> None:
-    """Inbox items, and mails in each recipient's language, inside the caller's transaction."""
-    await tell(settings, await _people(kind, recipients), kind, link, subject_ref, at, email)
 
 
 async def tell(
@@ -300,7 +287,7 @@ async def _tell_platform(
     rule = PLATFORM_RULES.get(action) or PLATFORM_RULES.get(f"to:{data.get('to')}")
     if rule is None or not case.get("platform_enterprise"):
         return
-    agents = await _people(rule.kind, (), case["platform_enterprise"])
+    agents = await _people(rule.kind, None, agents_of=case["platform_enterprise"])
     agents = [agent for agent in agents if agent["id"] != data.get("actor")]
     seen_as = frozenset({access.PLATFORM})
     told = {agent["id"]: told_to(seen_as, data, case.get("enterprise_name")) for agent in agents}
@@ -392,7 +379,7 @@ async def _on_registry_notice(settings: Settings, event: events.DomainEvent) -> 
     listing = await Listing.select(Listing.enterprise).where(Listing.id == event.data["listing"]).first()
     if listing is None:
         return
-    agents = await _people("registry_notice", (), listing["enterprise"])
+    agents = await _people("registry_notice", None, agents_of=listing["enterprise"])
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else SystemClock().now()
     await tell(
         settings,
@@ -409,7 +396,7 @@ async def _on_agent_decided(settings: Settings, event: events.DomainEvent) -> No
     """A registrar decided on a waiting merchant agent: tell them (their waiting page has the details)."""
     kind = f"agent_{event.data['status']}"
     at = datetime.fromisoformat(event.data["at"])
-    await notify(settings, {event.data["user"]}, kind, "/agency", "Accord", at, True)
+    await tell(settings, await _people(kind, event.data["user"]), kind, "/agency", "Accord", at, True)
 
 
 async def _on_password_reset(settings: Settings, event: events.DomainEvent) -> None:
