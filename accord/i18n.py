@@ -207,15 +207,26 @@ def _zone_name(zone: tzinfo, language: str) -> str:
 def format_date(value: date | None, style: str = "medium") -> str:
     if value is None:
         return ""
-    return _format_date(value, format=style, locale=babel_locale())
+    return _formatted_date(value, style, _current_language.get())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(value: date, style: str, language: str) -> str:
+    return _format_date(value, format=style, locale=_BABEL_LOCALE[language])  # as dearly as a time (below)
 
 
 def format_money(minor_units: int | None, currency: str) -> str:
     """Integer minor units + ISO 4217 code → '¥199.00' / 'US$12.50' in the viewer's locale."""
     if minor_units is None:
         return ""
+    return _formatted_money(minor_units, currency, _current_language.get())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_money(minor_units: int, currency: str, language: str) -> str:
+    # Babel takes about a millisecond an amount; pages show the same few amounts again and again.
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=babel_locale())
+    return format_currency(amount, currency, locale=_BABEL_LOCALE[language])
 
 
 # Display names of domain values (roles, states, categories), registered by each domain package.

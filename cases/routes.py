@@ -565,6 +565,19 @@ def _live_notice(record: list[dict[str, Any]], told: dict[int, Any], since: int)
     return _in_words(_("The case has just changed: %(changes)s."), changes) if changes else None
 
 
+def conversation_shown(view: service.CaseView, messages: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The case page's conversations, each with its messages: every channel the viewer may write in, and those
+    they may only read that have messages (the parties' channel holds no conversation)."""
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        by_channel.setdefault(message["channel"], []).append(message)
+    return [
+        (channel, by_channel.get(channel, []))
+        for channel in view.readable_channels
+        if channel != "parties" and (channel in view.writable_channels or channel in by_channel)
+    ]
+
+
 async def _case_page(
     viewer: Viewer,
     reference: str,
@@ -599,7 +612,7 @@ async def _case_page(
             "expiry": case["trace_expiry"],
         },
         facts=with_prefill(await case_facts(viewer, case, contents.record)),
-        conversation=contents.messages,
+        conversation=conversation_shown(view, contents.messages),
         evidence=contents.evidence,
         record=contents.record,
         verification=contents.verification,
