@@ -23,9 +23,10 @@ TEST_WORKERS ?= auto
 test: $(INSTALLED) browser
 	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term
 
-## make fuzz: schemathesis over the whole API as every role, long (make test runs a few examples each)
+## make fuzz: schemathesis over the whole API as every role, long (make test: the coverage phase and one example each)
 fuzz: $(INSTALLED)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	  FUZZ_UNEXPECTED_METHODS_AS=anonymous,consumer,merchant,mediator,admin \
 	  $(BIN)/pytest -p no:cacheprovider -s tests/security/test_fuzz.py
 
 # Browser tests drive Debian's chromium; install it (and CJK fonts) when missing and we may.

@@ -19,8 +19,11 @@ invisible to the caller) are schemathesis's own defaults. And an invalid one may
 redirect (REFUSED): pages send a visitor not signed in to sign in before they read anything. The findings
 not mended yet are listed in KNOWN, each for its operation and codes only.
 
-The run is bounded in `make test` (the coverage phase and FUZZ_EXAMPLES random examples per operation,
-default 5) and long in `make fuzz` (every phase, stateful sequences too, FUZZ_EXAMPLES=200).
+The run is bounded in `make test`: the coverage phase (each parameter's boundary values, wrong types and
+missing parts, the same every run) and FUZZ_EXAMPLES random inputs per operation, default 1 (each one more
+costs a role about 4 s of Hypothesis generating); the methods an operation does not have are sent as anonymous
+only, since the router answers them with 405 before anyone is asked who they are. `make fuzz` is long: every
+phase, stateful sequences too, FUZZ_EXAMPLES=200, every method as every role.
 """
 
 from __future__ import annotations
@@ -50,11 +53,13 @@ from tests.conftest import create_person
 from tests.servers import ARTIFACTS, start_server
 
 ST = str(Path(sys.executable).with_name("st"))
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
 # Stateful sequences take the longest: `make fuzz` runs them, `make test` the per-operation phases
 # (coverage: every parameter's boundary and wrong-type values; fuzzing: EXAMPLES random inputs).
 PHASES = os.environ.get("FUZZ_PHASES", "coverage,fuzzing")
 ROLES = ("anonymous", "consumer", "merchant", "mediator", "admin")
+# Who is sent the methods an operation does not have (405 and its Allow, ST205): every role in `make fuzz`.
+UNEXPECTED_METHODS_AS = os.environ.get("FUZZ_UNEXPECTED_METHODS_AS", "anonymous").split(",")
 # Each ends the credential that calls it: they are sent with a spare one, so the rest of the run keeps its own.
 ENDING = (("POST", "/logout"), ("DELETE", "/api/v1/auth/token"), ("POST", "/profile/tokens/{token_id}/revoke"))
 # What schemathesis accepts for a schema-valid request by default, and 422.
@@ -155,8 +160,10 @@ def _config(world: FuzzWorld, role: str) -> str:
         f"expected-statuses = {json.dumps(ACCEPTED)}",
         "[checks.negative_data_rejection]",
         f"expected-statuses = {json.dumps(REFUSED)}",
-        "[parameters]",
     ]
+    if role not in UNEXPECTED_METHODS_AS:
+        lines += ["[phases.coverage]", "unexpected-methods = []"]
+    lines.append("[parameters]")
     for name, values in {**world.objects, **world.owned}.items():
         probability = 1.0 if name in world.owned else 0.5
         lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = {probability} }}')
