@@ -9,15 +9,18 @@ from typing import Any
 from accord.clock import FrozenClock, WeekdayCalendar
 from accord.db import engine, is_sqlite, write_transaction
 from accord.settings import get_settings
+from accounts.seed import ensure_demo_accounts
 from cases.record import verify
+from cases.seed import seed_demo_cases
 from cases.tables import Case
 from insights import rollups
 from insights.bulk import seed_cases
 from insights.service import Filters, figures
 from insights.tables import DailyCount
-from tests.conftest import create_person
+from tests.conftest import BASE_TIME, create_person
 
 SEEDED = Filters(start=date(2016, 12, 1), end=date(2019, 1, 1))  # 24 months before the clock, in Shanghai days
+DEMO_YEARS = Filters(start=date(2024, 11, 1), end=date(2026, 11, 26))  # the same before the demo's clock
 
 
 async def test_bulk_cases_verify_and_count_as_a_rebuild_would(app: Any) -> None:
@@ -50,3 +53,26 @@ async def test_a_bulk_upsert_adds_its_counts_and_leaves_the_connections_cache_as
         DailyCount.day == day, DailyCount.category == "other", DailyCount.enterprise == 7, DailyCount.metric == "filed"
     )
     assert rows == [{"count": 2}]
+
+
+async def test_bulk_cases_go_into_a_database_holding_the_demo(app: Any) -> None:
+    """`accord seed-demo --cases N` on a database the demo seeded: the cases take the ids and references after
+    the demo's, its records and theirs verify, and the counts added to its rollups are the ones a rebuild gives."""
+    clock, zone = FrozenClock(BASE_TIME), get_settings().timezone
+    first = await last_case_id() + 1
+    await ensure_demo_accounts(clock)
+    await seed_demo_cases(clock, WeekdayCalendar())
+    await rollups.rebuild(WeekdayCalendar(), zone)
+    after_demo = await last_case_id()
+    assert after_demo - first >= 10  # the demo's cases
+    assert await seed_cases(300, clock, WeekdayCalendar(), zone, seed=11) == 300
+    counted = await figures(DEMO_YEARS)
+    await rollups.rebuild(WeekdayCalendar(), zone)
+    assert {**await figures(DEMO_YEARS), "by_state": None} == {**counted, "by_state": None}
+    assert await last_case_id() == after_demo + 300
+    for case_id in [*range(first, after_demo + 1), *range(after_demo + 1, after_demo + 301, 30)]:
+        assert (await verify(case_id)).verified, case_id
+
+
+async def last_case_id() -> int:
+    return ((await Case.select(Case.id).order_by(Case.id, ascending=False).first()) or {"id": 0})["id"]
