@@ -195,16 +195,10 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zon
     await bump(local_day(datetime.fromisoformat(data["at"]), zone), fact["category"], fact["enterprise"], metrics)
 
 
-def _numbered(sql: str, count: int) -> str:
-    for number in range(1, count + 1):
-        sql = sql.replace("{}", f"${number}", 1)
-    return sql
-
-
 async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
     """Add many (day, category, enterprise, metric) counts at once, in their four scopes, inside the caller's
-    write transaction: the same upserts as `bump` (daily and monthly), run by the driver's executemany (a bulk
-    seed adds many)."""
+    write transaction: the same upserts as `bump` (daily and monthly), run by SQLite's executemany, or from a
+    temporary table on PostgreSQL (a bulk seed adds a million)."""
     scoped: Counter[tuple[Any, ...]] = Counter()
     for (day, category, enterprise, metric), n in counts.items():
         for scope_category, scope_enterprise in scopes(category, enterprise):
@@ -225,8 +219,15 @@ async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
             for sql, rows in ((_UPSERT, days), (_UPSERT_MONTH, months)):
                 connection.raw.executemany(sql.replace("{}", "?"), rows)
         return
-    for sql, rows, width in ((_UPSERT, days, 6), (_UPSERT_MONTH, months, 5)):
-        await connection.executemany(_numbered(sql, width), rows)
+    # PostgreSQL runs an executemany statement by statement (a million upserts: most of a seed's time there):
+    # the rows are copied into a temporary table and added with one upsert from it.
+    for statement, rows in ((_DAILY, days), (_MONTHLY, months)):
+        head, conflict = statement
+        table, columns = head.split()[2], head[head.index("(") + 1 : head.index(")")]
+        await connection.execute(f"CREATE TEMPORARY TABLE bulk_counts AS SELECT {columns} FROM {table} WITH NO DATA")
+        await connection.copy_records_to_table("bulk_counts", records=rows, columns=columns.split(", "))
+        await connection.execute(f"{head.removesuffix('VALUES ')}SELECT {columns} FROM bulk_counts{conflict}")
+        await connection.execute("DROP TABLE bulk_counts")
 
 
 @asynccontextmanager
