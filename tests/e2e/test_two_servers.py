@@ -74,7 +74,11 @@ async def _drop_pubsub_connections() -> None:
 
         from accord.db import engine
 
-        sql = "SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
+        # Only this test run's database: other runs on the same server keep their listeners.
+        sql = (
+            "SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+        )
         assert await engine().run_querystring(QueryString(sql)), "no LISTEN connection found"
     else:
         from redis.asyncio import Redis
