@@ -4,10 +4,13 @@ rollups kept in the events' transactions and again after `rebuild()` recounts th
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from accord.clock import WeekdayCalendar
+from accord.db import write_transaction
 from accord.settings import get_settings
 from insights import rollups
+from insights.rollups import ALL_CATEGORIES, ALL_ENTERPRISES, add_counts
 from insights.service import Filters, enterprise_rates, figures, percentile
 from tests.insights.conftest import History
 
@@ -88,3 +91,12 @@ async def test_ranges_across_and_within_months_add_days_and_months_alike(history
         assert (found["filed"], found["closed"], found["first_response_days"]["median"]) == (6, 3, 2), (start, end)
     only_days = await figures(Filters(date(2025, 3, 4), date(2025, 3, 10), enterprise_id=history.enterprise_id))
     assert (only_days["filed"], only_days["closed"]) == (0, 2)  # C3 withdrawn on the 4th, C1 resolved on the 10th
+
+
+async def test_categories_filed_as_often_are_ranked_by_name_whatever_order_their_rows_come_in(app: Any) -> None:
+    day, everyone = date(2026, 3, 2), ALL_CATEGORIES
+    async with write_transaction():
+        for category in ("warranty", "counterfeit", "not_delivered"):  # stored out of alphabetical order
+            await add_counts({(day, everyone, ALL_ENTERPRISES, f"filed_by:category:{category}"): 4})
+    ranked = (await figures(Filters(start=date(2026, 3, 1), end=date(2026, 4, 1))))["by_category"]
+    assert [row["category"] for row in ranked] == ["counterfeit", "not_delivered", "warranty"]
