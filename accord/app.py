@@ -90,8 +90,9 @@ def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[A
 def settle_heap(app: Litestar) -> None:
     """Start-up's objects (routes, templates, schemas, the working-day calendar, code tables) live as long as
     the process: move them out of the garbage collector's way, so that a full collection walks only what
-    requests made since. Without it each full collection walked ~160,000 objects, 60-200 ms with the event
-    loop stopped in the middle of live traffic: the tail of the WebSocket fan-out (issue 14 §8)."""
+    requests made since. Without it each full collection walked ~180,000 more objects, 60-200 ms with the
+    event loop stopped (logged in `accord serve` under bench/ws_fanout.py). It is not what sets that bench's
+    tail, though: with the collector switched off the p99 stays as high (README, "Performance")."""
     gc.collect()
     gc.freeze()
 
