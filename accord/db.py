@@ -151,13 +151,19 @@ class Prepared:
                 parts.append(f"${names.index(name) + 1}")
         return "".join(parts), tuple(names)
 
+    def bound(self, before: str = "", **parameters: Any) -> QueryString:
+        """The statement for the engine in use with its values, `before` it if given (e.g. "EXPLAIN")."""
+        engine_type = engine().engine_type
+        compiled = self._compiled.get(engine_type)
+        if compiled is None:
+            compiled = self._compiled[engine_type] = self._compile(engine_type)
+        sql, names = compiled
+        prefix = f"{before} " if before else ""
+        return _Bound(prefix + self.sql, prefix + sql, [parameters[name] for name in names])
+
     async def rows(self, **parameters: Any) -> list[dict[str, Any]]:
         db = engine()
-        compiled = self._compiled.get(db.engine_type)
-        if compiled is None:
-            compiled = self._compiled[db.engine_type] = self._compile(db.engine_type)
-        sql, names = compiled
-        rows = await db.run_querystring(_Bound(self.sql, sql, [parameters[name] for name in names]))
+        rows = await db.run_querystring(self.bound(**parameters))
         return rows if db.engine_type == "sqlite" else [dict(row.items()) for row in rows]
 
     async def first(self, **parameters: Any) -> dict[str, Any] | None:

@@ -473,10 +473,15 @@ UNREAD_COUNTS = (
 )
 
 
+# The same counts for a viewer found without them (a bearer token's).
+UNREAD_ON_PAGE = Prepared("SELECT " + UNREAD_COUNTS + " FROM users viewer WHERE viewer.id = {viewer_id}")
+
+
 async def unread_counts(viewer: Viewer, link: str) -> dict[str, int]:
     """The badge's counts on their own (for a viewer found without them)."""
-    counts = await unread_on_page_query(viewer, link)
-    return {"unread": int(counts[0]["unread"]), "here": int(counts[0]["here"])}
+    counts = await UNREAD_ON_PAGE.first(viewer_id=viewer.id, link=link)
+    assert counts is not None  # the viewer is a user
+    return {"unread": int(counts["unread"]), "here": int(counts["here"])}
 
 
 async def unread_shown(viewer: Viewer, link: str, at: datetime, counts: Mapping[str, int]) -> int:
@@ -492,17 +497,6 @@ async def unread_shown(viewer: Viewer, link: str, at: datetime, counts: Mapping[
 
 
 UNREAD_BADGE = UnreadBadge(counts=UNREAD_COUNTS, count=unread_counts, shown=unread_shown)
-
-
-def unread_on_page_query(viewer: Viewer, link: str) -> Any:
-    """The unread count and how many of them lead to `link`, from the index notification_unread
-    (recipient, read_at, link) alone."""
-    return Notification.raw(
-        "SELECT COUNT(*) AS unread, COUNT(CASE WHEN link = {} THEN 1 END) AS here"
-        " FROM notification WHERE recipient = {} AND read_at IS NULL",
-        link,
-        viewer.id,
-    )
 
 
 async def mark_read(viewer: Viewer, up_to_id: int | None, at: datetime) -> int:

@@ -7,6 +7,7 @@ the same functions the routes call, so a changed query or a dropped index fails 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -15,13 +16,14 @@ import pytest
 from piccolo.querystring import QueryString
 
 from accord.auth import Viewer
-from accord.db import engine, is_sqlite
+from accord.db import Prepared, engine, is_sqlite
 from accord.pagination import Window
 from cases.service import my_cases_query
 from cases.tables import Deadline
 from cases.workflow import next_due_query, open_deadlines
 from mediation.service import OPEN_STATES, QUEUE_STATES, QueueFilter, queue_query
-from notifications.service import inbox_query, unread_count_query, unread_on_page_query
+from accounts.credentials import session_statement
+from notifications.service import UNREAD_COUNTS, UNREAD_ON_PAGE, inbox_query, unread_count_query
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -40,6 +42,14 @@ def viewer(role: str, enterprise_id: int | None = None) -> Viewer:
         credential_id=1,
         agent_status="approved" if role == "merchant" else None,
     )
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A hot statement built once (accord.db.Prepared) and the values it is explained with."""
+
+    statement: Prepared
+    values: dict[str, Any]
 
 
 FIRST = Window(after=None, limit=25)
@@ -70,7 +80,9 @@ def hot_queries() -> dict[str, Any]:
     queries["inbox"] = inbox_query(viewer("consumer"), FIRST)
     queries["inbox later"] = inbox_query(viewer("consumer"), Window(after=[500], limit=25))
     queries["unread count"] = unread_count_query(viewer("merchant", enterprise_id=3))
-    queries["unread on a page"] = unread_on_page_query(viewer("merchant", enterprise_id=3), "/cases/AC-2026-1")
+    queries["unread on a page"] = Bound(UNREAD_ON_PAGE, {"viewer_id": 7, "link": "/cases/AC-2026-1"})
+    with_badge = session_statement(UNREAD_COUNTS)  # every page's first statement
+    queries["session, viewer and badge"] = Bound(with_badge, {"digest": "0" * 64, "link": "/cases/AC-2026-1"})
     queries["open deadlines of a case"] = open_deadlines(5, Deadline.name, Deadline.due_at, Deadline.paused_at)
     queries["soonest running deadline"] = next_due_query(5)
     return queries
@@ -79,13 +91,16 @@ def hot_queries() -> dict[str, Any]:
 HOT = hot_queries()
 
 
-def _statement(query: Any) -> QueryString:
+def _explained(how: str, query: Any) -> QueryString:
+    """`how` ("EXPLAIN ...") before a Piccolo query or a prepared statement with its values."""
+    if isinstance(query, Bound):
+        return query.statement.bound(how, **query.values)
     (statement,) = query.querystrings
-    return statement
+    return QueryString(how + " {}", statement)
 
 
 async def _sqlite_plan(query: Any) -> list[str]:
-    rows = await engine().run_querystring(QueryString("EXPLAIN QUERY PLAN {}", _statement(query)))
+    rows = await engine().run_querystring(_explained("EXPLAIN QUERY PLAN", query))
     return [row["detail"] for row in rows]
 
 
@@ -101,7 +116,7 @@ async def _pg_plan(query: Any) -> list[str]:
     async with db.transaction():
         await db.run_ddl("SET LOCAL enable_seqscan = off")
         await db.run_ddl("SET LOCAL enable_sort = off")
-        rows = await db.run_querystring(QueryString("EXPLAIN (FORMAT JSON) {}", _statement(query)))
+        rows = await db.run_querystring(_explained("EXPLAIN (FORMAT JSON)", query))
     plan = rows[0]["QUERY PLAN"]
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return [
