@@ -25,7 +25,7 @@ from accord import live
 from accord import routes as shell_routes
 from accord.auth import CSRF_COOKIE, CookieCSRFMiddleware
 from accord.clock import Calendar, Clock, SystemClock, WeekdayCalendar
-from accord.db import close_database, open_database
+from accord.db import SERVER_CONNECTIONS, close_database, open_database
 from accord.files import FileStore
 from accord.modules import (
     DomainModule,
@@ -85,6 +85,11 @@ def _background(modules: list[DomainModule], calendar_injected: bool) -> tuple[A
                 await task
 
     return install_calendar, start, stop
+
+
+async def open_server_database(app: Litestar) -> None:
+    """A start-up hook (Litestar hands it the app): the database with a server's pool."""
+    await open_database(SERVER_CONNECTIONS)
 
 
 def settle_heap(app: Litestar) -> None:
@@ -151,7 +156,7 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        on_startup=[open_database, install_calendar, start_background, settle_heap],
+        on_startup=[open_server_database, install_calendar, start_background, settle_heap],
         on_shutdown=[stop_background, close_database],
         request_max_body_size=MAX_BODY_BYTES,
         plugins=[live.channels_plugin(settings), ClosedModelsSchemaPlugin()],

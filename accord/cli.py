@@ -21,7 +21,7 @@ import uvicorn
 
 from accord import live
 from accord.clock import FrozenClock, SystemClock
-from accord.db import close_database, migrate, open_database
+from accord.db import COMMAND_CONNECTIONS, close_database, migrate, open_database
 from accord.demo import seed_demo
 from accord.modules import Job, Runtime, check_settings, installed, jobs_of, load_calendar, run_jobs, wire
 from accord.settings import Settings, SettingsError, get_settings
@@ -36,7 +36,7 @@ DATABASE_ERRORS = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.Interf
 
 
 async def _with_database(work: Callable[[], Awaitable[Any]]) -> Any:
-    await open_database()
+    await open_database(COMMAND_CONNECTIONS)
     try:
         return await work()
     finally:

@@ -110,11 +110,21 @@ async def _keep_session(_connection: Any) -> None:
     on a connection of its own (accord/live.py) and sets no session variable."""
 
 
-async def open_database() -> None:
-    """Start what the process's engine needs: PostgreSQL's pool (with the lean reset), SQLite's settings."""
+SERVER_CONNECTIONS = 10  # asyncpg's own default, reached only under load
+COMMAND_CONNECTIONS = 2  # an `accord` command runs one statement at a time
+
+
+async def open_database(connections: int = SERVER_CONNECTIONS) -> None:
+    """Start what the process's engine needs: PostgreSQL's pool (with the lean reset), SQLite's settings.
+
+    The pool opens one connection and grows to `connections` only as requests need them: asyncpg's default
+    opens all ten at start, so every process held ten, and a cron `accord` command beside a few servers and
+    test runs could leave PostgreSQL (100 by default) without a free one ("too many clients already")."""
     db = engine()
     if db.engine_type == "postgres":
-        await db.start_connection_pool(reset=_keep_session)  # type: ignore[attr-defined]
+        await db.start_connection_pool(  # type: ignore[attr-defined]
+            reset=_keep_session, min_size=1, max_size=connections
+        )
     await prepare_database()
 
 

@@ -1,14 +1,19 @@
 """What a pooled connection carries back to the pool (accord/db.py): a transaction left open never, a
-session setting untouched on PostgreSQL (no second round trip resets it after every query)."""
+session setting untouched on PostgreSQL (no second round trip resets it after every query); and how many
+connections a process holds."""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from litestar import Litestar
 
-from accord.db import engine, is_sqlite
+from accord.cli import _with_database
+from accord.db import COMMAND_CONNECTIONS, SERVER_CONNECTIONS, engine, is_sqlite
 
 
 async def _sqlite_connection_left_in_transaction() -> sqlite3.Connection:
@@ -55,3 +60,24 @@ async def test_returning_a_connection_costs_no_reset_round_trip(app: Litestar) -
         assert await connection.fetchval("SELECT pg_backend_pid()") == backend
         assert await connection.fetchval("SHOW application_name") == "accord-pool-test"
         await connection.execute("RESET application_name")
+
+
+def _command_pool() -> tuple[int, int]:
+    """In a fresh process, as an `accord` command opens the database: its pool's size and ceiling."""
+
+    async def measure() -> tuple[int, int]:
+        pool: Any = engine().pool  # type: ignore[attr-defined]
+        return pool.get_size(), pool.get_max_size()
+
+    return asyncio.run(_with_database(measure))  # type: ignore[no-any-return]
+
+
+async def test_a_process_opens_one_connection_and_grows_only_as_needed(app: Litestar) -> None:
+    """Each server or command held ten PostgreSQL connections from its start (asyncpg's default), so five
+    `accord verify-case` beside two servers and a parallel test run exhausted the server's 100."""
+    if is_sqlite():
+        return
+    pool: Any = engine().pool  # type: ignore[attr-defined]
+    assert (pool.get_min_size(), pool.get_max_size()) == (1, SERVER_CONNECTIONS)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver")) as child:
+        assert child.submit(_command_pool).result(timeout=60) == (1, COMMAND_CONNECTIONS)
