@@ -81,3 +81,15 @@ async def test_a_process_opens_one_connection_and_grows_only_as_needed(app: Lite
     assert (pool.get_min_size(), pool.get_max_size()) == (1, SERVER_CONNECTIONS)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver")) as child:
         assert child.submit(_command_pool).result(timeout=60) == (1, COMMAND_CONNECTIONS)
+
+
+async def test_sqlite_commits_wait_for_checkpoints_not_for_every_fsync(app: Litestar) -> None:
+    """WAL with synchronous=NORMAL (accord/db.py says why; README "Durability" says what it costs)."""
+    if not is_sqlite():
+        return
+    connection = await engine().get_connection()  # type: ignore[attr-defined]
+    try:
+        assert connection.raw.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal"
+        assert connection.raw.execute("PRAGMA synchronous").fetchone()["synchronous"] == 1  # NORMAL
+    finally:
+        await connection.close()
