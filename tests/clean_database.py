@@ -63,7 +63,9 @@ def _sqlite_autoincrement() -> None:
 
 def _sqlite_connection() -> sqlite3.Connection:
     """A connection of its own: foreign keys off (SQLite's default), transactions by hand."""
-    return sqlite3.connect(str(get_settings().database.sqlite_path), timeout=30, isolation_level=None)
+    connection = sqlite3.connect(str(get_settings().database.sqlite_path), timeout=30, isolation_level=None)
+    connection.execute("PRAGMA synchronous = NORMAL")  # as the app's connections (accord/db.py)
+    return connection
 
 
 def _top(table: str) -> int:
