@@ -189,11 +189,6 @@ async def lock_case(case_id: int) -> dict[str, Any] | None:
     return await _locked(Case.id == case_id)
 
 
-async def lock_case_by_reference(reference: str, *columns: Any) -> dict[str, Any] | None:
-    """The case row (or just `columns`: building a 40-column select is a cost on hot paths), locked."""
-    return await _locked(Case.reference == reference, *columns)
-
-
 async def _locked(where: Any, *columns: Any) -> dict[str, Any] | None:
     query = Case.select(*columns).where(where)
     if not is_sqlite():
@@ -232,11 +227,20 @@ def chained(
     return event
 
 
+# An event stored and the case's head moved to it, built once: every live message does both (issue 14 §8).
+INSERT_EVENT = Prepared(
+    'INSERT INTO case_event ("case", seq, type, channel, actor, actor_role, at, data, writes, salt, prev_hash,'
+    " hash) VALUES ({case}, {seq}, {type}, {channel}, {actor}, {actor_role}, {at}, {data}, {writes}, {salt},"
+    " {prev_hash}, {hash})"
+)
+MOVE_HEAD = Prepared("UPDATE dispute_case SET last_seq = {seq}, last_hash = {hash} WHERE id = {case}")
+
+
 async def append(case: dict[str, Any], **event: Any) -> dict[str, Any]:
     """Append one event (`chained`'s arguments) to a locked case's record, and store its new head."""
     made = {"case": case["id"], **chained(case, **event)}
-    await CaseEvent.insert(CaseEvent(**made))
-    await Case.update({Case.last_seq: made["seq"], Case.last_hash: made["hash"]}).where(Case.id == case["id"])
+    await INSERT_EVENT.rows(**made)
+    await MOVE_HEAD.rows(**made)
     return made
 
 
