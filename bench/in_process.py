@@ -91,6 +91,8 @@ class Seeder:
         from accord.settings import get_settings
         from insights.bulk import seed_cases
 
+        if total <= self.seeded:  # `--cases 1000`: the 1k figures are the large ones too
+            return
         began = time.perf_counter()
         await seed_cases(total - self.seeded, SystemClock(), WeekdayCalendar(), get_settings().timezone, seed=total)
         self.seeded = total
