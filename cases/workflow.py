@@ -59,7 +59,6 @@ from cases.schemas import (
 from cases.tables import (
     TERMINAL_STATES,
     Case,
-    CaseEvent,
     CaseState,
     Channel,
     Deadline,
@@ -1246,7 +1245,8 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
     """The record event(s) and deadlines `_prepare` worked out, now that the case row is written, and the
     domain event of a move or a filing, handing its subscribers the case as written."""
     case, now = step.case, step.now
-    await CaseEvent.insert(*(CaseEvent(case=case["id"], **event) for event in step.chained))
+    for event in step.chained:  # the transition's event, and its words' when they go in another channel
+        await record.INSERT_EVENT.rows(case=case["id"], **event)
     await move_deadlines(case["id"], step.deadline_moves, now)
     actor = step.viewer.id if step.viewer else None
     if step.before is None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import engine, write_transaction
+from accord.db import Prepared, engine, write_transaction
 from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -121,11 +121,22 @@ def filing_metrics(case: dict[str, Any]) -> list[str]:
     return ["filed", *(f"filed_by:{dimension}:{value}" for dimension, value in facts.items())]
 
 
+# A case's facts row written at its filing and read at each move, built once (issue 14: every filing and move).
+NEW_FACT = Prepared(
+    'INSERT INTO insight_case_fact ("case", enterprise, category, filed_at, settled)'
+    " VALUES ({case}, {enterprise}, {category}, {filed_at}, 0)"
+)
+FACT_OF_CASE = Prepared(
+    "SELECT fact.*, c.mediator AS held_by FROM insight_case_fact fact"
+    ' JOIN dispute_case c ON c.id = fact."case" WHERE fact."case" = {case}'
+)
+
+
 async def count_filing(case_id: int, case: dict[str, Any], at: datetime, zone: tzinfo) -> None:
     """A new case: its facts row and the day's filing counts. `case` holds enterprise, category, currency,
     platform and the enterprise's country."""
     enterprise, category = case["enterprise"], case["category"]
-    await CaseFact.insert(CaseFact(case=case_id, enterprise=enterprise, category=category, filed_at=at))
+    await NEW_FACT.rows(case=case_id, enterprise=enterprise, category=category, filed_at=at)
     await bump(local_day(at, zone), category, enterprise, filing_metrics(case))
 
 
@@ -180,11 +191,7 @@ def move_counts(
 async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zone: tzinfo) -> None:
     """One transition, counted in the day's rollups and the case's facts row: durations in `calendar`'s
     working days, days in `zone`. The facts row is read with the case's mediator now (one statement)."""
-    fact = (
-        await CaseFact.select(*CaseFact.all_columns(), CaseFact.case.mediator.as_alias("held_by"))
-        .where(CaseFact.case == case_id)
-        .first()
-    )
+    fact = await FACT_OF_CASE.first(case=case_id)
     if fact is None:
         return  # a case filed before insights existed and not rebuilt since
     metrics, updates = move_counts(fact, data, fact["held_by"], calendar)
