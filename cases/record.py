@@ -186,14 +186,8 @@ def filed(case: Mapping[str, Any]) -> Writes:
 
 async def lock_case(case_id: int) -> dict[str, Any] | None:
     """The case row, locked for this write transaction (SQLite's writer lock already serialises)."""
-    return await _locked(Case.id == case_id)
-
-
-async def _locked(where: Any, *columns: Any) -> dict[str, Any] | None:
-    query = Case.select(*columns).where(where)
-    if not is_sqlite():
-        query = query.lock_rows()
-    return await query.first()
+    query = Case.select().where(Case.id == case_id)
+    return await (query if is_sqlite() else query.lock_rows()).first()
 
 
 def chained(
