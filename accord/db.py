@@ -148,14 +148,18 @@ class Prepared:
     converts by declared type, as for Piccolo's queries). Building a Piccolo query costs more than running it;
     Piccolo stays for everything off the request path."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, lock: str = "") -> None:
+        """`lock`: the row-locking clause PostgreSQL appends (e.g. "FOR UPDATE"); SQLite has none, and needs
+        none: a write transaction there holds the database's one writer lock from its start."""
         self.sql = " ".join(sql.split())
+        self.lock = lock
         self._compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def _compile(self, engine_type: str) -> tuple[str, tuple[str, ...]]:
         """The engine's SQL and the parameters' names in the order it binds them ($n names each once)."""
         parts, names = [], []
-        for text, name, _spec, _conversion in Formatter().parse(self.sql):
+        sql = self.sql if engine_type == "sqlite" or not self.lock else f"{self.sql} {self.lock}"
+        for text, name, _spec, _conversion in Formatter().parse(sql):
             parts.append(text)
             if name is None:
                 continue

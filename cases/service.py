@@ -15,7 +15,7 @@ from piccolo.query.methods.select import Select
 
 from accord import events, i18n
 from accord.auth import Viewer
-from accord.db import Prepared, is_sqlite
+from accord.db import Prepared
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
@@ -393,11 +393,11 @@ def _require_writable(related: frozenset[str], case: dict[str, Any], channel: st
 # A live message's statements, built once (the hot path of live conversations, issue 14 §8): its case, locked,
 # with only what a message needs of it (who is related, the head of the record); the author's earlier message
 # with the same client_id (a resend); the message itself.
-_MESSAGE_CASE = (
+MESSAGE_CASE = Prepared(
     "SELECT id, reference, consumer, enterprise, platform_enterprise, mediator, former_mediators, last_seq,"
-    " last_hash FROM dispute_case WHERE reference = {reference}"
+    " last_hash FROM dispute_case WHERE reference = {reference}",
+    lock="FOR UPDATE",
 )
-MESSAGE_CASE = {True: Prepared(_MESSAGE_CASE), False: Prepared(_MESSAGE_CASE + " FOR UPDATE")}  # by is_sqlite()
 RESENT_MESSAGE = Prepared(
     'SELECT * FROM case_message WHERE "case" = {case} AND author = {author} AND client_id = {client_id} LIMIT 1'
 )
@@ -411,7 +411,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
     """Store a message and its record event; a repeated client_id returns the first one unchanged."""
     async with events.atomic():
         # The plain case row, locked, is all a message needs (the hot path of live conversations).
-        case, related = _seen_by(viewer, await MESSAGE_CASE[is_sqlite()].first(reference=reference))
+        case, related = _seen_by(viewer, await MESSAGE_CASE.first(reference=reference))
         _require_writable(related, case, message.channel)
         if message.client_id:
             earlier = await RESENT_MESSAGE.first(case=case["id"], author=viewer.id, client_id=message.client_id)

@@ -18,7 +18,7 @@ from accord import events, statemachine
 from accord.actions import ActionSpec, Ask, labels_of
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
-from accord.db import Prepared, is_sqlite
+from accord.db import Prepared
 from accord.errors import InvalidInput
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
@@ -1204,20 +1204,20 @@ async def refresh_next_due(case_id: int) -> None:
 # A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
 # for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
 # country), and its open deadlines, one row each (none: one row with their columns NULL). Built once.
-_LOCKED = (
+LOCKED = Prepared(
     "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
     " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at FROM dispute_case c"
     " JOIN enterprise e ON e.id = c.enterprise"
-    ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}'
+    ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
+    lock="FOR UPDATE OF c",
 )
-LOCKED = {True: Prepared(_LOCKED), False: Prepared(_LOCKED + " FOR UPDATE OF c")}  # by is_sqlite()
 RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
 
 
 async def locked_case(reference: str) -> dict[str, Any] | None:
     """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
-    case's row alone), as `_LOCKED` reads it; its open deadlines under "running"."""
-    rows = await LOCKED[is_sqlite()].rows(reference=reference)
+    case's row alone), as LOCKED reads it; its open deadlines under "running"."""
+    rows = await LOCKED.rows(reference=reference)
     if not rows:
         return None
     case = {name: value for name, value in rows[0].items() if name not in RUNNING}

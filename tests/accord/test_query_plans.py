@@ -18,9 +18,10 @@ from piccolo.querystring import QueryString
 from accord.auth import Viewer
 from accord.db import Prepared, engine, is_sqlite
 from accord.pagination import Window
-from cases.service import my_cases_query
+from cases.service import MESSAGE_CASE, RESENT_MESSAGE, my_cases_query
 from cases.tables import Deadline
-from cases.workflow import next_due_query, open_deadlines
+from cases.workflow import LOCKED, next_due_query, open_deadlines
+from insights.rollups import FACT_OF_CASE
 from mediation.service import OPEN_STATES, QUEUE_STATES, QueueFilter, queue_query
 from accounts.credentials import session_statement
 from notifications.service import UNREAD_COUNTS, UNREAD_ON_PAGE, inbox_query, unread_count_query
@@ -85,6 +86,11 @@ def hot_queries() -> dict[str, Any]:
     queries["session, viewer and badge"] = Bound(with_badge, {"digest": "0" * 64, "link": "/cases/AC-2026-1"})
     queries["open deadlines of a case"] = open_deadlines(5, Deadline.name, Deadline.due_at, Deadline.paused_at)
     queries["soonest running deadline"] = next_due_query(5)
+    # What every move and every live message reads first, locked on PostgreSQL; a move's facts row.
+    queries["a move's case, locked"] = Bound(LOCKED, {"reference": "AC-2026-000001"})
+    queries["a message's case, locked"] = Bound(MESSAGE_CASE, {"reference": "AC-2026-000001"})
+    queries["a resent message"] = Bound(RESENT_MESSAGE, {"case": 5, "author": 7, "client_id": "c-1"})
+    queries["a case's facts"] = Bound(FACT_OF_CASE, {"case": 5})
     return queries
 
 
@@ -174,3 +180,10 @@ async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
             found = await engine().run_querystring(QueryString("SELECT 1 FROM pg_indexes WHERE indexname = {}", index))
             assert found, (name, index)
 
+
+@pytest.mark.parametrize("statement", [LOCKED, MESSAGE_CASE], ids=["move", "message"])
+def test_locking_reads_lock_the_row_on_postgresql_and_leave_sqlite_to_its_writer_lock(statement: Prepared) -> None:
+    postgres, _ = statement._compile("postgres")
+    sqlite, _ = statement._compile("sqlite")
+    assert postgres.endswith(statement.lock) and statement.lock.startswith("FOR UPDATE")
+    assert "FOR UPDATE" not in sqlite and sqlite.endswith("?")
