@@ -49,7 +49,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from accord.canonical import canonical_json
-from accord.db import Prepared, is_sqlite, write_transaction
+from accord.db import Prepared, write_transaction
 from cases.tables import MASK, MASKED_CASE_COLUMNS, Case, CaseEvent, Evidence, Message, Offer, RecourseClaim
 
 GENESIS_HASH = "0" * 64
@@ -184,10 +184,12 @@ def filed(case: Mapping[str, Any]) -> Writes:
     return writes
 
 
+LOCKED_CASE = Prepared("SELECT * FROM dispute_case WHERE id = {case}", lock="FOR UPDATE")
+
+
 async def lock_case(case_id: int) -> dict[str, Any] | None:
     """The case row, locked for this write transaction (SQLite's writer lock already serialises)."""
-    query = Case.select().where(Case.id == case_id)
-    return await (query if is_sqlite() else query.lock_rows()).first()
+    return await LOCKED_CASE.first(case=case_id)
 
 
 def chained(

@@ -18,6 +18,7 @@ from piccolo.querystring import QueryString
 from accord.auth import Viewer
 from accord.db import Prepared, engine, is_sqlite
 from accord.pagination import Window
+from cases.record import LOCKED_CASE
 from cases.service import MESSAGE_CASE, RESENT_MESSAGE, my_cases_query
 from cases.tables import Deadline
 from cases.workflow import LOCKED, next_due_query, open_deadlines
@@ -89,6 +90,7 @@ def hot_queries() -> dict[str, Any]:
     # What every move and every live message reads first, locked on PostgreSQL; a move's facts row.
     queries["a move's case, locked"] = Bound(LOCKED, {"reference": "AC-2026-000001"})
     queries["a message's case, locked"] = Bound(MESSAGE_CASE, {"reference": "AC-2026-000001"})
+    queries["a case by id, locked"] = Bound(LOCKED_CASE, {"case": 5})
     queries["a resent message"] = Bound(RESENT_MESSAGE, {"case": 5, "author": 7, "client_id": "c-1"})
     queries["a case's facts"] = Bound(FACT_OF_CASE, {"case": 5})
     return queries
@@ -181,7 +183,7 @@ async def test_the_plans_name_the_indexes_of_the_lists(app: Any) -> None:
             assert found, (name, index)
 
 
-@pytest.mark.parametrize("statement", [LOCKED, MESSAGE_CASE], ids=["move", "message"])
+@pytest.mark.parametrize("statement", [LOCKED, MESSAGE_CASE, LOCKED_CASE], ids=["move", "message", "by id"])
 def test_locking_reads_lock_the_row_on_postgresql_and_leave_sqlite_to_its_writer_lock(statement: Prepared) -> None:
     postgres, _ = statement._compile("postgres")
     sqlite, _ = statement._compile("sqlite")
