@@ -8,16 +8,21 @@ SQLite allows one writer at a time; a DEFERRED transaction that reads and then w
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from string import Formatter
 from typing import Any
 
+from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
+from piccolo.columns.defaults.base import Default
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine, engine_finder
 from piccolo.engine.sqlite import TransactionType, dict_factory
 from piccolo.querystring import QueryString
+from piccolo.table import Table
+from piccolo.utils.sql_values import convert_to_sql_value
 
 from accord.settings import Database
 
@@ -190,6 +195,106 @@ class Prepared:
     async def first(self, **parameters: Any) -> dict[str, Any] | None:
         rows = await self.rows(**parameters)
         return rows[0] if rows else None
+
+
+def _names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}{index}" for index in range(count)]
+
+
+@functools.cache
+def _insert(table: type[Table], rows: int, returning: tuple[str, ...]) -> tuple[Prepared, tuple[Column, ...]]:
+    """The INSERT of `rows` rows into every column of `table` but its primary key, built once per shape."""
+    columns = tuple(column for column in table._meta.columns if not column._meta.primary_key)
+    listed = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
+    values = ", ".join(
+        "(" + ", ".join(f"{{{name}}}" for name in _names(f"r{row}_", len(columns))) + ")" for row in range(rows)
+    )
+    tail = " RETURNING " + ", ".join(f'"{name}"' for name in returning) if returning else ""
+    sql = f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{tail}"
+    return Prepared(sql), columns
+
+
+def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A new row's values by column name, as `table(**given)` would make them: a column not given takes its
+    Piccolo default (a callable one called, e.g. a timestamp's "now"); without the primary key."""
+    unknown = set(given) - {column._meta.name for column in table._meta.columns}
+    assert not unknown, f"{table._meta.tablename} has no column {sorted(unknown)}"
+    return {
+        column._meta.name: given[column._meta.name] if column._meta.name in given else _default(column)
+        for column in table._meta.columns
+        if not column._meta.primary_key
+    }
+
+
+def _default(column: Column) -> Any:
+    value = column.get_default_value()
+    return value.python() if isinstance(value, Default) else value  # e.g. a timestamp's "now", as Table() has it
+
+
+async def insert_rows(
+    table: type[Table], rows: Sequence[Mapping[str, Any]], returning: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Insert `rows` ({column name: value}; see `column_values`) in one statement built once per table, row
+    count and `returning` (hot paths, issue 14: building a Piccolo insert costs more than running it).
+    Values are converted for the database as Piccolo converts them (JSON dumped, enums by value)."""
+    if not rows:
+        return []
+    statement, columns = _insert(table, len(rows), returning)
+    values = {}
+    for row_number, row in enumerate(rows):
+        full = column_values(table, row)
+        for index, column in enumerate(columns):
+            values[f"r{row_number}_{index}"] = convert_to_sql_value(full[column._meta.name], column)
+    return await statement.rows(**values)
+
+
+@functools.cache
+def _update(
+    table: type[Table], setting: tuple[Column, ...], where: tuple[tuple[Column, int], ...], returning: bool
+) -> Prepared:
+    """UPDATE `table` SET `setting` WHERE each `where` column equals its value (count 0) or is one of its
+    `count` values, built once per shape."""
+    assignments = ", ".join(f'"{column._meta.db_column_name}" = {{s{index}}}' for index, column in enumerate(setting))
+    conditions = []
+    for index, (column, count) in enumerate(where):
+        name = f'"{column._meta.db_column_name}"'
+        if count:
+            conditions.append(f"{name} IN (" + ", ".join(f"{{{each}}}" for each in _names(f"w{index}_", count)) + ")")
+        else:
+            conditions.append(f"{name} = {{w{index}}}")
+    tail = f' RETURNING "{table._meta.primary_key._meta.db_column_name}"' if returning else ""
+    name = table._meta.get_formatted_tablename()
+    return Prepared(f"UPDATE {name} SET {assignments} WHERE {' AND '.join(conditions)}{tail}")
+
+
+async def update_rows(
+    table: type[Table], setting: Mapping[Column, Any], where: Mapping[Column, Any], returning: bool = False
+) -> list[dict[str, Any]]:
+    """Set `setting` on the rows matching every `where` (the column equals the value, or is one of a list's
+    values) in a statement built once per shape; with `returning`, the primary keys of the rows changed."""
+    shape = tuple((column, len(value) if isinstance(value, list) else 0) for column, value in where.items())
+    statement = _update(table, tuple(setting), shape, returning)
+    values = {f"s{index}": convert_to_sql_value(value, column) for index, (column, value) in enumerate(setting.items())}
+    for index, (column, value) in enumerate(where.items()):
+        if isinstance(value, list):
+            values.update(zip(_names(f"w{index}_", len(value)), (convert_to_sql_value(v, column) for v in value)))
+        else:
+            values[f"w{index}"] = convert_to_sql_value(value, column)
+    return await statement.rows(**values)
+
+
+@functools.cache
+def numbered(head: str, tail: str, width: int, rows: int) -> Prepared:
+    """`head` + `rows` rows of `width` values + `tail` (a multi-row INSERT or upsert), built once per row count;
+    run with `numbered_values`."""
+    names = iter(_names("v", width * rows))
+    values = ", ".join("(" + ", ".join(f"{{{next(names)}}}" for _ in range(width)) + ")" for _ in range(rows))
+    return Prepared(head + values + tail)
+
+
+def numbered_values(values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of a `numbered` statement, in order."""
+    return dict(zip(_names("v", len(values)), values, strict=True))
 
 
 class _Bound(QueryString):

@@ -33,7 +33,7 @@ from accord import events
 from accord.actions import ActionSpec
 from accord.auth import Viewer
 from accord.clock import Calendar
-from accord.db import is_sqlite
+from accord.db import column_values, insert_rows, is_sqlite, update_rows
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.i18n import N_, gettext, label
 from accord.validation import Strict, parse
@@ -248,11 +248,8 @@ async def _write(machine: Machine, step: Step, row: Row) -> None:
     written = dict(updates)  # what the move sets; the record's bookkeeping joins the write
     if machine.prepare:
         await machine.prepare(step, row, written, data)
-    changed = (
-        await table.update(written)
-        .where(table.id == subject["id"], table.version == subject["version"])  # type: ignore[attr-defined]
-        .returning(table.id)
-    )
+    where = {table.id: subject["id"], table.version: subject["version"]}  # type: ignore[attr-defined]
+    changed = await update_rows(table, written, where, returning=True)
     if not changed:
         raise machine.conflict(subject, gettext(machine.wording.changed))
     for column, value in written.items():
@@ -282,24 +279,18 @@ async def create(
             table.version: 1,  # type: ignore[attr-defined]
             table.updated_at: step.now,  # type: ignore[attr-defined]
         }
-        new = table(**{column._meta.name: value for column, value in values.items()})
-        step.subject.update(_stored(new))  # every column as the INSERT stores it (defaults too), but its id
+        stored = column_values(table, {column._meta.name: value for column, value in values.items()})
+        step.subject.update(stored)  # every column as the INSERT stores it (defaults too), but its id
         data = {"action": action, "to": row.next_state.value, **step.details}
         written = dict(values)
         if machine.prepare:
             await machine.prepare(step, row, written, data)
-        for column, value in written.items():
-            setattr(new, column._meta.name, value)
-            step.subject[column._meta.name] = value
-        made = await table.insert(new).returning(table.id)  # type: ignore[attr-defined]
+        stored.update({column._meta.name: value for column, value in written.items()})
+        step.subject.update(stored)
+        made = await insert_rows(table, [stored], returning=("id",))
         step.subject["id"] = made[0]["id"]
         await events.emit(await machine.record(step, row, values, data))
         return step.subject
-
-
-def _stored(new: Table) -> dict[str, Any]:
-    """A new row's columns as it will be inserted, without its primary key (the database gives that)."""
-    return {column._meta.name: getattr(new, column._meta.name) for column in new._meta.non_default_columns}
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from piccolo.columns.combination import WhereRaw
-
 from accord.db import Prepared
 from accord.errors import FieldError, InvalidInput
 from accord.i18n import gettext as _
 from accounts.service import find_or_create_enterprise
-from accounts.tables import Enterprise, EnterpriseKind
+from accounts.tables import Enterprise
 from cases import record
 from cases.gs1 import GS1Error, TraceCode, normalize_gtin, parse_trace_code
 from cases.schemas import CaseFilingIn
@@ -100,8 +98,12 @@ class Parties:
 PARTY_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.name_zh, Enterprise.kind, Enterprise.country)
 
 
-def _same_name(column: str, text: str) -> WhereRaw:
-    return WhereRaw(f"LOWER({column}) = {{}}", text.lower())
+# The enterprises a filing names (see `_parties`): the merchant by id, and the platform by id or, when only typed,
+# by its name in either language, any case (a NULL parameter matches nothing). Built once.
+NAMED_PARTIES = Prepared(
+    "SELECT id, name, name_zh, kind, country FROM enterprise WHERE verified = {verified} AND (id = {merchant}"
+    " OR (kind = 'platform' AND (id = {platform} OR LOWER(name) = {typed} OR LOWER(name_zh) = {typed})))"
+)
 
 
 def _names(row: dict[str, Any], typed: str) -> bool:
@@ -114,17 +116,14 @@ async def _parties(data: CaseFilingIn, step: Any) -> Parties:
     whose name (either language, any case) it is. Nothing is guessed beyond that: a merchant selling on a
     single platform does not make that platform the case's unless the consumer names it."""
     typed = data.platform or ""
-    platforms = (Enterprise.kind == EnterpriseKind.platform.value) & (
-        Enterprise.id == data.platform_enterprise_id
-        if data.platform_enterprise_id is not None
-        else _same_name('"enterprise"."name"', typed) | _same_name('"enterprise"."name_zh"', typed)
-    )
-    wanted = platforms if data.enterprise_id is None else (Enterprise.id == data.enterprise_id) | platforms
     rows: list[dict[str, Any]] = []
     if data.enterprise_id is not None or data.platform_enterprise_id is not None or typed:
         # Consumers choose from the public list, which holds verified enterprises only: an unverified
         # one's name is what another consumer typed, and choosing it by id would show that name.
-        rows = await Enterprise.select(*PARTY_COLUMNS).where(Enterprise.verified.eq(True), wanted)
+        by_name = typed.lower() if typed and data.platform_enterprise_id is None else None
+        rows = await NAMED_PARTIES.rows(
+            verified=True, merchant=data.enterprise_id, platform=data.platform_enterprise_id, typed=by_name
+        )
     if data.enterprise_id is not None and not any(row["id"] == data.enterprise_id for row in rows):
         raise InvalidInput.one("enterprise_id", _("Choose the merchant from the list, or enter it as a new enterprise."))
     if data.platform_enterprise_id is not None:

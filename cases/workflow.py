@@ -18,7 +18,7 @@ from accord import events, statemachine
 from accord.actions import ActionSpec, Ask, labels_of
 from accord.auth import Viewer
 from accord.clock import Calendar, Clock
-from accord.db import Prepared
+from accord.db import Prepared, insert_rows, update_rows
 from accord.errors import InvalidInput
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
@@ -1168,16 +1168,15 @@ async def move_deadlines(case_id: int, moves: DeadlineMoves, now: datetime) -> N
     """Write a move's deadlines: at most one statement each for those closed, paused and started (a resumed
     one has its own due time)."""
     if moves.closed:
-        await Deadline.update({Deadline.closed_at: now}).where(Deadline.id.is_in(moves.closed))
+        await update_rows(Deadline, {Deadline.closed_at: now}, {Deadline.id: moves.closed})
     if moves.paused:
-        await Deadline.update({Deadline.paused_at: now}).where(Deadline.id.is_in(moves.paused))
+        await update_rows(Deadline, {Deadline.paused_at: now}, {Deadline.id: moves.paused})
     for deadline_id, due in moves.resumed.items():
-        await Deadline.update({Deadline.paused_at: None, Deadline.due_at: due}).where(Deadline.id == deadline_id)
+        await update_rows(Deadline, {Deadline.paused_at: None, Deadline.due_at: due}, {Deadline.id: deadline_id})
     started = [
-        Deadline(case=case_id, name=name, action=DEADLINES[name].action, due_at=at) for name, at in moves.started
+        {"case": case_id, "name": name, "action": DEADLINES[name].action, "due_at": at} for name, at in moves.started
     ]
-    if started:
-        await Deadline.insert(*started)
+    await insert_rows(Deadline, started)
 
 
 def open_deadlines(case_id: int, *columns: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import Prepared, engine, write_transaction
+from accord.db import Prepared, engine, numbered, numbered_values, update_rows, write_transaction
 from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -101,8 +101,8 @@ async def bump(day: date, category: str, enterprise: int, metrics: list[str] | C
     if keys:
         daily = [value for (c, e), metric, n in keys for value in (day, month, c, e, metric, n)]
         monthly = [value for (c, e), metric, n in keys for value in (month, c, e, metric, n)]
-        await DailyCount.raw(_upsert(_DAILY, 6, len(keys)), *daily)
-        await DailyCount.raw(_upsert(_MONTHLY, 5, len(keys)), *monthly)
+        await numbered(*_DAILY, width=6, rows=len(keys)).rows(**numbered_values(daily))
+        await numbered(*_MONTHLY, width=5, rows=len(keys)).rows(**numbered_values(monthly))
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
@@ -196,9 +196,8 @@ async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zon
         return  # a case filed before insights existed and not rebuilt since
     metrics, updates = move_counts(fact, data, fact["held_by"], calendar)
     if updates:
-        await CaseFact.update({getattr(CaseFact, name): value for name, value in updates.items()}).where(
-            CaseFact.id == fact["id"]
-        )
+        setting = {getattr(CaseFact, name): value for name, value in sorted(updates.items())}
+        await update_rows(CaseFact, setting, {CaseFact.id: fact["id"]})
     await bump(local_day(datetime.fromisoformat(data["at"]), zone), fact["category"], fact["enterprise"], metrics)
 
 

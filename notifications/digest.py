@@ -7,7 +7,7 @@ from typing import Any
 
 from accord import i18n
 from accord.clock import Clock
-from accord.db import write_transaction
+from accord.db import insert_rows, write_transaction
 from accord.settings import Settings
 from accounts.tables import User
 from notifications.mailer import outbox_mail
@@ -67,11 +67,13 @@ async def _digest_for(settings: Settings, subscription: dict[str, Any], now: dat
         )
         if not news or person is None:
             return 0
-        await OutboxMail.insert(_digest_mail(settings, person, news, now))
+        await insert_rows(OutboxMail, [_digest_mail(settings, person, news, now)])
     return 1
 
 
-def _digest_mail(settings: Settings, person: dict[str, Any], news: list[dict[str, Any]], now: datetime) -> OutboxMail:
+def _digest_mail(
+    settings: Settings, person: dict[str, Any], news: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
     def content() -> tuple[str, dict[str, Any]]:
         items = [
             {

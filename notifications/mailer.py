@@ -50,26 +50,26 @@ def outbox_mail(
     content: Any,
     at: datetime,
     notification_id: int | None = None,
-) -> OutboxMail:
-    """A queued mail rendered in the recipient's language: `content()` gives the subject and template
-    context (it runs in that language), `template` names the .txt/.html pair."""
+) -> dict[str, Any]:
+    """A queued mail's row (for `accord.db.insert_rows`), rendered in the recipient's language: `content()` gives
+    the subject and template context (it runs in that language), `template` names the .txt/.html pair."""
     templates = mail_templates(settings)
     with i18n.speaking(person["language"], i18n.viewer_zone(person, settings.timezone)):
         subject, context = content()
         text = templates.get_template(f"{template}.txt").render(context)
         html = templates.get_template(f"{template}.html").render(context)
-    return OutboxMail(
-        notification=notification_id,
-        recipient_email=person["email"],
-        language=person["language"],
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        status="queued",
-        attempts=0,
-        next_attempt_at=at,
-        created_at=at,
-    )
+    return {
+        "notification": notification_id,
+        "recipient_email": person["email"],
+        "language": person["language"],
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
 
 
 class Transport(Protocol):

@@ -19,7 +19,7 @@ from markupsafe import escape
 from accord import events, i18n
 from accord.auth import UnreadBadge, Viewer
 from accord.clock import SystemClock
-from accord.db import Prepared, contains_text, write_transaction
+from accord.db import Prepared, contains_text, insert_rows, write_transaction
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accord.live import is_viewing
@@ -182,25 +182,24 @@ async def tell(
         return
     details = {person["id"]: (told or {}).get(person["id"]) for person in people}
     notices = [
-        Notification(
-            recipient=person["id"],
-            kind=kind,
-            link=link,
-            subject_ref=subject_ref,
-            details=json.dumps(details[person["id"]], ensure_ascii=False) if details[person["id"]] else "",
-            created_at=at,
-        )
+        {
+            "recipient": person["id"],
+            "kind": kind,
+            "link": link,
+            "subject_ref": subject_ref,
+            "details": json.dumps(details[person["id"]], ensure_ascii=False) if details[person["id"]] else "",
+            "created_at": at,
+        }
         for person in people
     ]
-    made = await Notification.insert(*notices).returning(Notification.id, Notification.recipient)
+    made = await insert_rows(Notification, notices, returning=("id", "recipient"))
     notice_of = {row["recipient"]: row["id"] for row in made}
     mails = [
         _mail(settings, person, notice_of[person["id"]], kind, link, subject_ref, at, details[person["id"]])
         for person in people
         if email and not person["no_mail"]
     ]
-    if mails:
-        await OutboxMail.insert(*mails)
+    await insert_rows(OutboxMail, mails)
     await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
 
 
@@ -213,7 +212,7 @@ def _mail(
     subject_ref: str,
     at: datetime,
     details: dict[str, Any] | None = None,
-) -> OutboxMail:
+) -> dict[str, Any]:
     token = unsubscribe_token(settings, person["id"], kind)
     unsubscribe = f"{settings.base_url}/unsubscribe?u={person['id']}&k={kind}&t={token}"
 
@@ -416,7 +415,7 @@ async def _on_password_reset(settings: Settings, event: events.DomainEvent) -> N
         return _("Accord: set a new password"), context
 
     at = datetime.fromisoformat(event.data["at"])
-    await OutboxMail.insert(outbox_mail(settings, person, "notifications/password_reset", content, at))
+    await insert_rows(OutboxMail, [outbox_mail(settings, person, "notifications/password_reset", content, at)])
 
 
 # --- the inbox -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from cases.tables import Deadline
 from cases.workflow import LOCKED, next_due_query, open_deadlines
 from insights.rollups import FACT_OF_CASE
 from mediation.service import OPEN_STATES, QUEUE_STATES, QueueFilter, queue_query
-from accounts.credentials import session_statement
+from accounts.credentials import TOKEN_VIEWER, session_statement
 from notifications.service import UNREAD_COUNTS, UNREAD_ON_PAGE, inbox_query, unread_count_query
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -85,6 +85,7 @@ def hot_queries() -> dict[str, Any]:
     queries["unread on a page"] = Bound(UNREAD_ON_PAGE, {"viewer_id": 7, "link": "/cases/AC-2026-1"})
     with_badge = session_statement(UNREAD_COUNTS)  # every page's first statement
     queries["session, viewer and badge"] = Bound(with_badge, {"digest": "0" * 64, "link": "/cases/AC-2026-1"})
+    queries["API token and viewer"] = Bound(TOKEN_VIEWER, {"digest": "0" * 64})  # every API request's first
     queries["open deadlines of a case"] = open_deadlines(5, Deadline.name, Deadline.due_at, Deadline.paused_at)
     queries["soonest running deadline"] = next_due_query(5)
     # What every move and every live message reads first, locked on PostgreSQL; a move's facts row.
