@@ -12,10 +12,12 @@ import functools
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
 from string import Formatter
 from typing import Any
 
-from piccolo.columns import Column
+from piccolo.columns import JSON, Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.columns.defaults.base import Default
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine, engine_finder
@@ -201,28 +203,58 @@ def _names(prefix: str, count: int) -> list[str]:
     return [f"{prefix}{index}" for index in range(count)]
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """A table's columns as a hot-path INSERT writes them: all but the primary key, in order, each with its
+    conversion for the database (see `_sql_value`)."""
+
+    columns: tuple[Column, ...]
+    names: frozenset[str]
+    is_json: tuple[bool, ...]
+
+
 @functools.cache
-def _insert(table: type[Table], rows: int, returning: tuple[str, ...]) -> tuple[Prepared, tuple[Column, ...]]:
-    """The INSERT of `rows` rows into every column of `table` but its primary key, built once per shape."""
+def _columns_of(table: type[Table]) -> _Columns:
     columns = tuple(column for column in table._meta.columns if not column._meta.primary_key)
+    return _Columns(
+        columns, frozenset(column._meta.name for column in columns), tuple(isinstance(c, JSON) for c in columns)
+    )
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
+
+
+def _sql_value(value: Any, column: Column, is_json: bool) -> Any:
+    """`value` as the database takes it, as Piccolo converts it (a JSON column's non-text dumped, an enum by its
+    value); values of the plain types pass as they are (Piccolo's check of each type costs more)."""
+    return value if value.__class__ in _PLAIN and not is_json else convert_to_sql_value(value, column)
+
+
+def _value_for(column: Column, value: Any) -> Any:
+    return _sql_value(value, column, isinstance(column, JSON))
+
+
+@functools.cache
+def _insert(table: type[Table], rows: int, returning: tuple[str, ...]) -> Prepared:
+    """The INSERT of `rows` rows into every column of `table` but its primary key, built once per shape."""
+    columns = _columns_of(table).columns
     listed = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
     values = ", ".join(
         "(" + ", ".join(f"{{{name}}}" for name in _names(f"r{row}_", len(columns))) + ")" for row in range(rows)
     )
     tail = " RETURNING " + ", ".join(f'"{name}"' for name in returning) if returning else ""
-    sql = f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{tail}"
-    return Prepared(sql), columns
+    return Prepared(f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{tail}")
 
 
 def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any]:
     """A new row's values by column name, as `table(**given)` would make them: a column not given takes its
     Piccolo default (a callable one called, e.g. a timestamp's "now"); without the primary key."""
-    unknown = set(given) - {column._meta.name for column in table._meta.columns}
-    assert not unknown, f"{table._meta.tablename} has no column {sorted(unknown)}"
+    known = _columns_of(table)
+    if not given.keys() <= known.names:
+        raise AssertionError(f"{table._meta.tablename} has no column {sorted(set(given) - known.names)}")
     return {
         column._meta.name: given[column._meta.name] if column._meta.name in given else _default(column)
-        for column in table._meta.columns
-        if not column._meta.primary_key
+        for column in known.columns
     }
 
 
@@ -239,13 +271,13 @@ async def insert_rows(
     Values are converted for the database as Piccolo converts them (JSON dumped, enums by value)."""
     if not rows:
         return []
-    statement, columns = _insert(table, len(rows), returning)
+    known = _columns_of(table)
     values = {}
     for row_number, row in enumerate(rows):
         full = column_values(table, row)
-        for index, column in enumerate(columns):
-            values[f"r{row_number}_{index}"] = convert_to_sql_value(full[column._meta.name], column)
-    return await statement.rows(**values)
+        for index, (column, is_json) in enumerate(zip(known.columns, known.is_json, strict=True)):
+            values[f"r{row_number}_{index}"] = _sql_value(full[column._meta.name], column, is_json)
+    return await _insert(table, len(rows), returning).rows(**values)
 
 
 @functools.cache
@@ -274,12 +306,12 @@ async def update_rows(
     values) in a statement built once per shape; with `returning`, the primary keys of the rows changed."""
     shape = tuple((column, len(value) if isinstance(value, list) else 0) for column, value in where.items())
     statement = _update(table, tuple(setting), shape, returning)
-    values = {f"s{index}": convert_to_sql_value(value, column) for index, (column, value) in enumerate(setting.items())}
+    values = {f"s{index}": _value_for(column, value) for index, (column, value) in enumerate(setting.items())}
     for index, (column, value) in enumerate(where.items()):
         if isinstance(value, list):
-            values.update(zip(_names(f"w{index}_", len(value)), (convert_to_sql_value(v, column) for v in value)))
+            values.update(zip(_names(f"w{index}_", len(value)), (_value_for(column, each) for each in value)))
         else:
-            values[f"w{index}"] = convert_to_sql_value(value, column)
+            values[f"w{index}"] = _value_for(column, value)
     return await statement.rows(**values)
 
 
@@ -309,7 +341,10 @@ class _Bound(QueryString):
         return self.template
 
 
+@functools.cache
 def engine() -> Engine:
+    """The process's engine (accord.piccolo_conf's DB), found once: Piccolo's finder imports the configuration
+    module again at every call, which on a hot path cost more than some statements."""
     db = engine_finder()
     assert db is not None, "accord.piccolo_conf defines DB"
     return db
