@@ -1,9 +1,12 @@
 """Domain events: how `cases` tells other packages what happened without importing them.
 
 Subscribers register for a phase. `transaction` handlers run inside the emitting write transaction
-(their writes, e.g. notification outbox rows, commit or roll back with the change); `after_commit`
-handlers run once the transaction has committed (live pokes to sockets) and never see a rolled-back
-change.
+(their writes, e.g. notification outbox rows, commit or roll back with the change); `before_commit`
+handlers too, but last, once the outermost `atomic()` block's work is done, for every event it emitted:
+rows that every transaction writes (insights' rollups: the day's filings) stay locked on PostgreSQL only
+for those statements and the commit, not for the whole transaction, so concurrent ones do not queue on
+them; `after_commit` handlers run once the transaction has committed (live pokes to sockets) and never see
+a rolled-back change.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ class DomainEvent:
 
 
 Handler = Callable[[DomainEvent], Awaitable[None]]
-Phase = Literal["transaction", "after_commit"]
+Phase = Literal["transaction", "before_commit", "after_commit"]
 
-_handlers: dict[Phase, list[Handler]] = {"transaction": [], "after_commit": []}
+_handlers: dict[Phase, list[Handler]] = {"transaction": [], "before_commit": [], "after_commit": []}
 _pending: ContextVar[list[DomainEvent] | None] = ContextVar("accord_pending_events", default=None)
+_in_atomic: ContextVar[bool] = ContextVar("accord_in_atomic", default=False)
 
 
 def subscribe(handler: Handler, phase: Phase = "transaction") -> None:
@@ -70,9 +74,13 @@ def subscribers() -> dict[Phase, list[Handler]]:
 
 
 async def emit(event: DomainEvent) -> None:
-    """Run transaction-phase handlers now; queue the event for `publish_committed()`."""
+    """Run transaction-phase handlers now (and before-commit ones too when no `atomic()` block will run them
+    before its commit); queue the event for them and for `publish_committed()`."""
     for handler in list(_handlers["transaction"]):
         await handler(event)
+    if not _in_atomic.get():
+        for handler in list(_handlers["before_commit"]):
+            await handler(event)
     pending = _pending.get()
     if pending is None:
         pending = []
@@ -109,10 +117,21 @@ async def atomic() -> AsyncIterator[None]:
         yield
         return
     discard_pending()
+    outermost = _in_atomic.set(True)
     try:
         async with write_transaction():
             yield
+            await _before_commit()
     except BaseException:
         discard_pending()
         raise
+    finally:
+        _in_atomic.reset(outermost)
     await publish_committed()
+
+
+async def _before_commit() -> None:
+    """The before-commit handlers, for every event emitted in the transaction, in order."""
+    for event in list(_pending.get() or []):
+        for handler in list(_handlers["before_commit"]):
+            await handler(event)

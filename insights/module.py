@@ -1,5 +1,5 @@
-"""Statistics and risk signals' part of the process: the rollups kept by a transaction-phase subscriber of
-case events, the dashboards and public statistics, and `accord insights rebuild`."""
+"""Statistics and risk signals' part of the process: the rollups kept by a before-commit subscriber of
+case events (accord.events), the dashboards and public statistics, and `accord insights rebuild`."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def _opened(count: int) -> list[str]:
 def subscribers(settings: Settings) -> list[Subscription]:
     """The rollups' subscribers, counting days in these settings' time zone (the app's)."""
     zone = settings.timezone
-    return [Subscription(rollups.case_counter(zone)), Subscription(rollups.trace_counter(zone))]
+    return [
+        Subscription(rollups.case_counter(zone), "before_commit"),
+        Subscription(rollups.trace_counter(zone), "before_commit"),
+    ]
 
 
 def _trace_checks(settings: Settings) -> Any:

@@ -1,6 +1,7 @@
-"""Rollups kept in the same transaction as the case event that changes them (a transaction-phase subscriber
-of `case.filed` and `case.transition`), so a figure is a sum over a few rollup rows whatever the number of
-cases, and a rolled-back move never counts.
+"""Rollups kept in the same transaction as the case event that changes them (a before-commit subscriber of
+`case.filed` and `case.transition`, accord.events: every filing of a day adds to the same rows, which stay
+locked only from these statements to the commit), so a figure is a sum over a few rollup rows whatever the
+number of cases, and a rolled-back move never counts.
 
 Each event adds one to the day's rows of `insight_daily` for its metrics (see insights/tables.py) with one
 upsert; a case's first response and first closing are counted once, in working days since filing, from the
@@ -94,10 +95,11 @@ async def bump(day: date, category: str, enterprise: int, metrics: list[str] | C
     """Add `by` to each metric's day and month (a Counter: each its own number), in the four scopes: one
     statement for each (an event's counts are written with the event, so they cost its transaction two
     statements whatever their number). A metric named twice is added twice, in one row: PostgreSQL refuses
-    a statement that updates a row twice."""
+    a statement that updates a row twice. Rows go in key order, as in every transaction, so two that add to
+    the same rows lock them in the same order and never deadlock on PostgreSQL."""
     month = day.strftime("%Y-%m")
     counts = {metric: by * n for metric, n in Counter(metrics).items() if n}
-    keys = [(scope, metric, n) for scope in scopes(category, enterprise) for metric, n in counts.items()]
+    keys = sorted((scope, metric, n) for scope in scopes(category, enterprise) for metric, n in counts.items())
     if keys:
         daily = [value for (c, e), metric, n in keys for value in (day, month, c, e, metric, n)]
         monthly = [value for (c, e), metric, n in keys for value in (month, c, e, metric, n)]
@@ -262,7 +264,7 @@ def calendar_of(event: events.DomainEvent) -> Calendar:
 
 
 def case_counter(zone: tzinfo) -> events.Handler:
-    """The transaction-phase subscriber of case events, counting days in `zone` (the app's settings')."""
+    """The before-commit subscriber of case events, counting days in `zone` (the app's settings')."""
 
     async def on_case_event(event: events.DomainEvent) -> None:
         if event.kind == "case.filed" and event.case_id is not None:

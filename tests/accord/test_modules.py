@@ -100,11 +100,11 @@ for domain in DOMAINS:
     names += [f"{domain}.{info.name}" for info in pkgutil.iter_modules(package.__path__)]
 for name in names:
     importlib.import_module(name)
-assert events.subscribers() == {"transaction": [], "after_commit": []}, events.subscribers()
+assert events.subscribers() == {"transaction": [], "before_commit": [], "after_commit": []}, events.subscribers()
 from accord.app import create_app
 create_app()
 wired = events.subscribers()
-assert wired["transaction"] and wired["after_commit"], wired
+assert wired["transaction"] and wired["before_commit"] and wired["after_commit"], wired
 print(len(names))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
