@@ -146,6 +146,7 @@ async def close_database() -> None:
     db = engine()
     if db.engine_type == "postgres":
         await db.close_connection_pool()  # type: ignore[attr-defined]
+        await _SIDE.close()
 
 
 class Prepared:
@@ -197,6 +198,18 @@ class Prepared:
     async def first(self, **parameters: Any) -> dict[str, Any] | None:
         rows = await self.rows(**parameters)
         return rows[0] if rows else None
+
+    async def rows_apart(self, **parameters: Any) -> list[dict[str, Any]]:
+        """Run and commit the statement on its own, outside the caller's transaction, on PostgreSQL: a row it
+        locks (a counter every filing takes the next number from) is locked for this statement alone instead of
+        until the caller commits, so concurrent callers do not queue behind each other's transactions. If the
+        caller then rolls back, what the statement did stays (a number is skipped). On SQLite it runs inside
+        the caller's transaction: one writer at a time there anyway, and a statement apart would wait for it."""
+        db = engine()
+        if db.engine_type == "sqlite":
+            return await self.rows(**parameters)
+        sql, values = self.bound(**parameters)._frozen_compiled_strings
+        return [dict(row.items()) for row in await _SIDE.fetch(db, sql, values)]
 
 
 def _names(prefix: str, count: int) -> list[str]:
@@ -327,6 +340,33 @@ def numbered(head: str, tail: str, width: int, rows: int) -> Prepared:
 def numbered_values(values: Sequence[Any]) -> dict[str, Any]:
     """The parameters of a `numbered` statement, in order."""
     return dict(zip(_names("v", len(values)), values, strict=True))
+
+
+class _SideConnection:
+    """PostgreSQL: the process's one connection beside the pool, for statements committed apart from the
+    caller's transaction (`Prepared.rows_apart`), one at a time. Not from the pool: callers hold a pooled
+    connection in their transaction, and with every pooled one so held none would be left for this. Opened at
+    first use (again if lost), closed with the database."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+        self.lock: asyncio.Lock | None = None
+
+    async def fetch(self, db: Engine, sql: str, values: Sequence[Any]) -> list[Any]:
+        self.lock = self.lock or asyncio.Lock()
+        async with self.lock:
+            if self.connection is None or self.connection.is_closed():
+                self.connection = await db.get_new_connection()  # type: ignore[attr-defined]
+            return await self.connection.fetch(sql, *values)  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        """Close it, and forget its lock: the next event loop (an `accord` command's) makes its own."""
+        connection, self.connection, self.lock = self.connection, None, None
+        if connection is not None:
+            await connection.close()
+
+
+_SIDE = _SideConnection()
 
 
 class _Bound(QueryString):
