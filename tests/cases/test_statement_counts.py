@@ -5,13 +5,14 @@ budget is 6 each; lower a ceiling when a change reaches it).
 Counted at the engine (every Piccolo query and raw statement goes through `run_querystring` or `run_ddl`;
 a transaction's BEGIN and COMMIT do not), for one request each, with its subscribers' statements.
 
-Filing (12): the session; the enterprises it names; the reference (one upsert); the case row (one INSERT
+Filing (12): the session; the enterprises it names; the reference (one upsert, on PostgreSQL committed apart
+on the side connection); the case row (one INSERT
 with its record head and next deadline); its record event; its deadlines (one INSERT); insights' facts row
 and the day's and month's rollups (one upsert each); the merchant's agents with their mail settings (one
 SELECT); their notices and mails (one INSERT each). `respond` (12): the session; the case, locked, with its
 enterprise and open deadlines; the case row (one UPDATE: state, version, columns, record head, next
 deadline); the record event; the deadline closed; insights' facts row read and updated, the two rollups;
-the consumer with their mail settings; the notice and the mail. What stands between these and the issue's 6
+the consumer with their mail settings; the notice and the mail (the rollups last, before the commit). What stands between these and the issue's 6
 is one statement per table written: on SQLite a statement writes one table (PostgreSQL could chain them in
 one statement with data-modifying CTEs; the two dialects would then run different SQL).
 """
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from accord.db import engine
+from accord.db import _SideConnection, engine
 from cases.tables import Case
 from tests.cases.test_pages import file_by_form
 from tests.conftest import SignedIn, post_form
@@ -34,9 +35,9 @@ CEILINGS = {"case page": 5, "filing": 12, "respond": 12}
 @asynccontextmanager
 async def counted() -> AsyncIterator[list[str]]:
     """The statements run inside the block, as text (the engine's class is wrapped: PostgreSQL's engine
-    takes no attributes of its own)."""
+    takes no attributes of its own), and those run apart on PostgreSQL's side connection (the reference)."""
     kind, seen = type(engine()), []
-    run_querystring, run_ddl = kind.run_querystring, kind.run_ddl
+    run_querystring, run_ddl, side_fetch = kind.run_querystring, kind.run_ddl, _SideConnection.fetch
 
     async def querystring(self: Any, query: Any, in_pool: bool = True) -> Any:
         seen.append(str(query))
@@ -46,11 +47,17 @@ async def counted() -> AsyncIterator[list[str]]:
         seen.append(statement)
         return await run_ddl(self, statement, in_pool)
 
+    async def apart(self: Any, db: Any, sql: str, values: Any) -> Any:
+        seen.append(sql)
+        return await side_fetch(self, db, sql, values)
+
     kind.run_querystring, kind.run_ddl = querystring, ddl  # type: ignore[method-assign]
+    _SideConnection.fetch = apart  # type: ignore[method-assign]
     try:
         yield seen
     finally:
         kind.run_querystring, kind.run_ddl = run_querystring, run_ddl  # type: ignore[method-assign]
+        _SideConnection.fetch = side_fetch  # type: ignore[method-assign]
 
 
 def within(page: str, statements: list[str]) -> None:
