@@ -25,6 +25,15 @@ def _opened(count: int) -> list[str]:
     return [f"  opened {count} risk alert(s)"] if count else []
 
 
+async def fold_shards(runtime: Runtime) -> int:
+    """Past days' rollup shards into one row each (days where the deployment is)."""
+    return await rollups.fold_shards(rollups.local_day(runtime.clock.now(), runtime.settings.timezone))
+
+
+def _folded(count: int) -> list[str]:
+    return [f"  folded {count} rollup shard row(s)"] if count else []
+
+
 def subscribers(settings: Settings) -> list[Subscription]:
     """The rollups' subscribers, counting days in these settings' time zone (the app's)."""
     zone = settings.timezone
@@ -108,7 +117,7 @@ MODULE = DomainModule(
     routes=[routes.api_router, *routes.page_routes, metrics.metrics],
     middleware=lambda settings: [metrics.MetricsMiddleware],
     subscribers=subscribers,
-    jobs=[Job("risk alerts", raise_alerts, _opened)],
+    jobs=[Job("risk alerts", raise_alerts, _opened), Job("rollup shards", fold_shards, _folded)],
     cli=add_commands,
     seed=seed_rollups,
 )

@@ -12,6 +12,7 @@ facts row the case keeps in `insight_case_fact`. `rebuild()` recomputes everythi
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import Prepared, engine, numbered, numbered_values, update_rows, write_transaction
+from accord.db import Prepared, engine, is_sqlite, numbered, numbered_values, update_rows, write_transaction
 from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -36,13 +37,30 @@ BUCKETS = (*range(21), 25, 30, 40, 50, 60, 90, 120, 180, 270, MAX_DAYS)
 SETTLEMENT_ENDS = ("resolved", "breached")
 OPEN_STATES = frozenset(state.value for state in CaseState if state not in TERMINAL_STATES)
 _DAILY = (
-    "INSERT INTO insight_daily (day, month, category, enterprise, metric, count) VALUES ",
-    " ON CONFLICT (day, category, enterprise, metric) DO UPDATE SET count = insight_daily.count + excluded.count",
+    "INSERT INTO insight_daily (day, month, category, enterprise, metric, count, shard) VALUES ",
+    " ON CONFLICT (day, category, enterprise, metric, shard)"
+    " DO UPDATE SET count = insight_daily.count + excluded.count",
 )
 _MONTHLY = (
-    "INSERT INTO insight_monthly (month, category, enterprise, metric, count) VALUES ",
-    " ON CONFLICT (month, category, enterprise, metric) DO UPDATE SET count = insight_monthly.count + excluded.count",
+    "INSERT INTO insight_monthly (month, category, enterprise, metric, count, shard) VALUES ",
+    " ON CONFLICT (month, category, enterprise, metric, shard)"
+    " DO UPDATE SET count = insight_monthly.count + excluded.count",
 )
+# On PostgreSQL each write adds to one of SHARDS rows per key, chosen at random: every filing of a day adds to the
+# same keys ("filed" in the all-categories scope...), and with one row each, concurrent transactions queued on its
+# lock until each committed (bench/http_budget.py). SQLite has one writer at a time: shard 0 only.
+SHARDS = 8
+FOLD_BATCH = 1000  # rows per upsert when folding shards back (SQLite binds at most 32,766 values a statement)
+_FOLDED = {
+    "insight_daily": Prepared(
+        "DELETE FROM insight_daily WHERE shard > 0 AND day < {until}"
+        " RETURNING day, month, category, enterprise, metric, count"
+    ),
+    "insight_monthly": Prepared(
+        "DELETE FROM insight_monthly WHERE shard > 0 AND month < {until}"
+        " RETURNING month, category, enterprise, metric, count"
+    ),
+}
 
 
 def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
@@ -51,7 +69,7 @@ def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
     return statement[0] + ", ".join([row] * rows) + statement[1]
 
 
-_UPSERT, _UPSERT_MONTH = _upsert(_DAILY, 6), _upsert(_MONTHLY, 5)
+_UPSERT, _UPSERT_MONTH = _upsert(_DAILY, 7), _upsert(_MONTHLY, 6)
 FILING_COLUMNS = (
     Case.enterprise,
     Case.category,
@@ -97,14 +115,41 @@ async def bump(day: date, category: str, enterprise: int, metrics: list[str] | C
     statements whatever their number). A metric named twice is added twice, in one row: PostgreSQL refuses
     a statement that updates a row twice. Rows go in key order, as in every transaction, so two that add to
     the same rows lock them in the same order and never deadlock on PostgreSQL."""
-    month = day.strftime("%Y-%m")
+    month, shard = day.strftime("%Y-%m"), _shard()
     counts = {metric: by * n for metric, n in Counter(metrics).items() if n}
     keys = sorted((scope, metric, n) for scope in scopes(category, enterprise) for metric, n in counts.items())
     if keys:
-        daily = [value for (c, e), metric, n in keys for value in (day, month, c, e, metric, n)]
-        monthly = [value for (c, e), metric, n in keys for value in (month, c, e, metric, n)]
-        await numbered(*_DAILY, width=6, rows=len(keys)).rows(**numbered_values(daily))
-        await numbered(*_MONTHLY, width=5, rows=len(keys)).rows(**numbered_values(monthly))
+        daily = [value for (c, e), metric, n in keys for value in (day, month, c, e, metric, n, shard)]
+        monthly = [value for (c, e), metric, n in keys for value in (month, c, e, metric, n, shard)]
+        await numbered(*_DAILY, width=7, rows=len(keys)).rows(**numbered_values(daily))
+        await numbered(*_MONTHLY, width=6, rows=len(keys)).rows(**numbered_values(monthly))
+
+
+def _shard() -> int:
+    return 0 if is_sqlite() else random.randrange(SHARDS)
+
+
+async def fold_shards(today: date) -> int:
+    """Fold the rollup shards of the days before `today` and of the months before its month into shard 0, in one
+    transaction (the rows deleted are the rows added: a concurrent write to a past day's shard is folded by the
+    next round). How many shard rows were folded."""
+    folded = 0
+    async with write_transaction():
+        for table, statement, until, key in (
+            ("insight_daily", _DAILY, today, ("day", "month", "category", "enterprise", "metric")),
+            ("insight_monthly", _MONTHLY, today.strftime("%Y-%m"), ("month", "category", "enterprise", "metric")),
+        ):
+            rows = await _FOLDED[table].rows(until=until)
+            sums: Counter[tuple[Any, ...]] = Counter()
+            for row in rows:
+                sums[tuple(row[column] for column in key)] += row["count"]
+            values = [(*key, n, 0) for key, n in sorted(sums.items())]
+            for start in range(0, len(values), FOLD_BATCH):
+                batch = values[start : start + FOLD_BATCH]
+                flat = [value for row in batch for value in row]
+                await numbered(*statement, width=len(batch[0]), rows=len(batch)).rows(**numbered_values(flat))
+            folded += len(rows)
+    return folded
 
 
 def _working_days(calendar: Calendar, start: datetime, end: datetime) -> int:
@@ -216,11 +261,11 @@ async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
     labels = {day: (day.isoformat() if sqlite else day, day.strftime("%Y-%m")) for day in {key[0] for key in scoped}}
     # In key order: each upsert then finds its place next to the last one's in the key's B-tree (a bulk seed's
     # counts come in case order, scattered over two years of days).
-    days = [(*labels[day], c, e, metric, n) for (day, c, e, metric), n in sorted(scoped.items()) if n]
+    days = [(*labels[day], c, e, metric, n, 0) for (day, c, e, metric), n in sorted(scoped.items()) if n]
     monthly: Counter[tuple[Any, ...]] = Counter()
-    for _day, month, category, enterprise, metric, n in days:
+    for _day, month, category, enterprise, metric, n, _shard0 in days:
         monthly[month, category, enterprise, metric] += n
-    months = [(*key, n) for key, n in sorted(monthly.items()) if n]
+    months = [(*key, n, 0) for key, n in sorted(monthly.items()) if n]
     connection = engine().current_transaction.get().connection
     if sqlite:
         async with bulk_cache():

@@ -23,8 +23,9 @@ class DailyCount(Table, tablename="insight_daily"):
     Scopes: every count is written four times, for its category and enterprise, for its category and all
     enterprises (`enterprise` 0), for all categories (`category` "*") and its enterprise, and for both "all"s,
     in the same statement; a figure reads the one scope its filters name, so what it reads does not grow
-    with the categories and enterprises it sums over. Unique on (day, category, enterprise, metric): writers
-    add to the row with one upsert.
+    with the categories and enterprises it sums over. Unique on (day, category, enterprise, metric, shard):
+    writers add to the row with one upsert, on PostgreSQL to one of a few shards each (concurrent transactions
+    then mostly write different rows), and readers sum the shards; past days' shards are folded into shard 0.
     """
 
     day = Date()
@@ -33,6 +34,7 @@ class DailyCount(Table, tablename="insight_daily"):
     enterprise = Integer()
     metric = Varchar(length=80)
     count = Integer(default=0)
+    shard = Integer(default=0)
 
 
 class MonthlyCount(Table, tablename="insight_monthly"):
@@ -43,6 +45,7 @@ class MonthlyCount(Table, tablename="insight_monthly"):
     enterprise = Integer()
     metric = Varchar(length=80)
     count = Integer(default=0)
+    shard = Integer(default=0)
 
 
 class CaseFact(Table, tablename="insight_case_fact"):

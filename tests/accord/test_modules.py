@@ -132,6 +132,7 @@ def test_the_cli_and_the_app_read_the_same_modules() -> None:
         "auto-assign",
         "registry expiry",
         "risk alerts",
+        "rollup shards",
         "reminders",
         "digests",
         "mail",
