@@ -51,16 +51,20 @@ _MONTHLY = (
 # lock until each committed (bench/http_budget.py). SQLite has one writer at a time: shard 0 only.
 SHARDS = 8
 FOLD_BATCH = 1000  # rows per upsert when folding shards back (SQLite binds at most 32,766 values a statement)
-_FOLDED = {
-    "insight_daily": Prepared(
-        "DELETE FROM insight_daily WHERE shard > 0 AND day < {until}"
-        " RETURNING day, month, category, enterprise, metric, count"
-    ),
-    "insight_monthly": Prepared(
-        "DELETE FROM insight_monthly WHERE shard > 0 AND month < {until}"
-        " RETURNING month, category, enterprise, metric, count"
-    ),
-}
+_DAY_KEY = ("day", "month", "category", "enterprise", "metric")
+_MONTH_KEY = ("month", "category", "enterprise", "metric")
+
+
+def _shards_deleted(table: str, key: tuple[str, ...]) -> Prepared:
+    """Delete the shard rows of the periods before {until} (the key's first column), returning what they held."""
+    return Prepared(f"DELETE FROM {table} WHERE shard > 0 AND {key[0]} < {{until}} RETURNING {', '.join(key)}, count")
+
+
+# What fold_shards deletes, the upsert it adds the sums back with (into shard 0), and the key it sums by.
+_FOLDS = (
+    (_shards_deleted("insight_daily", _DAY_KEY), _DAILY, _DAY_KEY),
+    (_shards_deleted("insight_monthly", _MONTH_KEY), _MONTHLY, _MONTH_KEY),
+)
 
 
 def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
@@ -135,11 +139,8 @@ async def fold_shards(today: date) -> int:
     next round). How many shard rows were folded."""
     folded = 0
     async with write_transaction():
-        for table, statement, until, key in (
-            ("insight_daily", _DAILY, today, ("day", "month", "category", "enterprise", "metric")),
-            ("insight_monthly", _MONTHLY, today.strftime("%Y-%m"), ("month", "category", "enterprise", "metric")),
-        ):
-            rows = await _FOLDED[table].rows(until=until)
+        for (deleted, statement, key), until in zip(_FOLDS, (today, today.strftime("%Y-%m")), strict=True):
+            rows = await deleted.rows(until=until)
             sums: Counter[tuple[Any, ...]] = Counter()
             for row in rows:
                 sums[tuple(row[column] for column in key)] += row["count"]
