@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
@@ -53,14 +54,29 @@ def create_environment(settings: Settings) -> Environment:
 def gettext(eval_context: EvalContext, message: str, **variables: object) -> str:
     """`_()` in templates, as Jinja's new-style gettext has it: the translation is a format string (also without
     variables: "%%" is a percent sign), trusted where output is escaped, its variables escaped into it. A page
-    says dozens of these (issue 14 §6: they were a fifth of rendering the case page)."""
+    says dozens of these (issue 14 §6: they were a fifth of rendering the case page), most without variables:
+    those are formatted once per language."""
+    if not variables:
+        return _plain_text(i18n.current_language(), message, eval_context.autoescape)
     translated = i18n.gettext(message)
     return (Markup(translated) if eval_context.autoescape else translated) % variables
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain_text(language: str, message: str, autoescape: bool) -> str:
+    """A translation without variables as `_()` gives it (`language` is the request's, in the key only)."""
+    translated = i18n.gettext(message)
+    return (Markup(translated) if autoescape else translated) % {}
+
+
 def speaker(name: str, role: str, enterprise: str | None = None, platform: str | None = None) -> Markup:
     """Who spoke or acted, with their part in the case; an agent also with the enterprise they speak for (a
-    function, not a macro: the case page names one for every message)."""
+    function, not a macro: the case page names one for every message, most of them the same few people)."""
     behalf = enterprise if role == "merchant" else platform if role == "platform" else None
+    return _speaker(i18n.current_language(), name, role, behalf)
+
+
+@functools.lru_cache(maxsize=4096)
+def _speaker(language: str, name: str, role: str, behalf: str | None) -> Markup:
     part = escape(i18n.label("speaker", role)) + (" · " + escape(behalf) if behalf else "")
     return Markup(f'<strong>{escape(name)}</strong> <span class="role">({part})</span>')

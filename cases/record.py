@@ -31,7 +31,10 @@ Verify once, not per view: `reverify()` checks a whole record and keeps its head
 verified_hash, verified_at), or clears it when the record does not verify; `accord verify-case` and the
 daily record check (a job of the cases module) do that. A page then recomputes the hashes of the events
 after that head only (`trusted_events`); the links between all events and the rows they made are still
-checked on every view. An event edited under the head shows as damaged after the next full verification.
+checked on every view. A page that found those events good moves the head up to them (`advance_head`), so
+the next view recomputes only what came after; verified_at stays the time of the last full verification,
+which the daily check goes by. An event edited under the head shows as damaged after the next full
+verification.
 """
 
 from __future__ import annotations
@@ -329,6 +332,23 @@ async def reverify(case_id: int, at: datetime) -> Verification:
             {Case.verified_seq: head["seq"], Case.verified_hash: head["hash"], Case.verified_at: at}
         ).where(Case.id == case_id)
     return result
+
+
+# Moves the verified head up to the events a page has just verified, unless a full verification moved or
+# cleared the head since the page read the case (`seen`: the verified_seq it read, 0 for none).
+ADVANCE_HEAD = Prepared(
+    "UPDATE dispute_case SET verified_seq = {seq}, verified_hash = {hash}"
+    " WHERE id = {case} AND COALESCE(verified_seq, 0) = {seen} AND {seen} < {seq}"
+)
+
+
+async def advance_head(case: Mapping[str, Any], events: list[dict[str, Any]], verification: Verification) -> None:
+    """After a view verified the record (`case` as the view read it), keep its last event as the verified head."""
+    seen = case.get("verified_seq") or 0
+    if not verification.verified or not events or events[-1]["seq"] <= seen:
+        return
+    async with write_transaction():
+        await ADVANCE_HEAD.rows(case=case["id"], seq=events[-1]["seq"], hash=events[-1]["hash"], seen=seen)
 
 
 def trusted_events(events: list[dict[str, Any]], case: Mapping[str, Any]) -> int:

@@ -578,6 +578,7 @@ async def case_record(viewer: Viewer, reference: str) -> tuple[list[dict[str, An
     case, related = await visible_case(viewer, reference)
     events = await record.events_of(case["id"])
     verification = record.verify_rows(events, await record.stored_rows(case["id"], case))
+    await record.advance_head(case, events, verification)
     unnamed(case, events, "actor", "actor_name")
     return record.as_seen(events, set(readable_channels(related))), verification
 
@@ -607,6 +608,7 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
         ),
         trusted=0 if full else record.trusted_events(events, view.case),
     )
+    await record.advance_head(view.case, events, verification)
     unnamed(view.case, messages, "author", "author_name")
     unnamed(view.case, evidence, "uploaded_by", "uploaded_by_name")
     unnamed(view.case, events, "actor", "actor_name")

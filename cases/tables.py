@@ -223,7 +223,8 @@ class Case(Table, tablename="dispute_case"):
     last_hash = Varchar(length=64)
     next_due_at = Timestamptz(null=True, default=None)  # soonest running deadline: the queue's sort key
     # The record's verified head (cases/record.py): its events up to verified_seq, ending in verified_hash, were
-    # all re-verified at verified_at; pages check only the events after it. Null: verify from the start.
+    # verified (a page moves it up to the events it verified); verified_at is when the whole record last was.
+    # Pages check only the events after the head. Null: verify from the start.
     verified_seq = Integer(null=True, default=None)
     verified_hash = Varchar(length=64, null=True, default=None)
     verified_at = Timestamptz(null=True, default=None)

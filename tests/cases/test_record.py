@@ -274,15 +274,58 @@ async def test_pages_trust_the_verified_head_until_the_record_check_finds_the_ed
     assert (await Case.select(Case.verified_seq).where(Case.id == found).first())["verified_seq"] is None
 
 
+async def verified_head(found: int) -> dict[str, Any]:
+    head = await Case.select(Case.verified_seq, Case.verified_at).where(Case.id == found).first()
+    assert head is not None
+    return head
+
+
 async def test_events_after_the_head_are_verified_on_every_view(cast: Cast) -> None:
     case, seqs = await negotiated_case(cast)
     reference, found = case["reference"], await case_id(case)
     await verify_reference(reference, BASE_TIME)
+    head = await verified_head(found)
     later = await post(cast.merchant, reference, "joint", "It is on its way back.")
-    assert "record verified" in (await cast.consumer.get(f"/cases/{reference}")).text
 
     await forge_event(found, later)
+    for viewer in (cast.consumer, cast.merchant):
+        assert f"record damaged at event {later}" in (await viewer.get(f"/cases/{reference}")).text
+    assert await verified_head(found) == head  # a view that found damage keeps the head where it was
+
+
+async def test_a_view_that_verified_the_newer_events_moves_the_head_up_to_them(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference, found = case["reference"], await case_id(case)
+    await verify_reference(reference, BASE_TIME)
+    checked_at = (await verified_head(found))["verified_at"]
+    later = await post(cast.merchant, reference, "joint", "It is on its way back.")
+    assert "record verified" in (await cast.consumer.get(f"/cases/{reference}")).text
+    # The head moved; the time of the last full verification, which the daily check goes by, did not.
+    assert await verified_head(found) == {"verified_seq": later, "verified_at": checked_at}
+
+    await forge_event(found, later)  # now under the head: the next full verification finds it
+    assert "record verified" in (await cast.consumer.get(f"/cases/{reference}")).text
+    assert (await verify_reference(reference, BASE_TIME)).first_bad_seq == later
     assert f"record damaged at event {later}" in (await cast.consumer.get(f"/cases/{reference}")).text
+    assert (await verified_head(found))["verified_seq"] is None
+
+
+async def test_a_view_does_not_move_a_head_a_full_verification_moved_or_cleared_meanwhile(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference, found = case["reference"], await case_id(case)
+    await verify_reference(reference, BASE_TIME)
+    events = await record.events_of(found)
+    good = record.Verification(verified=True, events=len(events))
+    # The view read the case before the full verification (no head then) and verified the events it read.
+    await record.advance_head({"id": found, "verified_seq": None}, events[:-1], good)
+    assert (await verified_head(found))["verified_seq"] == len(events)  # the full verification's head stands
+
+    await Case.update({Case.verified_seq: None, Case.verified_hash: None}).where(Case.id == found)  # it found damage
+    read_before = {"id": found, "verified_seq": len(events) - 1}
+    await record.advance_head(read_before, events, good)
+    assert (await verified_head(found))["verified_seq"] is None
+    await record.advance_head({"id": found, "verified_seq": None}, events, record.Verification(False, len(events)))
+    assert (await verified_head(found))["verified_seq"] is None  # a view that found damage moves nothing
 
 
 async def test_verify_case_clears_the_head_of_a_damaged_record(cast: Cast) -> None:
