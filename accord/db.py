@@ -357,6 +357,10 @@ class _SideConnection:
         async with self.lock:
             if self.connection is None or self.connection.is_closed():
                 self.connection = await db.get_new_connection()  # type: ignore[attr-defined]
+                # Its commits need not wait for the disk: a caller's transaction commits after this one, and
+                # PostgreSQL flushing that commit flushes the log up to it, this one included. What a crash
+                # can lose is only a statement no committed transaction depended on (a number never used).
+                await self.connection.execute("SET synchronous_commit TO off")
             return await self.connection.fetch(sql, *values)  # type: ignore[no-any-return]
 
     async def close(self) -> None:
@@ -367,6 +371,18 @@ class _SideConnection:
 
 
 _SIDE = _SideConnection()
+_CONNECTION_NUMBERS: dict[int, int] = {}  # PostgreSQL server process id -> its number in this process
+
+
+def connection_number() -> int | None:
+    """PostgreSQL: the number of the pooled connection the current transaction runs on, the same for every
+    transaction on it: 0, 1, 2... in the order this process first used them (so a pool's connections have
+    different numbers). None outside a transaction, and on SQLite."""
+    transaction = engine().current_transaction.get()
+    if transaction is None or is_sqlite():
+        return None
+    pid = transaction.connection.get_server_pid()
+    return _CONNECTION_NUMBERS.setdefault(pid, len(_CONNECTION_NUMBERS))
 
 
 class _Bound(QueryString):

@@ -21,7 +21,7 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import Prepared, engine, is_sqlite, numbered, numbered_values, update_rows, write_transaction
+from accord.db import Prepared, connection_number, engine, is_sqlite, numbered, numbered_values, update_rows, write_transaction
 from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -46,10 +46,12 @@ _MONTHLY = (
     " ON CONFLICT (month, category, enterprise, metric, shard)"
     " DO UPDATE SET count = insight_monthly.count + excluded.count",
 )
-# On PostgreSQL each write adds to one of SHARDS rows per key, chosen at random: every filing of a day adds to the
-# same keys ("filed" in the all-categories scope...), and with one row each, concurrent transactions queued on its
-# lock until each committed (bench/http_budget.py). SQLite has one writer at a time: shard 0 only.
-SHARDS = 8
+# On PostgreSQL each write adds to one of SHARDS rows per key: every filing of a day adds to the same keys ("filed"
+# in the all-categories scope...), and with one row each, concurrent transactions queued on its lock until each
+# committed (bench/http_budget.py). A transaction writes the shard of the pooled connection it runs on, so two
+# running at once in one process do not share one (a pool holds fewer connections than SHARDS; only when the pool
+# has replaced connections may two numbers meet modulo SHARDS); each process starts at a shard of its own choosing. SQLite has one writer at a time: shard 0 only.
+SHARDS = 16
 FOLD_BATCH = 1000  # rows per upsert when folding shards back (SQLite binds at most 32,766 values a statement)
 _DAY_KEY = ("day", "month", "category", "enterprise", "metric")
 _MONTH_KEY = ("month", "category", "enterprise", "metric")
@@ -129,8 +131,14 @@ async def bump(day: date, category: str, enterprise: int, metrics: list[str] | C
         await numbered(*_MONTHLY, width=6, rows=len(keys)).rows(**numbered_values(monthly))
 
 
+_FIRST_SHARD = random.randrange(SHARDS)  # this process's
+
+
 def _shard() -> int:
-    return 0 if is_sqlite() else random.randrange(SHARDS)
+    number = connection_number()
+    if number is None:
+        return 0 if is_sqlite() else random.randrange(SHARDS)  # bump() outside a transaction
+    return (_FIRST_SHARD + number) % SHARDS
 
 
 async def fold_shards(today: date) -> int:

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from litestar import Litestar
 
-from accord.db import is_sqlite, write_transaction
+from accord.db import _SIDE, is_sqlite, write_transaction
 from cases.filing import _next_reference
 
 YEAR = 2031  # no other test files a case in it
@@ -46,3 +46,14 @@ async def test_a_number_taken_in_an_open_transaction(app: Litestar) -> None:
     assert second == f"AC-{YEAR}-000002"
     assert await first == f"AC-{YEAR}-000001"
     assert await _next_reference(YEAR) == f"AC-{YEAR}-000003"
+
+
+async def test_a_number_taken_apart_does_not_wait_for_the_disk(app: Litestar) -> None:
+    """PostgreSQL: the side connection commits without waiting for its log to reach the disk; the filing's own
+    commit, which does wait, comes after it and flushes the log up to itself (accord.db._SideConnection)."""
+    await _next_reference(YEAR)
+    if is_sqlite():
+        return
+    # Set by the connection itself (the test database has it off for every connection: tests/conftest.py).
+    setting = "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'"
+    assert tuple(await _SIDE.connection.fetchrow(setting)) == ("off", "session")
