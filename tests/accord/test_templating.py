@@ -1,0 +1,49 @@
+"""The shared Jinja environment's shortcuts (accord/templating.py) render exactly what plain Jinja renders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import Environment
+
+from accord import i18n
+from accord.settings import get_settings
+from accord.templating import _Environment, create_environment
+
+READS = (
+    "{{ row.name }}|{{ row.get('name') }}|{{ row.items }}|{{ row.missing }}|{{ row.missing is defined }}"
+    "|{{ row['items'] }}|{{ thing.name }}|{{ row.nested.name }}"
+)
+
+
+class Thing:
+    name = "an attribute"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"name": "<b>a column</b>", "items": "a column named like a dict method", "nested": {"name": "inner"}},
+        {"name": None, "items": 3, "nested": {}},
+        {"nested": {}},
+    ],
+)
+def test_a_dicts_keys_read_as_attributes_as_plain_jinja_reads_them(row: dict[str, object]) -> None:
+    ours, plain = (kind(autoescape=True).from_string(READS) for kind in (_Environment, Environment))
+    assert ours.render(row=row, thing=Thing()) == plain.render(row=row, thing=Thing())
+    if "items" in row:  # `row.items` is still dict's method, as in plain Jinja
+        assert "built-in method items" in ours.render(row=row, thing=Thing())
+
+
+def test_time_tag_and_speaker_filters_name_the_moment_and_the_person_in_the_readers_language() -> None:
+    env = create_environment(get_settings())
+    moment = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
+    page = env.from_string('{{ at|time_tag("short") }} {{ name|speaker("merchant", "Shop & Co") }}')
+    with i18n.speaking("zh-Hans", ZoneInfo("Asia/Shanghai")):
+        chinese = page.render(at=moment, name="<Li>")
+    english = page.render(at=moment, name="<Li>")
+    assert '<time datetime="2026-11-30T09:05:00+00:00">' in chinese and "17:05" in chinese
+    assert "&lt;Li&gt;" in chinese and "Shop &amp; Co" in chinese and "商家" in chinese
+    assert "商家" not in english and "(merchant · Shop &amp; Co)" in english  # cached per language, not across them
