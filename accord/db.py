@@ -13,7 +13,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from string import Formatter
 from typing import Any
 
@@ -30,6 +31,25 @@ from accord.settings import Database
 
 _sqlite_writer = asyncio.Lock()
 IDLE_CONNECTIONS = 8
+
+
+def _integer_out(value: bytes) -> int:
+    """SQLite's INTEGER columns as Piccolo reads them (an int, also from "1.0"), without its Decimal for every
+    integer: reading a case page's rows spent more on that than on the query."""
+    try:
+        return int(value)
+    except ValueError:
+        return int(Decimal(value.decode()))
+
+
+def _timestamptz_out(value: bytes) -> datetime:
+    """A timestamptz as Piccolo reads it (the stored time, in UTC), one call fewer per value."""
+    return datetime.fromisoformat(value.decode()).replace(tzinfo=UTC)
+
+
+# The same values as Piccolo's converters (tests/accord/test_database_pool.py compares them), registered over them.
+sqlite3.register_converter("INTEGER", _integer_out)
+sqlite3.register_converter("TIMESTAMPTZ", _timestamptz_out)
 
 
 class _InlineConnection:

@@ -10,7 +10,9 @@ import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import pytest
 from litestar import Litestar
+from piccolo.engine.sqlite import CONVERTERS
 
 from accord.cli import _with_database
 from accord.db import COMMAND_CONNECTIONS, SERVER_CONNECTIONS, engine, is_sqlite
@@ -93,3 +95,27 @@ async def test_sqlite_commits_wait_for_checkpoints_not_for_every_fsync(app: Lite
         assert connection.raw.execute("PRAGMA synchronous").fetchone()["synchronous"] == 1  # NORMAL
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        *(("INTEGER", value) for value in (b"0", b"-12", b"123456789012345678901234", b"1.0", b"1e3", b" 7")),
+        *(("TIMESTAMPTZ", value) for value in (b"2026-11-30 09:05:00", b"2026-11-30 09:05:00.123456+00:00")),
+    ],
+)
+def test_sqlite_values_read_as_piccolo_reads_them(declared: str, stored: bytes) -> None:
+    """accord.db registers leaner converters over Piccolo's for two types every page reads."""
+    from accord import db
+
+    ours = {"INTEGER": db._integer_out, "TIMESTAMPTZ": db._timestamptz_out}[declared]
+    assert sqlite3.converters[declared] is ours
+    read = ours(stored)
+    assert read == CONVERTERS[declared](stored) and type(read) is type(CONVERTERS[declared](stored))
+
+
+def test_what_is_no_integer_is_refused_as_piccolo_refuses_it() -> None:
+    from accord import db
+
+    with pytest.raises(ArithmeticError):  # decimal.InvalidOperation, as from Piccolo's own
+        db._integer_out(b"hello")
