@@ -21,7 +21,16 @@ from typing import Any
 
 from accord import events
 from accord.clock import Calendar, WeekdayCalendar
-from accord.db import Prepared, connection_number, engine, is_sqlite, numbered, numbered_values, update_rows, write_transaction
+from accord.db import (
+    Prepared,
+    connection_number,
+    engine,
+    is_sqlite,
+    numbered,
+    numbered_values,
+    update_rows,
+    write_transaction,
+)
 from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -50,7 +59,8 @@ _MONTHLY = (
 # in the all-categories scope...), and with one row each, concurrent transactions queued on its lock until each
 # committed (bench/http_budget.py). A transaction writes the shard of the pooled connection it runs on, so two
 # running at once in one process do not share one (a pool holds fewer connections than SHARDS; only when the pool
-# has replaced connections may two numbers meet modulo SHARDS); each process starts at a shard of its own choosing. SQLite has one writer at a time: shard 0 only.
+# has replaced connections may two numbers meet modulo SHARDS); each process starts at a shard of its own choosing.
+# SQLite has one writer at a time: shard 0 only.
 SHARDS = 16
 FOLD_BATCH = 1000  # rows per upsert when folding shards back (SQLite binds at most 32,766 values a statement)
 _DAY_KEY = ("day", "month", "category", "enterprise", "metric")
