@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncGenerator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,8 @@ def _backend(settings: Settings) -> Any:
     return MemoryChannelsBackend()
 
 
+# Who sent a NOTIFY: this process, as its notifications name it (PooledNotifyBackend).
+ORIGIN = secrets.token_hex(8)
 # What a backend hands every channel after it reconnected: pokes published meanwhile are lost, so each
 # socket reads what it missed from the database.
 RESYNC = b"resync"
@@ -87,12 +90,15 @@ class ReconnectingRedisBackend(RedisChannelsPubSubBackend):
 
 
 class PooledNotifyBackend(AsyncPgChannelsBackend):
-    """Litestar's LISTEN/NOTIFY backend, publishing through the app's pool and listening again after
-    its connection is lost.
+    """Litestar's LISTEN/NOTIFY backend, publishing through the app's pool, handing a poke to this process's
+    own sockets at once, and listening again after its connection is lost.
 
     The stock backend opens (and negotiates TLS on) a new connection for every publish; at 200
-    messages a second that was most of the server's time (bench/ws_fanout.py --postgres). It also
-    never notices a dead LISTEN connection: live updates would stop until a restart.
+    messages a second that was most of the server's time (bench/ws_fanout.py --postgres). Its pokes
+    reached the sockets of the process that sent them only after a round trip through PostgreSQL (the
+    NOTIFY, then the notification on the LISTEN connection): the tail of the fan-out's latency. Each
+    notification now carries the sending process's ORIGIN, and a process passes on only the others'.
+    It also never noticed a dead LISTEN connection: live updates would stop until a restart.
     """
 
     _closing = False
@@ -107,9 +113,18 @@ class PooledNotifyBackend(AsyncPgChannelsBackend):
         await super().on_shutdown()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        payload = data.decode()
+        payload = f"{ORIGIN}:{data.decode()}"
         for channel in channels:
+            if self._queue is not None:
+                self._queue.put_nowait((channel, data))  # this process's sockets (stream_events keeps the subscribed)
             await engine().run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
+
+    def _listener(self, /, connection: asyncpg.Connection, pid: int, channel: str, payload: object) -> None:
+        """A notification from PostgreSQL: another process's poke, passed on; this process's own, dropped (its
+        sockets had it when it was published)."""
+        origin, _, data = str(payload).partition(":")
+        if origin != ORIGIN and self._queue is not None:
+            self._queue.put_nowait((channel, data.encode()))
 
     def _lost(self, _connection: Any) -> None:
         if not self._closing:
