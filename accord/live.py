@@ -61,8 +61,6 @@ def _backend(settings: Settings) -> Any:
     return MemoryChannelsBackend()
 
 
-# Who sent a NOTIFY: this process, as its notifications name it (PooledNotifyBackend).
-ORIGIN = secrets.token_hex(8)
 # What a backend hands every channel after it reconnected: pokes published meanwhile are lost, so each
 # socket reads what it missed from the database.
 RESYNC = b"resync"
@@ -97,14 +95,16 @@ class PooledNotifyBackend(AsyncPgChannelsBackend):
     messages a second that was most of the server's time (bench/ws_fanout.py --postgres). Its pokes
     reached the sockets of the process that sent them only after a round trip through PostgreSQL (the
     NOTIFY, then the notification on the LISTEN connection): the tail of the fan-out's latency. Each
-    notification now carries the sending process's ORIGIN, and a process passes on only the others'.
+    notification now carries the sending backend's `origin`, and a backend passes on only the others'.
     It also never noticed a dead LISTEN connection: live updates would stop until a restart.
     """
 
     _closing = False
     _relistening: asyncio.Task[None] | None = None
+    origin = ""  # set at startup
 
     async def on_startup(self) -> None:
+        self.origin = secrets.token_hex(8)  # this backend's (a process's app's), in each notification it sends
         await super().on_startup()
         self._listener_conn.add_termination_listener(self._lost)
 
@@ -113,17 +113,17 @@ class PooledNotifyBackend(AsyncPgChannelsBackend):
         await super().on_shutdown()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        payload = f"{ORIGIN}:{data.decode()}"
+        payload = f"{self.origin}:{data.decode()}"
         for channel in channels:
             if self._queue is not None:
                 self._queue.put_nowait((channel, data))  # this process's sockets (stream_events keeps the subscribed)
             await engine().run_querystring(QueryString("SELECT pg_notify({}, {})", channel, payload))
 
     def _listener(self, /, connection: asyncpg.Connection, pid: int, channel: str, payload: object) -> None:
-        """A notification from PostgreSQL: another process's poke, passed on; this process's own, dropped (its
+        """A notification from PostgreSQL: another backend's poke, passed on; this one's own, dropped (its
         sockets had it when it was published)."""
         origin, _, data = str(payload).partition(":")
-        if origin != ORIGIN and self._queue is not None:
+        if origin != self.origin and self._queue is not None:
             self._queue.put_nowait((channel, data.encode()))
 
     def _lost(self, _connection: Any) -> None:

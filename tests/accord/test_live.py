@@ -9,7 +9,7 @@ from litestar import Litestar
 from piccolo.querystring import QueryString
 
 from accord.db import engine, is_sqlite
-from accord.live import ORIGIN, PooledNotifyBackend
+from accord.live import PooledNotifyBackend
 from accord.settings import get_settings
 
 CHANNEL = "test_live_pokes"
@@ -39,7 +39,23 @@ async def test_own_pokes_arrive_once_and_at_once_and_others_by_notification(app:
         notify = "SELECT pg_notify({}, {})"
         await engine().run_querystring(QueryString(notify, CHANNEL, 'another-process:{"seq": 8}'))
         assert await _next(backend) == (CHANNEL, b'{"seq": 8}')
-        await engine().run_querystring(QueryString(notify, CHANNEL, f'{ORIGIN}:{{"seq": 9}}'))
+        await engine().run_querystring(QueryString(notify, CHANNEL, f'{backend.origin}:{{"seq": 9}}'))
         assert await _next(backend, wait=0.5) is None
     finally:
         await backend.on_shutdown()
+
+
+async def test_two_apps_in_one_process_hear_each_other(app: Litestar) -> None:
+    """The origin is each backend's, not the process's: another app's pokes are another's."""
+    if is_sqlite():
+        return
+    sender, listener = (PooledNotifyBackend(dsn=get_settings().database.url) for _ in range(2))
+    for backend in (sender, listener):
+        await backend.on_startup()
+    try:
+        await listener.subscribe([CHANNEL])
+        await sender.publish(b'{"seq": 10}', [CHANNEL])
+        assert await _next(listener) == (CHANNEL, b'{"seq": 10}')
+    finally:
+        for backend in (sender, listener):
+            await backend.on_shutdown()
