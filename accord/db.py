@@ -202,13 +202,21 @@ class Prepared:
                 parts.append(f"${names.index(name) + 1}")
         return "".join(parts), tuple(names)
 
-    def bound(self, before: str = "", **parameters: Any) -> QueryString:
-        """The statement for the engine in use with its values, `before` it if given (e.g. "EXPLAIN")."""
+    def _compiled_for_engine(self) -> tuple[str, tuple[str, ...]]:
         engine_type = engine().engine_type
         compiled = self._compiled.get(engine_type)
         if compiled is None:
             compiled = self._compiled[engine_type] = self._compile(engine_type)
-        sql, names = compiled
+        return compiled
+
+    def positional_sql(self) -> str:
+        """The statement as the engine in use takes it, its parameters in the order written (each named once),
+        for a driver's own executemany."""
+        return self._compiled_for_engine()[0]
+
+    def bound(self, before: str = "", **parameters: Any) -> QueryString:
+        """The statement for the engine in use with its values, `before` it if given (e.g. "EXPLAIN")."""
+        sql, names = self._compiled_for_engine()
         prefix = f"{before} " if before else ""
         return _Bound(prefix + self.sql, prefix + sql, [parameters[name] for name in names])
 

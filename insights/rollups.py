@@ -79,13 +79,6 @@ _FOLDS = (
 )
 
 
-def _upsert(statement: tuple[str, str], width: int, rows: int = 1) -> str:
-    """The upsert of `rows` rows of `width` values ({} placeholders)."""
-    row = "(" + ", ".join(["{}"] * width) + ")"
-    return statement[0] + ", ".join([row] * rows) + statement[1]
-
-
-_UPSERT, _UPSERT_MONTH = _upsert(_DAILY, 7), _upsert(_MONTHLY, 6)
 FILING_COLUMNS = (
     Case.enterprise,
     Case.category,
@@ -288,8 +281,8 @@ async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
     connection = engine().current_transaction.get().connection
     if sqlite:
         async with bulk_cache():
-            for sql, rows in ((_UPSERT, days), (_UPSERT_MONTH, months)):
-                connection.raw.executemany(sql.replace("{}", "?"), rows)
+            for statement, width, rows in ((_DAILY, 7, days), (_MONTHLY, 6, months)):
+                connection.raw.executemany(numbered(*statement, width=width, rows=1).positional_sql(), rows)
         return
     # PostgreSQL runs an executemany statement by statement (a million upserts: most of a seed's time there):
     # the rows are copied into a temporary table and added with one upsert from it.
