@@ -321,7 +321,7 @@ async def ranked_enterprises(
     filters: Filters, minimum: int = PUBLIC_MINIMUM, verified_only: bool = False
 ) -> list[tuple[int, int]]:
     """(enterprise, cases filed in the range) for enterprises with at least `minimum`, most first (only those a
-    registrar verified when `verified_only`): one metric of each enterprise, read from the index."""
+    registrar verified when `verified_only`): one metric of each enterprise, found through the metric index."""
     filed: dict[int, int] = defaultdict(int)
     for row in await _sums(filters, DailyCount.enterprise, only=Only(names=("filed",))):
         filed[row["enterprise"]] += int(row["n"] or 0)

@@ -1,6 +1,7 @@
 """Rollup shards (insights/rollups.py): on PostgreSQL each write adds to one of a few rows per key, so concurrent
 transactions adding to the same day's counts do not wait for each other's commits; SQLite writes shard 0 only;
-past days' and months' shards are folded back into shard 0 without changing a figure."""
+past days' and months' shards are folded back into shard 0 without changing a figure; adding to a row touches no
+index."""
 
 from __future__ import annotations
 
@@ -82,3 +83,39 @@ async def test_concurrent_additions_to_a_day_write_their_own_shards(
     # Each transaction writes the shard of its own connection: the one open beside it another, its own the same.
     first_shard, beside, first_again = chosen
     assert first_shard == first_again != beside and {first_shard, beside} <= set(range(rollups.SHARDS))
+
+
+async def _indexed_columns(table: str) -> set[str]:
+    if is_sqlite():
+        rows = await DailyCount.raw(
+            "SELECT info.name AS name FROM pragma_index_list({}) AS list, pragma_index_info(list.name) AS info", table
+        )
+    else:
+        rows = await DailyCount.raw(
+            "SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a"
+            " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = CAST({} AS regclass)",
+            table,
+        )
+    return {row["name"] for row in rows}
+
+
+@pytest.mark.parametrize("table", ["insight_daily", "insight_monthly"])
+async def test_adding_to_a_count_changes_no_index(app: Litestar, table: str) -> None:
+    """Every filing and move adds to some forty rollup rows: `count` is in none of their tables' indexes, so an
+    addition rewrites no index entry; on PostgreSQL it stays on the row's page (a heap-only update, room left
+    by the tables' fillfactor), where with `count` indexed each one wrote into every index of the table."""
+    assert "count" not in await _indexed_columns(table)
+    assert {"category", "enterprise", "metric", "shard"} <= await _indexed_columns(table)  # the query read them
+    if is_sqlite():
+        return
+    async with write_transaction():
+        await rollups.bump(TODAY, CATEGORY, ENTERPRISE, ["filed"])  # the rows of the four scopes, new
+        await rollups.bump(TODAY, CATEGORY, ENTERPRISE, ["filed"])  # the same four rows, added to
+        updates = await DailyCount.raw(
+            "SELECT pg_stat_get_xact_tuples_updated(CAST({} AS regclass)) AS updated,"
+            " pg_stat_get_xact_tuples_hot_updated(CAST({} AS regclass)) AS hot",
+            *(table, table),
+        )
+    assert updates[0]["updated"] >= 4 and updates[0]["hot"] == updates[0]["updated"]
+    settings = await DailyCount.raw("SELECT reloptions FROM pg_class WHERE relname = {}", table)
+    assert "fillfactor=70" in settings[0]["reloptions"]
