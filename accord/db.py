@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from string import Formatter
 from typing import Any
 
@@ -22,7 +21,7 @@ from piccolo.columns import JSON, Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.columns.defaults.base import Default
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine, engine_finder
-from piccolo.engine.sqlite import TransactionType, dict_factory
+from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
@@ -33,15 +32,6 @@ _sqlite_writer = asyncio.Lock()
 IDLE_CONNECTIONS = 8
 
 
-def _integer_out(value: bytes) -> int:
-    """SQLite's INTEGER columns as Piccolo reads them (an int, also from "1.0"), without its Decimal for every
-    integer: reading a case page's rows spent more on that than on the query."""
-    try:
-        return int(value)
-    except ValueError:
-        return int(Decimal(value.decode()))
-
-
 @functools.lru_cache(maxsize=16384)
 def _timestamptz_out(value: bytes) -> datetime:
     """A timestamptz as Piccolo reads it (the stored time, in UTC), parsed once: a page reads the same record's
@@ -50,8 +40,26 @@ def _timestamptz_out(value: bytes) -> datetime:
 
 
 # The same values as Piccolo's converters (tests/accord/test_database_pool.py compares them), registered over them.
-sqlite3.register_converter("INTEGER", _integer_out)
 sqlite3.register_converter("TIMESTAMPTZ", _timestamptz_out)
+# INTEGER needs none: a column of integer affinity stores a number that is an integer ("7", 1.0, "1e3") as one, and
+# sqlite3 reads it as an int. Piccolo's converter for it parsed every integer of every row through a Decimal.
+sqlite3.converters.pop("INTEGER", None)
+
+
+# The last statement's description and its column names (one tuple: rows of a write run on a thread too).
+_last_columns: tuple[Any, tuple[str, ...]] = (None, ())
+
+
+def _row_as_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row as Piccolo's dict_factory makes it (column name → value), the names taken from the cursor's
+    description once per statement instead of for every row (sqlite3 keeps one description a statement; a case
+    page reads some sixty rows of up to sixty columns)."""
+    global _last_columns
+    description, (seen, names) = cursor.description, _last_columns
+    if description is not seen:
+        names = tuple(column[0] for column in description)
+        _last_columns = (description, names)
+    return dict(zip(names, row))
 
 
 class _InlineConnection:
@@ -91,7 +99,7 @@ class InlineSQLiteEngine(SQLiteEngine):
 
     def _open(self) -> sqlite3.Connection:
         raw = sqlite3.connect(**self.connection_kwargs)
-        raw.row_factory = dict_factory
+        raw.row_factory = _row_as_dict
         raw.execute("PRAGMA foreign_keys = 1")
         # In WAL mode FULL (SQLite's default) waits for an fsync of the log at every commit, and commits queue
         # one by one on `_sqlite_writer`: at 200 live messages a second on our disks the queue never drained

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import Environment
+from jinja2.compiler import CodeGenerator
 
 from accord import i18n
 from accord.settings import get_settings
@@ -47,3 +48,26 @@ def test_time_tag_and_speaker_filters_name_the_moment_and_the_person_in_the_read
     assert '<time datetime="2026-11-30T09:05:00+00:00">' in chinese and "17:05" in chinese
     assert "&lt;Li&gt;" in chinese and "Shop &amp; Co" in chinese and "商家" in chinese
     assert "商家" not in english and "(merchant · Shop &amp; Co)" in english  # cached per language, not across them
+
+
+SAYS = (
+    "{{ _('Cases') }}|{{ _('%(name)s is typing…', name=who) }}|{{ _('100%% sure') }}"
+    "{% for n in [1] %}|{{ _('File %(number)s', number=n) }}{% endfor %}"
+    "{% macro m() %}|{{ _('Send') }}{% endmacro %}{{ m() }}"
+    "{% autoescape false %}|{{ _('%(name)s is typing…', name=who) }}{% endautoescape %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+def test_translations_are_called_straight_and_say_what_jinja_would(language: str) -> None:
+    """`_()` compiles to a plain call of the environment's `_` (no `context.call` inspecting it first), and renders
+    what Jinja's own call renders: escaped variables, "%%", loops, macros, an autoescape-off block."""
+    ours = create_environment(get_settings())
+    plain = ours.overlay()
+    plain.code_generator_class = CodeGenerator  # Jinja's own compiler, the same functions and filters
+    assert "context.call(" not in ours.compile("{{ _('Cases') }}{{ _('File %(number)s', number=1) }}", raw=True)
+    with i18n.speaking(language, ZoneInfo("Asia/Shanghai")):
+        said = ours.from_string(SAYS).render(who="<Li>")
+        assert said == plain.from_string(SAYS).render(who="<Li>")
+    assert "&lt;Li&gt;" in said and "|<Li>" in said and "100% sure" in said
+    assert ("发送" in said) == (language == "zh-Hans")
