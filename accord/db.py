@@ -256,20 +256,27 @@ def _names(prefix: str, count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class _Columns:
-    """A table's columns as a hot-path INSERT writes them: all but the primary key, in order, each with its
-    conversion for the database (see `_sql_value`)."""
+    """A table's columns as a hot-path INSERT writes them: all but the primary key, in order, with their names
+    (read once: a ForeignKey's attributes go through Piccolo's own lookup) and each one's conversion for the
+    database (see `_sql_value`)."""
 
     columns: tuple[Column, ...]
-    names: frozenset[str]
+    names: tuple[str, ...]
+    name_set: frozenset[str]
     is_json: tuple[bool, ...]
 
 
 @functools.cache
 def _columns_of(table: type[Table]) -> _Columns:
     columns = tuple(column for column in table._meta.columns if not column._meta.primary_key)
-    return _Columns(
-        columns, frozenset(column._meta.name for column in columns), tuple(isinstance(c, JSON) for c in columns)
-    )
+    names = tuple(column._meta.name for column in columns)
+    return _Columns(columns, names, frozenset(names), tuple(isinstance(column, JSON) for column in columns))
+
+
+@functools.cache
+def _value_keys(rows: int, columns: int) -> tuple[tuple[str, ...], ...]:
+    """The names `_insert` gives the values of `rows` rows of `columns` columns, row by row."""
+    return tuple(tuple(f"r{row}_{index}" for index in range(columns)) for row in range(rows))
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
@@ -301,11 +308,10 @@ def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any
     """A new row's values by column name, as `table(**given)` would make them: a column not given takes its
     Piccolo default (a callable one called, e.g. a timestamp's "now"); without the primary key."""
     known = _columns_of(table)
-    if not given.keys() <= known.names:
-        raise AssertionError(f"{table._meta.tablename} has no column {sorted(set(given) - known.names)}")
+    if not given.keys() <= known.name_set:
+        raise AssertionError(f"{table._meta.tablename} has no column {sorted(set(given) - known.name_set)}")
     return {
-        column._meta.name: given[column._meta.name] if column._meta.name in given else _default(column)
-        for column in known.columns
+        name: given[name] if name in given else _default(column) for name, column in zip(known.names, known.columns)
     }
 
 
@@ -324,10 +330,10 @@ async def insert_rows(
         return []
     known = _columns_of(table)
     values = {}
-    for row_number, row in enumerate(rows):
-        full = column_values(table, row)
-        for index, (column, is_json) in enumerate(zip(known.columns, known.is_json, strict=True)):
-            values[f"r{row_number}_{index}"] = _sql_value(full[column._meta.name], column, is_json)
+    for row, keys in zip(rows, _value_keys(len(rows), len(known.columns)), strict=True):
+        full = row if row.keys() == known.name_set else column_values(table, row)  # complete: as column_values made it
+        for key, name, column, is_json in zip(keys, known.names, known.columns, known.is_json, strict=True):
+            values[key] = _sql_value(full[name], column, is_json)
     return await _insert(table, len(rows), returning).rows(**values)
 
 
