@@ -275,8 +275,9 @@ def _columns_of(table: type[Table]) -> _Columns:
 
 @functools.cache
 def _value_keys(rows: int, columns: int) -> tuple[tuple[str, ...], ...]:
-    """The names `_insert` gives the values of `rows` rows of `columns` columns, row by row."""
-    return tuple(tuple(f"r{row}_{index}" for index in range(columns)) for row in range(rows))
+    """The names of the values of `rows` rows of `columns` columns, row by row: `_insert`'s placeholders, the keys
+    `insert_rows` binds."""
+    return tuple(tuple(_names(f"r{row}_", columns)) for row in range(rows))
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
@@ -297,9 +298,8 @@ def _insert(table: type[Table], rows: int, returning: tuple[str, ...]) -> Prepar
     """The INSERT of `rows` rows into every column of `table` but its primary key, built once per shape."""
     columns = _columns_of(table).columns
     listed = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
-    values = ", ".join(
-        "(" + ", ".join(f"{{{name}}}" for name in _names(f"r{row}_", len(columns))) + ")" for row in range(rows)
-    )
+    placeholders = _value_keys(rows, len(columns))
+    values = ", ".join("(" + ", ".join(f"{{{name}}}" for name in keys) + ")" for keys in placeholders)
     tail = " RETURNING " + ", ".join(f'"{name}"' for name in returning) if returning else ""
     return Prepared(f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{tail}")
 
