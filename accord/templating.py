@@ -26,8 +26,8 @@ class _CodeGenerator(CodeGenerator):
     """Compiles `_(…)` into a plain call of the environment's `_` with the template's evaluation context. Jinja
     calls every function through `context.call`, which first inspects the callee for what it wants passed (the
     context, the evaluation context or the environment); a page says dozens of `_()`, and on the case page that
-    inspection cost about a quarter of rendering. The function and what it is given are the same: `gettext`
-    below, which asks for the evaluation context."""
+    inspection cost about a tenth of rendering (0.76 -> 0.68 ms a render, one process, old and new in turn). The
+    function and what it is given are the same: `gettext` below, which asks for the evaluation context."""
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         if forward_caller or not (isinstance(node.node, nodes.Name) and node.node.name == "_"):
