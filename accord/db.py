@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 from string import Formatter
 from typing import Any
 
@@ -264,13 +265,32 @@ class _Columns:
     names: tuple[str, ...]
     name_set: frozenset[str]
     is_json: tuple[bool, ...]
+    defaults: tuple[Callable[[], Any], ...]  # each column's default for a new row (see `_default_of`)
 
 
 @functools.cache
 def _columns_of(table: type[Table]) -> _Columns:
     columns = tuple(column for column in table._meta.columns if not column._meta.primary_key)
     names = tuple(column._meta.name for column in columns)
-    return _Columns(columns, names, frozenset(names), tuple(isinstance(column, JSON) for column in columns))
+    is_json = tuple(isinstance(column, JSON) for column in columns)
+    return _Columns(columns, names, frozenset(names), is_json, tuple(_default_of(column) for column in columns))
+
+
+def _default_of(column: Column) -> Callable[[], Any]:
+    """What a new row takes in `column` when it is not given, as `table(**given)` has it: Piccolo's default, an
+    enum's by value, a callable one called and a `Default` (e.g. a timestamp's "now") asked, each for every row;
+    a plain value is looked at once, not at every row (Piccolo's `get_default_value` inspects it each time)."""
+    default = getattr(column, "default", None)
+    default = default.value if isinstance(default, Enum) else default
+    if callable(default):
+        return lambda: _made(default())
+    if isinstance(default, Default):
+        return default.python
+    return lambda: default
+
+
+def _made(value: Any) -> Any:
+    return value.python() if isinstance(value, Default) else value
 
 
 @functools.cache
@@ -310,14 +330,7 @@ def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any
     known = _columns_of(table)
     if not given.keys() <= known.name_set:
         raise AssertionError(f"{table._meta.tablename} has no column {sorted(set(given) - known.name_set)}")
-    return {
-        name: given[name] if name in given else _default(column) for name, column in zip(known.names, known.columns)
-    }
-
-
-def _default(column: Column) -> Any:
-    value = column.get_default_value()
-    return value.python() if isinstance(value, Default) else value  # e.g. a timestamp's "now", as Table() has it
+    return {name: given[name] if name in given else made() for name, made in zip(known.names, known.defaults)}
 
 
 async def insert_rows(

@@ -3,13 +3,23 @@ Piccolo query it replaces stored, on SQLite and PostgreSQL, and the statement te
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
 
-from accord.db import _insert, _update, insert_rows, numbered, numbered_values, update_rows, write_transaction
+from accord.db import (
+    _insert,
+    _update,
+    column_values,
+    insert_rows,
+    numbered,
+    numbered_values,
+    update_rows,
+    write_transaction,
+)
+from accord.piccolo_conf import APP_REGISTRY
 from accounts.tables import AdminAction
 from notifications.tables import Notification
 from tests.conftest import UserFactory
@@ -39,6 +49,23 @@ async def test_rows_inserted_are_those_piccolos_insert_stores_defaults_and_json_
     assert mine[1] == piccolos[1] and mine[1]["at"] == AT
     assert {k: v for k, v in mine[0].items() if k != "at"} == {k: v for k, v in piccolos[0].items() if k != "at"}
     assert abs((mine[0]["at"] - piccolos[0]["at"]).total_seconds()) < 60  # "now" by the column's default, each
+
+
+def test_a_new_rows_defaults_are_piccolos_in_every_column_of_every_table() -> None:
+    """column_values decides once per column how its default is made; a new row still gets what `table()` gives it
+    (a time default made for each row, within the seconds between the two)."""
+    compared = 0
+    for app in APP_REGISTRY.app_configs.values():
+        for table in app.table_classes:
+            ours, theirs = column_values(table, {}), table()
+            for name, value in ours.items():
+                expected = getattr(theirs, name)
+                if isinstance(expected, datetime):
+                    assert isinstance(value, datetime) and abs(value - expected) < timedelta(seconds=5), (table, name)
+                else:
+                    assert value == expected and type(value) is type(expected), (table, name, value, expected)
+                compared += 1
+    assert compared > 300, compared
 
 
 async def test_notices_keep_their_defaults_and_no_rows_run_nothing(app: Litestar, make_user: UserFactory) -> None:
