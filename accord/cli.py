@@ -94,6 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         # proxies in ACCORD_TRUSTED_PROXIES (uvicorn's own rewrite trusts any local peer).
         proxy_headers=False,
         log_level="info",
+        access_log=args.access_log,
         # Socket frames are small JSON objects: compressing each one for each socket costs more CPU
         # than the bytes it saves (bench/ws_fanout.py).
         ws_per_message_deflate=False,
@@ -138,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="seed demo data when the database is empty")
+    serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no line per request on stderr (a proxy in front that logs them, or a benchmark)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)

@@ -56,9 +56,14 @@ def fresh_database(postgres_server: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def accord_server(
-    port: int, database_url: str, env: dict[str, str] | None = None, cpu: int | None = None
+    port: int,
+    database_url: str,
+    env: dict[str, str] | None = None,
+    cpu: int | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`accord serve` on its own data directory (SQLite there unless `database_url`), until the block ends."""
+    """`accord serve` on its own data directory (SQLite there unless `database_url`), with `options` added to its
+    command line, until the block ends."""
     data = tempfile.mkdtemp(prefix="accord-bench-")
     full_env = {
         **os.environ,
@@ -68,7 +73,7 @@ def accord_server(
         **(env or {}),
     }
     pinned = ["taskset", "-c", str(cpu)] if cpu is not None else []
-    command = [*pinned, ACCORD, "serve", "--port", str(port)]
+    command = [*pinned, ACCORD, "serve", "--port", str(port), *options]
     server = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):

@@ -4,8 +4,9 @@
 
 1. Runs ../shared/peer-bench (its run.sh, in a temporary copy): a bare Litestar page (Jinja2, 8 KB, a
    30-item loop) and django-helpdesk (a ticket page with 30 follow-ups; public ticket creation).
-2. Serves Accord the same way (`accord serve`, one process pinned to CPU 0; wrk with one thread and 32
-   connections pinned to CPU 1; a warm-up, then the median of the measured runs) on a fresh database,
+2. Serves Accord the same way (`accord serve`, one process pinned to CPU 0, no access log, as peer-bench runs
+   both its servers; wrk with one thread and 32 connections pinned to CPU 1; a warm-up, then the median of the
+   measured runs) on a fresh database,
    and measures the signed-in case page with 30 messages and filing a case through the page form.
 3. Prints both sides and the ratios the budget sets: case page at least 0.4x the bare page, filing at
    least 5x helpdesk's ticket creation.
@@ -33,6 +34,11 @@ PEER_BENCH = ROOT.parent / "shared" / "peer-bench"
 DURATION, REPS, WARMUP = (
     int(os.environ.get(name, default)) for name, default in (("DURATION", "10"), ("REPS", "3"), ("WARMUP", "3"))
 )
+
+
+# peer-bench runs its bare Litestar with uvicorn's --no-access-log and helpdesk with gunicorn's default (no access
+# log): Accord is measured the same way (uvicorn's line costs about 0.04 ms a request, 1% of a case page's time).
+SERVE = ("--no-access-log",)
 
 
 @dataclass
@@ -143,7 +149,7 @@ def main() -> None:
 
     peers = run_peer_bench()
     base = f"http://127.0.0.1:{args.port}"
-    with fresh_database(args.postgres) as database_url, accord_server(args.port, database_url, cpu=0):
+    with fresh_database(args.postgres) as database_url, accord_server(args.port, database_url, cpu=0, options=SERVE):
         seeded = seed(base)
         env = {"BENCH_SCRIPTS": str(PEER_BENCH / "scripts"), **seeded}
         page = scenario(base, f"/cases/{seeded['reference']}", {**env, "ACCORD_MODE": "page"}, "200")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from accord import cli
 from accord.clock import FrozenClock
-from accord.settings import SettingsError, load_settings
+from accord.settings import SettingsError, get_settings, load_settings
 from accounts import service
 from accounts.schemas import EnterpriseIn
 from accounts.tables import MediatorProfile, User
@@ -206,3 +207,15 @@ def test_migrate_and_seed_demo_on_a_fresh_sqlite_database(tmp_path: Path) -> Non
     events = [json.loads(line) for line in exported.stdout.splitlines()]
     assert {event["data"]["event"] for event in events if event["data"]} == {"published"}
     assert any(event["data"] is None for event in events)  # repaired and expired listings forgot their details
+
+
+@pytest.mark.parametrize(("options", "logged"), [([], True), (["--no-access-log"], False)])
+def test_serve_logs_a_line_per_request_unless_told_not_to(
+    options: list[str], logged: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: dict[str, object] = {}
+    monkeypatch.setattr(cli, "run_with_database", lambda settings, prepare: None)  # nothing to migrate here
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: served.update(options))
+    args = cli.build_parser().parse_args(["serve", "--port", "8123", *options])
+    args.handler(get_settings(), args)
+    assert served["port"] == 8123 and served["access_log"] is logged
