@@ -215,7 +215,7 @@ def test_serve_logs_a_line_per_request_unless_told_not_to(
 ) -> None:
     served: dict[str, object] = {}
     monkeypatch.setattr(cli, "run_with_database", lambda settings, prepare: None)  # nothing to migrate here
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: served.update(options))
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **given: served.update(given))
     args = cli.build_parser().parse_args(["serve", "--port", "8123", *options])
     args.handler(get_settings(), args)
     assert served["port"] == 8123 and served["access_log"] is logged
