@@ -22,7 +22,7 @@ from piccolo.columns import JSON, Column
 from piccolo.columns.combination import WhereRaw
 from piccolo.columns.defaults.base import Default
 from piccolo.engine import Engine, PostgresEngine, SQLiteEngine, engine_finder
-from piccolo.engine.sqlite import TransactionType
+from piccolo.engine.sqlite import TransactionType, dict_factory
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
@@ -45,22 +45,6 @@ sqlite3.register_converter("TIMESTAMPTZ", _timestamptz_out)
 # INTEGER needs none: a column of integer affinity stores a number that is an integer ("7", 1.0, "1e3") as one, and
 # sqlite3 reads it as an int. Piccolo's converter for it parsed every integer of every row through a Decimal.
 sqlite3.converters.pop("INTEGER", None)
-
-
-# The last statement's description and its column names (one tuple: rows of a write run on a thread too).
-_last_columns: tuple[Any, tuple[str, ...]] = (None, ())
-
-
-def _row_as_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    """A row as Piccolo's dict_factory makes it (column name → value), the names taken from the cursor's
-    description once per statement instead of for every row (sqlite3 keeps one description a statement; a case
-    page reads some sixty rows of up to sixty columns)."""
-    global _last_columns
-    description, (seen, names) = cursor.description, _last_columns
-    if description is not seen:
-        names = tuple(column[0] for column in description)
-        _last_columns = (description, names)
-    return dict(zip(names, row))
 
 
 class _InlineConnection:
@@ -100,7 +84,10 @@ class InlineSQLiteEngine(SQLiteEngine):
 
     def _open(self) -> sqlite3.Connection:
         raw = sqlite3.connect(**self.connection_kwargs)
-        raw.row_factory = _row_as_dict
+        # Piccolo's own: a factory of ours that took the column names once per statement (a cached tuple, shared
+        # with the commit thread) saved little on a page, but with it the live fan-out's p99 went from about 10 ms
+        # to 140-200 ms (bench/ws_fanout.py, bisected to it and back; README, "Performance", 2026-12-01).
+        raw.row_factory = dict_factory
         raw.execute("PRAGMA foreign_keys = 1")
         # In WAL mode FULL (SQLite's default) waits for an fsync of the log at every commit, and commits queue
         # one by one on `_sqlite_writer`: at 200 live messages a second on our disks the queue never drained
