@@ -8,7 +8,7 @@ import asyncio
 import multiprocessing
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
