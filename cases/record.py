@@ -34,7 +34,9 @@ after that head only (`trusted_events`); the links between all events and the ro
 checked on every view. A page that found those events good moves the head up to them (`advance_head`), so
 the next view recomputes only what came after; verified_at stays the time of the last full verification,
 which the daily check goes by. An event edited under the head shows as damaged after the next full
-verification.
+verification. A process also keeps the records its pages verified, parsed and with their writes folded, by
+their last event (`keep_prefix`): a page whose case names that event as its verified head reads only the
+events after it (`page_events`), and still compares every row it shows with what the record adds up to.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -315,6 +317,44 @@ async def events_of(case_id: int) -> list[dict[str, Any]]:
     return await EVENTS.rows(case=case_id)
 
 
+EVENTS_AFTER = Prepared(
+    "SELECT event.*, actor.display_name AS actor_name FROM case_event event"
+    ' LEFT JOIN users actor ON actor.id = event.actor WHERE event."case" = {case} AND event.seq > {after}'
+    " ORDER BY event.seq"
+)
+
+
+# The verified prefixes of records this process keeps parsed for pages (verify once, not per view: issue 14 §3),
+# by (case id, seq, hash) of their last event, the least recently used dropped first when they hold more than
+# EVENTS_KEPT events together (a few kB each).
+_prefixes: OrderedDict[tuple[int, int, str], Folded] = OrderedDict()
+EVENTS_KEPT = 20_000
+
+
+async def page_events(case: Mapping[str, Any]) -> tuple[list[dict[str, Any]], Folded | None]:
+    """A case's events for a page, and the verified prefix they start with when this process keeps the one
+    the case's verified head names: then only the events after it are read. The events are the page's own
+    copies (a page names and narrows them for its viewer); the prefix's events keep the names they were read
+    with, which a page sets again (names change, the record does not)."""
+    key = (case["id"], case.get("verified_seq") or 0, case.get("verified_hash") or "")
+    prefix = _prefixes.get(key)
+    if prefix is None:
+        return await events_of(case["id"]), None
+    _prefixes.move_to_end(key)
+    after = await EVENTS_AFTER.rows(case=case["id"], after=key[1])
+    return [*(dict(event) for event in prefix.events), *after], prefix
+
+
+def keep_prefix(case_id: int, folded: Folded) -> None:
+    """Keep a record a page has just verified (`verified_record`) as the prefix of the next page's."""
+    if not folded.events or (key := (case_id, folded.events[-1]["seq"], folded.events[-1]["hash"])) in _prefixes:
+        return
+    kept = [dict(event) for event in folded.events]  # the page goes on naming and narrowing its own
+    _prefixes[key] = Folded(kept, folded.case, folded.made)
+    while len(_prefixes) > 1 and sum(len(prefix.events) for prefix in _prefixes.values()) > EVENTS_KEPT:
+        _prefixes.popitem(last=False)
+
+
 async def verify(case_id: int) -> Verification:
     """Recompute the chain from the stored events and check the rows they made; name the first bad event."""
     return verify_rows(await events_of(case_id), await stored_rows(case_id))
@@ -367,22 +407,33 @@ def verify_rows(events: list[dict[str, Any]], stored: StoredRows, trusted: int =
     """Check stored events (in seq order) against each other, the case's head and the rows they made; the
     hashes of the first `trusted` events (a verified head's, `trusted_events`) are not recomputed.
 
-    Parses each event's data and writes in place (once: this runs on every case page) and sets the
-    "commitment" (what a viewer who cannot read the event needs to check its link) of those it recomputes
-    (`commitment_of` computes the others' when needed)."""
-    for event in events:
+    Parses each event's data and writes in place and sets the "commitment" (what a viewer who cannot read
+    the event needs to check its link) of those it recomputes (`commitment_of` computes the others' when
+    needed)."""
+    return verified_record(events, stored, trusted)[0]
+
+
+def verified_record(
+    events: list[dict[str, Any]], stored: StoredRows, trusted: int = 0, prefix: Folded | None = None
+) -> tuple[Verification, Folded]:
+    """`verify_rows`, and what the events add up to; the events of `prefix` (`page_events`: parsed, trusted,
+    their writes folded) are taken as they are, `trusted` then counting at least those."""
+    start = len(prefix.events) if prefix else 0
+    for event in events[start:]:
         event["data"], event["writes"] = _parsed(event["data"]), _parsed(event["writes"]) or {}
+    trusted = max(trusted, start)
     for event in events[trusted:]:
         event["commitment"] = commitment(event)
     problems: Problems = []
     _check_chain(events, stored.case, problems, trusted)
-    _check_writes(events, stored, problems)
+    folded = fold(events, prefix)
+    _check_writes(folded, stored, problems)
     for kind, rows in (("message", stored.messages), ("evidence", stored.evidence)):
         _check_own_rows(events, kind, rows, problems)
     if not problems:
-        return Verification(verified=True, events=len(events))
+        return Verification(verified=True, events=len(events)), folded
     seq, problem = min(problems)
-    return Verification(verified=False, events=len(events), first_bad_seq=seq, problem=problem)
+    return Verification(verified=False, events=len(events), first_bad_seq=seq, problem=problem), folded
 
 
 def _check_chain(
@@ -404,18 +455,35 @@ def _check_chain(
 Expected = dict[str, tuple[Any, int]]  # column → (value, seq of the event that wrote it last)
 
 
-def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Problems) -> None:
-    """Fold every event's writes, then compare the case row, each offer and each recourse claim with what
-    they add up to."""
-    case: Expected = {}
+@dataclass(frozen=True)
+class Folded:
+    """Parsed events (in seq order) and what their writes add up to: the case row's columns, each offer's
+    and each recourse claim's (kept as a verified prefix by `keep_prefix`; never changed once made)."""
+
+    events: list[dict[str, Any]]
+    case: Expected
+    made: dict[str, dict[int, Expected]]
+
+
+def fold(events: list[dict[str, Any]], prefix: Folded | None = None) -> Folded:
+    """Fold the writes of parsed `events` (those after `prefix`'s onto a copy of what it adds up to)."""
+    case: Expected = dict(prefix.case) if prefix else {}
     made: dict[str, dict[int, Expected]] = {"offers": {}, "recourse": {}}
-    for event in events:
+    if prefix:
+        made = {kind: {row_id: dict(row) for row_id, row in rows.items()} for kind, rows in prefix.made.items()}
+    for event in events[len(prefix.events) if prefix else 0 :]:
         writes = event["writes"]
         case.update({column: (value, event["seq"]) for column, value in writes.get("case", {}).items()})
         for kind, rows_of_kind in made.items():
             for row_id, values in writes.get(kind, {}).items():
                 row = rows_of_kind.setdefault(int(row_id), {})
                 row.update({column: (value, event["seq"]) for column, value in values.items()})
+    return Folded(events, case, made)
+
+
+def _check_writes(folded: Folded, stored: StoredRows, problems: Problems) -> None:
+    """Compare the case row, each offer and each recourse claim with what the record's writes add up to."""
+    case, made = folded.case, folded.made
     if stored.case is not None:
         if stored.case.get("masked_at") is not None:  # retention: these columns hold the mask where they held a value
             case = {
@@ -424,7 +492,7 @@ def _check_writes(events: list[dict[str, Any]], stored: StoredRows, problems: Pr
             }
         _compare("the case row", stored.case, case, problems)
     for kind, what, rows in (("offers", "offer", stored.offers), ("recourse", "recourse claim", stored.recourse)):
-        _check_made_rows(what, made[kind], rows, len(events) + 1, problems)
+        _check_made_rows(what, made[kind], rows, len(folded.events) + 1, problems)
 
 
 def _check_made_rows(

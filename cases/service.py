@@ -130,6 +130,10 @@ MESSAGES_AND_EVIDENCE = Prepared(
     " UNION ALL SELECT 'evidence', e.seq, e.channel, e.created_at, e.uploaded_by, uploader.display_name,"
     " e.description, NULL, e.id, e.sha256, e.media_type, e.size, e.file_name"
     ' FROM case_evidence e LEFT JOIN users uploader ON uploader.id = e.uploaded_by WHERE e."case" = {case}'
+    # The names of everyone who acted in the record, as they are now: a page's events may come parsed from
+    # record.page_events, named when they were read.
+    " UNION ALL SELECT 'actor', NULL, NULL, NULL, actor.id, actor.display_name, NULL, NULL, NULL, NULL, NULL, NULL,"
+    ' NULL FROM users actor WHERE actor.id IN (SELECT event.actor FROM case_event event WHERE event."case" = {case})'
     " ORDER BY seq"
 )
 
@@ -600,14 +604,20 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
     case_id, readable = view.case["id"], set(view.readable_channels)
     both = await MESSAGES_AND_EVIDENCE.rows(case=case_id)
     messages, evidence = rows_of(both, "message", AS_MESSAGE), rows_of(both, "evidence", AS_EVIDENCE)
-    events = await record.events_of(case_id)
-    verification = record.verify_rows(
+    events, prefix = (await record.events_of(case_id), None) if full else await record.page_events(view.case)
+    names = {row["person"]: row["person_name"] for row in both if row["kind"] == "actor"}
+    for event in events:
+        event["actor_name"] = names.get(event["actor"])
+    verification, folded = record.verified_record(
         events,
         record.StoredRows(
             view.case, view.offers + view.proposals, messages, evidence, [view.recourse_claim] if view.recourse_claim else []
         ),
         trusted=0 if full else record.trusted_events(events, view.case),
+        prefix=prefix,
     )
+    if verification.verified:
+        record.keep_prefix(case_id, folded)
     await record.advance_head(view.case, events, verification)
     unnamed(view.case, messages, "author", "author_name")
     unnamed(view.case, evidence, "uploaded_by", "uploaded_by_name")

@@ -18,8 +18,10 @@ from accounts.seed import ensure_demo_accounts
 from cases import record
 from cases.seed import seed_demo_cases
 from cases.service import verify_reference
+from accounts.tables import User
 from cases.tables import Case, CaseEvent, Evidence, Message, Offer
 from tests.cases.conftest import Cast, act, file_case, to_mediation
+from tests.cases.test_statement_counts import counted
 from tests.cli import accord
 from tests.conftest import BASE_TIME
 
@@ -156,6 +158,7 @@ async def test_editing_a_row_the_pages_show_breaks_verification_at_its_event(cas
     reference = case["reference"]
     found = await case_id(case)
     assert (await record.verify(found)).verified
+    assert "record verified" in (await cast.merchant.get(f"/cases/{reference}")).text  # the page keeps the record
     await table.update({column: value}).where((table.id if table is Case else table.case) == found)
 
     broken = accord("verify-case", reference)
@@ -291,6 +294,68 @@ async def test_events_after_the_head_are_verified_on_every_view(cast: Cast) -> N
     for viewer in (cast.consumer, cast.merchant):
         assert f"record damaged at event {later}" in (await viewer.get(f"/cases/{reference}")).text
     assert await verified_head(found) == head  # a view that found damage keeps the head where it was
+
+
+async def test_a_page_reads_only_the_events_after_the_head_it_verified(cast: Cast) -> None:
+    case, seqs = await negotiated_case(cast)
+    reference = case["reference"]
+    first = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert "record verified" in first
+    async with counted() as statements:
+        again = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert again == first
+    read = [sql for sql in statements if sql.startswith("SELECT event.*")]  # the record's events
+    assert len(read) == 1 and "event.seq > {after}" in read[0], statements
+
+    later = await post(cast.consumer, reference, "joint", "Sent back today.")
+    shown = (await cast.merchant.get(f"/cases/{reference}")).text
+    assert "Sent back today." in shown and "record verified" in shown
+    found = await case_id(case)
+    assert (await Case.select(Case.verified_seq).where(Case.id == found).first())["verified_seq"] == later
+
+
+async def test_a_page_from_a_kept_record_is_the_page_read_afresh_for_every_viewer(cast: Cast) -> None:
+    """What a process keeps of a verified record is the same for every viewer: each still sees only their
+    channels, and people under the names they have now."""
+    case = await to_mediation(cast)
+    reference = case["reference"]
+    await post(cast.mediator, reference, "caucus:merchant", "Between us: would you refund half?")
+    await post(cast.mediator, reference, "caucus:consumer", "Between us: would half do?")
+    await post(cast.mediator, reference, "internal", "A note for mediators")
+    await post(cast.merchant, reference, "joint", "We can offer half.")
+    viewers = {"consumer": cast.consumer, "merchant": cast.merchant, "mediator": cast.mediator}
+    name = (await User.select(User.display_name).where(User.id == cast.mediator_id).first())["display_name"]
+    try:
+        for renamed in ("", "Mediator Renamed"):
+            if renamed:  # names change, the record does not
+                await User.update({User.display_name: renamed}).where(User.id == cast.mediator_id)
+            for role, viewer in viewers.items():
+                await viewer.get(f"/cases/{reference}")
+                kept = (await viewer.get(f"/cases/{reference}")).text
+                record._prefixes.clear()
+                afresh = (await viewer.get(f"/cases/{reference}")).text
+                assert kept == afresh, role
+                assert "record verified" in kept and ("Mediator Renamed" in kept) is bool(renamed), role
+                assert ("A note for mediators" in kept) is (role == "mediator"), role
+    finally:
+        await User.update({User.display_name: name}).where(User.id == cast.mediator_id)
+
+
+def test_a_process_keeps_the_records_it_used_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record, "_prefixes", type(record._prefixes)())
+    monkeypatch.setattr(record, "EVENTS_KEPT", 4)
+
+    def events(case: int, count: int) -> list[dict[str, Any]]:
+        return [{"seq": seq, "hash": f"{case}-{seq}", "writes": {}} for seq in range(1, count + 1)]
+
+    for case in (1, 2):
+        record.keep_prefix(case, record.fold(events(case, 2)))
+    record._prefixes.move_to_end((1, 2, "1-2"))  # a page used it
+    record.keep_prefix(3, record.fold(events(3, 1)))
+    assert list(record._prefixes) == [(1, 2, "1-2"), (3, 1, "3-1")]
+    record.keep_prefix(4, record.fold([]))  # nothing to keep
+    record.keep_prefix(5, record.fold(events(5, 9)))  # more than all: kept alone
+    assert list(record._prefixes) == [(5, 9, "5-9")]
 
 
 async def test_a_view_that_verified_the_newer_events_moves_the_head_up_to_them(cast: Cast) -> None:
