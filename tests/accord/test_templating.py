@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import Environment
 from jinja2.compiler import CodeGenerator
+from markupsafe import Markup, escape
 
 from accord import i18n
 from accord.settings import get_settings
-from accord.templating import _Environment, create_environment
+from accord.templating import _Environment, create_environment, escape_output
 
 READS = (
     "{{ row.name }}|{{ row.get('name') }}|{{ row.items }}|{{ row.missing }}|{{ row.missing is defined }}"
@@ -71,3 +72,30 @@ def test_translations_are_called_straight_and_say_what_jinja_would(language: str
         assert said == plain.from_string(SAYS).render(who="<Li>")
     assert "&lt;Li&gt;" in said and "|<Li>" in said and "100% sure" in said
     assert ("发送" in said) == (language == "zh-Hans")
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<i>safe</i>"
+
+    def __repr__(self) -> str:  # the test's id, the same in every worker
+        return "Html()"
+
+
+VALUES = ["<a href='x'>\"&amp;\"</a>", "", "纠纷 & <案件>", Markup("<b>kept</b>"), 7, -3, True, None, 2.5, Html(), ["<li>"]]
+WRITES = (
+    "{{ v }}|{{ v|safe }}|{{ v ~ '<' }}|{% set block %}[{{ v }}]{% endset %}{{ block }}"
+    "|{% macro m(x) %}({{ x }}){% endmacro %}{{ m(v) }}|{% filter upper %}{{ v }}{% endfilter %}"
+    "|{% autoescape false %}{{ v }}{% endautoescape %}|{% autoescape flag %}{{ v }}{% endautoescape %}"
+)
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_what_a_template_writes_is_escaped_as_jinja_escapes_it(value: object) -> None:
+    """`{{ value }}` compiles to escape_output, not escape(): the same text for every kind of value, in blocks,
+    macros, filters and autoescape blocks (constant or not) alike."""
+    assert escape_output(value) == str(escape(value))
+    ours, plain = _Environment(autoescape=True), Environment(autoescape=True)
+    assert "escape_output(" in ours.compile("{{ v }}", raw=True)
+    for flag in (True, False):
+        assert ours.from_string(WRITES).render(v=value, flag=flag) == plain.from_string(WRITES).render(v=value, flag=flag)
