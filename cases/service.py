@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -134,7 +135,6 @@ MESSAGES_AND_EVIDENCE = Prepared(
     # record.page_events, named when they were read.
     " UNION ALL SELECT 'actor', NULL, NULL, NULL, actor.id, actor.display_name, NULL, NULL, NULL, NULL, NULL, NULL,"
     ' NULL FROM users actor WHERE actor.id IN (SELECT event.actor FROM case_event event WHERE event."case" = {case})'
-    " ORDER BY seq"
 )
 
 
@@ -154,8 +154,9 @@ AS_EVIDENCE = {
 
 def rows_of(rows: list[dict[str, Any]], kind: str, columns: dict[str, str | None]) -> list[dict[str, Any]]:
     """The `kind` rows of MESSAGES_AND_EVIDENCE with their own columns (`columns`: name → the union's column,
-    None for the same name)."""
-    return [{name: row[column or name] for name, column in columns.items()} for row in rows if row["kind"] == kind]
+    None for the same name), in seq order (sorted here: in SQL each part of the union took a sort of its own)."""
+    found = [{name: row[column or name] for name, column in columns.items()} for row in rows if row["kind"] == kind]
+    return sorted(found, key=itemgetter("seq"))
 
 
 # Built once (columns through foreign keys are costly to build): what the messages and evidence requests list.

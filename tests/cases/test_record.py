@@ -346,7 +346,7 @@ def test_a_process_keeps_the_records_it_used_last(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(record, "EVENTS_KEPT", 4)
 
     def events(case: int, count: int) -> list[dict[str, Any]]:
-        return [{"seq": seq, "hash": f"{case}-{seq}", "writes": {}} for seq in range(1, count + 1)]
+        return [{"seq": seq, "type": "respond", "hash": f"{case}-{seq}", "writes": {}} for seq in range(1, count + 1)]
 
     for case in (1, 2):
         record.keep_prefix(case, record.fold(events(case, 2)))
