@@ -6,8 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from markupsafe import Markup
+
 from accord.clock import FrozenClock, WeekdayCalendar
+from accord.i18n import label
 from cases import story
+from cases.access import speaker_role
 from cases.tables import Evidence
 from cases.workflow import ACTIONS, SPECS, Context, apply
 from notifications.tables import OutboxMail
@@ -193,3 +198,12 @@ async def test_notices_tell_the_words_in_the_recipients_language(api_client: Any
     inbox = (await consumer.get("/api/v1/notifications")).json()["items"][0]
     assert inbox["words"] == "The parcel was signed for." and "答复了投诉" in inbox["summary"]
     assert "<" not in inbox["summary"]
+
+
+@pytest.mark.parametrize("name", ["Li <Wei>", 'O"Brien & Sons', "", None])
+@pytest.mark.parametrize("role", ["consumer", "merchant", "platform", "mediator", "admin"])
+def test_a_speaker_is_escaped_as_markup_formatting_escapes_it(name: str | None, role: str) -> None:
+    enterprise = "<Shop> & Co"
+    part = label("speaker", speaker_role(role)) + (f" · {enterprise}" if role in ("merchant", "platform") else "")
+    formatted = Markup('<strong>{}</strong> <span class="role">({})</span>').format(name or "", part)
+    assert story.speaker_html(name, role, enterprise) == formatted
