@@ -120,6 +120,9 @@ def create_environment(settings: Settings) -> Environment:
     env.globals["format_moment"] = i18n.format_moment  # a time in a given zone (the viewer's), the zone named
     env.globals["current_language"] = i18n.current_language
     env.globals["names_for_reader"] = i18n.names_for_reader  # an enterprise's name in the reader's language
+    # The action forms' macros, made once: a page that imported them made their template's module on every view
+    # (with its context), or compared the globals of both templates (without), a twentieth of the case page.
+    env.globals["forms"] = env.get_template("actions.html").module
     return env
 
 
