@@ -41,7 +41,6 @@ events after it (`page_events`), and still compares every row it shows with what
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import secrets
@@ -67,9 +66,7 @@ JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: record
 KEPT_AS_IS = frozenset({type(None), bool, int})  # values the record keeps as they are (recorded_value)
 
 
-@functools.lru_cache(maxsize=16384)
 def _timestamp(at: datetime) -> str:
-    """A moment as the record keeps it; a page compares the same case row's times with it at every view."""
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
