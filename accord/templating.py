@@ -121,7 +121,7 @@ def create_environment(settings: Settings) -> Environment:
     env.globals["current_language"] = i18n.current_language
     env.globals["names_for_reader"] = i18n.names_for_reader  # an enterprise's name in the reader's language
     # The action forms' macros, made once: a page that imported them made their template's module on every view
-    # (with its context), or compared the globals of both templates (without), a twentieth of the case page.
+    # (with its context), or compared the globals of both templates (without); about 2% of a case page.
     env.globals["forms"] = env.get_template("actions.html").module
     return env
 

@@ -324,11 +324,29 @@ EVENTS_AFTER = Prepared(
 )
 
 
-# The verified prefixes of records this process keeps parsed for pages (verify once, not per view: issue 14 §3),
-# by (case id, seq, hash) of their last event, the least recently used dropped first when they hold more than
-# EVENTS_KEPT events together (a few kB each).
-_prefixes: OrderedDict[tuple[int, int, str], Folded] = OrderedDict()
-EVENTS_KEPT = 20_000
+class KeptRecords:
+    """The verified prefixes of records this process keeps parsed for pages (verify once, not per view: issue 14
+    §3), by (case id, seq, hash) of their last event; the least recently used go first when they hold more than
+    `events` events together (a few kB each)."""
+
+    def __init__(self, events: int = 20_000) -> None:
+        self.limit, self.held = events, 0
+        self.prefixes: OrderedDict[tuple[int, int, str], Folded] = OrderedDict()
+
+    def get(self, key: tuple[int, int, str]) -> Folded | None:
+        prefix = self.prefixes.get(key)
+        if prefix is not None:
+            self.prefixes.move_to_end(key)
+        return prefix
+
+    def keep(self, key: tuple[int, int, str], prefix: Folded) -> None:
+        self.prefixes[key] = prefix
+        self.held += len(prefix.events)
+        while len(self.prefixes) > 1 and self.held > self.limit:
+            self.held -= len(self.prefixes.popitem(last=False)[1].events)
+
+
+_kept = KeptRecords()
 
 
 async def page_events(case: Mapping[str, Any]) -> tuple[list[dict[str, Any]], Folded | None]:
@@ -337,22 +355,19 @@ async def page_events(case: Mapping[str, Any]) -> tuple[list[dict[str, Any]], Fo
     copies (a page names and narrows them for its viewer); the prefix's events keep the names they were read
     with, which a page sets again (names change, the record does not)."""
     key = (case["id"], case.get("verified_seq") or 0, case.get("verified_hash") or "")
-    prefix = _prefixes.get(key)
+    prefix = _kept.get(key)
     if prefix is None:
         return await events_of(case["id"]), None
-    _prefixes.move_to_end(key)
     after = await EVENTS_AFTER.rows(case=case["id"], after=key[1])
     return [*(dict(event) for event in prefix.events), *after], prefix
 
 
 def keep_prefix(case_id: int, folded: Folded) -> None:
     """Keep a record a page has just verified (`verified_record`) as the prefix of the next page's."""
-    if not folded.events or (key := (case_id, folded.events[-1]["seq"], folded.events[-1]["hash"])) in _prefixes:
+    if not folded.events or (key := (case_id, folded.events[-1]["seq"], folded.events[-1]["hash"])) in _kept.prefixes:
         return
     kept = [dict(event) for event in folded.events]  # the page goes on naming and narrowing its own
-    _prefixes[key] = Folded(kept, folded.case, folded.made, folded.own_rows)
-    while len(_prefixes) > 1 and sum(len(prefix.events) for prefix in _prefixes.values()) > EVENTS_KEPT:
-        _prefixes.popitem(last=False)
+    _kept.keep(key, Folded(kept, folded.case, folded.made, folded.own_rows))
 
 
 async def verify(case_id: int) -> Verification:

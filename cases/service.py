@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from piccolo.query.methods.select import Select

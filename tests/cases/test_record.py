@@ -332,7 +332,7 @@ async def test_a_page_from_a_kept_record_is_the_page_read_afresh_for_every_viewe
             for role, viewer in viewers.items():
                 await viewer.get(f"/cases/{reference}")
                 kept = (await viewer.get(f"/cases/{reference}")).text
-                record._prefixes.clear()
+                record._kept.prefixes.clear()
                 afresh = (await viewer.get(f"/cases/{reference}")).text
                 assert kept == afresh, role
                 assert "record verified" in kept and ("Mediator Renamed" in kept) is bool(renamed), role
@@ -342,20 +342,19 @@ async def test_a_page_from_a_kept_record_is_the_page_read_afresh_for_every_viewe
 
 
 def test_a_process_keeps_the_records_it_used_last(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(record, "_prefixes", type(record._prefixes)())
-    monkeypatch.setattr(record, "EVENTS_KEPT", 4)
+    monkeypatch.setattr(record, "_kept", record.KeptRecords(events=4))
 
     def events(case: int, count: int) -> list[dict[str, Any]]:
         return [{"seq": seq, "type": "respond", "hash": f"{case}-{seq}", "writes": {}} for seq in range(1, count + 1)]
 
     for case in (1, 2):
         record.keep_prefix(case, record.fold(events(case, 2)))
-    record._prefixes.move_to_end((1, 2, "1-2"))  # a page used it
+    assert record._kept.get((1, 2, "1-2"))  # a page used it
     record.keep_prefix(3, record.fold(events(3, 1)))
-    assert list(record._prefixes) == [(1, 2, "1-2"), (3, 1, "3-1")]
+    assert list(record._kept.prefixes) == [(1, 2, "1-2"), (3, 1, "3-1")] and record._kept.held == 3
     record.keep_prefix(4, record.fold([]))  # nothing to keep
     record.keep_prefix(5, record.fold(events(5, 9)))  # more than all: kept alone
-    assert list(record._prefixes) == [(5, 9, "5-9")]
+    assert list(record._kept.prefixes) == [(5, 9, "5-9")] and record._kept.held == 9
 
 
 async def test_a_view_that_verified_the_newer_events_moves_the_head_up_to_them(cast: Cast) -> None:
