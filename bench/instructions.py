@@ -1,6 +1,6 @@
 """Instructions a signed-in case page costs, counted by valgrind's callgrind: repeatable where req/s is not.
 
-    .venv/bin/python bench/instructions.py [--pages 100]
+    .venv/bin/python bench/instructions.py [--pages 100] [--port 8004]
 
 On a machine whose hypervisor steals up to half a core, two wrk runs of the same code differ by a tenth or
 more, which hides a change worth a few percent. Callgrind counts the instructions a process executes, the
@@ -28,6 +28,9 @@ from pathlib import Path
 
 from accord_server import accord_server
 from http_budget import seed
+
+# The project before bench/ (this script's folder, first on the path): bench/insights.py is not the insights package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 WARM_UP = 20
 
@@ -60,6 +63,7 @@ def counted(seeded_file: Path, pages: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--port", type=int, default=8004, help="where the seeding server listens")
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # the counted process: the seeded data's file
     args = parser.parse_args()
     if args.serve:
@@ -72,8 +76,8 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="accord-instructions-"))
     env = {"ACCORD_DATA_DIR": str(data), "DATABASE_URL": f"sqlite:///{data}/bench.sqlite3"}
     env["ACCORD_SWEEP_SECONDS"] = "0"
-    with accord_server(8004, "", env=env):
-        made = seed("http://127.0.0.1:8004")
+    with accord_server(args.port, "", env=env):
+        made = seed(f"http://127.0.0.1:{args.port}")
     seeded_file = data / "seeded.json"
     seeded = {"env": env, "cookie": made["ACCORD_COOKIE"], "reference": made["reference"]}
     seeded_file.write_text(json.dumps(seeded))
