@@ -20,9 +20,10 @@ from babel.lists import format_list
 from markupsafe import Markup, escape
 
 from accord.extensions import record_teller
+from accord.templating import speaker
 from accord.i18n import babel_locale, format_date, format_money, label
 from accord.i18n import gettext as _
-from cases.access import MERCHANT, PLATFORM, SYSTEM, speaker_role
+from cases.access import PLATFORM, SYSTEM, speaker_role
 from cases.tables import Channel
 from cases.words import Statement, statements, typed_words
 from cases.workflow import DEADLINES, SPECS, CaseTerms
@@ -30,13 +31,8 @@ from cases.workflow import DEADLINES, SPECS, CaseTerms
 
 def speaker_html(name: str | None, role: str, enterprise: str | None = None) -> Markup:
     """A person with their part in the case; a merchant's or platform's agent also with the enterprise they
-    speak for. The same markup as the `speaker` macro (templates/macros.html) gives pages: keep the two alike."""
-    role = speaker_role(role)
-    part = label("speaker", role)
-    if role in (MERCHANT, PLATFORM) and enterprise:
-        part = f"{part} · {enterprise}"
-    # Escaped into an f-string: Markup.format goes through string.Formatter, in Python (a fiftieth of a case page)
-    return Markup(f'<strong>{escape(name or "")}</strong> <span class="role">({escape(part)})</span>')
+    speak for: the pages' `speaker` filter (accord.templating.speaker), with the role as a case names it."""
+    return speaker(name or "", speaker_role(role), enterprise, enterprise)
 
 
 @dataclass(frozen=True)
