@@ -317,10 +317,9 @@ async def events_of(case_id: int) -> list[dict[str, Any]]:
     return await EVENTS.rows(case=case_id)
 
 
+# A page's events after a kept record's (`page_events`): unnamed, the page names every event itself.
 EVENTS_AFTER = Prepared(
-    "SELECT event.*, actor.display_name AS actor_name FROM case_event event"
-    ' LEFT JOIN users actor ON actor.id = event.actor WHERE event."case" = {case} AND event.seq > {after}'
-    " ORDER BY event.seq"
+    'SELECT event.* FROM case_event event WHERE event."case" = {case} AND event.seq > {after} ORDER BY event.seq'
 )
 
 
@@ -352,8 +351,7 @@ _kept = KeptRecords()
 async def page_events(case: Mapping[str, Any]) -> tuple[list[dict[str, Any]], Folded | None]:
     """A case's events for a page, and the verified prefix they start with when this process keeps the one
     the case's verified head names: then only the events after it are read. The events are the page's own
-    copies (a page names and narrows them for its viewer); the prefix's events keep the names they were read
-    with, which a page sets again (names change, the record does not)."""
+    copies, which it names (as people are named now) and narrows for its viewer."""
     key = (case["id"], case.get("verified_seq") or 0, case.get("verified_hash") or "")
     prefix = _kept.get(key)
     if prefix is None:
