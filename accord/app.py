@@ -92,12 +92,23 @@ async def open_server_database(app: Litestar) -> None:
     await open_database(SERVER_CONNECTIONS)
 
 
+FULL_COLLECTION_AFTER = 100  # collections of the middle generation (CPython's default: 10)
+
+
 def settle_heap(app: Litestar) -> None:
     """Start-up's objects (routes, templates, schemas, the working-day calendar, code tables) live as long as
     the process: move them out of the garbage collector's way, so that a full collection walks only what
-    requests made since. Without it each full collection walked ~180,000 more objects, 60-200 ms with the
-    event loop stopped (logged in `accord serve` under bench/ws_fanout.py). It is not what sets that bench's
-    tail, though: with the collector switched off the p99 stays as high (README, "Performance")."""
+    requests made since (without it, ~180,000 more objects each time).
+
+    And make full collections rarer. A full one stops the event loop for as long as it walks every object
+    the process made since start-up: 1,000 open sockets are ~280,000 objects, 130-260 ms on our machines.
+    CPython starts one after every 10 collections of its middle generation once the old one has grown by a
+    quarter; 1,000 sockets opening together made ~40 such collections, so 4-5 full ones, the last seconds
+    later in the middle of live delivery (bench/ws_fanout.py: p99 110-340 ms in half the runs, against a
+    p50 of 2 ms; the pauses, timed with gc.callbacks in the server, fell where the tail did). Steady traffic made one middle collection in 30 s.
+    After 100 instead of 10, the burst made none; cyclic garbage that outlived two young collections waits
+    longer to be freed (the bench's RSS 187 MiB against 197)."""
+    gc.set_threshold(*gc.get_threshold()[:2], FULL_COLLECTION_AFTER)
     gc.collect()
     gc.freeze()
 

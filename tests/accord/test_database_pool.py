@@ -98,6 +98,37 @@ async def test_sqlite_commits_wait_for_checkpoints_not_for_every_fsync(app: Lite
         await connection.close()
 
 
+async def _commit_three_megabytes(connection: Any) -> None:
+    connection.raw.execute("BEGIN IMMEDIATE")
+    connection.raw.execute("INSERT INTO blob VALUES (?)", (bytes(3_000_000),))  # ~730 pages of the log
+    await connection.execute("COMMIT")
+
+
+async def test_sqlite_commits_leave_checkpoints_to_a_thread_of_their_own(tmp_path: Any, monkeypatch: Any) -> None:
+    """A commit that takes the log past SQLite's 1,000 pages copies nothing into the database file (SQLite's own
+    checkpoint did, holding every writer of the process meanwhile); every CHECKPOINT_EVERY commits, a checkpoint
+    on a thread of its own copies the whole log."""
+    from accord import db
+
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 3)
+    path = tmp_path / "scratch.sqlite3"
+    scratch = db.InlineSQLiteEngine(path=str(path), detect_types=sqlite3.PARSE_DECLTYPES)
+    connection = await scratch.get_connection()
+    try:
+        connection.raw.execute("PRAGMA journal_mode=WAL")
+        connection.raw.execute("CREATE TABLE blob (data BLOB)")
+        before = path.stat().st_size
+        for _ in range(2):
+            await _commit_three_megabytes(connection)
+        await scratch.finish_checkpoint()
+        assert path.stat().st_size == before  # ~1,460 pages, all still in the log
+        await _commit_three_megabytes(connection)
+        await scratch.finish_checkpoint()
+        assert path.stat().st_size > 9_000_000
+    finally:
+        await connection.close()
+
+
 @pytest.mark.parametrize("stored", [b"2026-11-30 09:05:00", b"2026-11-30 09:05:00.123456+00:00"])
 def test_sqlite_times_read_as_piccolo_reads_them(stored: bytes) -> None:
     """accord.db registers a leaner converter over Piccolo's for the times every page reads."""
