@@ -105,9 +105,9 @@ def settle_heap(app: Litestar) -> None:
     CPython starts one after every 10 collections of its middle generation once the old one has grown by a
     quarter; 1,000 sockets opening together made ~40 such collections, so 4-5 full ones, the last seconds
     later in the middle of live delivery (bench/ws_fanout.py: p99 110-340 ms in half the runs, against a
-    p50 of 2 ms; the pauses, timed with gc.callbacks in the server, fell where the tail did). Steady traffic made one middle collection in 30 s.
-    After 100 instead of 10, the burst made none; cyclic garbage that outlived two young collections waits
-    longer to be freed (the bench's RSS 187 MiB against 197)."""
+    p50 of 2 ms; the pauses, timed with gc.callbacks in the server, fell where the tail did). Steady traffic
+    made one middle collection in 30 s. After 100 instead of 10, the burst made no full one; cyclic garbage
+    that outlived two young collections waits longer to be freed (the bench's RSS 187 MiB against 197)."""
     gc.set_threshold(*gc.get_threshold()[:2], FULL_COLLECTION_AFTER)
     gc.collect()
     gc.freeze()
