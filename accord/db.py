@@ -90,9 +90,9 @@ class InlineSQLiteEngine(SQLiteEngine):
 
     def _open(self) -> sqlite3.Connection:
         raw = sqlite3.connect(**self.connection_kwargs)
-        # Piccolo's own: a factory of ours that took the column names once per statement (a cached tuple, shared
-        # with the commit thread) saved little on a page, but with it the live fan-out's p99 went from about 10 ms
-        # to 140-200 ms (bench/ws_fanout.py, bisected to it and back; README, "Performance", 2026-12-01).
+        # Piccolo's own. A factory of ours (column names cached per statement) saved little on a page and was
+        # undone when the live fan-out's tail was bisected to it; that tail later proved to be where CPython's
+        # full collections fell (accord.app.settle_heap; README, "Performance", 2026-12-01 second session).
         raw.row_factory = dict_factory
         raw.execute("PRAGMA foreign_keys = 1")
         # In WAL mode FULL (SQLite's default) waits for an fsync of the log at every commit, and commits queue

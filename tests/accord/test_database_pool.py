@@ -146,8 +146,7 @@ def _connection_like_ours() -> sqlite3.Connection:
 
 
 def test_sqlite_rows_are_made_by_piccolos_dict_factory() -> None:
-    """Not a factory of our own: the last one (column names cached per statement) took the live fan-out's
-    p99 from about 10 ms to 140-200 ms (bench/ws_fanout.py), for little gain on a page."""
+    """Rows are the plain dicts Piccolo's queries make (accord.db says why not a factory of our own)."""
     from piccolo.engine.sqlite import dict_factory
 
     raw = _connection_like_ours()
