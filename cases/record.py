@@ -240,9 +240,14 @@ MOVE_HEAD = Prepared("UPDATE dispute_case SET last_seq = {seq}, last_hash = {has
 async def append(case: dict[str, Any], **event: Any) -> dict[str, Any]:
     """Append one event (`chained`'s arguments) to a locked case's record, and store its new head."""
     made = {"case": case["id"], **chained(case, **event)}
+    await store(made)
+    return made
+
+
+async def store(made: dict[str, Any]) -> None:
+    """Store an event `chained` made (with its case id) and the case's head that moved to it."""
     await INSERT_EVENT.rows(**made)
     await MOVE_HEAD.rows(**made)
-    return made
 
 
 # --- what a viewer sees --------------------------------------------------------------------------

@@ -198,13 +198,18 @@ async def test_message_client_id_is_idempotent(cast: Cast) -> None:
     case = await file_case(cast)
     path = f"/api/v1/cases/{case['reference']}/messages"
     first = await cast.consumer.post(path, json={"channel": "joint", "text": "Hello", "client_id": "c-1"})
+    events = await CaseEvent.count().where(CaseEvent.case.reference == case["reference"])
     again = await cast.consumer.post(path, json={"channel": "joint", "text": "Hello", "client_id": "c-1"})
     assert first.status_code == again.status_code == 201
     assert first.json()["seq"] == again.json()["seq"]
+    assert await CaseEvent.count().where(CaseEvent.case.reference == case["reference"]) == events  # nothing stored
+    other = await cast.merchant.post(path, json={"channel": "joint", "text": "Hi", "client_id": "c-1"})  # not theirs
+    assert other.status_code == 201 and other.json()["seq"] == first.json()["seq"] + 1
     items = (await cast.merchant.get(path)).json()["items"]
-    assert [m["text"] for m in items] == ["Hello"]
+    assert [m["text"] for m in items] == ["Hello", "Hi"]
     after = (await cast.merchant.get(path, params={"after": first.json()["seq"]})).json()["items"]
-    assert after == []
+    assert [m["text"] for m in after] == ["Hi"]
+    assert (await cast.merchant.get(f"/api/v1/cases/{case['reference']}/record")).json()["verified"]
 
 
 async def test_messages_hold_at_most_5000_characters(cast: Cast) -> None:

@@ -15,6 +15,10 @@ deadline); the record event; the deadline closed; insights' facts row read and u
 the consumer with their mail settings; the notice and the mail (the rollups last, before the commit). What stands between these and the issue's 6
 is one statement per table written: on SQLite a statement writes one table (PostgreSQL could chain them in
 one statement with data-modifying CTEs; the two dialects would then run different SQL).
+
+A message through the page's form (7, the live conversation's hot path): the session; the case, locked; the
+message (a resent client_id stores nothing, found by the unique index in the same INSERT); its record event;
+the record's head; the other party's people with their mail settings; their notice.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tests.cases.test_pages import file_by_form
 from tests.conftest import SignedIn, post_form
 
 # Statements per request as of 2026-11-30, the same on SQLite and PostgreSQL (the docstring lists them).
-CEILINGS = {"case page": 5, "filing": 12, "respond": 12}
+CEILINGS = {"case page": 5, "filing": 12, "respond": 12, "message": 7}
 
 
 @asynccontextmanager
@@ -85,6 +89,11 @@ async def test_hot_pages_run_no_more_statements_than_they_do_today(signed_in: Si
         answered = await post_form(merchant, f"/cases/{reference}/actions/respond", answer)
     assert answered.status_code == 302, answered.text
 
-    for page, statements in (("filing", filing), ("case page", case_page), ("respond", respond)):
+    message = {"channel": "joint", "text": "Where is my refund?", "client_id": "m-1"}
+    async with counted() as posted:
+        sent = await post_form(consumer, f"/cases/{reference}/messages", message)
+    assert sent.status_code == 302, sent.text
+
+    for page, statements in (("filing", filing), ("case page", case_page), ("respond", respond), ("message", posted)):
         within(page, statements)
 
