@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,7 @@ def accord_server(
     options: tuple[str, ...] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`accord serve` on its own data directory (SQLite there unless `database_url`), with `options` added to its
-    command line, until the block ends."""
+    command line, until the block ends; the directory goes with it."""
     data = tempfile.mkdtemp(prefix="accord-bench-")
     full_env = {
         **os.environ,
@@ -90,6 +91,7 @@ def accord_server(
     finally:
         server.terminate()
         server.wait(timeout=20)
+        shutil.rmtree(data, ignore_errors=True)  # a run's database (its log can reach tens of MB)
 
 
 _registrar_tokens: dict[str, str] = {}
