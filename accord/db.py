@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from accord.settings import Database
 _sqlite_writer = asyncio.Lock()
 IDLE_CONNECTIONS = 8
 CHECKPOINT_EVERY = 100  # commits: a message's transaction writes about 8 pages, SQLite's own checkpoint came at 1,000
+CHECKPOINT_LOG_GROWTH = 4 * 1024 * 1024  # bytes the log file grew by (SQLite's own: 1,000 pages of 4 KiB): bulk writes
 
 
 @functools.lru_cache(maxsize=16384)
@@ -86,6 +88,7 @@ class InlineSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, check_same_thread=False, **connection_kwargs)
         self._idle: list[sqlite3.Connection] = []
         self._commits_since_checkpoint = 0
+        self._log_size_at_checkpoint = 0
         self._checkpointing: asyncio.Future[Any] | None = None
 
     def _open(self) -> sqlite3.Connection:
@@ -106,7 +109,8 @@ class InlineSQLiteEngine(SQLiteEngine):
         return raw
 
     def committed(self) -> None:
-        """Every CHECKPOINT_EVERY commits, copy the log into the database file on a thread of its own.
+        """Every CHECKPOINT_EVERY commits, or once the log file has grown by CHECKPOINT_LOG_GROWTH (a bulk write's
+        few large commits), copy the log into the database file on a thread of its own.
 
         SQLite's automatic checkpoint runs inside the COMMIT that takes the log past 1,000 pages and waits there
         for two fsyncs, while this process's writers queue behind it on `_sqlite_writer`: under
@@ -115,10 +119,21 @@ class InlineSQLiteEngine(SQLiteEngine):
         Each process checkpoints after its own commits (the whole log, whoever wrote it); when the last connection
         to a database closes, SQLite checkpoints what is left."""
         self._commits_since_checkpoint += 1
-        if self._commits_since_checkpoint < CHECKPOINT_EVERY or self._checkpoint_running():
+        if self._checkpoint_running():
             return
-        self._commits_since_checkpoint = 0
-        self._checkpointing = asyncio.ensure_future(asyncio.to_thread(self.checkpoint))
+        # The file only grows: a checkpointed log is written again from its start, so growth is new pages.
+        log_size = self._log_size()
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY or log_size - self._log_size_at_checkpoint >= (
+            CHECKPOINT_LOG_GROWTH
+        ):
+            self._commits_since_checkpoint, self._log_size_at_checkpoint = 0, log_size
+            self._checkpointing = asyncio.ensure_future(asyncio.to_thread(self.checkpoint))
+
+    def _log_size(self) -> int:
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:  # no log yet, or an in-memory database
+            return 0
 
     def _checkpoint_running(self) -> bool:
         running = self._checkpointing

@@ -104,13 +104,22 @@ async def _commit_three_megabytes(connection: Any) -> None:
     await connection.execute("COMMIT")
 
 
-async def test_sqlite_commits_leave_checkpoints_to_a_thread_of_their_own(tmp_path: Any, monkeypatch: Any) -> None:
+@pytest.mark.parametrize(
+    ("every", "growth", "kept"),
+    [(3, 10**9, 2), (1000, 5_000_000, 1)],
+    ids=["every third commit", "once the log grew by 5 MB"],
+)
+async def test_sqlite_commits_leave_checkpoints_to_a_thread_of_their_own(
+    tmp_path: Any, monkeypatch: Any, every: int, growth: int, kept: int
+) -> None:
     """A commit that takes the log past SQLite's 1,000 pages copies nothing into the database file (SQLite's own
-    checkpoint did, holding every writer of the process meanwhile); every CHECKPOINT_EVERY commits, a checkpoint
-    on a thread of its own copies the whole log."""
+    checkpoint did, holding every writer of the process meanwhile); after CHECKPOINT_EVERY commits, or once the
+    log file grew by CHECKPOINT_LOG_GROWTH, a checkpoint on a thread of its own copies the whole log. `kept`:
+    the commits of 3 MB that stay in the log."""
     from accord import db
 
-    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", every)
+    monkeypatch.setattr(db, "CHECKPOINT_LOG_GROWTH", growth)
     path = tmp_path / "scratch.sqlite3"
     scratch = db.InlineSQLiteEngine(path=str(path), detect_types=sqlite3.PARSE_DECLTYPES)
     connection = await scratch.get_connection()
@@ -118,13 +127,13 @@ async def test_sqlite_commits_leave_checkpoints_to_a_thread_of_their_own(tmp_pat
         connection.raw.execute("PRAGMA journal_mode=WAL")
         connection.raw.execute("CREATE TABLE blob (data BLOB)")
         before = path.stat().st_size
-        for _ in range(2):
+        for _ in range(kept):
             await _commit_three_megabytes(connection)
         await scratch.finish_checkpoint()
-        assert path.stat().st_size == before  # ~1,460 pages, all still in the log
+        assert path.stat().st_size == before  # all still in the log (two commits: ~1,460 pages)
         await _commit_three_megabytes(connection)
         await scratch.finish_checkpoint()
-        assert path.stat().st_size > 9_000_000
+        assert path.stat().st_size > 3_000_000 * (kept + 1)
     finally:
         await connection.close()
 
