@@ -123,9 +123,8 @@ class InlineSQLiteEngine(SQLiteEngine):
             return
         # The file only grows: a checkpointed log is written again from its start, so growth is new pages.
         log_size = self._log_size()
-        if self._commits_since_checkpoint >= CHECKPOINT_EVERY or log_size - self._log_size_at_checkpoint >= (
-            CHECKPOINT_LOG_GROWTH
-        ):
+        grown = log_size - self._log_size_at_checkpoint
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY or grown >= CHECKPOINT_LOG_GROWTH:
             self._commits_since_checkpoint, self._log_size_at_checkpoint = 0, log_size
             self._checkpointing = asyncio.ensure_future(asyncio.to_thread(self.checkpoint))
 

@@ -237,15 +237,20 @@ INSERT_EVENT = Prepared(
 MOVE_HEAD = Prepared("UPDATE dispute_case SET last_seq = {seq}, last_hash = {hash} WHERE id = {case}")
 
 
+def next_event(case: dict[str, Any], **event: Any) -> dict[str, Any]:
+    """`chained` with the case's id: an event as `store` writes it."""
+    return {"case": case["id"], **chained(case, **event)}
+
+
 async def append(case: dict[str, Any], **event: Any) -> dict[str, Any]:
     """Append one event (`chained`'s arguments) to a locked case's record, and store its new head."""
-    made = {"case": case["id"], **chained(case, **event)}
+    made = next_event(case, **event)
     await store(made)
     return made
 
 
 async def store(made: dict[str, Any]) -> None:
-    """Store an event `chained` made (with its case id) and the case's head that moved to it."""
+    """Store an event `next_event` made and the case's head that moved to it."""
     await INSERT_EVENT.rows(**made)
     await MOVE_HEAD.rows(**made)
 

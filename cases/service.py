@@ -421,7 +421,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
         _require_writable(related, case, message.channel)
         now = context.clock.now()
         role = _role_in_case(related)
-        event = {"case": case["id"]} | record.chained(
+        event = record.next_event(
             case,
             type="message",
             channel=message.channel,
