@@ -36,7 +36,7 @@ def tasks_made() -> Iterator[list[asyncio.Task[Any]]]:
 async def test_the_case_page_makes_no_task_for_its_dependencies(signed_in: SignedIn) -> None:
     """The viewer and the case context come one after the other (the context names the viewer): Litestar made
     a task for each, in an anyio task group, about a tenth of the page's time. The test client runs the app in
-    the test's own task, so every task made is the page's."""
+    the test's own task, so every task made is the page's: none but those asyncpg makes for itself."""
     consumer, _user = await signed_in("consumer")
     _merchant, agent = await signed_in("merchant")
     filed = await file_by_form(consumer, enterprise_id=str(agent["enterprise_id"]), gtin="", trace_code="")
@@ -44,7 +44,8 @@ async def test_the_case_page_makes_no_task_for_its_dependencies(signed_in: Signe
     with tasks_made() as made:
         shown = await consumer.get(page)
     assert shown.status_code == 200 and "record verified" in shown.text
-    assert made == []
+    made_for = [task.get_coro().__qualname__ for task in made]  # asyncpg's pool makes one to release a connection
+    assert [name for name in made_for if name != "PoolConnectionHolder.release"] == []
 
 
 async def test_a_request_lets_the_loop_turn_before_it_runs_on() -> None:
