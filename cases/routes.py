@@ -34,7 +34,6 @@ from accord.i18n import babel_locale, label, ngettext
 from accord.i18n import gettext as _
 from accord.pagination import Page, after_seq, window
 from accord.screening import database_int
-from accord.settings import Settings
 from accord.validation import Strict, parse
 from accord.statemachine import ActionRequest, request_models
 from accord.web import action_route, form_versioned, nest_form, page, payload_from_form, versioned
@@ -85,8 +84,9 @@ def due_soon_cutoff(context: Context, due_soon: bool) -> datetime | None:
     return context.calendar.add_working_days(context.clock.now(), 2) if due_soon else None
 
 
-def local_today(context: Context, settings: Settings) -> date:
-    return context.clock.now().astimezone(settings.timezone).date()
+def local_today(context: Context) -> date:
+    """Today in the service's zone (the case context's, the deployment's)."""
+    return context.clock.now().astimezone(context.zone).date()
 
 
 DEPENDENCIES = {
@@ -294,9 +294,8 @@ async def api_file_case(
     viewer: NamedDependency[Viewer],
     data: JSONBody[CaseFilingIn],
     context: NamedDependency[Context],
-    settings: NamedDependency[Settings],
 ) -> CaseOut:
-    result = await service.file_case(viewer, data, context, local_today(context, settings))
+    result = await service.file_case(viewer, data, context, local_today(context))
     view = await service.case_view(viewer, result.case["reference"], context)
     return case_out(view, result.warnings, await service.case_words(view))
 
@@ -752,7 +751,6 @@ async def file_case_form(
     viewer: NamedDependency[Viewer],
     data: MultipartBody[dict[str, Any]],
     context: NamedDependency[Context],
-    settings: NamedDependency[Settings],
     store: NamedDependency[FileStore],
 ) -> Any:
     text_fields = {key: value for key, value in data.items() if isinstance(value, str) and key != "search"}
@@ -766,7 +764,7 @@ async def file_case_form(
         for content in contents:  # every file is checked before anything is stored
             _check_upload(content)
         files = list(zip(contents, chosen, strict=True))
-        today = local_today(context, settings)
+        today = local_today(context)
         guide_id = text_fields.get("guide_id", "")
         guided = guide_id if GUIDE_ID.fullmatch(guide_id) else None
         result = await service.file_case_with_files(viewer, filing, files, context, today, store, guided)
