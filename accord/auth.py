@@ -126,8 +126,8 @@ class ViewerMiddleware:
         token = i18n.use_language(language)
         zone = i18n.use_zone(i18n.viewer_zone(viewer, scope["app"].state.settings.timezone))
         # One turn of the event loop for everyone else before the request runs on: a request that waits for
-        # nothing (SQLite reads run inline) went from start to end in one step, and at 32 connections some
-        # waited for several rounds of others (the case page under wrk's 32 connections: p99 85-105 ms without, 29 with).
+        # nothing (SQLite reads run inline) went from start to end in one step, and some connections waited
+        # for several rounds of others (the case page under wrk's 32 connections: p99 85-105 ms without, 29 with).
         await asyncio.sleep(0)
         try:
             await self.app(scope, receive, send)
