@@ -125,11 +125,11 @@ class ViewerMiddleware:
             scope["state"]["unread"] = await badge.shown(viewer, link, scope["app"].state.clock.now(), counts)
         token = i18n.use_language(language)
         zone = i18n.use_zone(i18n.viewer_zone(viewer, scope["app"].state.settings.timezone))
-        # One turn of the event loop for everyone else before the request runs on: a request that waits for
-        # nothing (SQLite reads run inline) went from start to end in one step, and some connections waited
-        # for several rounds of others (the case page under wrk's 32 connections: p99 85-105 ms without, 29 with).
-        await asyncio.sleep(0)
         try:
+            # One turn of the event loop for everyone else before the request runs on: a request that waits for
+            # nothing (SQLite reads run inline) went from start to end in one step, and some connections waited
+            # for several rounds of others (the case page under wrk's 32 connections: p99 85-105 ms without, 29).
+            await asyncio.sleep(0)
             await self.app(scope, receive, send)
         finally:
             i18n.reset_zone(zone)
