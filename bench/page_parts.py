@@ -24,7 +24,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +39,28 @@ WARM_UP = 100
 spent: Counter[str] = Counter()
 
 
+@contextmanager
+def counted(part: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        spent[part] += time.perf_counter() - started
+
+
 def timed(owner: Any, name: str, part: str) -> None:
     """Replace `owner.name` (a coroutine function or a plain one) by one that adds its time to `part`."""
     original: Callable[..., Any] = getattr(owner, name)
 
-    if asyncio.iscoroutinefunction(original):
+    async def waited(*args: Any, **kwargs: Any) -> Any:
+        with counted(part):
+            return await original(*args, **kwargs)
 
-        @functools.wraps(original)
-        async def waited(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                spent[part] += time.perf_counter() - started
-
-        setattr(owner, name, waited)
-        return
-
-    @functools.wraps(original)
     def called(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
+        with counted(part):
             return original(*args, **kwargs)
-        finally:
-            spent[part] += time.perf_counter() - started
 
-    setattr(owner, name, called)
+    setattr(owner, name, functools.wraps(original)(waited if asyncio.iscoroutinefunction(original) else called))
 
 
 async def serve_pages(seeded: dict[str, Any], pages: int) -> None:
@@ -81,10 +78,18 @@ async def serve_pages(seeded: dict[str, Any], pages: int) -> None:
     app = create_app()
     path = f"/cases/{seeded['reference']}"
     scope = {
-        **{"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"},
-        **{"path": path, "raw_path": path.encode(), "query_string": b"", "root_path": ""},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(b"host", b"127.0.0.1"), (b"cookie", seeded["cookie"].encode()), (b"accept", b"text/html")],
-        **{"client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)},
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
     }
     statuses: Counter[int] = Counter()
 

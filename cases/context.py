@@ -23,6 +23,6 @@ def provide_context(state: State, viewer: NamedDependency[Viewer]) -> Context:
 
     It names the viewer only to be resolved after it. Litestar resolves the dependencies that do not depend on
     each other side by side, a task each in an anyio task group; neither of these waits for anything (the
-    middleware has found the viewer), and the task group cost a case page about a tenth of its time (bench/
-    http_budget.py)."""
+    middleware has found the viewer), and the task group cost a case page about a tenth of its time (0.08 of
+    0.75 ms: bench/page_parts.py)."""
     return Context(clock=state.clock, calendar=state.calendar, terms=state.case_terms, zone=state.settings.timezone)
