@@ -24,7 +24,8 @@ event itself. `verify()` folds the writes over the record and compares the store
 and evidence rows with the events that made them (one query per table), so editing any of those rows in
 the database breaks verification just as editing an event does (recourse claims too). Bookkeeping the record cannot hold is
 left out: the case's id, its chain head (last_seq, last_hash, checked against the chain), next_due_at
-(a cache of the deadlines for the queue) and its verified head (below). A case masked by retention
+(a cache of the deadlines for the queue), how far the statistics have counted it (counted_version,
+counted_seq: insights/rollups.py) and its verified head (below). A case masked by retention
 (`masked_at`, cases/retention.py) must hold the mask in its masked columns where the record has a value.
 
 Verify once, not per view: `reverify()` checks a whole record and keeps its head on the case (verified_seq,
@@ -61,6 +62,7 @@ GENESIS_HASH = "0" * 64
 SALT_BYTES = 16
 UNRECORDED_CASE_COLUMNS = frozenset(
     {"id", "last_seq", "last_hash", "next_due_at", "verified_seq", "verified_hash", "verified_at", "masked_at"}
+    | {"counted_version", "counted_seq"}
 )
 JSON_TEXT_COLUMNS = frozenset({"remedies"})  # text columns holding JSON: recorded and compared as that JSON
 KEPT_AS_IS = frozenset({type(None), bool, int})  # values the record keeps as they are (recorded_value)

@@ -222,6 +222,10 @@ class Case(Table, tablename="dispute_case"):
     last_seq = Integer(default=0)
     last_hash = Varchar(length=64)
     next_due_at = Timestamptz(null=True, default=None)  # soonest running deadline: the queue's sort key
+    # How far the statistics have counted this case (insights follows the record): the moves up to
+    # counted_version, the events up to counted_seq; cases only starts them at 0.
+    counted_version = Integer(default=0)
+    counted_seq = Integer(default=0)
     # The record's verified head (cases/record.py): its events up to verified_seq, ending in verified_hash, were
     # verified (a page moves it up to the events it verified); verified_at is when the whole record last was.
     # Pages check only the events after the head. Null: verify from the start.

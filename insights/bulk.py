@@ -7,8 +7,8 @@ fulfilled or not, sent to mediation and declined or closed without agreement), a
 where "now" cuts it off. Its record is built as apply() would write it: the filing event writes the whole
 row, each move the columns it set (state, version, updated_at and the move's own), offers their row, every
 event a salted commitment chained to the one before (cases/record.py), so `accord verify-case` verifies
-every seeded case. The rollups count them as the subscriber would (insights.rollups.move_counts), added
-with multi-row upserts.
+every seeded case. The rollups count them as the record's follower would (insights.rollups.move_counts),
+added with multi-row upserts, and the cases are written as counted.
 """
 
 from __future__ import annotations
@@ -388,7 +388,7 @@ def _rollups(
     zone: tzinfo,
     counts: Counter[tuple[Any, ...]],
 ) -> list[dict[str, Any]]:
-    """The seeded cases' facts rows, and their counts added to `counts` (as the subscriber would count them)."""
+    """The seeded cases' facts rows, and their counts added to `counts` (as the follower would count them)."""
     facts = []
     for draft in drafts:
         row = draft.row
@@ -411,7 +411,7 @@ def _rollups(
 
 async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo, seed: int = 15) -> int:
     """Write `count` cases over the 24 months before now (counted in `calendar`'s working days and `zone`'s
-    days, as the deployment's subscriber would); the number written."""
+    days, as the deployment's follower would); the number written."""
     rng, salted = random.Random(seed), salts()
     now = clock.now()
     cast = await _cast()
@@ -435,6 +435,8 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo,
                         break
                     step(case, cast, moment, rng, ids)
                 drafts.append(case)
+            for draft in drafts:  # counted here, below: the follower need not count them again
+                draft.row.update(counted_version=draft.row["version"], counted_seq=draft.row["last_seq"])
             await _insert(Case, [draft.row for draft in drafts])
             await _insert(Offer, [offer for draft in drafts for offer in draft.offers])
             await _insert(CaseEvent, [event for draft in drafts for event in draft.events])

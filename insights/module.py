@@ -1,5 +1,5 @@
-"""Statistics and risk signals' part of the process: the rollups kept by a before-commit subscriber of
-case events (accord.events), the dashboards and public statistics, and `accord insights rebuild`."""
+"""Statistics and risk signals' part of the process: the rollups that follow the case records (a job each
+round; figures pages catch up first), the dashboards and public statistics, and `accord insights rebuild`."""
 
 from __future__ import annotations
 
@@ -34,13 +34,18 @@ def _folded(count: int) -> list[str]:
     return [f"  folded {count} rollup shard row(s)"] if count else []
 
 
+async def follow_record(runtime: Runtime) -> int:
+    """The moves since the last round into the rollups (days where the deployment is)."""
+    return await rollups.follow_record(runtime.calendar, runtime.settings.timezone)
+
+
+def _counted(count: int) -> list[str]:
+    return [f"  counted the moves of {count} case(s) into the statistics"] if count else []
+
+
 def subscribers(settings: Settings) -> list[Subscription]:
-    """The rollups' subscribers, counting days in these settings' time zone (the app's)."""
-    zone = settings.timezone
-    return [
-        Subscription(rollups.case_counter(zone), "before_commit"),
-        Subscription(rollups.trace_counter(zone), "before_commit"),
-    ]
+    """The trace checks' subscriber, counting days in these settings' time zone (the app's)."""
+    return [Subscription(rollups.trace_counter(settings.timezone), "before_commit")]
 
 
 def _trace_checks(settings: Settings) -> Any:
@@ -117,7 +122,11 @@ MODULE = DomainModule(
     routes=[routes.api_router, *routes.page_routes, metrics.metrics],
     middleware=lambda settings: [metrics.MetricsMiddleware],
     subscribers=subscribers,
-    jobs=[Job("risk alerts", raise_alerts, _opened), Job("rollup shards", fold_shards, _folded)],
+    jobs=[
+        Job("rollups", follow_record, _counted),  # first: the alerts score what it counted
+        Job("risk alerts", raise_alerts, _opened),
+        Job("rollup shards", fold_shards, _folded),
+    ],
     cli=add_commands,
     seed=seed_rollups,
 )

@@ -1,12 +1,17 @@
-"""Rollups kept in the same transaction as the case event that changes them (a before-commit subscriber of
-`case.filed` and `case.transition`, accord.events: every filing of a day adds to the same rows, which stay
-locked only from these statements to the commit), so a figure is a sum over a few rollup rows whatever the
-number of cases, and a rolled-back move never counts.
+"""Rollups that follow the case records, so a figure is a sum over a few rollup rows whatever the number of
+cases.
 
-Each event adds one to the day's rows of `insight_daily` for its metrics (see insights/tables.py) with one
-upsert; a case's first response and first closing are counted once, in working days since filing, from the
-facts row the case keeps in `insight_case_fact`. `rebuild()` recomputes everything from the case records
-(the migration's backfill, `accord insights rebuild`).
+Filing and moving a case write nothing here (issue 14: a filing's or a move's transaction runs no statement for
+the statistics): the case row's version runs ahead of its `counted_version`, and a follower (`follow_record`:
+the module's job each round, and every figures page first, `caught_up`) counts the events after its
+`counted_seq` and moves both to the case's head, in one write transaction with the counts. A rolled-back move
+never reaches the record, so it is never counted; a committed one is counted once, by whichever follower
+locked its case.
+
+Each event adds one to the day's rows of `insight_daily` for its metrics (see insights/tables.py); a case's
+first response and first closing are counted once, in working days since filing, from the facts row the case
+keeps in `insight_case_fact`. `rebuild()` recomputes everything from the case records (`accord insights
+rebuild`). Trace checks are still counted in the transaction that stores them (`trace_counter`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from accord import events
-from accord.clock import Calendar, WeekdayCalendar
+from accord.clock import Calendar
 from accord.db import (
     Prepared,
     connection_number,
@@ -28,10 +33,9 @@ from accord.db import (
     is_sqlite,
     numbered,
     numbered_values,
-    update_rows,
     write_transaction,
 )
-from cases.tables import TERMINAL_STATES, Case, CaseEvent, CaseState
+from cases.tables import TERMINAL_STATES, Case, CaseState
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
 MERCHANT = "merchant"
@@ -76,15 +80,6 @@ def _shards_deleted(table: str, key: tuple[str, ...]) -> Prepared:
 _FOLDS = (
     (_shards_deleted("insight_daily", _DAY_KEY), _DAILY, _DAY_KEY),
     (_shards_deleted("insight_monthly", _MONTH_KEY), _MONTHLY, _MONTH_KEY),
-)
-
-
-FILING_COLUMNS = (
-    Case.enterprise,
-    Case.category,
-    Case.currency,
-    Case.platform,
-    Case.enterprise.country.as_alias("country"),
 )
 
 
@@ -180,25 +175,6 @@ def filing_metrics(case: dict[str, Any]) -> list[str]:
     return ["filed", *(f"filed_by:{dimension}:{value}" for dimension, value in facts.items())]
 
 
-# A case's facts row written at its filing and read at each move, built once (issue 14: every filing and move).
-NEW_FACT = Prepared(
-    'INSERT INTO insight_case_fact ("case", enterprise, category, filed_at, settled)'
-    " VALUES ({case}, {enterprise}, {category}, {filed_at}, 0)"
-)
-FACT_OF_CASE = Prepared(
-    "SELECT fact.*, c.mediator AS held_by FROM insight_case_fact fact"
-    ' JOIN dispute_case c ON c.id = fact."case" WHERE fact."case" = {case}'
-)
-
-
-async def count_filing(case_id: int, case: dict[str, Any], at: datetime, zone: tzinfo) -> None:
-    """A new case: its facts row and the day's filing counts. `case` holds enterprise, category, currency,
-    platform and the enterprise's country."""
-    enterprise, category = case["enterprise"], case["category"]
-    await NEW_FACT.rows(case=case_id, enterprise=enterprise, category=category, filed_at=at)
-    await bump(local_day(at, zone), category, enterprise, filing_metrics(case))
-
-
 def first_closing(fact: dict[str, Any], data: dict[str, Any]) -> bool:
     return data["to"] in TERMINAL_STATES and data["from"] not in TERMINAL_STATES and fact["outcome"] is None
 
@@ -245,19 +221,6 @@ def move_counts(
     if fact.get("mediator") != mediator:
         updates["mediator"] = mediator
     return counts, updates
-
-
-async def count_move(case_id: int, data: dict[str, Any], calendar: Calendar, zone: tzinfo) -> None:
-    """One transition, counted in the day's rollups and the case's facts row: durations in `calendar`'s
-    working days, days in `zone`. The facts row is read with the case's mediator now (one statement)."""
-    fact = await FACT_OF_CASE.first(case=case_id)
-    if fact is None:
-        return  # a case filed before insights existed and not rebuilt since
-    metrics, updates = move_counts(fact, data, fact["held_by"], calendar)
-    if updates:
-        setting = {getattr(CaseFact, name): value for name, value in sorted(updates.items())}
-        await update_rows(CaseFact, setting, {CaseFact.id: fact["id"]})
-    await bump(local_day(datetime.fromisoformat(data["at"]), zone), fact["category"], fact["enterprise"], metrics)
 
 
 async def add_counts(counts: dict[tuple[date, str, int, str], int]) -> None:
@@ -313,27 +276,6 @@ async def bulk_cache() -> AsyncIterator[None]:
         raw.execute(f"PRAGMA cache_size = {previous}")
 
 
-def calendar_of(event: events.DomainEvent) -> Calendar:
-    """The working-day calendar the move was applied in (its context's, as its deadlines were counted: the
-    app's, loaded at startup, or a job's or command's): durations count in the same working days."""
-    calendar = getattr(event.context, "calendar", None)
-    return calendar if calendar is not None else WeekdayCalendar()
-
-
-def case_counter(zone: tzinfo) -> events.Handler:
-    """The before-commit subscriber of case events, counting days in `zone` (the app's settings')."""
-
-    async def on_case_event(event: events.DomainEvent) -> None:
-        if event.kind == "case.filed" and event.case_id is not None:
-            case = event.subject or await Case.select(*FILING_COLUMNS).where(Case.id == event.case_id).first()
-            if case is not None:
-                await count_filing(event.case_id, case, datetime.fromisoformat(event.data["at"]), zone)
-        elif event.kind == "case.transition" and event.case_id is not None and "from" in event.data:
-            await count_move(event.case_id, event.data, calendar_of(event), zone)
-
-    return on_case_event
-
-
 TRACE_PREFIX = "trace:"
 TRACE_STATUSES = ("verified", "unknown", "mismatch", "cloned")
 
@@ -373,6 +315,122 @@ async def count_trace_checks(trace_checks: TraceChecks, zone: tzinfo) -> None:
         await add_counts(dict(counts))
 
 
+# The cases that moved since the statistics last counted them (only those are in the partial index
+# dispute_case_uncounted), locked for one follower: the server's job, `accord sweep` and a figures page catching
+# up may follow at once and each counts other cases; a move of a case waits for the follower that holds it.
+UNCOUNTED = Prepared(
+    "SELECT id FROM dispute_case WHERE counted_version < version ORDER BY id LIMIT {batch}",
+    lock="FOR UPDATE SKIP LOCKED",
+)
+ANY_UNCOUNTED = Prepared("SELECT id FROM dispute_case WHERE counted_version < version LIMIT 1")
+FOLLOW_BATCH = 500  # cases counted in one write transaction
+
+
+async def _of_cases(sql: str, ids: list[int]) -> list[dict[str, Any]]:
+    """`sql` run with its `{cases}` an IN list of the case ids, bound one parameter each."""
+    names = [f"case{index}" for index in range(len(ids))]
+    listed = ", ".join(f"{{{name}}}" for name in names)
+    return await Prepared(sql.replace("{cases}", listed)).rows(**dict(zip(names, ids, strict=True)))
+
+
+async def _events_after_counted(ids: list[int]) -> list[dict[str, Any]]:
+    """The locked cases' events after the last one counted, in order, with the merchant's country: read after
+    the cases were locked, so every event up to their head has committed and no other can come until this
+    transaction ends."""
+    return await _of_cases(
+        'SELECT e."case", e.seq, e.actor_role, e.at, e.data, e.writes, enterprise.country FROM case_event e'
+        ' JOIN dispute_case c ON c.id = e."case" JOIN enterprise ON enterprise.id = c.enterprise'
+        ' WHERE e."case" IN ({cases}) AND e.seq > c.counted_seq ORDER BY e."case", e.seq',
+        ids,
+    )
+
+
+class _Tally:
+    """What a batch of events counts: the rollups' additions, and the facts rows made and changed."""
+
+    def __init__(self, facts: dict[int, dict[str, Any]], calendar: Calendar, zone: tzinfo) -> None:
+        self.facts, self.calendar, self.zone = facts, calendar, zone
+        self.counts: Counter[tuple[date, str, int, str]] = Counter()
+        self.made: set[int] = set()
+        self.changed: set[int] = set()
+
+    def add(self, at: datetime, fact: dict[str, Any], metrics: Iterable[str] | Counter[str]) -> None:
+        day = local_day(at, self.zone)
+        for metric, n in Counter(metrics).items():
+            self.counts[day, fact["category"], fact["enterprise"], metric] += n
+
+    def event(self, row: dict[str, Any]) -> None:
+        """One record event: a filing (its case's first facts), a move (its metrics, its facts' changes), or
+        something else (a message, evidence: nothing to count)."""
+        data, case_id, at = json.loads(row["data"]), row["case"], row["at"]
+        if not isinstance(data, dict) or "to" not in data or "action" not in data:
+            return
+        written = (json.loads(row["writes"] or "{}") or {}).get("case") or {}
+        if "from" not in data:
+            filing = {**written, "country": row["country"]}
+            fact = {"case": case_id, "enterprise": written["enterprise"], "category": written["category"]}
+            self.facts[case_id] = fact | {"filed_at": at, "settled": 0, "mediator": None}
+            self.facts[case_id].update(first_response_days=None, closing_days=None, outcome=None)
+            self.made.add(case_id)
+            self.add(at, fact, filing_metrics(filing))
+            return
+        fact = self.facts.get(case_id)
+        if fact is None:
+            return  # a case filed before insights existed and not rebuilt since
+        # Who holds the case after the move: a move that hands it on writes its mediator.
+        holder = written.get("mediator", fact["mediator"])
+        metrics, updates = move_counts(fact, {**data, "at": at, "actor_role": row["actor_role"]}, holder, self.calendar)
+        fact.update(updates)
+        if updates and case_id not in self.made:
+            self.changed.add(case_id)
+        self.add(at, fact, metrics)
+
+
+_FACT_COLUMNS = ("first_response_days", "closing_days", "outcome", "settled", "mediator")
+
+
+async def count_uncounted(calendar: Calendar, zone: tzinfo, batch: int = FOLLOW_BATCH) -> int:
+    """Count up to `batch` cases that moved since they were last counted, inside the caller's write
+    transaction: their events after the last counted (durations in `calendar`'s working days, days in `zone`)
+    into the rollups and their facts rows, and move their cursors to their head. How many cases it counted."""
+    ids = [row["id"] for row in await UNCOUNTED.rows(batch=batch)]
+    if not ids:
+        return 0
+    events = await _events_after_counted(ids)
+    facts = {row["case"]: row for row in await CaseFact.select().where(CaseFact.case.is_in(ids))}
+    tally = _Tally(facts, calendar, zone)
+    for row in events:
+        tally.event(row)
+    if tally.made:
+        await CaseFact.insert(*(CaseFact(**facts[case_id]) for case_id in sorted(tally.made)))
+    for case_id in sorted(tally.changed):
+        setting = {getattr(CaseFact, name): facts[case_id][name] for name in _FACT_COLUMNS}
+        await CaseFact.update(setting).where(CaseFact.case == case_id)
+    if tally.counts:
+        await add_counts(dict(tally.counts))
+    await _of_cases("UPDATE dispute_case SET counted_version = version, counted_seq = last_seq WHERE id IN ({cases})", ids)
+    return len(ids)
+
+
+async def follow_record(calendar: Calendar, zone: tzinfo, batch: int = FOLLOW_BATCH) -> int:
+    """Count every case that moved since it was last counted (a job of the insights module, and what a figures
+    page does first), a write transaction per `batch` cases. How many cases it counted."""
+    counted = 0
+    while True:
+        async with write_transaction():
+            done = await count_uncounted(calendar, zone, batch)
+        counted += done
+        if done < batch:
+            return counted
+
+
+async def caught_up(calendar: Calendar, zone: tzinfo) -> None:
+    """The rollups with every committed move counted, before figures are read from them (a look at the index of
+    uncounted cases when there are none)."""
+    if await ANY_UNCOUNTED.first() is not None:
+        await follow_record(calendar, zone)
+
+
 async def rebuild(calendar: Calendar, zone: tzinfo, batch: int = 2000, trace_checks: TraceChecks | None = None) -> int:
     """Recount every rollup from the case records (each filing and transition event, in order; durations in
     `calendar`, days in `zone`), and the trace checks from `trace_checks` (traceability's service, when
@@ -383,38 +441,9 @@ async def rebuild(calendar: Calendar, zone: tzinfo, batch: int = 2000, trace_che
         await DailyCount.delete(force=True)
         await MonthlyCount.delete(force=True)
         await CaseFact.delete(force=True)
-        last = 0
-        while True:
-            rows = (
-                await CaseEvent.select(
-                    CaseEvent.id,
-                    CaseEvent.case,
-                    CaseEvent.actor_role,
-                    CaseEvent.at,
-                    CaseEvent.data,
-                    CaseEvent.case.enterprise.as_alias("enterprise"),
-                    CaseEvent.case.category.as_alias("category"),
-                    CaseEvent.case.currency.as_alias("currency"),
-                    CaseEvent.case.platform.as_alias("platform"),
-                    CaseEvent.case.enterprise.country.as_alias("country"),
-                )
-                .where(CaseEvent.id > last)
-                .order_by(CaseEvent.id)
-                .limit(batch)
-            )
-            if not rows:
-                break
-            last = rows[-1]["id"]
-            for row in rows:
-                data = json.loads(row["data"])
-                if not isinstance(data, dict) or "to" not in data or "action" not in data:
-                    continue
-                if "from" not in data:
-                    await count_filing(row["case"], row, row["at"], zone)
-                    cases += 1
-                else:
-                    moved_data = {**data, "at": row["at"].isoformat(), "actor_role": row["actor_role"]}
-                    await count_move(row["case"], moved_data, calendar, zone)
+        await Case.raw("UPDATE dispute_case SET counted_version = 0, counted_seq = 0")
+        while done := await count_uncounted(calendar, zone, batch):
+            cases += done
         if trace_checks is not None:
             await count_trace_checks(trace_checks, zone)
     return cases

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect
@@ -26,7 +27,7 @@ from accord.validation import day_asked
 from accord.web import page
 from cases.schemas import MoneyOut, money_out
 from cases.tables import CaseState, Category
-from insights import alerts, platform, scorecard, service
+from insights import alerts, platform, rollups, scorecard, service
 from insights.rollups import TRACE_STATUSES
 from insights.service import Filters
 
@@ -81,6 +82,7 @@ def filters_from(
 
 
 async def provide_filters(
+    state: State,
     clock: NamedDependency[Clock],
     settings: NamedDependency[Settings],
     start: Start = None,
@@ -88,13 +90,19 @@ async def provide_filters(
     category: CategoryQuery = None,
     enterprise_id: EnterpriseQuery = None,
 ) -> Filters:
-    return filters_from(clock, settings, start, end, category, enterprise_id)
+    filters = filters_from(clock, settings, start, end, category, enterprise_id)
+    await rollups.caught_up(state.calendar, settings.timezone)
+    return filters
 
 
 async def provide_range(
-    clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None
+    state: State, clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None
 ) -> Filters:
-    return filters_from(clock, settings, start, end)
+    """The range asked for, once every committed move is counted (the rollups follow the records: the figures
+    a page shows include the moves made before it was asked for)."""
+    filters = filters_from(clock, settings, start, end)
+    await rollups.caught_up(state.calendar, settings.timezone)
+    return filters
 
 
 _ranged = {"filters": Provide(provide_range)}

@@ -131,6 +131,7 @@ def test_the_cli_and_the_app_read_the_same_modules() -> None:
         "deadlines",
         "auto-assign",
         "registry expiry",
+        "rollups",
         "risk alerts",
         "rollup shards",
         "reminders",

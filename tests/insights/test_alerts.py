@@ -18,7 +18,7 @@ from accord.db import write_transaction
 from insights.rollups import BY_CATEGORY, add_counts
 from insights.tables import Alert
 from tests.conftest import SignedIn, create_person
-from tests.insights.conftest import Moves
+from tests.insights.conftest import Moves, counted
 
 
 def poisson(rng: random.Random, rate: float) -> int:
@@ -33,7 +33,7 @@ def poisson(rng: random.Random, rate: float) -> int:
 
 
 async def plant(enterprise: int, category: str, counts: dict[date, int]) -> None:
-    """Filings counted as the subscriber counts them (in their four scopes)."""
+    """Filings counted as the follower counts them (in their four scopes)."""
     async with write_transaction():
         for metric in ("filed", BY_CATEGORY + category):
             await add_counts({(day, category, enterprise, metric): n for day, n in counts.items() if n})
@@ -64,6 +64,7 @@ async def test_a_burst_of_twenty_against_a_quiet_enterprise_opens_one_alert(app:
     burst = datetime(2024, 5, 20, 2, 0, tzinfo=UTC)
     for minute in range(20):
         await moves.file(consumer, merchant.enterprise_id, burst + timedelta(minutes=minute))
+    await counted()
     run = FrozenClock(burst + timedelta(hours=6))
     await alerts.scan(run, get_settings().timezone)
     await alerts.scan(run, get_settings().timezone)  # the next run finds it already open

@@ -1,6 +1,6 @@
-"""The rollups count in the deployment's terms, given to them as every other module gets them: days in the
-time zone of the settings the app was made with (its subscribers are built with them), durations in the
-working-day calendar the move was applied in (the app's, a job's or a command's), held by no module."""
+"""The rollups count in the deployment's terms, given to whoever follows the records as every other module
+gets them: days in the time zone of its settings and durations in its working-day calendar (a job's round: its
+runtime's; a figures page catching up: the app's), held by no module."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from accord.app import create_app
-from accord.clock import FrozenClock
-from accord.modules import installed, wire
+from accord.clock import FrozenClock, WeekdayCalendar
+from accord.modules import Runtime, installed
 from accord.settings import get_settings
 from cases.tables import Case
 from insights import rollups
+from insights.module import follow_record
 from insights.tables import CaseFact, DailyCount
 from tests.cases.conftest import Cast, act, cast, file_case, parties  # noqa: F401 - fixtures, found by name
 
@@ -36,19 +36,18 @@ async def _filing_days(case: dict[str, Any]) -> set[date]:
     return {row["day"] for row in rows}
 
 
-async def test_an_app_made_with_another_time_zone_counts_its_days_there(
+async def test_the_follower_counts_days_in_the_time_zone_of_its_settings(
     app: Any, cast: Cast, clock: FrozenClock
 ) -> None:
     los_angeles = dataclasses.replace(get_settings(), timezone=ZoneInfo("America/Los_Angeles"))
     assert get_settings().timezone != los_angeles.timezone
     clock.set(LATE_EVENING_IN_LOS_ANGELES)
-    create_app(los_angeles, clock=clock)  # wires the process's subscribers with these settings
-    try:
-        case = await file_case(cast, purchase_date="2025-02-01")  # the session's app, the new app's subscribers
-    finally:
-        wire(installed(), get_settings())  # the session app's subscribers again
+    case = await file_case(cast, purchase_date="2025-02-01")
+    assert await _filing_days(case) == set()  # the filing wrote nothing for the statistics
+    await follow_record(Runtime(los_angeles, clock, WeekdayCalendar()))  # a round of a deployment in L.A.
     assert await _filing_days(case) == {date(2025, 3, 3)}
     again = await file_case(cast, purchase_date="2025-02-01")
+    assert (await cast.consumer.get("/stats")).status_code == 200  # a figures page catches up in the app's terms
     assert await _filing_days(again) == {date(2025, 3, 3), date(2025, 3, 4)}  # the environment's zone (Asia/Shanghai)
 
 
@@ -62,27 +61,28 @@ class EveryDayCounts:
         return (end.date() - start.date()).days
 
 
-async def test_durations_count_in_the_calendar_the_move_was_applied_in(
-    app: Any, cast: Cast, clock: FrozenClock
-) -> None:
+async def _fact(case: dict[str, Any], column: Any) -> Any:
+    fact = await CaseFact.select(column).where(CaseFact.case.reference == case["reference"]).first()
+    return fact[column._meta.name]
+
+
+async def test_durations_count_in_the_calendar_of_whoever_counts_them(app: Any, cast: Cast, clock: FrozenClock) -> None:
     clock.set(datetime(2025, 3, 7, 2, 0, tzinfo=UTC))  # a Friday
     case = await file_case(cast, purchase_date="2025-02-01")
     clock.set(datetime(2025, 3, 10, 2, 0, tzinfo=UTC))  # the Monday after: 1 weekday, 3 days
+    response = await act(cast.merchant, case, "respond", kind="reject", text="We shipped it as described.")
+    assert response.status_code == 200, response.text
     before = app.state.calendar
     app.state.calendar = EveryDayCounts()  # as a server's calendar, loaded at its startup
     try:
-        response = await act(cast.merchant, case, "respond", kind="reject", text="We shipped it as described.")
-        assert response.status_code == 200, response.text
+        assert (await cast.consumer.get("/stats")).status_code == 200  # the page counts in the app's calendar
     finally:
         app.state.calendar = before
-    fact = (
-        await CaseFact.select(CaseFact.first_response_days).where(CaseFact.case.reference == case["reference"]).first()
-    )
-    assert fact == {"first_response_days": 3}
+    assert await _fact(case, CaseFact.first_response_days) == 3
     response = await act(cast.consumer, case, "withdraw")
     assert response.status_code == 200, response.text
-    fact = await CaseFact.select(CaseFact.closing_days).where(CaseFact.case.reference == case["reference"]).first()
-    assert fact == {"closing_days": 1}  # in the app's calendar again: plain weekdays
+    await follow_record(Runtime(get_settings(), clock, WeekdayCalendar()))  # a job's round, its calendar
+    assert await _fact(case, CaseFact.closing_days) == 1
 
 
 def test_a_recount_builds_only_the_traceability_modules_services(monkeypatch: Any) -> None:

@@ -20,7 +20,7 @@ from insights.rollups import ALL_CATEGORIES, ALL_ENTERPRISES, BUCKETS, bucket
 from insights.service import Filters, figures, mediator_load, open_cases_held, percentile
 from insights.tables import CaseFact, MonthlyCount
 from tests.cases.conftest import Cast, act, cast, file_case, parties, to_mediation  # noqa: F401 - fixtures
-from tests.insights.conftest import History
+from tests.insights.conftest import History, counted
 
 SPRING = dict(start=date(2025, 3, 1), end=date(2025, 3, 31))
 
@@ -98,6 +98,7 @@ async def test_open_cases_per_mediator_follow_the_moves_and_match_the_case_table
     assert (await act(cast.mediator, handed, "claim")).status_code == 200
     moved = await act(cast.admin, handed, "reassign", mediator_id=cast.other_mediator_id)
     assert moved.status_code == 200, moved.text
+    await counted()
     held = await open_cases_held()
     assert held == await held_in_the_case_table()
     assert held[cast.mediator_id] == {"in_mediation": 1}
@@ -112,6 +113,7 @@ async def test_open_cases_per_mediator_follow_the_moves_and_match_the_case_table
 
 async def test_a_facts_row_remembers_who_held_the_case(cast: Cast) -> None:
     case = await to_mediation(cast)
+    await counted()
     fact = await CaseFact.select(CaseFact.mediator).where(CaseFact.case.reference == case["reference"]).first()
     assert fact == {"mediator": cast.mediator_id}
     total = await MonthlyCount.select(Sum(MonthlyCount.count).as_alias("n")).where(
