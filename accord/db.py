@@ -442,6 +442,14 @@ def numbered_values(values: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(_names("v", len(values)), values, strict=True))
 
 
+async def rows_for_ids(sql: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """`sql` run with its `{ids}` an IN list of `ids`, each bound as a parameter of its own (SQLite binds at
+    most 32,766 values a statement: callers take rows a batch at a time)."""
+    names = _names("id", len(ids))
+    statement = Prepared(sql.replace("{ids}", ", ".join(f"{{{name}}}" for name in names)))
+    return await statement.rows(**dict(zip(names, ids, strict=True)))
+
+
 class _SideConnection:
     """PostgreSQL: the process's one connection beside the pool, for statements committed apart from the
     caller's transaction (`Prepared.rows_apart`), one at a time. Not from the pool: callers hold a pooled

@@ -33,6 +33,7 @@ from accord.db import (
     is_sqlite,
     numbered,
     numbered_values,
+    rows_for_ids,
     write_transaction,
 )
 from cases.tables import TERMINAL_STATES, Case, CaseState
@@ -326,21 +327,14 @@ ANY_UNCOUNTED = Prepared("SELECT id FROM dispute_case WHERE counted_version < ve
 FOLLOW_BATCH = 500  # cases counted in one write transaction
 
 
-async def _of_cases(sql: str, ids: list[int]) -> list[dict[str, Any]]:
-    """`sql` run with its `{cases}` an IN list of the case ids, bound one parameter each."""
-    names = [f"case{index}" for index in range(len(ids))]
-    listed = ", ".join(f"{{{name}}}" for name in names)
-    return await Prepared(sql.replace("{cases}", listed)).rows(**dict(zip(names, ids, strict=True)))
-
-
 async def _events_after_counted(ids: list[int]) -> list[dict[str, Any]]:
     """The locked cases' events after the last one counted, in order, with the merchant's country: read after
     the cases were locked, so every event up to their head has committed and no other can come until this
     transaction ends."""
-    return await _of_cases(
+    return await rows_for_ids(
         'SELECT e."case", e.seq, e.actor_role, e.at, e.data, e.writes, enterprise.country FROM case_event e'
         ' JOIN dispute_case c ON c.id = e."case" JOIN enterprise ON enterprise.id = c.enterprise'
-        ' WHERE e."case" IN ({cases}) AND e.seq > c.counted_seq ORDER BY e."case", e.seq',
+        ' WHERE e."case" IN ({ids}) AND e.seq > c.counted_seq ORDER BY e."case", e.seq',
         ids,
     )
 
@@ -408,7 +402,7 @@ async def count_uncounted(calendar: Calendar, zone: tzinfo, batch: int = FOLLOW_
         await CaseFact.update(setting).where(CaseFact.case == case_id)
     if tally.counts:
         await add_counts(dict(tally.counts))
-    await _of_cases("UPDATE dispute_case SET counted_version = version, counted_seq = last_seq WHERE id IN ({cases})", ids)
+    await rows_for_ids("UPDATE dispute_case SET counted_version = version, counted_seq = last_seq WHERE id IN ({ids})", ids)
     return len(ids)
 
 

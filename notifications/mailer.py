@@ -24,7 +24,7 @@ from accord.clock import Clock
 from accord.db import write_transaction
 from accord.settings import Settings
 from accord.templating import create_environment
-from notifications.tables import OutboxMail
+from notifications.tables import Notification, OutboxMail
 
 log = logging.getLogger("accord.mail")
 MAX_ATTEMPTS = 8
@@ -214,10 +214,16 @@ async def deliver_due(settings: Settings, clock: Clock) -> int:
 
 
 async def backlog() -> tuple[int, Any]:
-    """How many mails wait to go out (queued or being sent), and when the oldest of them was queued."""
-    row = (
-        await OutboxMail.select(Count(OutboxMail.id).as_alias("n"), Min(OutboxMail.created_at).as_alias("oldest"))
-        .where(OutboxMail.status.is_in(["queued", "sending"]))
-        .first()
+    """How many mails wait to go out (queued or being sent, or still to be written for a notice), and when
+    the oldest of them was queued."""
+    waiting = (
+        OutboxMail.select(Count(OutboxMail.id).as_alias("n"), Min(OutboxMail.created_at).as_alias("oldest")).where(
+            OutboxMail.status.is_in(["queued", "sending"])
+        ),
+        Notification.select(Count(Notification.id).as_alias("n"), Min(Notification.created_at).as_alias("oldest")).where(
+            Notification.mail_due.eq(True)
+        ),
     )
-    return (row["n"], row["oldest"]) if row else (0, None)
+    rows = [await query.first() or {"n": 0, "oldest": None} for query in waiting]
+    oldest = [row["oldest"] for row in rows if row["oldest"] is not None]
+    return sum(row["n"] for row in rows), min(oldest, default=None)

@@ -28,6 +28,8 @@ async def send_digests(runtime: Runtime) -> int:
 
 
 async def deliver_mail(runtime: Runtime) -> int:
+    """The mails this round's notices asked for, written, then everything due sent."""
+    await service.write_mails(runtime.settings)
     return await mailer.deliver_due(runtime.settings, runtime.clock)
 
 

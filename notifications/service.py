@@ -19,7 +19,7 @@ from markupsafe import escape
 from accord import events, i18n
 from accord.auth import UnreadBadge, Viewer
 from accord.clock import SystemClock
-from accord.db import Prepared, contains_text, insert_rows, write_transaction
+from accord.db import Prepared, contains_text, insert_rows, rows_for_ids, write_transaction
 from accord.i18n import N_, register_labels
 from accord.i18n import gettext as _
 from accord.live import is_viewing
@@ -108,26 +108,22 @@ register_labels(
 
 
 # Who may be told (active people: `one`, `other` and, with `agents_of`, the agents who speak for that enterprise;
-# one still waiting for approval hears nothing of its cases), with what a notice and its mail need; `agent`: an
-# agent of `agents_of`; `no_mail`: takes no single mail of `kind` (opted out of it, or the daily digest instead).
+# one still waiting for approval hears nothing of its cases), with what a notice needs; `agent`: an agent of
+# `agents_of`. Whether they take its mail is asked when the mail is written (`write_mails`).
 PEOPLE = Prepared(
     "SELECT u.id, u.email, u.language, u.timezone, u.display_name,"
-    " (u.enterprise = {agents_of} AND u.role = 'merchant' AND u.agent_status = 'approved') AS agent,"
-    ' (EXISTS (SELECT 1 FROM mail_opt_out o WHERE o."user" = u.id AND o.kind = {kind})'
-    ' OR EXISTS (SELECT 1 FROM mail_digest d WHERE d."user" = u.id)) AS no_mail'
+    " (u.enterprise = {agents_of} AND u.role = 'merchant' AND u.agent_status = 'approved') AS agent"
     " FROM users u WHERE u.active = {active} AND (u.id IN ({one}, {other}) OR (u.enterprise = {agents_of}"
     " AND u.role = 'merchant' AND u.agent_status = 'approved')) ORDER BY u.id"
 )
 
 
-async def _people(
-    kind: str, one: int | None, other: int | None = None, agents_of: int | None = None
-) -> list[dict[str, Any]]:
-    """Those `PEOPLE` finds for a notice of `kind` (nobody, without asking, when no one is named)."""
+async def _people(one: int | None, other: int | None = None, agents_of: int | None = None) -> list[dict[str, Any]]:
+    """Those `PEOPLE` finds (nobody, without asking, when no one is named)."""
     if one is None and other is None and agents_of is None:
         return []
-    rows = await PEOPLE.rows(kind=kind, one=one, other=other, agents_of=agents_of, active=True)
-    return [{**row, "agent": bool(row["agent"]), "no_mail": bool(row["no_mail"])} for row in rows]
+    rows = await PEOPLE.rows(one=one, other=other, agents_of=agents_of, active=True)
+    return [{**row, "agent": bool(row["agent"])} for row in rows]
 
 
 def _agents(people: list[dict[str, Any]]) -> set[int]:
@@ -138,7 +134,7 @@ async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any
     """Those `rule` tells of a case event (never its actor), read with what telling them needs."""
     wants_agents = bool({MERCHANTS, OTHER_PARTY, ASKED} & set(rule.recipients))
     agents_of = case["enterprise"] if wants_agents else None
-    people = await _people(rule.kind, case["consumer"], case["mediator"], agents_of)
+    people = await _people(case["consumer"], case["mediator"], agents_of)
     agents = _agents(people)
     found: set[int] = set()
     actor = data.get("actor")
@@ -161,7 +157,7 @@ async def _message_recipients(case: dict[str, Any], channel: str, author: int) -
     """Everyone who may read the channel, except its author (mediators only for the notes)."""
     consumer = case["consumer"] if channel in ("joint", "caucus:consumer") else None
     agents_of = case["enterprise"] if channel in ("joint", "caucus:merchant") else None
-    people = await _people(CASE_RULES["message"].kind, consumer, case["mediator"], agents_of)
+    people = await _people(consumer, case["mediator"], agents_of)
     return [person for person in people if person["id"] != author]
 
 
@@ -175,9 +171,9 @@ async def tell(
     email: bool,
     told: Mapping[int, dict[str, Any] | None] | None = None,
 ) -> None:
-    """Inbox items for `people` (rows of `_people`), and mails in each one's language to those who take them,
-    inside the caller's transaction: one statement for the notices, one for the mails. `told`: per recipient,
-    the event as they may read it (`told_to`), which their notice tells in words."""
+    """Inbox items for `people` (rows of `_people`) inside the caller's transaction, in one statement; with
+    `email`, each asks for its mail, which the mail job writes (`write_mails`). `told`: per recipient, the
+    event as they may read it (`told_to`), which their notice tells in words."""
     if not people:
         return
     details = {person["id"]: (told or {}).get(person["id"]) for person in people}
@@ -189,18 +185,54 @@ async def tell(
             "subject_ref": subject_ref,
             "details": json.dumps(details[person["id"]], ensure_ascii=False) if details[person["id"]] else "",
             "created_at": at,
+            "mail_due": email and bool(person["email"]),
         }
         for person in people
     ]
-    made = await insert_rows(Notification, notices, returning=("id", "recipient"))
-    notice_of = {row["recipient"]: row["id"] for row in made}
-    mails = [
-        _mail(settings, person, notice_of[person["id"]], kind, link, subject_ref, at, details[person["id"]])
-        for person in people
-        if email and not person["no_mail"]
-    ]
-    await insert_rows(OutboxMail, mails)
+    await insert_rows(Notification, notices)
     await events.emit(events.DomainEvent("notifications.created", None, {"recipients": [p["id"] for p in people]}))
+
+
+# The notices whose mails are due, oldest first (only those are in the partial index notification_mail_due), with
+# their recipient as they are now; `no_mail`: they take no single mail of the notice's kind (opted out of it, or
+# the daily digest instead). Locked for one writer on PostgreSQL: the server's job and `accord sweep` may write
+# at once, and each writes other mails.
+MAILS_DUE = Prepared(
+    "SELECT n.id, n.kind, n.link, n.subject_ref, n.details, n.created_at, u.id AS person, u.email, u.language,"
+    " u.timezone, u.display_name, u.active,"
+    ' (EXISTS (SELECT 1 FROM mail_opt_out o WHERE o."user" = u.id AND o.kind = n.kind)'
+    ' OR EXISTS (SELECT 1 FROM mail_digest d WHERE d."user" = u.id)) AS no_mail'
+    " FROM notification n JOIN users u ON u.id = n.recipient WHERE n.mail_due ORDER BY n.id LIMIT {limit}",
+    lock="FOR UPDATE OF n SKIP LOCKED",
+)
+MAILS_WRITTEN = "UPDATE notification SET mail_due = false WHERE id IN ({ids})"
+
+
+def _mail_of_notice(settings: Settings, notice: dict[str, Any]) -> dict[str, Any]:
+    person = {"id": notice["person"], **{name: notice[name] for name in ("email", "language", "timezone")}}
+    person["display_name"] = notice["display_name"]
+    details = json.loads(notice["details"]) if notice["details"] else None
+    return _mail(
+        settings, person, notice["id"], notice["kind"], notice["link"], notice["subject_ref"], notice["created_at"], details
+    )
+
+
+async def write_mails(settings: Settings, batch: int = 200) -> int:
+    """The mails the notices asked for, batch after batch (a write transaction each): in each recipient's
+    language as they are now, to those still active, with an address, who still take that mail. How many it
+    wrote; every due notice's mail is then written or given up."""
+    written = 0
+    while True:
+        async with write_transaction():
+            due = await MAILS_DUE.rows(limit=batch)
+            if not due:
+                return written
+            taken = [notice for notice in due if notice["active"] and notice["email"] and not notice["no_mail"]]
+            await insert_rows(OutboxMail, [_mail_of_notice(settings, notice) for notice in taken])
+            await rows_for_ids(MAILS_WRITTEN, [notice["id"] for notice in due])
+        written += len(taken)
+        if len(due) < batch:
+            return written
 
 
 def _mail(
@@ -286,7 +318,7 @@ async def _tell_platform(
     rule = PLATFORM_RULES.get(action) or PLATFORM_RULES.get(f"to:{data.get('to')}")
     if rule is None or not case.get("platform_enterprise"):
         return
-    agents = await _people(rule.kind, None, agents_of=case["platform_enterprise"])
+    agents = await _people(None, agents_of=case["platform_enterprise"])
     agents = [agent for agent in agents if agent["id"] != data.get("actor")]
     seen_as = frozenset({access.PLATFORM})
     told = {agent["id"]: told_to(seen_as, data, case.get("enterprise_name")) for agent in agents}
@@ -378,7 +410,7 @@ async def _on_registry_notice(settings: Settings, event: events.DomainEvent) -> 
     listing = await Listing.select(Listing.enterprise).where(Listing.id == event.data["listing"]).first()
     if listing is None:
         return
-    agents = await _people("registry_notice", None, agents_of=listing["enterprise"])
+    agents = await _people(None, agents_of=listing["enterprise"])
     at = datetime.fromisoformat(event.data["at"]) if "at" in event.data else SystemClock().now()
     await tell(
         settings,
@@ -395,7 +427,7 @@ async def _on_agent_decided(settings: Settings, event: events.DomainEvent) -> No
     """A registrar decided on a waiting merchant agent: tell them (their waiting page has the details)."""
     kind = f"agent_{event.data['status']}"
     at = datetime.fromisoformat(event.data["at"])
-    await tell(settings, await _people(kind, event.data["user"]), kind, "/agency", "Accord", at, True)
+    await tell(settings, await _people(event.data["user"]), kind, "/agency", "Accord", at, True)
 
 
 async def _on_password_reset(settings: Settings, event: events.DomainEvent) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from accounts.tables import User
@@ -18,6 +18,9 @@ class Notification(Table, tablename="notification"):
     details = Text(default="")
     read_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    # Its mail is still to be written: the mail job writes it (notifications.service.write_mails), in the
+    # recipient's language and unless they opted out by then; a move's transaction writes the notice alone.
+    mail_due = Boolean(default=False)
 
 
 class OutboxMail(Table, tablename="mail_outbox"):

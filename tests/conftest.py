@@ -228,6 +228,14 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 UserFactory = Callable[..., Awaitable[dict[str, Any]]]
 
 
+async def mails_written() -> int:
+    """The mails the notices so far asked for, written into the outbox as the mail job writes them first."""
+    from accord.settings import get_settings
+    from notifications.service import write_mails
+
+    return await write_mails(get_settings())
+
+
 async def create_person(
     role: str,
     clock: Clock,

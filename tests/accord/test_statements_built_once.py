@@ -75,7 +75,7 @@ async def test_notices_keep_their_defaults_and_no_rows_run_nothing(app: Litestar
         assert await insert_rows(Notification, []) == []
         (made,) = await insert_rows(Notification, [row], returning=("id",))
     (stored,) = await _stored(Notification, [made["id"]])
-    assert stored == {**row, "details": "", "read_at": None}
+    assert stored == {**row, "details": "", "read_at": None, "mail_due": False}
 
 
 async def test_an_unknown_column_is_refused_before_anything_runs(app: Litestar) -> None:

@@ -17,7 +17,7 @@ from cases.service import verify_reference
 from cases.tables import CaseEvent
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import filing_body
-from tests.conftest import PASSWORD, ClientFactory, SignedIn, login, post_form
+from tests.conftest import PASSWORD, ClientFactory, SignedIn, login, mails_written, post_form
 
 
 async def _act(client: httpx.AsyncClient, reference: str, action: str, **payload: Any) -> None:
@@ -72,6 +72,7 @@ async def test_after_closing_the_token_is_401_sign_in_fails_others_see_the_pseud
 ) -> None:
     world = closing_world
     consumer, user, name = world["consumer"], world["consumer_user"], world["name"]
+    await mails_written()
     assert await OutboxMail.exists().where(OutboxMail.recipient_email == user["email"])  # mail waits for them
     ended: list[events.DomainEvent] = []
 

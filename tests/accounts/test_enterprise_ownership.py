@@ -25,7 +25,17 @@ from accounts.schemas import EnterpriseIn
 from accounts.tables import AdminAction, AgencyProof, AgentInvitation, Enterprise, Role, User
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import filing_body
-from tests.conftest import PASSWORD, ClientFactory, SignedIn, login, post_form, random_uscc, unique, unique_email
+from tests.conftest import (
+    PASSWORD,
+    ClientFactory,
+    SignedIn,
+    login,
+    mails_written,
+    post_form,
+    random_uscc,
+    unique,
+    unique_email,
+)
 
 DEMO_USCC = "91330100716105852F"  # Hangzhou Westlake, verified, with the approved agent merchant@demo.test
 PNG = (
@@ -166,6 +176,7 @@ async def test_registering_with_a_demo_enterprises_uscc_shows_no_case_no_consume
     assert planted.reference in (await real_agent.get("/api/v1/cases")).text
     later = await plant_case(api_client, await enterprise_id_of(DEMO_USCC))
     assert not await Notification.exists().where(Notification.recipient == registered["id"])
+    await mails_written()
     assert not await OutboxMail.exists().where(OutboxMail.recipient_email == registered["email"])
     assert later.reference in (await real_agent.get("/api/v1/cases")).text
 
@@ -266,6 +277,7 @@ async def test_a_registrar_approves_the_first_agent_on_their_proof_and_then_they
     assert await Notification.exists().where(
         Notification.recipient == registered["id"], Notification.kind == "agent_approved"
     )
+    await mails_written()
     mail = await OutboxMail.select().where(OutboxMail.recipient_email == registered["email"]).first()
     assert mail is not None and "act for an enterprise" in mail["text_body"]
 

@@ -19,7 +19,7 @@ from notifications.tables import OutboxMail
 from tests.cases.conftest import Cast, act, file_case, filing_body, to_mediation
 from tests.cases.test_api import PDF, PNG
 from tests.cases.test_pages import file_by_form
-from tests.conftest import SignedIn, csrf_token
+from tests.conftest import SignedIn, csrf_token, mails_written
 
 PARTIAL = {"type": "partial_refund", "amount": {"amount": "100", "currency": "CNY"}}
 
@@ -186,6 +186,7 @@ async def test_notices_tell_the_words_in_the_recipients_language(api_client: Any
     case = filed.json()
     answered = await act(cast.merchant, case, "respond", kind="reject", text="The parcel was signed for.")
     assert answered.status_code == 200, answered.text
+    await mails_written()
     mail = (
         await OutboxMail.select(OutboxMail.text_body, OutboxMail.html_body)
         .where(OutboxMail.recipient_email == person["email"])

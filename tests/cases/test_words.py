@@ -28,7 +28,7 @@ from accounts.tables import User
 from cases.workflow import TRANSITIONS
 from notifications.tables import OutboxMail
 from tests.cases.conftest import MONEY, Cast, Parties, act, file_case, to_mediation
-from tests.conftest import BASE_TIME
+from tests.conftest import BASE_TIME, mails_written
 
 # Who looks: the case's people, a mediator who never held it, a registrar, and strangers.
 CONSUMER, MERCHANT, MEDIATOR, OTHER_MEDIATOR, REGISTRAR = "consumer", "merchant", "mediator", "other_mediator", "admin"
@@ -294,6 +294,7 @@ async def case_surfaces(client: httpx.AsyncClient, reference: str) -> dict[str, 
 
 
 async def notice_surfaces(client: httpx.AsyncClient, email: str, since_mail: int) -> dict[str, str]:
+    await mails_written()
     mails = await OutboxMail.select(OutboxMail.text_body, OutboxMail.html_body).where(
         OutboxMail.recipient_email == email, OutboxMail.id > since_mail
     )

@@ -11,12 +11,15 @@ from accord.settings import get_settings
 from notifications.mailer import FileTransport, SmtpTransport, send_due
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import Cast, act, file_case
+from tests.conftest import mails_written
 from tests.notifications.conftest import Recorder
 
 SENDER = "Accord <no-reply@accord.test>"
 
 
 async def deliver_all(port: int, clock: FrozenClock) -> int:
+    """As the mail job does: the notices' mails written, then everything due sent."""
+    await mails_written()
     return await send_due(SmtpTransport(f"smtp://127.0.0.1:{port}"), clock, SENDER, limit=10_000)
 
 
@@ -89,6 +92,7 @@ async def test_server_down_keeps_mail_queued_and_nothing_is_lost(cast: Cast, clo
     await deliver_all(port, clock)
     case = await file_case(cast)
     dead = SmtpTransport("smtp://127.0.0.1:1")
+    await mails_written()
     assert await send_due(dead, clock, SENDER, limit=10_000) == 0
     mail = await OutboxMail.select().where(OutboxMail.subject.like(f"[{case['reference']}]%")).first()
     assert mail["status"] == "queued" and mail["last_error"]
@@ -130,6 +134,7 @@ async def test_inbox_marks_read(cast: Cast) -> None:
 
 async def test_without_smtp_mails_become_eml_files(cast: Cast, clock: FrozenClock, tmp_path: Path) -> None:
     case = await file_case(cast)
+    await mails_written()
     await send_due(FileTransport(tmp_path), clock, SENDER, limit=10_000)
     written = [path.read_text() for path in tmp_path.glob("*.eml")]
     assert any(case["reference"] in text for text in written)
@@ -189,6 +194,7 @@ async def test_a_mail_left_half_sent_by_a_dead_process_is_sent_once_later(
     recorder, port = smtp
     await deliver_all(port, clock)
     case = await file_case(cast)
+    await mails_written()
     mail = await OutboxMail.select().where(OutboxMail.subject.like(f"[{case['reference']}]%")).first()
     # A process leased it and died before sending: nobody else may touch it until the lease runs out.
     await OutboxMail.update(
@@ -208,6 +214,7 @@ async def test_registrar_sees_the_outbox_and_retries_a_failed_mail(
     from tests.conftest import post_form
 
     case = await file_case(cast)
+    await mails_written()
     mail = await OutboxMail.select().where(OutboxMail.subject.like(f"[{case['reference']}]%")).first()
     await OutboxMail.update(
         {OutboxMail.status: "failed", OutboxMail.attempts: 8, OutboxMail.last_error: "550 no such user"}
@@ -253,6 +260,7 @@ async def test_reminders_are_sent_once_each(cast: Cast, clock: FrozenClock) -> N
     inbox = (await cast.merchant.get("/api/v1/notifications", params={"limit": 100})).json()["items"]
     reminders = [i for i in inbox if i["kind"] == "response_due" and i["subject_ref"] == case["reference"]]
     assert len(reminders) == 1
+    await mails_written()
     assert (
         await OutboxMail.count().where(
             OutboxMail.subject == f"[{case['reference']}] Your answer to a complaint is due in 2 working days"

@@ -14,7 +14,7 @@ from mediation.sweeper import sweep
 from notifications.service import mail_kinds_for
 from notifications.tables import Notification, OutboxMail
 from tests.cases.conftest import MONEY, Cast, act, file_case
-from tests.conftest import SignedIn, make_platform
+from tests.conftest import SignedIn, mails_written, make_platform
 
 
 async def platform_agent(api_client: SignedIn, language: str = "en") -> tuple[Any, dict[str, Any]]:
@@ -31,6 +31,7 @@ async def notices(user_id: int, reference: str) -> list[str]:
 
 
 async def subjects(user_id: int, reference: str) -> list[str]:
+    await mails_written()
     email = (await User.select(User.email).where(User.id == user_id).first())["email"]
     rows = await OutboxMail.select(OutboxMail.subject).where(
         OutboxMail.recipient_email == email, OutboxMail.subject.like(f"[{reference}]%")

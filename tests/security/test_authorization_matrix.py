@@ -57,7 +57,7 @@ from notifications.tables import OutboxMail
 from tests.cases.conftest import act, filing_body
 from tests.cases.test_api import PNG
 from tests.clean_database import kept_rows
-from tests.conftest import BASE_TIME, PASSWORD, create_person, random_uscc
+from tests.conftest import BASE_TIME, PASSWORD, create_person, mails_written, random_uscc
 from tests.e2e.listener import Listener, is_event
 from tests.servers import start_server
 
@@ -818,6 +818,7 @@ async def _build_accounts(world: World, app: Litestar, users: dict[str, dict[str
     raw = await issue_token(users[CONSUMER]["id"], "to revoke", clock)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.token_hash == digest(raw)).first()
     world.objects["consumer's token"] = token["id"]
+    await mails_written()
     mail = await OutboxMail.select(OutboxMail.id).order_by(OutboxMail.id, ascending=False).first()
     world.objects["mail"] = mail["id"]
     consumer_id, kind = users[CONSUMER]["id"], MAIL_KINDS[0]
