@@ -1202,25 +1202,41 @@ async def refresh_next_due(case_id: int) -> None:
 
 # A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
 # for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
-# country), and its open deadlines, one row each (none: one row with their columns NULL). Built once.
+# country), its consumer and mediator as a notice tells them (when active; `PERSON`), and its open deadlines, one
+# row each (none: one row with their columns NULL). Built once.
+PERSON = ("email", "language", "timezone", "display_name")
+_PEOPLE = {"consumer": "cu", "mediator": "mu"}
 LOCKED = Prepared(
     "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
-    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at FROM dispute_case c"
-    " JOIN enterprise e ON e.id = c.enterprise"
-    ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
+    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at, "
+    + ", ".join(f"{alias}.{name} AS {part}_{name}" for part, alias in _PEOPLE.items() for name in PERSON)
+    + " FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
+    + "".join(
+        f" LEFT JOIN users {alias} ON {alias}.id = c.{part} AND {alias}.active = {{active}}"
+        for part, alias in _PEOPLE.items()
+    )
+    + ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
     lock="FOR UPDATE OF c",
 )
 RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
+_PERSON_COLUMNS = frozenset(f"{part}_{name}" for part in _PEOPLE for name in PERSON)
 
 
 async def locked_case(reference: str) -> dict[str, Any] | None:
     """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
-    case's row alone), as LOCKED reads it; its open deadlines under "running"."""
-    rows = await LOCKED.rows(reference=reference)
+    case's row alone), as LOCKED reads it; its open deadlines under "running", its active consumer and mediator
+    under "people" (for its notices: `events.DomainEvent.subject`)."""
+    rows = await LOCKED.rows(reference=reference, active=True)
     if not rows:
         return None
-    case = {name: value for name, value in rows[0].items() if name not in RUNNING}
+    first = rows[0]
+    case = {name: value for name, value in first.items() if name not in RUNNING and name not in _PERSON_COLUMNS}
     case["running"] = [{RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]]
+    case["people"] = [
+        {"id": case[part], **{name: first[f"{part}_{name}"] for name in PERSON}}
+        for part in _PEOPLE
+        if case[part] is not None and first[f"{part}_display_name"] is not None
+    ]
     return case
 
 

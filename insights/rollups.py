@@ -402,7 +402,9 @@ async def count_uncounted(calendar: Calendar, zone: tzinfo, batch: int = FOLLOW_
         await CaseFact.update(setting).where(CaseFact.case == case_id)
     if tally.counts:
         await add_counts(dict(tally.counts))
-    await rows_for_ids("UPDATE dispute_case SET counted_version = version, counted_seq = last_seq WHERE id IN ({ids})", ids)
+    await rows_for_ids(
+        "UPDATE dispute_case SET counted_version = version, counted_seq = last_seq WHERE id IN ({ids})", ids
+    )
     return len(ids)
 
 

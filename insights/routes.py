@@ -96,7 +96,11 @@ async def provide_filters(
 
 
 async def provide_range(
-    state: State, clock: NamedDependency[Clock], settings: NamedDependency[Settings], start: Start = None, end: End = None
+    state: State,
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
+    start: Start = None,
+    end: End = None,
 ) -> Filters:
     """The range asked for, once every committed move is counted (the rollups follow the records: the figures
     a page shows include the moves made before it was asked for)."""

@@ -220,9 +220,9 @@ async def backlog() -> tuple[int, Any]:
         OutboxMail.select(Count(OutboxMail.id).as_alias("n"), Min(OutboxMail.created_at).as_alias("oldest")).where(
             OutboxMail.status.is_in(["queued", "sending"])
         ),
-        Notification.select(Count(Notification.id).as_alias("n"), Min(Notification.created_at).as_alias("oldest")).where(
-            Notification.mail_due.eq(True)
-        ),
+        Notification.select(
+            Count(Notification.id).as_alias("n"), Min(Notification.created_at).as_alias("oldest")
+        ).where(Notification.mail_due.eq(True)),
     )
     rows = [await query.first() or {"n": 0, "oldest": None} for query in waiting]
     oldest = [row["oldest"] for row in rows if row["oldest"] is not None]

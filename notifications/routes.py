@@ -158,7 +158,9 @@ _admin = {"viewer": Provide(require_role("admin"))}
 
 
 @get("/admin/outbox", dependencies=_admin)
-async def outbox_page(viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], status: FromQuery[str] = "") -> Any:
+async def outbox_page(
+    viewer: NamedDependency[Viewer], settings: NamedDependency[Settings], status: FromQuery[str] = ""
+) -> Any:
     await service.write_mails(settings)  # the notices' mails not written yet are in the outbox the page shows
     return page("notifications/outbox.html", mails=await service.outbox(status or None), shown=status)
 

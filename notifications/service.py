@@ -130,11 +130,30 @@ def _agents(people: list[dict[str, Any]]) -> set[int]:
     return {person["id"] for person in people if person["agent"]}
 
 
+def _tells_agents(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> bool:
+    """Whether `rule` tells the enterprise's agents of this event (as `_case_recipients` picks them)."""
+    by_consumer = data.get("actor") == case["consumer"]
+    return any(
+        who == MERCHANTS or (who == OTHER_PARTY and by_consumer) or (who == ASKED and data.get("party") != "consumer")
+        for who in rule.recipients
+    )
+
+
+async def _case_people(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Those a case event's notice may tell, with what telling them needs: as the move read them with the case
+    when it did (a filing: the merchant's agents, cases.filing; a move: the consumer and mediator,
+    cases.workflow.locked_case), else read now."""
+    tells_agents = _tells_agents(case, rule, data)
+    if tells_agents and set(rule.recipients) == {MERCHANTS} and case.get("agents") is not None:
+        return [{**agent, "agent": True} for agent in case["agents"]]
+    if not tells_agents and case.get("people") is not None:
+        return [{**person, "agent": False} for person in case["people"]]
+    return await _people(case["consumer"], case["mediator"], case["enterprise"] if tells_agents else None)
+
+
 async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Those `rule` tells of a case event (never its actor), read with what telling them needs."""
-    wants_agents = bool({MERCHANTS, OTHER_PARTY, ASKED} & set(rule.recipients))
-    agents_of = case["enterprise"] if wants_agents else None
-    people = await _people(case["consumer"], case["mediator"], agents_of)
+    people = await _case_people(case, rule, data)
     agents = _agents(people)
     found: set[int] = set()
     actor = data.get("actor")
@@ -213,7 +232,14 @@ def _mail_of_notice(settings: Settings, notice: dict[str, Any]) -> dict[str, Any
     person["display_name"] = notice["display_name"]
     details = json.loads(notice["details"]) if notice["details"] else None
     return _mail(
-        settings, person, notice["id"], notice["kind"], notice["link"], notice["subject_ref"], notice["created_at"], details
+        settings,
+        person,
+        notice["id"],
+        notice["kind"],
+        notice["link"],
+        notice["subject_ref"],
+        notice["created_at"],
+        details,
     )
 
 
@@ -549,8 +575,7 @@ ACCOUNT_KINDS = ("agent_approved", "agent_rejected")
 PLATFORM_KINDS = tuple(rule.kind for rule in PLATFORM_RULES.values())
 MAIL_KINDS = tuple(
     sorted(
-        {rule.kind for rule in CASE_RULES.values() if rule.email}
-        | {"registry_notice", *ACCOUNT_KINDS, *PLATFORM_KINDS}
+        {rule.kind for rule in CASE_RULES.values() if rule.email} | {"registry_notice", *ACCOUNT_KINDS, *PLATFORM_KINDS}
     )
 )
 # Who a rule's recipients can be, by role (a registrar is never one).

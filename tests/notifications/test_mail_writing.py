@@ -7,13 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from accord.clock import FrozenClock
+from accord.clock import FrozenClock, WeekdayCalendar
 from accord.settings import get_settings
-from accounts.tables import User
+from accounts.schemas import EnterpriseIn
+from accounts.service import act_as
+from accounts.tables import Enterprise, User
+from cases import service as service_cases
+from cases.workflow import Context
 from notifications import service
 from notifications.mailer import backlog
 from notifications.tables import Notification, OutboxMail
-from tests.cases.conftest import Cast, file_case
+from tests.cases.conftest import Cast, file_case, filing
 from tests.conftest import create_person, mails_written
 
 
@@ -75,3 +79,26 @@ async def test_the_mail_is_written_in_the_recipients_terms_when_it_is_written(ca
         await service.set_mail_choices(merchant, set(service.MAIL_KINDS), clock.now())
     assert [await mails_of(notices[person]["id"]) for person in (merchant, leaving["id"])] == [0, 0]
     assert [row["mail_due"] for row in await notices_of(case["reference"])] == [False] * len(notices)
+
+
+async def test_a_filing_tells_the_merchants_approved_active_agents_whom_it_read_with_the_parties(
+    cast: Cast, clock: FrozenClock
+) -> None:
+    """The filing reads the merchant's agents in the statement that reads the enterprises it names (cases.filing
+    NAMED_PARTIES) and its notices go to those: approved and active ones, never one waiting for approval or one
+    whose account is closed; a filing naming a new enterprise that turns out to be known tells its agents too."""
+    consumer = await create_person("consumer", clock)
+    approved = await create_person("merchant", clock)
+    uscc = (await Enterprise.select(Enterprise.uscc).where(Enterprise.id == approved["enterprise_id"]).first())["uscc"]
+    waiting = await create_person("merchant", clock, enterprise_uscc=uscc)
+    gone = await create_person("merchant", clock, enterprise_uscc=uscc)
+    await User.update({User.agent_status: "pending"}).where(User.id == waiting["id"])
+    await User.update({User.active: False}).where(User.id == gone["id"])
+    viewer = act_as(consumer)
+    context = Context(clock=clock, calendar=WeekdayCalendar())
+    chosen = await service_cases.file_case(viewer, filing(approved["enterprise_id"]), context, clock.now().date())
+    typed = filing(None, enterprise=EnterpriseIn(name="Whatever it is called", uscc=uscc))
+    named = await service_cases.file_case(viewer, typed, context, clock.now().date())
+    for filed in (chosen, named):
+        told = await notices_of(filed.case["reference"])
+        assert [row["recipient"] for row in told] == [approved["id"]]
