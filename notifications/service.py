@@ -228,19 +228,12 @@ MAILS_WRITTEN = "UPDATE notification SET mail_due = false WHERE id IN ({ids})"
 
 
 def _mail_of_notice(settings: Settings, notice: dict[str, Any]) -> dict[str, Any]:
+    """A due notice's mail (a row of MAILS_DUE), as `tell` would have written it then."""
     person = {"id": notice["person"], **{name: notice[name] for name in ("email", "language", "timezone")}}
     person["display_name"] = notice["display_name"]
     details = json.loads(notice["details"]) if notice["details"] else None
-    return _mail(
-        settings,
-        person,
-        notice["id"],
-        notice["kind"],
-        notice["link"],
-        notice["subject_ref"],
-        notice["created_at"],
-        details,
-    )
+    where = (notice["kind"], notice["link"], notice["subject_ref"], notice["created_at"])
+    return _mail(settings, person, notice["id"], *where, details)
 
 
 async def write_mails(settings: Settings, batch: int = 200) -> int:
