@@ -90,6 +90,7 @@ async def provide_filters(
     category: CategoryQuery = None,
     enterprise_id: EnterpriseQuery = None,
 ) -> Filters:
+    """The range, category and enterprise asked for, once every committed move is counted (as `provide_range`)."""
     filters = filters_from(clock, settings, start, end, category, enterprise_id)
     await rollups.caught_up(state.calendar, settings.timezone)
     return filters
