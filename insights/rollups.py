@@ -361,12 +361,13 @@ class _Tally:
             return
         written = (json.loads(row["writes"] or "{}") or {}).get("case") or {}
         if "from" not in data:
-            filing = {**written, "country": row["country"]}
             fact = {"case": case_id, "enterprise": written["enterprise"], "category": written["category"]}
-            self.facts[case_id] = fact | {"filed_at": at, "settled": 0, "mediator": None}
-            self.facts[case_id].update(first_response_days=None, closing_days=None, outcome=None)
+            fact.update(
+                filed_at=at, first_response_days=None, closing_days=None, outcome=None, settled=0, mediator=None
+            )
+            self.facts[case_id] = fact
             self.made.add(case_id)
-            self.add(at, fact, filing_metrics(filing))
+            self.add(at, fact, filing_metrics({**written, "country": row["country"]}))
             return
         fact = self.facts.get(case_id)
         if fact is None:

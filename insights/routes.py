@@ -90,7 +90,7 @@ async def provide_filters(
     category: CategoryQuery = None,
     enterprise_id: EnterpriseQuery = None,
 ) -> Filters:
-    """The range, category and enterprise asked for, once every committed move is counted (as `provide_range`)."""
+    """The range, category and enterprise asked for, once every committed move is counted (`provide_range`)."""
     filters = filters_from(clock, settings, start, end, category, enterprise_id)
     await rollups.caught_up(state.calendar, settings.timezone)
     return filters
@@ -105,9 +105,7 @@ async def provide_range(
 ) -> Filters:
     """The range asked for, once every committed move is counted (the rollups follow the records: the figures
     a page shows include the moves made before it was asked for)."""
-    filters = filters_from(clock, settings, start, end)
-    await rollups.caught_up(state.calendar, settings.timezone)
-    return filters
+    return await provide_filters(state, clock, settings, start, end)
 
 
 _ranged = {"filters": Provide(provide_range)}

@@ -31,7 +31,7 @@ from accounts.service import CLOSED
 from accounts.tables import User
 from cases import access, story
 from cases.tables import Case
-from cases.workflow import ASKED, CONSUMER, FILING, MEDIATOR, MERCHANTS, OTHER_PARTY, SPECS, TYPED, terms_from
+from cases.workflow import ASKED, CONSUMER, FILING, MEDIATOR, MERCHANTS, OTHER_PARTY, PERSON, SPECS, TYPED, terms_from
 from integrity.tables import Listing
 from notifications.mailer import outbox_mail
 from notifications.tables import DigestSubscription, MailOptOut, Notification, OutboxMail
@@ -229,8 +229,7 @@ MAILS_WRITTEN = "UPDATE notification SET mail_due = false WHERE id IN ({ids})"
 
 def _mail_of_notice(settings: Settings, notice: dict[str, Any]) -> dict[str, Any]:
     """A due notice's mail (a row of MAILS_DUE), as `tell` would have written it then."""
-    person = {"id": notice["person"], **{name: notice[name] for name in ("email", "language", "timezone")}}
-    person["display_name"] = notice["display_name"]
+    person = {"id": notice["person"], **{name: notice[name] for name in PERSON}}
     details = json.loads(notice["details"]) if notice["details"] else None
     where = (notice["kind"], notice["link"], notice["subject_ref"], notice["created_at"])
     return _mail(settings, person, notice["id"], *where, details)
