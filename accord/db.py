@@ -218,7 +218,6 @@ async def close_database() -> None:
     db = engine()
     if db.engine_type == "postgres":
         await db.close_connection_pool()  # type: ignore[attr-defined]
-        await _SIDE.close()
     else:
         await db.finish_checkpoint()  # type: ignore[attr-defined]
 
@@ -280,18 +279,6 @@ class Prepared:
     async def first(self, **parameters: Any) -> dict[str, Any] | None:
         rows = await self.rows(**parameters)
         return rows[0] if rows else None
-
-    async def rows_apart(self, **parameters: Any) -> list[dict[str, Any]]:
-        """Run and commit the statement on its own, outside the caller's transaction, on PostgreSQL: a row it
-        locks (a counter every filing takes the next number from) is locked for this statement alone instead of
-        until the caller commits, so concurrent callers do not queue behind each other's transactions. If the
-        caller then rolls back, what the statement did stays (a number is skipped). On SQLite it runs inside
-        the caller's transaction: one writer at a time there anyway, and a statement apart would wait for it."""
-        db = engine()
-        if db.engine_type == "sqlite":
-            return await self.rows(**parameters)
-        sql, values = self.bound(**parameters)._frozen_compiled_strings
-        return [dict(row.items()) for row in await _SIDE.fetch(db, sql, values)]
 
 
 def _names(prefix: str, count: int) -> list[str]:
@@ -357,14 +344,15 @@ def _value_for(column: Column, value: Any) -> Any:
 
 
 @functools.cache
-def _insert(table: type[Table], rows: int, returning: tuple[str, ...]) -> Prepared:
+def _insert(table: type[Table], rows: int, returning: tuple[str, ...], unless_taken: Column | None = None) -> Prepared:
     """The INSERT of `rows` rows into every column of `table` but its primary key, built once per shape."""
     columns = _columns_of(table).columns
     listed = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
     placeholders = _value_keys(rows, len(columns))
     values = ", ".join("(" + ", ".join(f"{{{name}}}" for name in keys) + ")" for keys in placeholders)
+    skip = f' ON CONFLICT ("{unless_taken._meta.db_column_name}") DO NOTHING' if unless_taken is not None else ""
     tail = " RETURNING " + ", ".join(f'"{name}"' for name in returning) if returning else ""
-    return Prepared(f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{tail}")
+    return Prepared(f"INSERT INTO {table._meta.get_formatted_tablename()} ({listed}) VALUES {values}{skip}{tail}")
 
 
 def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -377,11 +365,16 @@ def column_values(table: type[Table], given: Mapping[str, Any]) -> dict[str, Any
 
 
 async def insert_rows(
-    table: type[Table], rows: Sequence[Mapping[str, Any]], returning: tuple[str, ...] = ()
+    table: type[Table],
+    rows: Sequence[Mapping[str, Any]],
+    returning: tuple[str, ...] = (),
+    unless_taken: Column | None = None,
 ) -> list[dict[str, Any]]:
     """Insert `rows` ({column name: value}; see `column_values`) in one statement built once per table, row
-    count and `returning` (hot paths, issue 14: building a Piccolo insert costs more than running it).
-    Values are converted for the database as Piccolo converts them (JSON dumped, enums by value)."""
+    count, `returning` and `unless_taken` (hot paths, issue 14: building a Piccolo insert costs more than
+    running it). Values are converted for the database as Piccolo converts them (JSON dumped, enums by value).
+    `unless_taken`: a unique column; a row whose value there is taken already is skipped, not an error (it
+    returns nothing, and the caller's transaction goes on)."""
     if not rows:
         return []
     known = _columns_of(table)
@@ -390,7 +383,7 @@ async def insert_rows(
         full = row if row.keys() == known.name_set else column_values(table, row)  # complete: as column_values made it
         for key, name, column, is_json in zip(keys, known.names, known.columns, known.is_json, strict=True):
             values[key] = _sql_value(full[name], column, is_json)
-    return await _insert(table, len(rows), returning).rows(**values)
+    return await _insert(table, len(rows), returning, unless_taken).rows(**values)
 
 
 @functools.cache
@@ -450,35 +443,6 @@ async def rows_for_ids(sql: str, ids: Sequence[int]) -> list[dict[str, Any]]:
     return await statement.rows(**dict(zip(names, ids, strict=True)))
 
 
-class _SideConnection:
-    """PostgreSQL: the process's one connection beside the pool, for statements committed apart from the
-    caller's transaction (`Prepared.rows_apart`), one at a time. Not from the pool: callers hold a pooled
-    connection in their transaction, and with every pooled one so held none would be left for this. Opened at
-    first use (again if lost), closed with the database."""
-
-    def __init__(self) -> None:
-        self.connection: Any = None
-        self.lock: asyncio.Lock | None = None
-
-    async def fetch(self, db: Engine, sql: str, values: Sequence[Any]) -> list[Any]:
-        self.lock = self.lock or asyncio.Lock()
-        async with self.lock:
-            if self.connection is None or self.connection.is_closed():
-                self.connection = await db.get_new_connection()  # type: ignore[attr-defined]
-                # Its commits need not wait for the disk: a caller's transaction commits after this one, and
-                # PostgreSQL flushing that commit flushes the log up to it, this one included. What a crash
-                # can lose is only a statement no committed transaction depended on (a number never used).
-                await self.connection.execute("SET synchronous_commit TO off")
-            return await self.connection.fetch(sql, *values)  # type: ignore[no-any-return]
-
-    async def close(self) -> None:
-        """Close it, and forget its lock: the next event loop (an `accord` command's) makes its own."""
-        connection, self.connection, self.lock = self.connection, None, None
-        if connection is not None:
-            await connection.close()
-
-
-_SIDE = _SideConnection()
 _CONNECTION_NUMBERS: dict[int, int] = {}  # PostgreSQL server process id -> its number in this process
 
 

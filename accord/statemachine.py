@@ -137,6 +137,9 @@ class Machine:
     # How apply() reads a subject by its key, locked, when it needs more than its row (`lock`): e.g. what its
     # move and the event's subscribers need of the rows it refers to or that refer to it, in one statement.
     read: Callable[[Any], Awaitable[dict[str, Any] | None]] | None = None
+    # A new subject's key drawn at random from the creating step (a case's reference), where there is no
+    # counter to take it from: a key already taken is not stored, and the subject is made again with another.
+    draw_key: Callable[[Any], Any] | None = None
     actions: frozenset[str] = field(init=False)  # what can be done to an existing subject
     roles_of_action: Mapping[str, frozenset[str]] = field(init=False)
     payloads: Mapping[str, type[BaseModel]] = field(init=False)
@@ -264,33 +267,54 @@ async def create(
     the row's target state at version 1, then records and emits like any move. Returns the new row.
     `known`: step fields the caller gives the effect (what it knows that the payload does not say)."""
     row = machine.rows[(None, action)]
-    assert row.next_state is not None, "a creation row names the state it creates"
+    state = row.next_state
+    assert state is not None, "a creation row names the state it creates"
     related = machine.founders(viewer)
     if not related & row.roles:
         raise Forbidden(gettext(machine.wording.role_cannot))
     async with events.atomic():
         checked = _payload(row, payload)
         step = machine.step_type({}, action, viewer, related, checked, context.clock.now(), context, **known)
-        await _run(step, row, Conflict)
-        table = machine.table
-        values = {
-            **step.updates,
-            table.state: row.next_state.value,  # type: ignore[attr-defined]
-            table.version: 1,  # type: ignore[attr-defined]
-            table.updated_at: step.now,  # type: ignore[attr-defined]
-        }
-        stored = column_values(table, {column._meta.name: value for column, value in values.items()})
-        step.subject.update(stored)  # every column as the INSERT stores it (defaults too), but its id
-        data = {"action": action, "to": row.next_state.value, **step.details}
-        written = dict(values)
-        if machine.prepare:
-            await machine.prepare(step, row, written, data)
-        stored.update({column._meta.name: value for column, value in written.items()})
-        step.subject.update(stored)
-        made = await insert_rows(table, [stored], returning=("id",))
-        step.subject["id"] = made[0]["id"]
-        await events.emit(await machine.record(step, row, values, data))
-        return step.subject
+        await _run(step, row, Conflict)  # once: what it wrote (a new enterprise a filing names) serves every draw
+        for _draw in range(KEY_DRAWS):
+            drawn = replace(step, subject=dict(step.subject))  # the row and its record, made afresh at each draw
+            if await _insert_new(machine, drawn, row, state):
+                return drawn.subject
+        raise RuntimeError(f"{KEY_DRAWS} keys drawn for a new {machine.table._meta.tablename} row were all taken")
+
+
+# Draws of a new subject's key before giving up (`Machine.draw_key`): each is taken with the chance that the
+# keys in use fill the space drawn from (a case's reference: 1 in 1,000 with 100,000 cases filed in a year).
+KEY_DRAWS = 5
+
+
+async def _insert_new(machine: Machine, step: Step, row: Row, state: StrEnum) -> bool:
+    """Insert the new row its effect made, with a key drawn if the machine draws one, and record it; False, with
+    nothing written, when that key was taken."""
+    table = machine.table
+    values = {
+        **step.updates,
+        table.state: state.value,  # type: ignore[attr-defined]
+        table.version: 1,  # type: ignore[attr-defined]
+        table.updated_at: step.now,  # type: ignore[attr-defined]
+    }
+    if machine.draw_key:
+        values[machine.key] = machine.draw_key(step)
+    stored = column_values(table, {column._meta.name: value for column, value in values.items()})
+    step.subject.update(stored)  # every column as the INSERT stores it (defaults too), but its id
+    data = {"action": step.action, "to": state.value, **step.details}
+    written = dict(values)
+    if machine.prepare:
+        await machine.prepare(step, row, written, data)
+    stored.update({column._meta.name: value for column, value in written.items()})
+    step.subject.update(stored)
+    skip = machine.key if machine.draw_key else None
+    made = await insert_rows(table, [stored], returning=("id",), unless_taken=skip)
+    if not made:
+        return False
+    step.subject["id"] = made[0]["id"]
+    await events.emit(await machine.record(step, row, values, data))
+    return True
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ and record it writes; `cases.workflow` runs it through the engine like every oth
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -72,19 +73,16 @@ def purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
     return []
 
 
-# The year's next number in one statement: the first filing of a year starts its counter at 1. Every filing
-# takes one, so it is committed apart from the filing's transaction (Prepared.rows_apart; on PostgreSQL a
-# filing that then fails leaves its number unused): held for the whole filing, the counter's row lock made
-# concurrent filings queue behind each other's transactions (bench/http_budget.py on PostgreSQL).
-NEXT_NUMBER = Prepared(
-    "INSERT INTO case_reference_counter (year, last_number) VALUES ({year}, 1) ON CONFLICT (year)"
-    " DO UPDATE SET last_number = case_reference_counter.last_number + 1 RETURNING last_number"
-)
+# A case's reference: AC-<year filed>-<8 digits drawn at random> (the engine draws again if one is taken:
+# accord.statemachine.Machine.draw_key). Drawn rather than counted: a counter's row was one more statement in
+# every filing and, on PostgreSQL, a lock every filing queued on (or a connection of its own, to commit each
+# number apart); and a reference does not tell how many cases were filed before it. Digits only, to read out
+# on the phone; the 6-digit references counted before 2026-12 stay as they are.
+REFERENCE_DIGITS = 8
 
 
-async def _next_reference(year: int) -> str:
-    counted = await NEXT_NUMBER.rows_apart(year=year)
-    return f"AC-{year}-{counted[0]['last_number']:06d}"
+def new_reference(step: Any) -> str:
+    return f"AC-{step.now.year}-{secrets.randbelow(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}"
 
 
 @dataclass(frozen=True)
@@ -189,14 +187,13 @@ def _filing_record(data: CaseFilingIn, parties: Parties, gtin: str | None, trace
 
 
 async def file(step: Any) -> None:
-    """The effect of filing: the new case's columns (the engine adds state, version and updated_at) and
-    what its record event says."""
+    """The effect of filing: the new case's columns (the engine adds state, version, updated_at and the
+    reference it draws) and what its record event says."""
     data: CaseFilingIn = step.payload
     gtin, trace = traceability(data, step.today)
     assert step.viewer is not None
     parties = await _parties(data, step)
     step.updates = {
-        Case.reference: await _next_reference(step.now.year),
         Case.consumer: step.viewer.id,
         Case.enterprise: parties.enterprise_id,
         Case.category: data.category.value,

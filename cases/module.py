@@ -36,7 +36,7 @@ def cmd_verify_case(settings: Settings, args: argparse.Namespace) -> None:
 
 def add_commands(commands: Any) -> None:
     verify = commands.add_parser("verify-case", help="recompute a case record's hash chain")
-    verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-000123")
+    verify.add_argument("reference", metavar="REF", help="the case reference, e.g. AC-2026-48213907")
     verify.set_defaults(handler=cmd_verify_case)
 
 

@@ -166,13 +166,6 @@ register_labels(
 )
 
 
-class ReferenceCounter(Table, tablename="case_reference_counter"):
-    """Hands out AC-<year>-<number> references without gaps or duplicates."""
-
-    year = Integer(unique=True)
-    last_number = Integer(default=0)
-
-
 class Case(Table, tablename="dispute_case"):
     reference = Varchar(length=20, unique=True)
     # Indexed together with what their lists sort by (cases/piccolo_migrations, "list indexes"), like `state`.

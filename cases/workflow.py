@@ -1316,6 +1316,7 @@ MACHINE = statemachine.Machine(
     record=_record,
     prepare=_prepare,
     read=locked_case,
+    draw_key=filing.new_reference,
     wording=statemachine.Wording(
         no_such=N_("There is no such case."),
         now_is=N_("The case is now “%(label)s” (%(state)s, version %(version)d)."),

@@ -28,8 +28,9 @@ from accord.canonical import canonical_json
 from accord.clock import Calendar, Clock
 from accord.db import engine, write_transaction
 from accounts.tables import Enterprise, User
+from cases.filing import REFERENCE_DIGITS
 from cases.record import GENESIS_HASH, SALT_BYTES, encoded_commitment, link, recorded_value
-from cases.tables import Case, CaseEvent, Category, Offer, ReferenceCounter
+from cases.tables import Case, CaseEvent, Category, Offer
 from insights.rollups import add_counts, bulk_cache, filing_metrics, local_day, move_counts
 from insights.tables import CaseFact, DailyCount, MonthlyCount
 
@@ -376,9 +377,12 @@ async def _insert(table: Any, rows: list[dict[str, Any]]) -> None:
         await connection.copy_records_to_table(name, records=records, columns=columns)
 
 
-async def _references(years: list[int]) -> dict[int, int]:
-    rows = await ReferenceCounter.select().where(ReferenceCounter.year.is_in(sorted(set(years))))
-    return {row["year"]: row["last_number"] for row in rows}
+def _reference(at: datetime, rng: random.Random, taken: set[str]) -> str:
+    """A reference drawn as a filing draws one (cases.filing.new_reference), from the seed, none taken twice."""
+    while (reference := f"AC-{at.year}-{rng.randrange(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}") in taken:
+        pass
+    taken.add(reference)
+    return reference
 
 
 def _rollups(
@@ -420,14 +424,12 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo,
     moments = sorted(now - timedelta(seconds=rng.randrange(60, 730 * 86400)) for _ in range(count))
     async with write_transaction(), bulk_cache():
         next_case, ids = await _next_id(Case), Ids(await _next_id(Offer))
-        counters = await _references([at.year for at in moments])
-        known = set(counters)
+        taken = {row["reference"] for row in await Case.select(Case.reference)}
         for start in range(0, count, BATCH):
             drafts = []
             for at in moments[start : start + BATCH]:
                 next_case += 1
-                counters[at.year] = counters.get(at.year, 0) + 1
-                case = _filing(next_case, f"AC-{at.year}-{counters[at.year]:06d}", cast, at, rng, salted)
+                case = _filing(next_case, _reference(at, rng, taken), cast, at, rng, salted)
                 moment = at
                 for step in rng.choices(PATH_STEPS, cum_weights=PATH_ODDS)[0]:
                     moment += timedelta(hours=rng.randrange(6, 24 * 6))
@@ -441,11 +443,6 @@ async def seed_cases(count: int, clock: Clock, calendar: Calendar, zone: tzinfo,
             await _insert(Offer, [offer for draft in drafts for offer in draft.offers])
             await _insert(CaseEvent, [event for draft in drafts for event in draft.events])
             await _insert(CaseFact, _rollups(drafts, countries, calendar, zone, counts))
-        for year, last in counters.items():
-            if year in known:
-                await ReferenceCounter.update({ReferenceCounter.last_number: last}).where(ReferenceCounter.year == year)
-            else:
-                await ReferenceCounter.insert(ReferenceCounter(year=year, last_number=last))
         if engine().engine_type == "postgres":
             for table in ("dispute_case", "case_offer"):
                 await Case.raw(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")

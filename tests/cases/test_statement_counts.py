@@ -5,16 +5,14 @@ budget is 6 each; lower a ceiling when a change reaches it).
 Counted at the engine (every Piccolo query and raw statement goes through `run_querystring` or `run_ddl`;
 a transaction's BEGIN and COMMIT do not), for one request each, with its subscribers' statements.
 
-Filing (7): the session; the enterprises it names and the merchant's approved agents (one SELECT); the
-reference (one upsert, on PostgreSQL committed apart on the side connection); the case row (one INSERT with its
-record head and next deadline); its record event; its deadlines (one INSERT); the agents' notices (one INSERT).
+Filing (6): the session; the enterprises it names and the merchant's approved agents (one SELECT); the case
+row (one INSERT with its reference, drawn at random, its record head and next deadline); its record event; its
+deadlines (one INSERT); the agents' notices (one INSERT).
 `respond` (6): the session; the case, locked, with its enterprise, its consumer and mediator and its open
 deadlines; the case row (one UPDATE: state, version, columns, record head, next deadline); the record event;
 the deadline closed; the consumer's notice. Neither writes the statistics, which follow the records
 (insights/rollups.py), nor mail, which the mail job writes for the notices that ask for it
-(notifications.service.write_mails); checked below. What stands between filing and the issue's 6 is one
-statement per table written: on SQLite a statement writes one table (PostgreSQL could chain them in one
-statement with data-modifying CTEs; the two dialects would then run different SQL).
+(notifications.service.write_mails); checked below.
 
 A message through the page's form (7, the live conversation's hot path): the session; the case, locked; the
 message (a resent client_id stores nothing, found by the unique index in the same INSERT); its record event;
@@ -27,21 +25,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from accord.db import _SideConnection, engine
+from accord.db import engine
 from cases.tables import Case
 from tests.cases.test_pages import file_by_form
 from tests.conftest import SignedIn, post_form
 
 # Statements per request as of 2026-12-02, the same on SQLite and PostgreSQL (the docstring lists them).
-CEILINGS = {"case page": 5, "filing": 7, "respond": 6, "message": 7}
+CEILINGS = {"case page": 5, "filing": 6, "respond": 6, "message": 7}
 
 
 @asynccontextmanager
 async def counted() -> AsyncIterator[list[str]]:
     """The statements run inside the block, as text (the engine's class is wrapped: PostgreSQL's engine
-    takes no attributes of its own), and those run apart on PostgreSQL's side connection (the reference)."""
+    takes no attributes of its own)."""
     kind, seen = type(engine()), []
-    run_querystring, run_ddl, side_fetch = kind.run_querystring, kind.run_ddl, _SideConnection.fetch
+    run_querystring, run_ddl = kind.run_querystring, kind.run_ddl
 
     async def querystring(self: Any, query: Any, in_pool: bool = True) -> Any:
         seen.append(str(query))
@@ -51,17 +49,11 @@ async def counted() -> AsyncIterator[list[str]]:
         seen.append(statement)
         return await run_ddl(self, statement, in_pool)
 
-    async def apart(self: Any, db: Any, sql: str, values: Any) -> Any:
-        seen.append(sql)
-        return await side_fetch(self, db, sql, values)
-
     kind.run_querystring, kind.run_ddl = querystring, ddl  # type: ignore[method-assign]
-    _SideConnection.fetch = apart  # type: ignore[method-assign]
     try:
         yield seen
     finally:
         kind.run_querystring, kind.run_ddl = run_querystring, run_ddl  # type: ignore[method-assign]
-        _SideConnection.fetch = side_fetch  # type: ignore[method-assign]
 
 
 def within(page: str, statements: list[str]) -> None:

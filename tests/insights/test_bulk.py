@@ -3,6 +3,7 @@ seeding are the ones a rebuild from the records gives."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -56,8 +57,9 @@ async def test_a_bulk_upsert_adds_its_counts_and_leaves_the_connections_cache_as
 
 
 async def test_bulk_cases_go_into_a_database_holding_the_demo(app: Any) -> None:
-    """`accord seed-demo --cases N` on a database the demo seeded: the cases take the ids and references after
-    the demo's, its records and theirs verify, and the counts added to its rollups are the ones a rebuild gives."""
+    """`accord seed-demo --cases N` on a database the demo seeded: the cases take the ids after the demo's and
+    references drawn as a filing draws them (none of the demo's), its records and theirs verify, and the counts
+    added to its rollups are the ones a rebuild gives."""
     clock, zone = FrozenClock(BASE_TIME), get_settings().timezone
     first = await last_case_id() + 1
     await ensure_demo_accounts(clock)
@@ -70,6 +72,8 @@ async def test_bulk_cases_go_into_a_database_holding_the_demo(app: Any) -> None:
     await rollups.rebuild(WeekdayCalendar(), zone)
     assert {**await figures(DEMO_YEARS), "by_state": None} == {**counted, "by_state": None}
     assert await last_case_id() == after_demo + 300
+    seeded = await Case.select(Case.reference).where(Case.id > after_demo)
+    assert all(re.fullmatch(r"AC-\d{4}-\d{8}", row["reference"]) for row in seeded)
     for case_id in [*range(first, after_demo + 1), *range(after_demo + 1, after_demo + 301, 30)]:
         assert (await verify(case_id)).verified, case_id
 
