@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import itemgetter
 from typing import Any
-
 
 from accord import events, statemachine
 from accord.actions import ActionSpec, Ask, labels_of
@@ -1202,36 +1202,45 @@ async def refresh_next_due(case_id: int) -> None:
 
 # A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
 # for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
-# country), its consumer and mediator as a notice tells them (when active; `PERSON`), and its open deadlines, one
-# row each (none: one row with their columns NULL). Built once.
+# country), the people its notices may tell as they tell them (`PERSON`, active only): its consumer, its mediator
+# and its enterprise's approved agents (the index users_approved_agents), and its open deadlines; a row for each
+# open deadline and agent (none: their columns NULL). Built once.
 PERSON = ("email", "language", "timezone", "display_name")
 _PEOPLE = {"consumer": "cu", "mediator": "mu"}
 LOCKED = Prepared(
     "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
-    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at, "
-    + ", ".join(f"{alias}.{name} AS {part}_{name}" for part, alias in _PEOPLE.items() for name in PERSON)
+    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at, a.id AS agent_id, "
+    + ", ".join(
+        f"{alias}.{name} AS {part}_{name}" for part, alias in {**_PEOPLE, "agent": "a"}.items() for name in PERSON
+    )
     + " FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
     + "".join(
         f" LEFT JOIN users {alias} ON {alias}.id = c.{part} AND {alias}.active = {{active}}"
         for part, alias in _PEOPLE.items()
     )
+    + " LEFT JOIN users a ON a.enterprise = e.id AND a.role = 'merchant' AND a.agent_status = 'approved'"
+    " AND a.active = {active}"
     + ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
     lock="FOR UPDATE OF c",
 )
 RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
-_PERSON_COLUMNS = frozenset(f"{part}_{name}" for part in _PEOPLE for name in PERSON)
+_AGENT = {"agent_id": "id", **{f"agent_{name}": name for name in PERSON}}
+_PERSON_COLUMNS = frozenset({*_AGENT, *(f"{part}_{name}" for part in _PEOPLE for name in PERSON)})
 
 
 async def locked_case(reference: str) -> dict[str, Any] | None:
     """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
     case's row alone), as LOCKED reads it; its open deadlines under "running", its active consumer and mediator
-    under "people" (for its notices: `events.DomainEvent.subject`)."""
+    under "people" and its enterprise's under "agents" (for its notices: `events.DomainEvent.subject`)."""
     rows = await LOCKED.rows(reference=reference, active=True)
     if not rows:
         return None
     first = rows[0]
     case = {name: value for name, value in first.items() if name not in RUNNING and name not in _PERSON_COLUMNS}
-    case["running"] = [{RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]]
+    running = {row["deadline_id"]: {RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]}
+    case["running"] = list(running.values())
+    agents = {row["agent_id"]: {_AGENT[name]: row[name] for name in _AGENT} for row in rows if row["agent_id"]}
+    case["agents"] = sorted(agents.values(), key=itemgetter("id"))
     case["people"] = [
         {"id": case[part], **{name: first[f"{part}_{name}"] for name in PERSON}}
         for part in _PEOPLE

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import escape
@@ -141,11 +142,14 @@ def _tells_agents(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> boo
 
 async def _case_people(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Those a case event's notice may tell, with what telling them needs: as the move read them with the case
-    when it did (a filing: the merchant's agents, cases.filing; a move: the consumer and mediator,
-    cases.workflow.locked_case), else read now."""
-    tells_agents = _tells_agents(case, rule, data)
-    if tells_agents and set(rule.recipients) == {MERCHANTS} and case.get("agents") is not None:
-        return [{**agent, "agent": True} for agent in case["agents"]]
+    when it did (a filing: the merchant's agents, cases.filing; a move: the consumer, the mediator and the
+    agents, cases.workflow.locked_case), else read now."""
+    tells_agents, agents = _tells_agents(case, rule, data), case.get("agents")
+    if tells_agents and agents is not None and (set(rule.recipients) == {MERCHANTS} or case.get("people") is not None):
+        told = [{**agent, "agent": True} for agent in agents] + [
+            {**person, "agent": False} for person in case.get("people") or []
+        ]
+        return sorted(told, key=itemgetter("id"))  # as PEOPLE orders them
     if not tells_agents and case.get("people") is not None:
         return [{**person, "agent": False} for person in case["people"]]
     return await _people(case["consumer"], case["mediator"], case["enterprise"] if tells_agents else None)

@@ -12,7 +12,8 @@ deadlines (one INSERT); the agents' notices (one INSERT).
 deadlines; the case row (one UPDATE: state, version, columns, record head, next deadline); the record event;
 the deadline closed; the consumer's notice. Neither writes the statistics, which follow the records
 (insights/rollups.py), nor mail, which the mail job writes for the notices that ask for it
-(notifications.service.write_mails); checked below.
+(notifications.service.write_mails); checked below. A move that tells the merchant's agents reads them with its
+case, in the same locked read (tests/cases/test_locked_case.py).
 
 A message through the page's form (7, the live conversation's hot path): the session; the case, locked; the
 message (a resent client_id stores nothing, found by the unique index in the same INSERT); its record event;
