@@ -42,6 +42,7 @@ events after it (`page_events`), and still compares every row it shows with what
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -230,12 +231,27 @@ def chained(
     return event
 
 
+# What an event is stored with besides its case: `chained` makes each.
+STORED_COLUMNS = ("seq", "type", "channel", "actor", "actor_role", "at", "data", "writes", "salt", "prev_hash", "hash")
+
+
+@functools.cache
+def _insert_events(count: int) -> Prepared:
+    """The INSERT of `count` events of one case, built once per count."""
+    rows = ", ".join(
+        "({case}, " + ", ".join(f"{{{name}{index}}}" for name in STORED_COLUMNS) + ")" for index in range(count)
+    )
+    return Prepared(f'INSERT INTO case_event ("case", {", ".join(STORED_COLUMNS)}) VALUES {rows}')
+
+
+async def insert_events(case_id: int, events: list[dict[str, Any]]) -> None:
+    """Store events `chained` made for one case, in one statement (a move's transition and its words kept in
+    another channel go together)."""
+    values = {f"{name}{index}": event[name] for index, event in enumerate(events) for name in STORED_COLUMNS}
+    await _insert_events(len(events)).rows(case=case_id, **values)
+
+
 # An event stored and the case's head moved to it, built once: every live message does both (issue 14 §8).
-INSERT_EVENT = Prepared(
-    'INSERT INTO case_event ("case", seq, type, channel, actor, actor_role, at, data, writes, salt, prev_hash,'
-    " hash) VALUES ({case}, {seq}, {type}, {channel}, {actor}, {actor_role}, {at}, {data}, {writes}, {salt},"
-    " {prev_hash}, {hash})"
-)
 MOVE_HEAD = Prepared("UPDATE dispute_case SET last_seq = {seq}, last_hash = {hash} WHERE id = {case}")
 
 
@@ -253,7 +269,7 @@ async def append(case: dict[str, Any], **event: Any) -> dict[str, Any]:
 
 async def store(made: dict[str, Any]) -> None:
     """Store an event `next_event` made and the case's head that moved to it."""
-    await INSERT_EVENT.rows(**made)
+    await insert_events(made["case"], [made])
     await MOVE_HEAD.rows(**made)
 
 

@@ -367,9 +367,15 @@ async def counter_offer(step: Step) -> None:
     step.details["text"] = payload.text
 
 
+def _acceptance(step: Step) -> Any:
+    """The offer's column the actor's acceptance is stamped in."""
+    return Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
+
+
 async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
-    """The case is settled on this offer or proposal; fulfilment is due by its date (or the default)."""
-    await _update_offer(step, offer["id"], {Offer.status: "accepted"})
+    """The case is settled on this offer or proposal, the actor's acceptance the last it needed (stamped with
+    its status, in one write); fulfilment is due by its date (or the default)."""
+    await _update_offer(step, offer["id"], {_acceptance(step): step.now, Offer.status: "accepted"})
     step.updates[Case.settlement] = offer["id"]
     step.updates[Case.fulfilment_marked_at] = None
     if offer["fulfil_by"]:
@@ -381,8 +387,6 @@ async def _settle_on(step: Step, offer: dict[str, Any]) -> None:
 
 async def accept_offer(step: Step) -> None:
     offer = step.details.pop("offer")
-    stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
-    await _update_offer(step, offer["id"], {stamp: step.now})
     await _settle_on(step, offer)
     step.details["offer_id"] = offer["id"]
 
@@ -460,13 +464,13 @@ async def propose_settlement(step: Step) -> None:
 
 async def accept_proposal(step: Step) -> None:
     proposal = step.details.pop("proposal")
-    stamp = Offer.consumer_accepted_at if step.actor_role == CONSUMER else Offer.merchant_accepted_at
-    await _update_offer(step, proposal["id"], {stamp: step.now})
     other = "merchant" if step.actor_role == CONSUMER else "consumer"
     step.details["proposal_id"] = proposal["id"]
     if proposal[f"{other}_accepted_at"] is not None:
         await _settle_on(step, proposal)
         step.next_state = S.settled
+    else:
+        await _update_offer(step, proposal["id"], {_acceptance(step): step.now})
 
 
 async def reject_proposal(step: Step) -> None:
@@ -1269,8 +1273,8 @@ async def _record(step: Step, row: Transition, updates: dict[Any, Any], data: di
     """The record event(s) and deadlines `_prepare` worked out, now that the case row is written, and the
     domain event of a move or a filing, handing its subscribers the case as written."""
     case, now = step.case, step.now
-    for event in step.chained:  # the transition's event, and its words' when they go in another channel
-        await record.INSERT_EVENT.rows(case=case["id"], **event)
+    # The transition's event, and its words' when they go in another channel.
+    await record.insert_events(case["id"], step.chained)
     await move_deadlines(case["id"], step.deadline_moves, now)
     actor = step.viewer.id if step.viewer else None
     if step.before is None:
