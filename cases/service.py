@@ -22,7 +22,7 @@ from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, TIME, Window, page_of
 from accounts.tables import User
-from cases import filing, record, recourse, story
+from cases import filing, record, recourse, story, workflow
 from cases.access import (
     can_see,
     readable_channels,
@@ -399,9 +399,10 @@ def _require_writable(related: frozenset[str], case: dict[str, Any], channel: st
 # with only what a message needs of it (who is related, the head of the record); the message itself, unless the
 # author sent that client_id before; that earlier message, which a resend answers with.
 MESSAGE_CASE = Prepared(
-    "SELECT id, reference, consumer, enterprise, platform_enterprise, mediator, former_mediators, last_seq,"
-    " last_hash FROM dispute_case WHERE reference = {reference}",
-    lock="FOR UPDATE",
+    "SELECT c.id, c.reference, c.consumer, c.enterprise, c.platform_enterprise, c.mediator, c.former_mediators,"
+    f" c.last_seq, c.last_hash, {workflow.PEOPLE_COLUMNS} FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
+    f"{workflow.PEOPLE_JOINS}" + " WHERE c.reference = {reference}",
+    lock="FOR UPDATE OF c",
 )
 RESENT_MESSAGE = Prepared(
     'SELECT * FROM case_message WHERE "case" = {case} AND author = {author} AND client_id = {client_id} LIMIT 1'
@@ -416,8 +417,10 @@ INSERT_MESSAGE = Prepared(
 async def post_message(viewer: Viewer, reference: str, message: MessageIn, context: Context) -> dict[str, Any]:
     """Store a message and its record event; a repeated client_id returns the first one unchanged."""
     async with events.atomic():
-        # The plain case row, locked, is all a message needs (the hot path of live conversations).
-        case, related = _seen_by(viewer, await MESSAGE_CASE.first(reference=reference))
+        # The case's row, locked, with the people its notice may tell, is all a message needs (the hot path of
+        # live conversations).
+        rows = await MESSAGE_CASE.rows(reference=reference, active=True)
+        case, related = _seen_by(viewer, workflow.with_people(rows) if rows else None)
         _require_writable(related, case, message.channel)
         now = context.clock.now()
         role = _role_in_case(related)
@@ -462,6 +465,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
                     # Messages are the busiest event: carry the parties so subscribers need no lookup.
                     "parties": {key: case[key] for key in ("consumer", "enterprise", "mediator")},
                 },
+                subject=case,  # with the people its notice may tell
             )
         )
     return {**row, "author_name": viewer.display_name}
@@ -474,9 +478,7 @@ def _role_in_case(related: frozenset[str]) -> str:
     return "unknown"
 
 
-async def messages(
-    viewer: Viewer, reference: str, after: int = 0, limit: int = MESSAGES_SHOWN
-) -> list[dict[str, Any]]:
+async def messages(viewer: Viewer, reference: str, after: int = 0, limit: int = MESSAGES_SHOWN) -> list[dict[str, Any]]:
     case, related = await visible_case(viewer, reference)
     return await messages_in(case, related, after, limit)
 
@@ -614,7 +616,11 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
     verification, folded = record.verified_record(
         events,
         record.StoredRows(
-            view.case, view.offers + view.proposals, messages, evidence, [view.recourse_claim] if view.recourse_claim else []
+            view.case,
+            view.offers + view.proposals,
+            messages,
+            evidence,
+            [view.recourse_claim] if view.recourse_claim else [],
         ),
         trusted=0 if full else record.trusted_events(events, view.case),
         prefix=prefix,

@@ -1204,45 +1204,30 @@ async def refresh_next_due(case_id: int) -> None:
     await Case.update({Case.next_due_at: running["due_at"] if running else None}).where(Case.id == case_id)
 
 
-# A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
-# for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
-# country), the people its notices may tell as they tell them (`PERSON`, active only): its consumer, its mediator
-# and its enterprise's approved agents (the index users_approved_agents), and its open deadlines; a row for each
-# open deadline and agent (none: their columns NULL). Built once.
+# The people a case's notices may tell, as a locked read of the case takes them with it (`PERSON`, active only): its
+# consumer, its mediator and its enterprise's approved agents (by the partial index users_approved_agents), a row
+# for each agent (none: their columns NULL). The read names the case `c` and its enterprise `e`.
 PERSON = ("email", "language", "timezone", "display_name")
 _PEOPLE = {"consumer": "cu", "mediator": "mu"}
-LOCKED = Prepared(
-    "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
-    " d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at, a.id AS agent_id, "
-    + ", ".join(
-        f"{alias}.{name} AS {part}_{name}" for part, alias in {**_PEOPLE, "agent": "a"}.items() for name in PERSON
-    )
-    + " FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
-    + "".join(
-        f" LEFT JOIN users {alias} ON {alias}.id = c.{part} AND {alias}.active = {{active}}"
-        for part, alias in _PEOPLE.items()
-    )
-    + " LEFT JOIN users a ON a.enterprise = e.id AND a.role = 'merchant' AND a.agent_status = 'approved'"
-    " AND a.active = {active}"
-    + ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
-    lock="FOR UPDATE OF c",
+PEOPLE_COLUMNS = "a.id AS agent_id, " + ", ".join(
+    f"{alias}.{name} AS {part}_{name}" for part, alias in {**_PEOPLE, "agent": "a"}.items() for name in PERSON
 )
-RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
+PEOPLE_JOINS = "".join(
+    f" LEFT JOIN users {alias} ON {alias}.id = c.{part} AND {alias}.active = {{active}}"
+    for part, alias in _PEOPLE.items()
+) + (
+    " LEFT JOIN users a ON a.enterprise = e.id AND a.role = 'merchant' AND a.agent_status = 'approved'"
+    " AND a.active = {active}"
+)
 _AGENT = {"agent_id": "id", **{f"agent_{name}": name for name in PERSON}}
 _PERSON_COLUMNS = frozenset({*_AGENT, *(f"{part}_{name}" for part in _PEOPLE for name in PERSON)})
 
 
-async def locked_case(reference: str) -> dict[str, Any] | None:
-    """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
-    case's row alone), as LOCKED reads it; its open deadlines under "running", its active consumer and mediator
-    under "people" and its enterprise's under "agents" (for its notices: `events.DomainEvent.subject`)."""
-    rows = await LOCKED.rows(reference=reference, active=True)
-    if not rows:
-        return None
+def with_people(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The case of a locked read's rows (`PEOPLE_COLUMNS`): its columns, its active consumer and mediator under
+    "people" and its enterprise's agents under "agents", each once (for its notices: `events.DomainEvent.subject`)."""
     first = rows[0]
-    case = {name: value for name, value in first.items() if name not in RUNNING and name not in _PERSON_COLUMNS}
-    running = {row["deadline_id"]: {RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]}
-    case["running"] = list(running.values())
+    case = {name: value for name, value in first.items() if name not in _PERSON_COLUMNS}
     agents = {row["agent_id"]: {_AGENT[name]: row[name] for name in _AGENT} for row in rows if row["agent_id"]}
     case["agents"] = sorted(agents.values(), key=itemgetter("id"))
     case["people"] = [
@@ -1250,6 +1235,34 @@ async def locked_case(reference: str) -> dict[str, Any] | None:
         for part in _PEOPLE
         if case[part] is not None and first[f"{part}_display_name"] is not None
     ]
+    return case
+
+
+# A case as a move reads it, locked (a move's only read of it): every column, its enterprise's name and country
+# for the event's subscribers (notices tell the enterprise by name; insights count filings by the merchant's
+# country), its people (above) and its open deadlines, a row for each open deadline and agent. Built once.
+LOCKED = Prepared(
+    "SELECT c.*, e.name AS enterprise_name, e.country AS country, d.id AS deadline_id, d.name AS deadline_name,"
+    f" d.due_at AS deadline_due_at, d.paused_at AS deadline_paused_at, {PEOPLE_COLUMNS}"
+    f" FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise{PEOPLE_JOINS}"
+    ' LEFT JOIN case_deadline d ON d."case" = c.id AND d.closed_at IS NULL WHERE c.reference = {reference}',
+    lock="FOR UPDATE OF c",
+)
+RUNNING = {"deadline_id": "id", "deadline_name": "name", "deadline_due_at": "due_at", "deadline_paused_at": "paused_at"}
+
+
+async def locked_case(reference: str) -> dict[str, Any] | None:
+    """The case, locked for this write transaction (SQLite's writer lock already serialises; on PostgreSQL the
+    case's row alone), as LOCKED reads it: with its people (`with_people`) and its open deadlines under
+    "running"."""
+    rows = await LOCKED.rows(reference=reference, active=True)
+    if not rows:
+        return None
+    case = with_people(rows)
+    for name in RUNNING:
+        del case[name]
+    running = {row["deadline_id"]: {RUNNING[name]: row[name] for name in RUNNING} for row in rows if row["deadline_id"]}
+    case["running"] = list(running.values())
     return case
 
 

@@ -146,10 +146,7 @@ async def _case_people(case: dict[str, Any], rule: Rule, data: dict[str, Any]) -
     agents, cases.workflow.locked_case), else read now."""
     tells_agents, agents = _tells_agents(case, rule, data), case.get("agents")
     if tells_agents and agents is not None and (set(rule.recipients) == {MERCHANTS} or case.get("people") is not None):
-        told = [{**agent, "agent": True} for agent in agents] + [
-            {**person, "agent": False} for person in case.get("people") or []
-        ]
-        return sorted(told, key=itemgetter("id"))  # as PEOPLE orders them
+        return _together(case.get("people") or [], agents)
     if not tells_agents and case.get("people") is not None:
         return [{**person, "agent": False} for person in case["people"]]
     return await _people(case["consumer"], case["mediator"], case["enterprise"] if tells_agents else None)
@@ -177,11 +174,24 @@ async def _case_recipients(case: dict[str, Any], rule: Rule, data: dict[str, Any
 
 
 async def _message_recipients(case: dict[str, Any], channel: str, author: int) -> list[dict[str, Any]]:
-    """Everyone who may read the channel, except its author (mediators only for the notes)."""
+    """Everyone who may read the channel, except its author (mediators only for the notes): as the message read
+    them with its case (cases.service.post_message), else read now."""
     consumer = case["consumer"] if channel in ("joint", "caucus:consumer") else None
     agents_of = case["enterprise"] if channel in ("joint", "caucus:merchant") else None
-    people = await _people(consumer, case["mediator"], agents_of)
+    if case.get("people") is not None and case.get("agents") is not None:
+        named = {consumer, case["mediator"]} - {None}
+        people = _together(
+            [person for person in case["people"] if person["id"] in named], case["agents"] if agents_of else []
+        )
+    else:
+        people = await _people(consumer, case["mediator"], agents_of)
     return [person for person in people if person["id"] != author]
+
+
+def _together(people: list[dict[str, Any]], agents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """People and agents a move or message read with its case, as `_people` has them (by id, agents marked)."""
+    told = [{**person, "agent": False} for person in people] + [{**agent, "agent": True} for agent in agents]
+    return sorted(told, key=itemgetter("id"))
 
 
 async def tell(

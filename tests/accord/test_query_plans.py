@@ -90,7 +90,7 @@ def hot_queries() -> dict[str, Any]:
     queries["soonest running deadline"] = next_due_query(5)
     # What every move and every live message reads first, locked on PostgreSQL.
     queries["a move's case, locked"] = Bound(LOCKED, {"reference": "AC-2026-000001", "active": True})
-    queries["a message's case, locked"] = Bound(MESSAGE_CASE, {"reference": "AC-2026-000001"})
+    queries["a message's case, locked"] = Bound(MESSAGE_CASE, {"reference": "AC-2026-000001", "active": True})
     queries["a case by id, locked"] = Bound(LOCKED_CASE, {"case": 5})
     queries["a resent message"] = Bound(RESENT_MESSAGE, {"case": 5, "author": 7, "client_id": "c-1"})
     # What the statistics' follower and every figures page look for first.

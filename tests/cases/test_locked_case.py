@@ -1,6 +1,6 @@
-"""A move's one read of its case (cases.workflow.locked_case): with the people its notices may tell, its
-enterprise's approved and active agents among them, so a move that tells the merchant reads nobody again; the
-rows the agents and open deadlines multiply are each taken once."""
+"""A move's one read of its case (cases.workflow.locked_case), and a message's (cases.service.post_message): with
+the people its notices may tell, its enterprise's approved and active agents among them, so neither reads anybody
+again; the rows the agents and open deadlines multiply are each taken once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from accounts.tables import Enterprise, User
 from cases.tables import Case, Deadline
 from cases.workflow import locked_case
 from notifications.tables import Notification
-from tests.cases.conftest import Cast, act, file_case
+from tests.cases.conftest import Cast, act, file_case, to_mediation
 from tests.cases.test_statement_counts import counted
 from tests.conftest import UserFactory
 
@@ -69,3 +69,32 @@ async def test_a_move_telling_the_merchant_tells_each_agent_once_without_reading
     assert (await Case.select(Case.mediator).where(Case.reference == case["reference"]).first()) == {
         "mediator": cast.mediator_id
     }
+
+
+async def test_a_message_tells_whoever_may_read_its_channel_as_its_locked_read_found_them(
+    cast: Cast, make_user: UserFactory
+) -> None:
+    agents = await agents_of_the_cast(cast, make_user)
+    case = await to_mediation(cast)
+    merchant = (await cast.merchant.get("/api/v1/me")).json()
+    everyone_of_the_merchant = {merchant["id"], agents["second"]["id"]}
+    sent = (
+        (cast.consumer, "joint", everyone_of_the_merchant | {cast.mediator_id}),
+        (cast.mediator, "caucus:consumer", {case["consumer"]["id"]}),
+        (cast.mediator, "caucus:merchant", everyone_of_the_merchant),
+        (cast.merchant, "caucus:merchant", {cast.mediator_id, agents["second"]["id"]}),
+        (cast.mediator, "internal", set()),
+    )
+    for number, (author, channel, expected) in enumerate(sent):
+        newest = await Notification.select(Notification.id).order_by(Notification.id, ascending=False).first()
+        before = newest["id"] if newest else 0
+        async with counted() as statements:
+            posted = await author.post(
+                f"/api/v1/cases/{case['reference']}/messages", json={"channel": channel, "text": f"message {number}"}
+            )
+        assert posted.status_code == 201, posted.text
+        told = await Notification.select(Notification.recipient).where(
+            Notification.id > before, Notification.kind == "new_message"
+        )
+        assert {row["recipient"] for row in told} == expected, channel
+        assert not [statement for statement in statements if "FROM users u WHERE" in statement], channel
