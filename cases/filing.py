@@ -81,8 +81,13 @@ def purchase_date_warnings(purchase_date: date, today: date) -> list[str]:
 REFERENCE_DIGITS = 8
 
 
+def reference(year: int, number: int) -> str:
+    """The reference of a case filed in `year` with `number` (below 10**REFERENCE_DIGITS) drawn for it."""
+    return f"AC-{year}-{number:0{REFERENCE_DIGITS}d}"
+
+
 def new_reference(step: Any) -> str:
-    return f"AC-{step.now.year}-{secrets.randbelow(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}"
+    return reference(step.now.year, secrets.randbelow(10**REFERENCE_DIGITS))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from accord.files import FileStore, file_label, store_upload
 from accord.i18n import gettext as _
 from accord.pagination import ID, TIME, Window, page_of
 from accounts.tables import User
-from cases import filing, record, recourse, story, workflow
+from cases import filing, record, recourse, story
 from cases.access import (
     can_see,
     readable_channels,
@@ -39,7 +39,7 @@ from cases.tables import (
     Message,
 )
 from cases.words import CaseWords, statements
-from cases.workflow import Context, allowed_actions, apply_filing
+from cases.workflow import PEOPLE_COLUMNS, PEOPLE_JOINS, Context, allowed_actions, apply_filing, with_people
 
 MAX_EVIDENCE_PER_CASE = 20
 
@@ -400,8 +400,8 @@ def _require_writable(related: frozenset[str], case: dict[str, Any], channel: st
 # author sent that client_id before; that earlier message, which a resend answers with.
 MESSAGE_CASE = Prepared(
     "SELECT c.id, c.reference, c.consumer, c.enterprise, c.platform_enterprise, c.mediator, c.former_mediators,"
-    f" c.last_seq, c.last_hash, {workflow.PEOPLE_COLUMNS} FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
-    f"{workflow.PEOPLE_JOINS}" + " WHERE c.reference = {reference}",
+    f" c.last_seq, c.last_hash, {PEOPLE_COLUMNS} FROM dispute_case c JOIN enterprise e ON e.id = c.enterprise"
+    f"{PEOPLE_JOINS}" + " WHERE c.reference = {reference}",
     lock="FOR UPDATE OF c",
 )
 RESENT_MESSAGE = Prepared(
@@ -420,7 +420,7 @@ async def post_message(viewer: Viewer, reference: str, message: MessageIn, conte
         # The case's row, locked, with the people its notice may tell, is all a message needs (the hot path of
         # live conversations).
         rows = await MESSAGE_CASE.rows(reference=reference, active=True)
-        case, related = _seen_by(viewer, workflow.with_people(rows) if rows else None)
+        case, related = _seen_by(viewer, with_people(rows) if rows else None)
         _require_writable(related, case, message.channel)
         now = context.clock.now()
         role = _role_in_case(related)
@@ -478,7 +478,9 @@ def _role_in_case(related: frozenset[str]) -> str:
     return "unknown"
 
 
-async def messages(viewer: Viewer, reference: str, after: int = 0, limit: int = MESSAGES_SHOWN) -> list[dict[str, Any]]:
+async def messages(
+    viewer: Viewer, reference: str, after: int = 0, limit: int = MESSAGES_SHOWN
+) -> list[dict[str, Any]]:
     case, related = await visible_case(viewer, reference)
     return await messages_in(case, related, after, limit)
 
@@ -616,11 +618,7 @@ async def case_contents(view: CaseView, *, full: bool = False) -> CaseContents:
     verification, folded = record.verified_record(
         events,
         record.StoredRows(
-            view.case,
-            view.offers + view.proposals,
-            messages,
-            evidence,
-            [view.recourse_claim] if view.recourse_claim else [],
+            view.case, view.offers + view.proposals, messages, evidence, [view.recourse_claim] if view.recourse_claim else []
         ),
         trusted=0 if full else record.trusted_events(events, view.case),
         prefix=prefix,

@@ -28,7 +28,7 @@ from accord.canonical import canonical_json
 from accord.clock import Calendar, Clock
 from accord.db import engine, write_transaction
 from accounts.tables import Enterprise, User
-from cases.filing import REFERENCE_DIGITS
+from cases.filing import REFERENCE_DIGITS, reference
 from cases.record import GENESIS_HASH, SALT_BYTES, encoded_commitment, link, recorded_value
 from cases.tables import Case, CaseEvent, Category, Offer
 from insights.rollups import add_counts, bulk_cache, filing_metrics, local_day, move_counts
@@ -379,10 +379,10 @@ async def _insert(table: Any, rows: list[dict[str, Any]]) -> None:
 
 def _reference(at: datetime, rng: random.Random, taken: set[str]) -> str:
     """A reference drawn as a filing draws one (cases.filing.new_reference), from the seed, none taken twice."""
-    while (reference := f"AC-{at.year}-{rng.randrange(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}") in taken:
+    while (drawn := reference(at.year, rng.randrange(10**REFERENCE_DIGITS))) in taken:
         pass
-    taken.add(reference)
-    return reference
+    taken.add(drawn)
+    return drawn
 
 
 def _rollups(
